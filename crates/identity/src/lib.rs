@@ -1,0 +1,1 @@
+pub mod model; pub mod service; pub mod store;

@@ -1,0 +1,13 @@
+site-name = City Services
+skip-to-content = Skip to main content
+elder-on = Elder mode
+elder-off = Standard mode
+sign-in = Sign in
+sign-out = Sign out
+nav-label = Main navigation
+acting-for-banner = You are acting for
+acting-switch = Switch
+footer = Civitas city services platform · the demo city's data is fictional
+error-title = Something went wrong
+error-status = Status
+back-home = Back to the home page

@@ -1,0 +1,13 @@
+site-name = 城市综合服务平台
+skip-to-content = 跳到主要内容
+elder-on = 长辈模式
+elder-off = 标准模式
+sign-in = 登录
+sign-out = 退出
+nav-label = 主导航
+acting-for-banner = 您正在代办，办理对象：
+acting-switch = 切换
+footer = Civitas 城市综合服务平台 · 示例城市数据均为虚构
+error-title = 出了点问题
+error-status = 状态码
+back-home = 返回首页

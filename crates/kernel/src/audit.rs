@@ -1,0 +1,170 @@
+//! What an audit record says, and the sink that appends it. The trust crate implements
+//! the sink as a hash-chained log; every crate that reads someone's data writes through it.
+
+use serde::{Deserialize, Serialize};
+
+use crate::auth::Principal;
+use crate::error::ApiResult;
+
+/// On which basis personal data was used.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(tag = "kind", content = "reference", rename_all = "snake_case")]
+pub enum Basis {
+    /// The person consented (consent id).
+    Consent(String),
+    /// A data-sharing agreement (agreement id).
+    Agreement(String),
+    /// A statutory duty (citation, e.g. `platform administration`).
+    Statutory(String),
+    /// A proxy authorisation (authorisation id).
+    Proxy(String),
+    /// The person acting on her own data.
+    OwnData,
+    /// An act that touches no one's personal data.
+    NotApplicable,
+}
+
+impl Basis {
+    /// The kind as stored, e.g. `consent`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Basis::Consent(_) => "consent",
+            Basis::Agreement(_) => "agreement",
+            Basis::Statutory(_) => "statutory",
+            Basis::Proxy(_) => "proxy",
+            Basis::OwnData => "own_data",
+            Basis::NotApplicable => "none",
+        }
+    }
+
+    /// The reference, if the kind has one.
+    pub fn reference(&self) -> Option<&str> {
+        match self {
+            Basis::Consent(r) | Basis::Agreement(r) | Basis::Statutory(r) | Basis::Proxy(r) => {
+                Some(r)
+            }
+            Basis::OwnData | Basis::NotApplicable => None,
+        }
+    }
+
+    /// Rebuilds a basis from its stored kind and reference.
+    pub fn from_parts(kind: &str, reference: Option<String>) -> Basis {
+        let r = reference.unwrap_or_default();
+        match kind {
+            "consent" => Basis::Consent(r),
+            "agreement" => Basis::Agreement(r),
+            "statutory" => Basis::Statutory(r),
+            "proxy" => Basis::Proxy(r),
+            "own_data" => Basis::OwnData,
+            _ => Basis::NotApplicable,
+        }
+    }
+}
+
+/// How the act ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Done.
+    Success,
+    /// Refused (not allowed, no basis).
+    Denied,
+    /// Failed for another reason.
+    Failure,
+}
+
+impl Outcome {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Success => "success",
+            Outcome::Denied => "denied",
+            Outcome::Failure => "failure",
+        }
+    }
+}
+
+/// One act to record: who, on whose behalf, whose data, what, why, on which basis, outcome.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct AuditEvent {
+    /// Acting account.
+    pub actor_account_id: Option<String>,
+    /// Acting person (if the account belongs to one).
+    pub actor_person_id: Option<String>,
+    /// The organisation the actor acted for.
+    pub actor_organisation_id: Option<String>,
+    /// The person a proxy acted for.
+    pub on_behalf_of_person_id: Option<String>,
+    /// Whose data was touched.
+    pub subject_person_id: Option<String>,
+    /// What was done, e.g. `person.read`.
+    pub action: String,
+    /// What it was done to, e.g. `person:ID` and the fields.
+    pub resource: String,
+    /// Why.
+    pub purpose: String,
+    /// On which basis.
+    pub basis: Basis,
+    /// How it ended.
+    pub outcome: Outcome,
+}
+
+impl AuditEvent {
+    /// An event by `principal` (actor fields filled in, including the proxy relation).
+    pub fn by(principal: &Principal, action: impl Into<String>, resource: impl Into<String>) -> Self {
+        AuditEvent {
+            actor_account_id: Some(principal.account_id.clone()),
+            actor_person_id: principal.person_id.clone(),
+            actor_organisation_id: principal.organisation_id().map(str::to_string),
+            on_behalf_of_person_id: principal.acting_for.as_ref().map(|a| a.person_id.clone()),
+            subject_person_id: None,
+            action: action.into(),
+            resource: resource.into(),
+            purpose: String::new(),
+            basis: Basis::NotApplicable,
+            outcome: Outcome::Success,
+        }
+    }
+
+    /// An event by the system itself (CLI, seeding, background jobs).
+    pub fn system(action: impl Into<String>, resource: impl Into<String>) -> Self {
+        AuditEvent {
+            actor_account_id: None,
+            actor_person_id: None,
+            actor_organisation_id: None,
+            on_behalf_of_person_id: None,
+            subject_person_id: None,
+            action: action.into(),
+            resource: resource.into(),
+            purpose: String::new(),
+            basis: Basis::NotApplicable,
+            outcome: Outcome::Success,
+        }
+    }
+
+    /// Sets whose data this touches.
+    pub fn subject(mut self, person_id: impl Into<String>) -> Self {
+        self.subject_person_id = Some(person_id.into());
+        self
+    }
+
+    /// Sets the purpose and basis.
+    pub fn because(mut self, purpose: impl Into<String>, basis: Basis) -> Self {
+        self.purpose = purpose.into();
+        self.basis = basis;
+        self
+    }
+
+    /// Sets the outcome.
+    pub fn outcome(mut self, outcome: Outcome) -> Self {
+        self.outcome = outcome;
+        self
+    }
+}
+
+/// Appends audit records durably; `record` returns once the record is committed.
+#[async_trait::async_trait]
+pub trait AuditSink: Send + Sync {
+    /// Appends one record and returns its id.
+    async fn record(&self, event: AuditEvent) -> ApiResult<String>;
+}

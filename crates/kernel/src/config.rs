@@ -1,0 +1,92 @@
+//! Configuration: defaults, then an optional TOML file, then `CIVITAS_*` environment
+//! variables, then command-line flags (applied by the binary).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+/// Every setting Civitas reads. Secrets are never printed (see [`Config::redacted`]).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Folder for the embedded database, the generated key and other local files.
+    pub data_dir: PathBuf,
+    /// `postgres://…` to use PostgreSQL; unset means embedded SQLite in `data_dir`.
+    pub database_url: Option<String>,
+    /// Address the HTTP server binds to.
+    pub bind: SocketAddr,
+    /// Public base URL used in links and identifiers; defaults to `http://{bind}`.
+    pub base_url: Option<String>,
+    /// Personal-data master key: 64 hex characters (32 bytes). When unset, the key file
+    /// `data_dir/secret.key` is used if present.
+    pub encryption_key: Option<String>,
+    /// Session lifetime in minutes.
+    pub session_minutes: i64,
+    /// Maximum database connections in the pool.
+    pub max_connections: u32,
+    /// Whether cookies are marked `Secure` (set when serving behind HTTPS).
+    pub secure_cookies: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("civitas-data"),
+            database_url: None,
+            bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            base_url: None,
+            encryption_key: None,
+            session_minutes: 8 * 60,
+            max_connections: 16,
+            secure_cookies: false,
+        }
+    }
+}
+
+impl Config {
+    /// Loads defaults, then `file` (if it exists), then `CIVITAS_*` environment variables.
+    pub fn load(file: Option<&Path>) -> Result<Self, figment::Error> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        let file = file
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("civitas.toml"));
+        if file.exists() {
+            figment = figment.merge(Toml::file(file));
+        }
+        figment.merge(Env::prefixed("CIVITAS_")).extract()
+    }
+
+    /// The path of the generated key file inside the data folder.
+    pub fn key_file(&self) -> PathBuf {
+        self.data_dir.join("secret.key")
+    }
+
+    /// The base URL people and other systems use to reach this server.
+    pub fn public_base_url(&self) -> String {
+        self.base_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.bind))
+    }
+
+    /// A copy safe to log: secrets and passwords in URLs are replaced.
+    pub fn redacted(&self) -> Config {
+        let mut copy = self.clone();
+        copy.encryption_key = copy.encryption_key.map(|_| "***".into());
+        copy.database_url = copy.database_url.map(|url| redact_url(&url));
+        copy
+    }
+}
+
+/// Hides the password part of a database URL.
+pub fn redact_url(raw: &str) -> String {
+    match url::Url::parse(raw) {
+        Ok(mut url) if url.password().is_some() => {
+            let _ = url.set_password(Some("***"));
+            url.to_string()
+        }
+        _ => raw.to_string(),
+    }
+}
