@@ -1,1 +1,230 @@
-fn main() {}
+//! The `civitas` command: serve, migrate, manage accounts, verify the audit chain, bench.
+
+use std::io::Read;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use civitas::app::{Application, open_state};
+use civitas::demo::{DEMO_ACCOUNTS, DEMO_PASSWORD};
+use identity::model::{NewAccount, ResidentId, Username};
+use kernel::auth::Role;
+use kernel::config::Config;
+
+/// Civitas: digital social services on one backbone of identity, audit and trust.
+#[derive(Parser)]
+#[command(name = "civitas", version, about)]
+struct Cli {
+    /// Configuration file (TOML); default `civitas.toml` if it exists.
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    /// Data folder (embedded database, generated key).
+    #[arg(long, global = true)]
+    data: Option<PathBuf>,
+    /// PostgreSQL URL (`postgres://…`); default is the embedded SQLite store.
+    #[arg(long, global = true)]
+    database_url: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start the server.
+    Serve {
+        /// Seed the demo city on first start (and generate a key if none is configured).
+        #[arg(long)]
+        demo: bool,
+        /// Address to listen on.
+        #[arg(long)]
+        bind: Option<SocketAddr>,
+    },
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage accounts.
+    Account {
+        #[command(subcommand)]
+        command: AccountCommand,
+    },
+    /// Work with the audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// Measure a capability against its reference.
+    Bench {
+        #[command(subcommand)]
+        area: BenchArea,
+    },
+}
+
+#[derive(Subcommand)]
+enum AccountCommand {
+    /// Create an account; the password is read from standard input.
+    Create {
+        /// Login name.
+        #[arg(long)]
+        username: String,
+        /// platform_admin, org_admin, reviewer, clerk or citizen.
+        #[arg(long)]
+        role: String,
+        /// Unified social credit code of the organisation (staff roles).
+        #[arg(long)]
+        org: Option<String>,
+        /// Resident ID number of the person (citizens).
+        #[arg(long)]
+        person: Option<String>,
+        /// Read the password from standard input (required).
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check every hash chain; exits non-zero naming the first broken record.
+    Verify,
+}
+
+#[derive(Subcommand)]
+enum BenchArea {
+    /// Audited appends per second vs raw inserts, with concurrent writers.
+    Audit {
+        /// Concurrent writers.
+        #[arg(long, default_value_t = 16)]
+        writers: usize,
+        /// Records per phase.
+        #[arg(long, default_value_t = 40_000)]
+        records: usize,
+    },
+}
+
+fn load_config(cli: &Cli) -> anyhow::Result<Config> {
+    let mut config = Config::load(cli.config.as_deref())?;
+    if let Some(data) = &cli.data {
+        config.data_dir = data.clone();
+    }
+    if let Some(url) = &cli.database_url {
+        config.database_url = Some(url.clone());
+    }
+    Ok(config)
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("CIVITAS_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let mut config = load_config(&cli)?;
+    match cli.command {
+        Command::Serve { demo, bind } => {
+            if let Some(bind) = bind {
+                config.bind = bind;
+            }
+            tracing::info!(config = ?config.redacted(), "starting");
+            let app = Application::build(config.clone(), demo).await?;
+            let url = format!("http://{}:{}", config.bind.ip(), app.port());
+            println!("Civitas is listening on {url}");
+            if demo {
+                println!("Demo accounts (password: {DEMO_PASSWORD}):");
+                for (name, what) in DEMO_ACCOUNTS {
+                    println!("  {name:<15} {what}");
+                }
+            }
+            app.run_until_stopped().await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Migrate => {
+            let db = kernel::db::Db::connect(&config).await?;
+            let applied = kernel::migrate::run(&db, &civitas::app::migrations()).await?;
+            println!("applied {applied} migration(s) to the {} store", db.kind().name());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Account { command: AccountCommand::Create { username, role, org, person, password_stdin } } => {
+            if !password_stdin {
+                anyhow::bail!("pass --password-stdin and write the password to standard input");
+            }
+            let mut password = String::new();
+            std::io::stdin().read_to_string(&mut password)?;
+            let password = password.trim_end_matches(['\n', '\r']).to_string();
+            let role = Role::parse(&role).ok_or_else(|| anyhow::anyhow!("unknown role '{role}': use platform_admin, org_admin, reviewer, clerk or citizen"))?;
+            let state = open_state(config, false).await?;
+            let organisation_id = match org {
+                Some(code) => Some(identity::service::organisation_by_code(&state, &code).await.map_err(|e| anyhow::anyhow!("--org: {e}"))?.id),
+                None => None,
+            };
+            let person_id = match person {
+                Some(rid) => {
+                    let rid = ResidentId::parse(&rid).map_err(|e| anyhow::anyhow!("--person: {e}"))?;
+                    Some(
+                        identity::service::person_by_resident_id(&state, &rid)
+                            .await?
+                            .ok_or_else(|| anyhow::anyhow!("--person: no registered person has this resident ID number"))?
+                            .id,
+                    )
+                }
+                None => None,
+            };
+            let new = NewAccount {
+                username: Username::parse(&username).map_err(|e| anyhow::anyhow!("--username: {e}"))?,
+                password,
+                role,
+                organisation_id,
+                person_id,
+                display_name: None,
+            };
+            let account = identity::service::create_account(&state, None, new).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("created account {} ({})", account.username, account.id);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Audit { command: AuditCommand::Verify } => {
+            let db = civitas::app::open_db(&config).await?;
+            let bar = indicatif::ProgressBar::new_spinner();
+            let report = trust::service::verify(&db, |n| {
+                if n % 1000 == 0 {
+                    bar.set_message(format!("{n} records checked"));
+                    bar.tick();
+                }
+            })
+            .await?;
+            bar.finish_and_clear();
+            match report.first_break {
+                None => {
+                    println!("audit chain intact: {} record(s) in {} partition(s)", report.records, report.partitions);
+                    Ok(ExitCode::SUCCESS)
+                }
+                Some(b) => {
+                    println!(
+                        "audit chain BROKEN in partition {} at record {}{}: {}",
+                        b.partition,
+                        b.seq,
+                        b.id.map(|i| format!(" (id {i})")).unwrap_or_default(),
+                        b.reason
+                    );
+                    Ok(ExitCode::from(1))
+                }
+            }
+        }
+        Command::Bench { area: BenchArea::Audit { writers, records } } => {
+            let figures = civitas::bench::audit(&config, writers.max(1), records.max(1)).await?;
+            civitas::bench::print_audit(&figures);
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

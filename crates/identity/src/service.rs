@@ -939,3 +939,8 @@ pub async fn setting(state: &AppState, key: &str) -> ApiResult<Option<String>> {
 pub async fn put_setting(state: &AppState, key: &str, value: &str) -> ApiResult<()> {
     Ok(store::put_setting(&state.db, key, value).await?)
 }
+
+/// Account display names by id (for footprints and audit views).
+pub async fn account_names(state: &AppState, ids: &[String]) -> ApiResult<HashMap<String, String>> {
+    Ok(store::account_names(&state.db, ids).await?.into_iter().collect())
+}

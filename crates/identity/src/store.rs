@@ -648,3 +648,20 @@ pub async fn put_setting(db: &Db, key: &str, value: &str) -> Result<(), sqlx::Er
     .await.map(|_| ()))?;
     Ok(())
 }
+
+/// Display names of accounts by id.
+pub async fn account_names(db: &Db, ids: &[String]) -> Result<Vec<(String, String)>, sqlx::Error> {
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        let name: Option<String> = on_pool!(db.read(), |c| sqlx::query_scalar(
+            "SELECT display_name FROM accounts WHERE id = $1"
+        )
+        .bind(id)
+        .fetch_optional(c)
+        .await)?;
+        if let Some(name) = name {
+            out.push((id.clone(), name));
+        }
+    }
+    Ok(out)
+}

@@ -17,6 +17,7 @@ pub mod migrate;
 pub mod pages;
 pub mod state;
 pub mod time;
+pub mod widgets;
 
 pub use error::{ApiError, ApiResult};
 pub use state::AppState;

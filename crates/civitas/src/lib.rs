@@ -1,0 +1,5 @@
+//! Civitas: the composition of every capability into one server, and the CLI's work.
+
+pub mod app;
+pub mod bench;
+pub mod demo;

@@ -1,0 +1,305 @@
+//! The audit log: appends go through one group-commit writer per process, which takes
+//! every pending record, chains each onto its partition's head and commits them in one
+//! transaction, so many concurrent appends cost one commit. Verification walks every chain.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use kernel::api::{Page, PageQuery};
+use kernel::audit::{AuditEvent, AuditSink};
+use kernel::auth::Principal;
+use kernel::db::Db;
+use kernel::ids::new_id;
+use kernel::time::Timestamp;
+use kernel::{ApiError, ApiResult, AppState};
+use sha2::{Digest, Sha256};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::model::{AuditRecord, ChainBreak, FootprintEntry, GENESIS_HASH, VerifyReport};
+use crate::store;
+
+/// Most records committed in one transaction.
+const MAX_BATCH: usize = 1024;
+/// Shards for acts by accounts outside any organisation (citizens, platform admins).
+const ACCOUNT_SHARDS: u8 = 16;
+
+struct Pending {
+    record: AuditRecord,
+    done: oneshot::Sender<Result<(), String>>,
+}
+
+/// The hash-chained audit log (the kernel's [`AuditSink`]).
+pub struct AuditLog {
+    queue: mpsc::Sender<Pending>,
+}
+
+/// The chain a record joins: its organisation's, else a shard of accounts, else `system`.
+pub fn partition_for(event: &AuditEvent) -> String {
+    if let Some(org) = &event.actor_organisation_id {
+        return format!("org:{org}");
+    }
+    match &event.actor_account_id {
+        Some(account) => {
+            let shard = Sha256::digest(account.as_bytes())[0] % ACCOUNT_SHARDS;
+            format!("accounts:{shard:02}")
+        }
+        None => "system".to_string(),
+    }
+}
+
+impl AuditLog {
+    /// Starts the writer task on `db` and returns the log.
+    pub fn start(db: Db) -> Arc<AuditLog> {
+        let (queue, rx) = mpsc::channel(16 * 1024);
+        tokio::spawn(writer(db, rx));
+        Arc::new(AuditLog { queue })
+    }
+
+    /// Appends one record to partition `partition` (benchmarks and tests choose their own).
+    pub async fn append_to(&self, partition: String, event: AuditEvent) -> ApiResult<String> {
+        let record = AuditRecord {
+            partition,
+            seq: 0,
+            id: new_id(),
+            at: Timestamp::now(),
+            actor_account_id: event.actor_account_id,
+            actor_person_id: event.actor_person_id,
+            actor_organisation_id: event.actor_organisation_id,
+            on_behalf_of_person_id: event.on_behalf_of_person_id,
+            subject_person_id: event.subject_person_id,
+            action: event.action,
+            resource: event.resource,
+            purpose: event.purpose,
+            basis_kind: event.basis.kind().to_string(),
+            basis_ref: event.basis.reference().map(str::to_string),
+            outcome: event.outcome.as_str().to_string(),
+            prev_hash: String::new(),
+            hash: String::new(),
+        };
+        let id = record.id.clone();
+        let (done, wait) = oneshot::channel();
+        self.queue
+            .send(Pending { record, done })
+            .await
+            .map_err(|_| ApiError::Unavailable("the audit log is shutting down".into()))?;
+        match wait.await {
+            Ok(Ok(())) => Ok(id),
+            Ok(Err(e)) => Err(ApiError::Unexpected(anyhow::anyhow!("audit append failed: {e}"))),
+            Err(_) => Err(ApiError::Unavailable("the audit log is shutting down".into())),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl AuditSink for AuditLog {
+    async fn record(&self, event: AuditEvent) -> ApiResult<String> {
+        let partition = partition_for(&event);
+        self.append_to(partition, event).await
+    }
+}
+
+async fn writer(db: Db, mut rx: mpsc::Receiver<Pending>) {
+    let mut batch: Vec<Pending> = Vec::with_capacity(MAX_BATCH);
+    while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        let mut result = Err(String::new());
+        for attempt in 0..3 {
+            result = write_batch(&db, &mut batch).await.map_err(|e| format!("{e:#}"));
+            if result.is_ok() {
+                break;
+            }
+            tracing::warn!(attempt, error = ?result, "audit batch failed; retrying");
+        }
+        for pending in batch.drain(..) {
+            let _ = pending.done.send(result.clone());
+        }
+    }
+}
+
+/// Chains and commits a batch in one transaction.
+async fn write_batch(db: &Db, batch: &mut [Pending]) -> anyhow::Result<()> {
+    let mut tx = db.begin().await?;
+    let mut heads: HashMap<String, (i64, String)> = HashMap::new();
+    // Lock heads in a fixed order so two nodes never deadlock.
+    let mut partitions: Vec<String> = batch.iter().map(|p| p.record.partition.clone()).collect();
+    partitions.sort();
+    partitions.dedup();
+    for partition in &partitions {
+        let head = store::head(&mut tx, partition)
+            .await?
+            .unwrap_or_else(|| (0, GENESIS_HASH.to_string()));
+        heads.insert(partition.clone(), head);
+    }
+    for pending in batch.iter_mut() {
+        let record = &mut pending.record;
+        let (seq, prev) = heads
+            .get_mut(&record.partition)
+            .ok_or_else(|| anyhow::anyhow!("partition head missing"))?;
+        *seq += 1;
+        record.seq = *seq;
+        record.prev_hash = prev.clone();
+        record.hash = record.compute_hash();
+        *prev = record.hash.clone();
+    }
+    let records: Vec<AuditRecord> = batch.iter().map(|p| p.record.clone()).collect();
+    store::insert_records(&mut tx, &records).await?;
+    for (partition, (seq, hash)) in &heads {
+        store::set_head(&mut tx, partition, *seq, hash).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Walks every chain and reports the first record that does not hold: altered content,
+/// a broken link, a missing (deleted) record, or a head that does not match its chain.
+pub async fn verify(db: &Db, mut progress: impl FnMut(u64)) -> anyhow::Result<VerifyReport> {
+    let heads = store::heads(db).await?;
+    let mut partitions: Vec<String> = heads.iter().map(|h| h.0.clone()).collect();
+    for p in store::record_partitions(db).await? {
+        if !partitions.contains(&p) {
+            partitions.push(p);
+        }
+    }
+    let heads: HashMap<String, (i64, String)> =
+        heads.into_iter().map(|(p, s, h)| (p, (s, h))).collect();
+    let mut report = VerifyReport {
+        partitions: partitions.len() as u64,
+        records: 0,
+        first_break: None,
+    };
+    for partition in partitions {
+        let mut expected_seq = 1;
+        let mut prev = GENESIS_HASH.to_string();
+        let mut last_id = None;
+        let broken = |seq: i64, id: Option<String>, reason: String| ChainBreak {
+            partition: partition.clone(),
+            seq,
+            id,
+            reason,
+        };
+        'walk: loop {
+            let page = store::chain_page(db, &partition, expected_seq - 1, 5_000).await?;
+            if page.is_empty() {
+                break;
+            }
+            for record in page {
+                report.records += 1;
+                progress(report.records);
+                if record.seq != expected_seq {
+                    report.first_break = Some(broken(
+                        expected_seq,
+                        None,
+                        format!(
+                            "record {expected_seq} is missing (next present is {}): deleted",
+                            record.seq
+                        ),
+                    ));
+                    break 'walk;
+                }
+                if record.prev_hash != prev {
+                    report.first_break = Some(broken(
+                        record.seq,
+                        Some(record.id.clone()),
+                        "its prev_hash does not match the previous record: reordered or altered".into(),
+                    ));
+                    break 'walk;
+                }
+                if record.compute_hash() != record.hash {
+                    report.first_break = Some(broken(
+                        record.seq,
+                        Some(record.id.clone()),
+                        "its content does not match its hash: altered".into(),
+                    ));
+                    break 'walk;
+                }
+                prev = record.hash.clone();
+                last_id = Some(record.id.clone());
+                expected_seq += 1;
+            }
+        }
+        if report.first_break.is_none() {
+            let last_seq = expected_seq - 1;
+            match heads.get(&partition) {
+                None => {
+                    report.first_break = Some(broken(
+                        1,
+                        None,
+                        "the chain has no head record: the head was deleted".into(),
+                    ));
+                }
+                Some((head_seq, head_hash)) if *head_seq != last_seq || *head_hash != prev => {
+                    report.first_break = Some(broken(
+                        last_seq + 1,
+                        None,
+                        format!(
+                            "the head says the chain ends at record {head_seq} but it ends at {last_seq}{}: records deleted from the end or the head altered",
+                            last_id.map(|i| format!(" ({i})")).unwrap_or_default()
+                        ),
+                    ));
+                }
+                Some(_) => {}
+            }
+        }
+        if report.first_break.is_some() {
+            break;
+        }
+    }
+    Ok(report)
+}
+
+/// The data footprint of the principal's person (or of the person she acts for with the
+/// `footprint` scope): every use of her data by someone else.
+pub async fn footprint(
+    state: &AppState,
+    principal: &Principal,
+    page: &PageQuery,
+) -> ApiResult<Page<FootprintEntry>> {
+    principal.require_scope("footprint")?;
+    let person = principal
+        .subject_person_id()
+        .ok_or_else(|| ApiError::Forbidden("this account has no personal record".into()))?
+        .to_string();
+    let rows = store::footprint(&state.db, &person, page.cursor()?, page.limit()).await?;
+    let accounts: Vec<String> = unique(rows.iter().filter_map(|r| r.actor_account_id.clone()));
+    let orgs: Vec<String> = unique(rows.iter().filter_map(|r| r.actor_organisation_id.clone()));
+    let account_names = identity::service::account_names(state, &accounts).await?;
+    let org_names = identity::service::organisation_names(state, &orgs).await?;
+    let entries = rows
+        .into_iter()
+        .map(|r| FootprintEntry {
+            actor: r.actor_account_id.as_ref().and_then(|a| account_names.get(a).cloned()),
+            organisation: r.actor_organisation_id.as_ref().and_then(|o| org_names.get(o).cloned()),
+            via_proxy: r.basis_kind == "proxy",
+            id: r.id,
+            at: r.at,
+            action: r.action,
+            resource: r.resource,
+            purpose: r.purpose,
+            basis_kind: r.basis_kind,
+            basis_ref: r.basis_ref,
+            outcome: r.outcome,
+        })
+        .collect();
+    Ok(Page::from_rows(entries, page.limit(), |e: &FootprintEntry| e.id.clone()))
+}
+
+/// Recent audit records: all for platform admins, the organisation's own for its admin.
+pub async fn recent(
+    state: &AppState,
+    principal: &Principal,
+    organisation: Option<&str>,
+    page: &PageQuery,
+) -> ApiResult<Page<AuditRecord>> {
+    match organisation {
+        Some(org) => principal.require_org_admin(org)?,
+        None => principal.require_platform_admin()?,
+    }
+    let rows = store::recent(&state.db, organisation, page.cursor()?, page.limit()).await?;
+    Ok(Page::from_rows(rows, page.limit(), |r: &AuditRecord| r.id.clone()))
+}
+
+fn unique(items: impl Iterator<Item = String>) -> Vec<String> {
+    let mut v: Vec<String> = items.collect();
+    v.sort();
+    v.dedup();
+    v
+}

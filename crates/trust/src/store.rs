@@ -1,0 +1,155 @@
+//! SQL for the audit chain.
+
+use kernel::db::{Db, Tx};
+use kernel::time::Timestamp;
+use kernel::{on_pool, on_tx};
+
+use crate::model::AuditRecord;
+
+const COLUMNS: &str = "partition, seq, id, at, actor_account_id, actor_person_id, \
+     actor_organisation_id, on_behalf_of_person_id, subject_person_id, action, resource, \
+     purpose, basis_kind, basis_ref, outcome, prev_hash, hash";
+
+/// The head of a partition's chain: (last seq, last hash), locked for this transaction on
+/// PostgreSQL so that writers on other nodes wait.
+pub async fn head(tx: &mut Tx, partition: &str) -> Result<Option<(i64, String)>, sqlx::Error> {
+    match tx {
+        Tx::Sqlite(t) => {
+            sqlx::query_as("SELECT last_seq, last_hash FROM audit_heads WHERE partition = $1")
+                .bind(partition)
+                .fetch_optional(&mut **t)
+                .await
+        }
+        Tx::Postgres(t) => {
+            sqlx::query_as(
+                "SELECT last_seq, last_hash FROM audit_heads WHERE partition = $1 FOR UPDATE",
+            )
+            .bind(partition)
+            .fetch_optional(&mut **t)
+            .await
+        }
+    }
+}
+
+/// Moves a partition's head.
+pub async fn set_head(tx: &mut Tx, partition: &str, seq: i64, hash: &str) -> Result<(), sqlx::Error> {
+    on_tx!(tx, |c| sqlx::query(
+        "INSERT INTO audit_heads (partition, last_seq, last_hash, updated_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (partition) DO UPDATE SET last_seq = $2, last_hash = $3, updated_at = $4"
+    )
+    .bind(partition)
+    .bind(seq)
+    .bind(hash)
+    .bind(Timestamp::now())
+    .execute(c)
+    .await
+    .map(|_| ()))
+}
+
+/// Inserts records in one multi-row statement (chunks stay under parameter limits).
+pub async fn insert_records(tx: &mut Tx, records: &[AuditRecord]) -> Result<(), sqlx::Error> {
+    for chunk in records.chunks(200) {
+        on_tx!(tx, |c| {
+            let mut builder = sqlx::QueryBuilder::new(format!("INSERT INTO audit_records ({COLUMNS}) "));
+            builder.push_values(chunk, |mut b, r| {
+                b.push_bind(&r.partition)
+                    .push_bind(r.seq)
+                    .push_bind(&r.id)
+                    .push_bind(r.at)
+                    .push_bind(&r.actor_account_id)
+                    .push_bind(&r.actor_person_id)
+                    .push_bind(&r.actor_organisation_id)
+                    .push_bind(&r.on_behalf_of_person_id)
+                    .push_bind(&r.subject_person_id)
+                    .push_bind(&r.action)
+                    .push_bind(&r.resource)
+                    .push_bind(&r.purpose)
+                    .push_bind(&r.basis_kind)
+                    .push_bind(&r.basis_ref)
+                    .push_bind(&r.outcome)
+                    .push_bind(&r.prev_hash)
+                    .push_bind(&r.hash);
+            });
+            builder.build().execute(c).await.map(|_| ())
+        })?;
+    }
+    Ok(())
+}
+
+/// All partitions with their heads.
+pub async fn heads(db: &Db) -> Result<Vec<(String, i64, String)>, sqlx::Error> {
+    on_pool!(db.read(), |c| sqlx::query_as(
+        "SELECT partition, last_seq, last_hash FROM audit_heads ORDER BY partition"
+    )
+    .fetch_all(c)
+    .await)
+}
+
+/// Partitions that have records (to find records whose head was removed).
+pub async fn record_partitions(db: &Db) -> Result<Vec<String>, sqlx::Error> {
+    on_pool!(db.read(), |c| sqlx::query_scalar(
+        "SELECT DISTINCT partition FROM audit_records ORDER BY partition"
+    )
+    .fetch_all(c)
+    .await)
+}
+
+/// Up to `limit` records of a partition after `after_seq`, in chain order.
+pub async fn chain_page(
+    db: &Db,
+    partition: &str,
+    after_seq: i64,
+    limit: i64,
+) -> Result<Vec<AuditRecord>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM audit_records WHERE partition = $1 AND seq > $2 ORDER BY seq LIMIT $3"
+    );
+    on_pool!(db.read(), |c| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(partition)
+        .bind(after_seq)
+        .bind(limit)
+        .fetch_all(c)
+        .await)
+}
+
+/// Uses of `person`'s data by anyone but herself, newest first.
+pub async fn footprint(
+    db: &Db,
+    person: &str,
+    before_id: Option<&str>,
+    limit: i64,
+) -> Result<Vec<AuditRecord>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM audit_records
+         WHERE subject_person_id = $1
+           AND (actor_person_id IS NULL OR actor_person_id <> $1)
+           AND ($2 IS NULL OR id < $2)
+         ORDER BY id DESC LIMIT $3"
+    );
+    on_pool!(db.read(), |c| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(person)
+        .bind(before_id)
+        .bind(limit + 1)
+        .fetch_all(c)
+        .await)
+}
+
+/// Newest records across partitions (or of one organisation), newest first.
+pub async fn recent(
+    db: &Db,
+    organisation: Option<&str>,
+    before_id: Option<&str>,
+    limit: i64,
+) -> Result<Vec<AuditRecord>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM audit_records
+         WHERE ($1 IS NULL OR actor_organisation_id = $1) AND ($2 IS NULL OR id < $2)
+         ORDER BY id DESC LIMIT $3"
+    );
+    on_pool!(db.read(), |c| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(organisation)
+        .bind(before_id)
+        .bind(limit + 1)
+        .fetch_all(c)
+        .await)
+}
