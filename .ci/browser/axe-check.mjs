@@ -37,7 +37,8 @@ const MAX_PAGES = 60;               // crawled pages per role and per mode
 const BUDGET_MS = (Number(process.env.AXE_CHECK_BUDGET_S) || 1200) * 1000;
 
 const PASSWORD = 'civitas-demo';
-const ROLES = ['anonymous', 'demo-admin', 'demo-clerk', 'demo-citizen', 'demo-elder', 'demo-relative'];
+// 'demo-relative:acting' signs in as demo-relative and then acts for demo-elder (代办).
+const ROLES = ['anonymous', 'demo-admin', 'demo-orgadmin', 'demo-clerk', 'demo-citizen', 'demo-elder', 'demo-relative', 'demo-relative:acting'];
 const RESET = '/prefs?elder=off&lang=zh-CN&back=/';
 // Each mode: the /prefs URL visited after RESET (null = none) and the
 // primary language the page's <html lang> must then declare.
@@ -208,9 +209,10 @@ async function checkPage(page, base, role, mode, key) {
 // ---------------------------------------------------------------- per role
 
 async function login(page, base, role) {
+  const [username, variant] = role.split(':');
   await goto(page, base, '/login');
   const form = page.locator('form:has(input[name="username"])').first();
-  await form.locator('input[name="username"]').fill(role, { timeout: NAV_TIMEOUT_MS });
+  await form.locator('input[name="username"]').fill(username, { timeout: NAV_TIMEOUT_MS });
   await form.locator('input[name="password"]').fill(PASSWORD, { timeout: NAV_TIMEOUT_MS });
   // The submit causes a new document load (POST, then the redirect to /).
   await Promise.all([
@@ -220,6 +222,17 @@ async function login(page, base, role) {
   const where = new URL(page.url()).pathname;
   if (where.startsWith('/login')) {
     throw new Error(`login failed for role ${role}: after submitting, the URL is still ${where}`);
+  }
+  if (variant === 'acting') {
+    // Start acting for the first person who authorised this account.
+    await goto(page, base, '/me/proxies');
+    await Promise.all([
+      page.waitForEvent('load', { timeout: NAV_TIMEOUT_MS }),
+      page.locator('form[action="/me/act-for"] button[type="submit"]').first().click({ timeout: NAV_TIMEOUT_MS }),
+    ]);
+    if ((await page.locator('.acting-banner').count()) === 0) {
+      throw new Error(`role ${role}: acting for someone did not show the acting banner`);
+    }
   }
 }
 

@@ -174,7 +174,11 @@ impl Application {
             .await
             .with_context(|| format!("cannot listen on {bind}"))?;
         let port = listener.local_addr()?.port();
-        Ok(Application { listener, state, port })
+        Ok(Application {
+            listener,
+            state,
+            port,
+        })
     }
 
     /// The port it listens on.

@@ -54,7 +54,10 @@ fn event(writer: usize, i: usize) -> AuditEvent {
         format!("person:{} fields: name, resident_id, address", new_id()),
     )
     .subject(new_id())
-    .because("benchmark read", Basis::Agreement(format!("agreement-{}", writer % 4)));
+    .because(
+        "benchmark read",
+        Basis::Agreement(format!("agreement-{}", writer % 4)),
+    );
     e.actor_account_id = Some(format!("bench-account-{writer}"));
     e.actor_organisation_id = Some(format!("bench-org-{}", (writer + i) % 4));
     e
@@ -98,7 +101,12 @@ async fn raw_insert(db: &Db, e: &AuditEvent, seq: i64) -> Result<(), sqlx::Error
 }
 
 /// Runs `writers` tasks that each call `op` `per_writer` times; returns (elapsed, latencies).
-async fn drive<F, Fut>(writers: usize, per_writer: usize, bar: &ProgressBar, op: F) -> anyhow::Result<(Duration, Vec<Duration>)>
+async fn drive<F, Fut>(
+    writers: usize,
+    per_writer: usize,
+    bar: &ProgressBar,
+    op: F,
+) -> anyhow::Result<(Duration, Vec<Duration>)>
 where
     F: Fn(usize, usize) -> Fut + Send + Sync + 'static,
     Fut: std::future::Future<Output = anyhow::Result<()>> + Send,
@@ -131,17 +139,26 @@ where
 
 /// Runs the audit benchmark on the store `config` names, in a scratch area (a temporary
 /// folder for SQLite, a scratch schema for PostgreSQL) so real audit chains are untouched.
-pub async fn audit(config: &Config, writers: usize, records: usize) -> anyhow::Result<AuditFigures> {
+pub async fn audit(
+    config: &Config,
+    writers: usize,
+    records: usize,
+) -> anyhow::Result<AuditFigures> {
     let scratch = tempfile_dir()?;
     let (config, pg_schema) = scratch_config(config, &scratch).await?;
     let db = crate::app::open_db(&config).await?;
-    on_pool!(db.write(), |c| sqlx::query(RAW_TABLE).execute(c).await.map(|_| ()))?;
+    on_pool!(db.write(), |c| sqlx::query(RAW_TABLE)
+        .execute(c)
+        .await
+        .map(|_| ()))?;
     let per_writer = records.div_ceil(writers).max(1);
     let total = per_writer * writers;
     let style = ProgressStyle::with_template("{msg:>16} {bar:40} {pos}/{len}")
         .unwrap_or_else(|_| ProgressStyle::default_bar());
 
-    let bar = ProgressBar::new(total as u64).with_style(style.clone()).with_message("raw inserts");
+    let bar = ProgressBar::new(total as u64)
+        .with_style(style.clone())
+        .with_message("raw inserts");
     let raw_db = db.clone();
     let seq = Arc::new(std::sync::atomic::AtomicI64::new(0));
     let (raw_elapsed, raw_lat) = drive(writers, per_writer, &bar, move |w, i| {
@@ -157,12 +174,16 @@ pub async fn audit(config: &Config, writers: usize, records: usize) -> anyhow::R
     bar.finish_and_clear();
 
     let log = trust::service::AuditLog::start(db.clone());
-    let bar = ProgressBar::new(total as u64).with_style(style).with_message("audited appends");
+    let bar = ProgressBar::new(total as u64)
+        .with_style(style)
+        .with_message("audited appends");
     let (audit_elapsed, audit_lat) = drive(writers, per_writer, &bar, move |w, i| {
         let log = log.clone();
         async move {
             use kernel::audit::AuditSink;
-            log.record(event(w, i)).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            log.record(event(w, i))
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
             Ok(())
         }
     })
@@ -199,7 +220,9 @@ fn round3(x: f64) -> f64 {
 }
 
 fn tempfile_dir() -> anyhow::Result<tempfile::TempDir> {
-    Ok(tempfile::Builder::new().prefix("civitas-bench-").tempdir()?)
+    Ok(tempfile::Builder::new()
+        .prefix("civitas-bench-")
+        .tempdir()?)
 }
 
 fn config_url(url: Option<&str>) -> &str {
@@ -208,7 +231,10 @@ fn config_url(url: Option<&str>) -> &str {
 
 /// A configuration pointing at a scratch store: a temporary SQLite folder, or a fresh
 /// schema on the PostgreSQL server the configuration names.
-async fn scratch_config(config: &Config, dir: &tempfile::TempDir) -> anyhow::Result<(Config, Option<String>)> {
+async fn scratch_config(
+    config: &Config,
+    dir: &tempfile::TempDir,
+) -> anyhow::Result<(Config, Option<String>)> {
     let mut scratch = config.clone();
     match &config.database_url {
         Some(url) if url.starts_with("postgres") => {
@@ -236,7 +262,11 @@ pub fn with_search_path(url: &str, schema: &str) -> String {
 }
 
 async fn drop_schema(url: &str, schema: &str) -> anyhow::Result<()> {
-    let base = url.split("options=").next().unwrap_or(url).trim_end_matches(['?', '&']);
+    let base = url
+        .split("options=")
+        .next()
+        .unwrap_or(url)
+        .trim_end_matches(['?', '&']);
     let admin = sqlx::PgPool::connect(base).await?;
     sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
         .execute(&admin)
@@ -247,10 +277,22 @@ async fn drop_schema(url: &str, schema: &str) -> anyhow::Result<()> {
 
 /// Prints the figures as a table, then one line of JSON.
 pub fn print_audit(f: &AuditFigures) {
-    println!("civitas bench audit — store: {}, {} concurrent writers, {} records per phase", f.store, f.writers, f.records);
-    println!("{:<34} {:>12} {:>10} {:>10}", "", "per second", "p50 ms", "p99 ms");
-    println!("{:<34} {:>12.0} {:>10.3} {:>10.3}", "raw inserts (bare table, reference)", f.raw_inserts_per_s, f.raw_p50_ms, f.raw_p99_ms);
-    println!("{:<34} {:>12.0} {:>10.3} {:>10.3}", "audited appends (hash chain)", f.appends_per_s, f.p50_ms, f.p99_ms);
+    println!(
+        "civitas bench audit — store: {}, {} concurrent writers, {} records per phase",
+        f.store, f.writers, f.records
+    );
+    println!(
+        "{:<34} {:>12} {:>10} {:>10}",
+        "", "per second", "p50 ms", "p99 ms"
+    );
+    println!(
+        "{:<34} {:>12.0} {:>10.3} {:>10.3}",
+        "raw inserts (bare table, reference)", f.raw_inserts_per_s, f.raw_p50_ms, f.raw_p99_ms
+    );
+    println!(
+        "{:<34} {:>12.0} {:>10.3} {:>10.3}",
+        "audited appends (hash chain)", f.appends_per_s, f.p50_ms, f.p99_ms
+    );
     println!("ratio (audited / raw): {:.3}  (goal ≥ 0.5)", f.ratio);
     println!("{}", serde_json::to_string(f).unwrap_or_default());
 }

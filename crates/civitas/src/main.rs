@@ -5,9 +5,9 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
 use civitas::app::{Application, open_state};
 use civitas::demo::{DEMO_ACCOUNTS, DEMO_PASSWORD};
+use clap::{Parser, Subcommand};
 use identity::model::{NewAccount, ResidentId, Username};
 use kernel::auth::Role;
 use kernel::config::Config;
@@ -115,8 +115,9 @@ fn load_config(cli: &Cli) -> anyhow::Result<Config> {
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("CIVITAS_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=warn")),
+            tracing_subscriber::EnvFilter::try_from_env("CIVITAS_LOG").unwrap_or_else(|_| {
+                tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=warn")
+            }),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -153,10 +154,22 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Migrate => {
             let db = kernel::db::Db::connect(&config).await?;
             let applied = kernel::migrate::run(&db, &civitas::app::migrations()).await?;
-            println!("applied {applied} migration(s) to the {} store", db.kind().name());
+            println!(
+                "applied {applied} migration(s) to the {} store",
+                db.kind().name()
+            );
             Ok(ExitCode::SUCCESS)
         }
-        Command::Account { command: AccountCommand::Create { username, role, org, person, password_stdin } } => {
+        Command::Account {
+            command:
+                AccountCommand::Create {
+                    username,
+                    role,
+                    org,
+                    person,
+                    password_stdin,
+                },
+        } => {
             if !password_stdin {
                 anyhow::bail!("pass --password-stdin and write the password to standard input");
             }
@@ -166,34 +179,49 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let role = Role::parse(&role).ok_or_else(|| anyhow::anyhow!("unknown role '{role}': use platform_admin, org_admin, reviewer, clerk or citizen"))?;
             let state = open_state(config, false).await?;
             let organisation_id = match org {
-                Some(code) => Some(identity::service::organisation_by_code(&state, &code).await.map_err(|e| anyhow::anyhow!("--org: {e}"))?.id),
+                Some(code) => Some(
+                    identity::service::organisation_by_code(&state, &code)
+                        .await
+                        .map_err(|e| anyhow::anyhow!("--org: {e}"))?
+                        .id,
+                ),
                 None => None,
             };
             let person_id = match person {
                 Some(rid) => {
-                    let rid = ResidentId::parse(&rid).map_err(|e| anyhow::anyhow!("--person: {e}"))?;
+                    let rid =
+                        ResidentId::parse(&rid).map_err(|e| anyhow::anyhow!("--person: {e}"))?;
                     Some(
                         identity::service::person_by_resident_id(&state, &rid)
                             .await?
-                            .ok_or_else(|| anyhow::anyhow!("--person: no registered person has this resident ID number"))?
+                            .ok_or_else(|| {
+                                anyhow::anyhow!(
+                                    "--person: no registered person has this resident ID number"
+                                )
+                            })?
                             .id,
                     )
                 }
                 None => None,
             };
             let new = NewAccount {
-                username: Username::parse(&username).map_err(|e| anyhow::anyhow!("--username: {e}"))?,
+                username: Username::parse(&username)
+                    .map_err(|e| anyhow::anyhow!("--username: {e}"))?,
                 password,
                 role,
                 organisation_id,
                 person_id,
                 display_name: None,
             };
-            let account = identity::service::create_account(&state, None, new).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            let account = identity::service::create_account(&state, None, new)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
             println!("created account {} ({})", account.username, account.id);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Audit { command: AuditCommand::Verify } => {
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => {
             let db = civitas::app::open_db(&config).await?;
             let bar = indicatif::ProgressBar::new_spinner();
             let report = trust::service::verify(&db, |n| {
@@ -206,7 +234,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             bar.finish_and_clear();
             match report.first_break {
                 None => {
-                    println!("audit chain intact: {} record(s) in {} partition(s)", report.records, report.partitions);
+                    println!(
+                        "audit chain intact: {} record(s) in {} partition(s)",
+                        report.records, report.partitions
+                    );
                     Ok(ExitCode::SUCCESS)
                 }
                 Some(b) => {
@@ -221,7 +252,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             }
         }
-        Command::Bench { area: BenchArea::Audit { writers, records } } => {
+        Command::Bench {
+            area: BenchArea::Audit { writers, records },
+        } => {
             let figures = civitas::bench::audit(&config, writers.max(1), records.max(1)).await?;
             civitas::bench::print_audit(&figures);
             Ok(ExitCode::SUCCESS)

@@ -37,7 +37,10 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// Sign in with a username and password; returns a bearer token.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
     responses((status = 200, body = LoginResponse), (status = 401, body = Problem), (status = 429, body = Problem)))]
-async fn login(State(state): State<AppState>, Json(request): Json<LoginRequest>) -> ApiResult<Json<LoginResponse>> {
+async fn login(
+    State(state): State<AppState>,
+    Json(request): Json<LoginRequest>,
+) -> ApiResult<Json<LoginResponse>> {
     let (response, _) = service::login(&state, request).await?;
     Ok(Json(response))
 }
@@ -76,8 +79,13 @@ async fn list_regions(
     _principal: Principal,
     Query(filter): Query<RegionFilter>,
 ) -> ApiResult<Json<Page<Region>>> {
-    let page = PageQuery { cursor: filter.cursor, limit: filter.limit };
-    Ok(Json(service::list_regions(&state, filter.parent.as_deref(), &page).await?))
+    let page = PageQuery {
+        cursor: filter.cursor,
+        limit: filter.limit,
+    };
+    Ok(Json(
+        service::list_regions(&state, filter.parent.as_deref(), &page).await?,
+    ))
 }
 
 /// Create a region (platform admin).
@@ -88,7 +96,10 @@ async fn create_region(
     principal: Principal,
     Json(new): Json<NewRegion>,
 ) -> ApiResult<(StatusCode, Json<Region>)> {
-    Ok((StatusCode::CREATED, Json(service::create_region(&state, &principal, new).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(service::create_region(&state, &principal, new).await?),
+    ))
 }
 
 /// One region.
@@ -120,8 +131,13 @@ async fn list_organisations(
     _principal: Principal,
     Query(filter): Query<OrgFilter>,
 ) -> ApiResult<Json<Page<Organisation>>> {
-    let page = PageQuery { cursor: filter.cursor, limit: filter.limit };
-    Ok(Json(service::list_organisations(&state, filter.kind, &page).await?))
+    let page = PageQuery {
+        cursor: filter.cursor,
+        limit: filter.limit,
+    };
+    Ok(Json(
+        service::list_organisations(&state, filter.kind, &page).await?,
+    ))
 }
 
 /// Register an organisation (platform admin).
@@ -132,7 +148,10 @@ async fn create_organisation(
     principal: Principal,
     Json(new): Json<NewOrganisation>,
 ) -> ApiResult<(StatusCode, Json<Organisation>)> {
-    Ok((StatusCode::CREATED, Json(service::create_organisation(&state, &principal, new).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(service::create_organisation(&state, &principal, new).await?),
+    ))
 }
 
 /// One organisation.
@@ -155,7 +174,9 @@ async fn list_staff(
     Path(id): Path<String>,
     Query(page): Query<PageQuery>,
 ) -> ApiResult<Json<Page<Account>>> {
-    Ok(Json(service::list_accounts(&state, &principal, Some(&id), &page).await?))
+    Ok(Json(
+        service::list_accounts(&state, &principal, Some(&id), &page).await?,
+    ))
 }
 
 /// Filter for persons.
@@ -178,9 +199,19 @@ async fn list_persons(
     principal: Principal,
     Query(filter): Query<PersonFilter>,
 ) -> ApiResult<Json<Page<PersonSummary>>> {
-    let page = PageQuery { cursor: filter.cursor, limit: filter.limit };
+    let page = PageQuery {
+        cursor: filter.cursor,
+        limit: filter.limit,
+    };
     Ok(Json(
-        service::list_persons(&state, &principal, filter.region.as_deref(), filter.name.as_deref(), &page).await?,
+        service::list_persons(
+            &state,
+            &principal,
+            filter.region.as_deref(),
+            filter.name.as_deref(),
+            &page,
+        )
+        .await?,
     ))
 }
 
@@ -192,7 +223,10 @@ async fn create_person(
     principal: Principal,
     Json(new): Json<NewPerson>,
 ) -> ApiResult<(StatusCode, Json<PersonSummary>)> {
-    Ok((StatusCode::CREATED, Json(service::create_person(&state, &principal, new).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(service::create_person(&state, &principal, new).await?),
+    ))
 }
 
 /// Why a person's record is read.
@@ -214,7 +248,9 @@ async fn get_person(
     Path(id): Path<String>,
     Query(q): Query<ReadPurpose>,
 ) -> ApiResult<Json<PersonDetail>> {
-    Ok(Json(service::read_person(&state, &principal, &id, q.purpose.as_deref()).await?))
+    Ok(Json(
+        service::read_person(&state, &principal, &id, q.purpose.as_deref()).await?,
+    ))
 }
 
 /// All accounts (platform admin).
@@ -225,7 +261,9 @@ async fn list_accounts(
     principal: Principal,
     Query(page): Query<PageQuery>,
 ) -> ApiResult<Json<Page<Account>>> {
-    Ok(Json(service::list_accounts(&state, &principal, None, &page).await?))
+    Ok(Json(
+        service::list_accounts(&state, &principal, None, &page).await?,
+    ))
 }
 
 /// Create an account: platform admins any; an organisation's admin its own staff.
@@ -236,7 +274,10 @@ async fn create_account(
     principal: Principal,
     Json(new): Json<NewAccount>,
 ) -> ApiResult<(StatusCode, Json<Account>)> {
-    Ok((StatusCode::CREATED, Json(service::create_account(&state, Some(&principal), new).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(service::create_account(&state, Some(&principal), new).await?),
+    ))
 }
 
 /// Block sign-in for an account and end its sessions.
@@ -247,7 +288,9 @@ async fn disable_account(
     principal: Principal,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Account>> {
-    Ok(Json(service::set_account_disabled(&state, &principal, &id, true).await?))
+    Ok(Json(
+        service::set_account_disabled(&state, &principal, &id, true).await?,
+    ))
 }
 
 /// Allow sign-in again.
@@ -258,7 +301,9 @@ async fn enable_account(
     principal: Principal,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Account>> {
-    Ok(Json(service::set_account_disabled(&state, &principal, &id, false).await?))
+    Ok(Json(
+        service::set_account_disabled(&state, &principal, &id, false).await?,
+    ))
 }
 
 /// Authorisations a person gave and received.
@@ -273,7 +318,10 @@ pub struct MyProxies {
 /// Proxy authorisations (代办) given and received.
 #[utoipa::path(get, path = "/api/v1/me/proxies", tag = "identity", security(("bearer" = [])),
     responses((status = 200, body = MyProxies)))]
-async fn list_proxies(State(state): State<AppState>, principal: Principal) -> ApiResult<Json<MyProxies>> {
+async fn list_proxies(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> ApiResult<Json<MyProxies>> {
     let (given, received) = service::my_proxies(&state, &principal).await?;
     Ok(Json(MyProxies { given, received }))
 }
@@ -286,7 +334,10 @@ async fn grant_proxy(
     principal: Principal,
     Json(new): Json<NewProxy>,
 ) -> ApiResult<(StatusCode, Json<ProxyAuthorisation>)> {
-    Ok((StatusCode::CREATED, Json(service::grant_proxy(&state, &principal, new).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(service::grant_proxy(&state, &principal, new).await?),
+    ))
 }
 
 /// Revoke an authorisation (either person may).

@@ -4,7 +4,6 @@
 
 use std::fmt;
 
-
 use kernel::auth::{Role, RoleBinding};
 use kernel::time::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -108,8 +107,9 @@ impl ResidentId {
             return Err("the last character of a resident ID number is a digit or X".into());
         }
         let id = ResidentId(value.clone());
-        id.birth_date()
-            .ok_or("the birth date in the resident ID number (characters 7-14) is not a valid date")?;
+        id.birth_date().ok_or(
+            "the birth date in the resident ID number (characters 7-14) is not a valid date",
+        )?;
         let expected = ResidentId::check_char(body).unwrap_or('?');
         if last.as_bytes()[0] as char != expected {
             return Err(format!(
@@ -161,7 +161,9 @@ string_newtype!(
 );
 
 const CREDIT_ALPHABET: &str = "0123456789ABCDEFGHJKLMNPQRTUWXY";
-const CREDIT_WEIGHTS: [u32; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+const CREDIT_WEIGHTS: [u32; 17] = [
+    1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
+];
 
 impl CreditCode {
     /// The check character for the first 17 characters.
@@ -189,7 +191,9 @@ impl CreditCode {
             ));
         }
         if !value[2..8].bytes().all(|b| b.is_ascii_digit()) {
-            return Err("characters 3-8 of a unified social credit code are the region code".into());
+            return Err(
+                "characters 3-8 of a unified social credit code are the region code".into(),
+            );
         }
         let expected = CreditCode::check_char(&value[..17]).unwrap_or('?');
         if !value.ends_with(expected) {
@@ -777,7 +781,10 @@ mod tests {
         let county = RegionCode::parse("990102").unwrap();
         assert_eq!(county.level(), RegionLevel::County);
         assert_eq!(county.parent().unwrap().as_str(), "990100");
-        assert_eq!(RegionCode::parse("990100").unwrap().level(), RegionLevel::City);
+        assert_eq!(
+            RegionCode::parse("990100").unwrap().level(),
+            RegionLevel::City
+        );
         assert_eq!(RegionCode::parse("990000").unwrap().parent(), None);
         assert!(RegionCode::parse("99010").is_err());
     }

@@ -10,7 +10,10 @@ use axum::routing::{get, post};
 use kernel::api::PageQuery;
 use kernel::auth::{ACT_FOR_COOKIE, Principal, Role, SESSION_COOKIE};
 use kernel::pages::{NavItem, PageContext, PageResult, safe_back};
-use kernel::widgets::{Cell, Field, FieldKind, Form, Summary, Table, askama_escape as esc, form_pairs, form_value, form_values, pager};
+use kernel::widgets::{
+    Cell, Field, FieldKind, Form, Summary, Table, askama_escape as esc, form_pairs, form_value,
+    form_values, pager,
+};
 use kernel::{ApiError, AppState};
 use serde::Deserialize;
 
@@ -52,14 +55,54 @@ fn is_org_admin(p: Option<&Principal>) -> bool {
 /// Identity's navigation entries.
 pub fn nav() -> Vec<NavItem> {
     vec![
-        NavItem { href: "/", zh: "首页", en: "Home", visible: |_| true },
-        NavItem { href: "/me", zh: "我的资料", en: "My profile", visible: |p| p.is_some() },
-        NavItem { href: "/me/proxies", zh: "代办授权", en: "Proxies", visible: is_citizen },
-        NavItem { href: "/admin/regions", zh: "行政区划", en: "Regions", visible: is_admin },
-        NavItem { href: "/admin/organisations", zh: "机构", en: "Organisations", visible: is_admin },
-        NavItem { href: "/admin/persons", zh: "人口", en: "Persons", visible: is_admin },
-        NavItem { href: "/admin/accounts", zh: "账号", en: "Accounts", visible: is_admin },
-        NavItem { href: "/org/staff", zh: "本机构人员", en: "Our staff", visible: is_org_admin },
+        NavItem {
+            href: "/",
+            zh: "首页",
+            en: "Home",
+            visible: |_| true,
+        },
+        NavItem {
+            href: "/me",
+            zh: "我的资料",
+            en: "My profile",
+            visible: |p| p.is_some(),
+        },
+        NavItem {
+            href: "/me/proxies",
+            zh: "代办授权",
+            en: "Proxies",
+            visible: is_citizen,
+        },
+        NavItem {
+            href: "/admin/regions",
+            zh: "行政区划",
+            en: "Regions",
+            visible: is_admin,
+        },
+        NavItem {
+            href: "/admin/organisations",
+            zh: "机构",
+            en: "Organisations",
+            visible: is_admin,
+        },
+        NavItem {
+            href: "/admin/persons",
+            zh: "人口",
+            en: "Persons",
+            visible: is_admin,
+        },
+        NavItem {
+            href: "/admin/accounts",
+            zh: "账号",
+            en: "Accounts",
+            visible: is_admin,
+        },
+        NavItem {
+            href: "/org/staff",
+            zh: "本机构人员",
+            en: "Our staff",
+            visible: is_org_admin,
+        },
     ]
 }
 
@@ -106,12 +149,19 @@ async fn home(ctx: PageContext) -> PageResult {
             body.push_str(&h1(ctx.pick("城市综合服务平台", "City services")));
             body.push_str(&format!(
                 "<p class=\"lead\">{}</p><p><a class=\"button\" href=\"/login\">{}</a></p>",
-                ctx.pick("办事、查询、授权家人代办，一个账号全搞定。", "One account for public services, your records, and letting family act for you."),
+                ctx.pick(
+                    "办事、查询、授权家人代办，一个账号全搞定。",
+                    "One account for public services, your records, and letting family act for you."
+                ),
                 ctx.pick("登录", "Sign in")
             ));
         }
         Some(user) => {
-            body.push_str(&h1(&format!("{}{}", ctx.pick("您好，", "Hello, "), user.display_name)));
+            body.push_str(&h1(&format!(
+                "{}{}",
+                ctx.pick("您好，", "Hello, "),
+                user.display_name
+            )));
             let cards: Vec<(&str, &str)> = ctx
                 .nav
                 .iter()
@@ -140,7 +190,12 @@ fn login_form(ctx: &PageContext, next: &str) -> Form {
         ctx.pick("登录", "Sign in"),
         vec![
             Field::text("username", ctx.pick("用户名", "Username")).autocomplete("username"),
-            Field::of("password", ctx.pick("密码", "Password"), FieldKind::Password).autocomplete("current-password"),
+            Field::of(
+                "password",
+                ctx.pick("密码", "Password"),
+                FieldKind::Password,
+            )
+            .autocomplete("current-password"),
         ],
     )
 }
@@ -149,7 +204,10 @@ fn login_body(ctx: &PageContext, form: &Form) -> String {
     format!(
         "{}<p>{}</p>{}",
         h1(ctx.pick("登录", "Sign in")),
-        ctx.pick("请输入您的用户名和密码。", "Enter your username and password."),
+        ctx.pick(
+            "请输入您的用户名和密码。",
+            "Enter your username and password."
+        ),
         form.html()
     )
 }
@@ -176,21 +234,41 @@ async fn login_submit(
     match service::login(&state, request).await {
         Ok((session, _)) => {
             let max_age = state.config.session_minutes * 60;
-            let secure = if state.config.secure_cookies { "; Secure" } else { "" };
+            let secure = if state.config.secure_cookies {
+                "; Secure"
+            } else {
+                ""
+            };
             let response = with_cookie(
                 see_other(&next),
-                format!("{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}", session.token),
+                format!(
+                    "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}",
+                    session.token
+                ),
             );
-            Ok(with_cookie(response, format!("{ACT_FOR_COOKIE}=; Path=/; Max-Age=0")))
+            Ok(with_cookie(
+                response,
+                format!("{ACT_FOR_COOKIE}=; Path=/; Max-Age=0"),
+            ))
         }
         Err(error) => {
             let error = match error {
-                ApiError::Unauthenticated(_) => ApiError::bad_request(ctx.pick("用户名或密码不正确。", "The username or password is wrong.")),
+                ApiError::Unauthenticated(_) => ApiError::bad_request(
+                    ctx.pick("用户名或密码不正确。", "The username or password is wrong."),
+                ),
                 other => other,
             };
-            let status = if matches!(error, ApiError::TooManyRequests { .. }) { StatusCode::TOO_MANY_REQUESTS } else { StatusCode::BAD_REQUEST };
+            let status = if matches!(error, ApiError::TooManyRequests { .. }) {
+                StatusCode::TOO_MANY_REQUESTS
+            } else {
+                StatusCode::BAD_REQUEST
+            };
             let form = login_form(&ctx, &next).fill(&pairs).with_error(&error);
-            Ok(ctx.render_status(status, ctx.pick("登录", "Sign in"), &login_body(&ctx, &form)))
+            Ok(ctx.render_status(
+                status,
+                ctx.pick("登录", "Sign in"),
+                &login_body(&ctx, &form),
+            ))
         }
     }
 }
@@ -199,10 +277,18 @@ async fn logout(State(state): State<AppState>, ctx: PageContext, body: Bytes) ->
     let pairs = form_pairs(&body);
     ctx.check_csrf(form_value(&pairs, "csrf"))?;
     if let Some(user) = &ctx.user {
-        service::logout(&state, user).await.map_err(|e| ctx.error(e))?;
+        service::logout(&state, user)
+            .await
+            .map_err(|e| ctx.error(e))?;
     }
-    let response = with_cookie(see_other("/"), format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"));
-    Ok(with_cookie(response, format!("{ACT_FOR_COOKIE}=; Path=/; Max-Age=0")))
+    let response = with_cookie(
+        see_other("/"),
+        format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"),
+    );
+    Ok(with_cookie(
+        response,
+        format!("{ACT_FOR_COOKIE}=; Path=/; Max-Age=0"),
+    ))
 }
 
 // ---- profile ----
@@ -210,11 +296,23 @@ async fn logout(State(state): State<AppState>, ctx: PageContext, body: Bytes) ->
 fn person_rows(ctx: &PageContext, p: &PersonSummary) -> Vec<(String, String)> {
     vec![
         (ctx.pick("姓名", "Name").into(), p.name.clone()),
-        (ctx.pick("身份证号", "Resident ID").into(), p.resident_id_masked.clone()),
-        (ctx.pick("手机号", "Phone").into(), p.phone_masked.clone().unwrap_or_else(|| "—".into())),
+        (
+            ctx.pick("身份证号", "Resident ID").into(),
+            p.resident_id_masked.clone(),
+        ),
+        (
+            ctx.pick("手机号", "Phone").into(),
+            p.phone_masked.clone().unwrap_or_else(|| "—".into()),
+        ),
         (ctx.pick("性别", "Sex").into(), sex_label(ctx, p.sex)),
-        (ctx.pick("出生日期", "Date of birth").into(), p.birth_date.clone()),
-        (ctx.pick("所在社区", "Community").into(), p.region_code.clone()),
+        (
+            ctx.pick("出生日期", "Date of birth").into(),
+            p.birth_date.clone(),
+        ),
+        (
+            ctx.pick("所在社区", "Community").into(),
+            p.region_code.clone(),
+        ),
     ]
 }
 
@@ -224,19 +322,34 @@ async fn profile(State(state): State<AppState>, ctx: PageContext) -> PageResult 
     let mut body = h1(ctx.pick("我的资料", "My profile"));
     if let Some(acting) = &me.acting_for {
         // Reading someone else's record as her proxy is audited.
-        service::read_person(&state, user, &acting.person.id, None).await.map_err(|e| ctx.error(e))?;
+        service::read_person(&state, user, &acting.person.id, None)
+            .await
+            .map_err(|e| ctx.error(e))?;
         body.push_str(&format!(
             "<h2>{} {}</h2>",
             ctx.pick("代办对象：", "Acting for:"),
             esc(&acting.person.name)
         ));
-        body.push_str(&Summary { rows: person_rows(&ctx, &acting.person) }.html());
+        body.push_str(
+            &Summary {
+                rows: person_rows(&ctx, &acting.person),
+            }
+            .html(),
+        );
     }
     let mut rows = vec![
-        (ctx.pick("用户名", "Username").to_string(), me.account.username.clone()),
+        (
+            ctx.pick("用户名", "Username").to_string(),
+            me.account.username.clone(),
+        ),
         (
             ctx.pick("角色", "Roles").to_string(),
-            me.account.roles.iter().map(|r| role_label(&ctx, r.role)).collect::<Vec<_>>().join("、"),
+            me.account
+                .roles
+                .iter()
+                .map(|r| role_label(&ctx, r.role))
+                .collect::<Vec<_>>()
+                .join("、"),
         ),
     ];
     if let Some(person) = &me.person {
@@ -246,7 +359,10 @@ async fn profile(State(state): State<AppState>, ctx: PageContext) -> PageResult 
     body.push_str(&Summary { rows }.html());
     body.push_str(&format!(
         "<p class=\"notice\">{}</p>",
-        ctx.pick("为保护您的隐私，身份证号和手机号只显示部分数字。", "To protect your privacy, only part of your ID and phone number is shown.")
+        ctx.pick(
+            "为保护您的隐私，身份证号和手机号只显示部分数字。",
+            "To protect your privacy, only part of your ID and phone number is shown."
+        )
     ));
     if me.person.is_some() {
         body.push_str(&format!(
@@ -264,23 +380,52 @@ fn proxy_form(ctx: &PageContext) -> Form {
         .iter()
         .map(|(v, zh, en)| (v.to_string(), ctx.pick(zh, en).to_string()))
         .collect();
-    let in_a_year = kernel::time::Timestamp::now().plus_minutes(365 * 24 * 60).to_datetime().date();
+    let in_a_year = kernel::time::Timestamp::now()
+        .plus_minutes(365 * 24 * 60)
+        .to_datetime()
+        .date();
     Form::new(
         ctx,
         "/me/proxies",
         ctx.pick("授权", "Authorise"),
         vec![
-            Field::text("proxy_resident_id", ctx.pick("代办人身份证号", "Proxy's resident ID number"))
-                .hint(ctx.pick("18 位，最后一位可能是 X", "18 characters; the last may be X")),
-            Field::text("relationship", ctx.pick("与您的关系", "Relationship to you")).hint(ctx.pick("例如：子女、配偶", "For example: son, daughter, spouse")),
-            Field::of("scopes", ctx.pick("可以代办的事项", "What they may do"), FieldKind::Checkboxes(scopes)),
-            Field::of("expires_on", ctx.pick("有效期至", "Valid until"), FieldKind::Date).value(&in_a_year.to_string()),
+            Field::text(
+                "proxy_resident_id",
+                ctx.pick("代办人身份证号", "Proxy's resident ID number"),
+            )
+            .hint(ctx.pick(
+                "18 位，最后一位可能是 X",
+                "18 characters; the last may be X",
+            )),
+            Field::text(
+                "relationship",
+                ctx.pick("与您的关系", "Relationship to you"),
+            )
+            .hint(ctx.pick("例如：子女、配偶", "For example: son, daughter, spouse")),
+            Field::of(
+                "scopes",
+                ctx.pick("可以代办的事项", "What they may do"),
+                FieldKind::Checkboxes(scopes),
+            ),
+            Field::of(
+                "expires_on",
+                ctx.pick("有效期至", "Valid until"),
+                FieldKind::Date,
+            )
+            .value(&in_a_year.to_string()),
         ],
     )
 }
 
-async fn proxies_body(state: &AppState, ctx: &PageContext, user: &Principal, form: &Form) -> Result<String, Response> {
-    let (given, received) = service::my_proxies(state, user).await.map_err(|e| ctx.error(e))?;
+async fn proxies_body(
+    state: &AppState,
+    ctx: &PageContext,
+    user: &Principal,
+    form: &Form,
+) -> Result<String, Response> {
+    let (given, received) = service::my_proxies(state, user)
+        .await
+        .map_err(|e| ctx.error(e))?;
     let now = kernel::time::Timestamp::now();
     let status = |p: &ProxyAuthorisation| -> String {
         if p.revoked_at.is_some() {
@@ -292,13 +437,29 @@ async fn proxies_body(state: &AppState, ctx: &PageContext, user: &Principal, for
         }
     };
     let active = |p: &ProxyAuthorisation| p.revoked_at.is_none() && p.expires_at > now;
+    let scopes = |p: &ProxyAuthorisation| -> String {
+        p.scopes
+            .iter()
+            .map(|s| {
+                PROXY_SCOPES
+                    .iter()
+                    .find(|(k, _, _)| k == s)
+                    .map(|(_, zh, en)| ctx.pick(zh, en).to_string())
+                    .unwrap_or_else(|| s.clone())
+            })
+            .collect::<Vec<_>>()
+            .join("、")
+    };
     let mut body = h1(ctx.pick("代办授权", "Proxies"));
     body.push_str(&format!("<p>{}</p>", ctx.pick(
         "您可以授权家人替您在网上办事。他们的每一次操作都会记录在您的数据足迹中。",
         "You can let a family member act for you online. Everything they do is recorded in your data footprint."
     )));
     if !received.is_empty() {
-        body.push_str(&format!("<h2>{}</h2>", ctx.pick("我可以代办的人", "People I can act for")));
+        body.push_str(&format!(
+            "<h2>{}</h2>",
+            ctx.pick("我可以代办的人", "People I can act for")
+        ));
         for p in received.iter().filter(|p| active(p)) {
             body.push_str(&format!(
                 "<form method=\"post\" action=\"/me/act-for\" class=\"field\"><input type=\"hidden\" name=\"csrf\" value=\"{}\"><input type=\"hidden\" name=\"person_id\" value=\"{}\"><button type=\"submit\" class=\"button\">{} {}</button></form>",
@@ -311,28 +472,59 @@ async fn proxies_body(state: &AppState, ctx: &PageContext, user: &Principal, for
                 esc(&ctx.csrf), ctx.pick("结束代办，回到我自己", "Stop acting for someone else")
             ));
         }
-        let rows = received.iter().map(|p| vec![
-            Cell::from(p.principal_name.clone()), Cell::from(p.relationship.clone()), Cell::from(p.scopes.join(", ")),
-            Cell::from(p.expires_at.short()), Cell::from(status(p)),
-        ]).collect();
-        body.push_str(&Table {
-            caption: ctx.pick("授权我代办的人", "Who authorised me").into(),
-            headers: vec![ctx.pick("姓名", "Name").into(), ctx.pick("关系", "Relationship").into(), ctx.pick("事项", "Scopes").into(), ctx.pick("有效期至", "Until").into(), ctx.pick("状态", "Status").into()],
-            rows,
-            empty: String::new(),
-        }.html());
+        let rows = received
+            .iter()
+            .map(|p| {
+                vec![
+                    Cell::from(p.principal_name.clone()),
+                    Cell::from(p.relationship.clone()),
+                    Cell::from(scopes(p)),
+                    Cell::from(p.expires_at.short()),
+                    Cell::from(status(p)),
+                ]
+            })
+            .collect();
+        body.push_str(
+            &Table {
+                caption: ctx.pick("授权我代办的人", "Who authorised me").into(),
+                headers: vec![
+                    ctx.pick("姓名", "Name").into(),
+                    ctx.pick("关系", "Relationship").into(),
+                    ctx.pick("事项", "Scopes").into(),
+                    ctx.pick("有效期至", "Until").into(),
+                    ctx.pick("状态", "Status").into(),
+                ],
+                rows,
+                empty: String::new(),
+            }
+            .html(),
+        );
     }
     if user.acting_for.is_none() {
         let rows = given.iter().map(|p| {
             let action = if active(p) {
                 format!("<form method=\"post\" action=\"/me/proxies/{}/revoke\"><input type=\"hidden\" name=\"csrf\" value=\"{}\"><button type=\"submit\" class=\"button warning\">{}</button></form>", esc(&p.id), esc(&ctx.csrf), ctx.pick("撤销", "Revoke"))
             } else { String::new() };
-            vec![Cell::from(p.proxy_name.clone()), Cell::from(p.relationship.clone()), Cell::from(p.scopes.join(", ")), Cell::from(p.expires_at.short()), Cell::from(status(p)), Cell { text: action, href: None }]
+            vec![Cell::from(p.proxy_name.clone()), Cell::from(p.relationship.clone()), Cell::from(scopes(p)), Cell::from(p.expires_at.short()), Cell::from(status(p)), Cell { text: action, href: None }]
         }).collect::<Vec<_>>();
         // The revoke buttons are trusted markup built above; render the table by hand.
-        body.push_str(&format!("<h2>{}</h2>", ctx.pick("我授权的代办人", "People who may act for me")));
-        body.push_str(&raw_table(ctx.pick("我授权的代办人", "People who may act for me"), &[ctx.pick("姓名", "Name"), ctx.pick("关系", "Relationship"), ctx.pick("事项", "Scopes"), ctx.pick("有效期至", "Until"), ctx.pick("状态", "Status"), ctx.pick("操作", "Action")], rows, ctx.pick("还没有授权任何人。", "You have not authorised anyone.")));
-        body.push_str(&format!("<h2>{}</h2>", ctx.pick("新增代办人", "Authorise someone")));
+        body.push_str(&raw_table(
+            ctx.pick("我授权的代办人", "People who may act for me"),
+            &[
+                ctx.pick("姓名", "Name"),
+                ctx.pick("关系", "Relationship"),
+                ctx.pick("事项", "Scopes"),
+                ctx.pick("有效期至", "Until"),
+                ctx.pick("状态", "Status"),
+                ctx.pick("操作", "Action"),
+            ],
+            rows,
+            ctx.pick("还没有授权任何人。", "You have not authorised anyone."),
+        ));
+        body.push_str(&format!(
+            "<h2>{}</h2>",
+            ctx.pick("新增代办人", "Authorise someone")
+        ));
         body.push_str(&form.html());
     }
     Ok(body)
@@ -340,13 +532,20 @@ async fn proxies_body(state: &AppState, ctx: &PageContext, user: &Principal, for
 
 /// A table whose last column holds trusted markup (buttons); other cells are escaped.
 fn raw_table(caption: &str, headers: &[&str], rows: Vec<Vec<Cell>>, empty: &str) -> String {
-    let mut html = format!("<div class=\"table-wrap\"><table><caption>{}</caption><thead><tr>", esc(caption));
+    let mut html = format!(
+        "<div class=\"table-wrap\" tabindex=\"0\" role=\"region\" aria-label=\"{0}\"><table><caption>{0}</caption><thead><tr>",
+        esc(caption)
+    );
     for h in headers {
         html.push_str(&format!("<th scope=\"col\">{}</th>", esc(h)));
     }
     html.push_str("</tr></thead><tbody>");
     if rows.is_empty() {
-        html.push_str(&format!("<tr><td colspan=\"{}\">{}</td></tr>", headers.len(), esc(empty)));
+        html.push_str(&format!(
+            "<tr><td colspan=\"{}\">{}</td></tr>",
+            headers.len(),
+            esc(empty)
+        ));
     }
     for row in rows {
         html.push_str("<tr>");
@@ -375,10 +574,16 @@ async fn grant_proxy(State(state): State<AppState>, ctx: PageContext, body: Byte
     let pairs = form_pairs(&body);
     ctx.check_csrf(form_value(&pairs, "csrf"))?;
     let parsed = (|| -> Result<NewProxy, ApiError> {
-        let rid = ResidentId::parse(form_value(&pairs, "proxy_resident_id")).map_err(|e| ApiError::invalid("proxy_resident_id", e))?;
+        let rid = ResidentId::parse(form_value(&pairs, "proxy_resident_id"))
+            .map_err(|e| ApiError::invalid("proxy_resident_id", e))?;
         let date = form_value(&pairs, "expires_on");
         let expires_at = kernel::time::Timestamp::parse_rfc3339(&format!("{date}T23:59:59Z"))
-            .ok_or_else(|| ApiError::invalid("expires_on", ctx.pick("请填写有效的日期", "Enter a real date")))?;
+            .ok_or_else(|| {
+                ApiError::invalid(
+                    "expires_on",
+                    ctx.pick("请填写有效的日期", "Enter a real date"),
+                )
+            })?;
         Ok(NewProxy {
             proxy_resident_id: rid,
             relationship: form_value(&pairs, "relationship").to_string(),
@@ -395,16 +600,27 @@ async fn grant_proxy(State(state): State<AppState>, ctx: PageContext, body: Byte
         Err(error) if error.status().is_client_error() => {
             let form = proxy_form(&ctx).fill(&pairs).with_error(&error);
             let body = proxies_body(&state, &ctx, user, &form).await?;
-            Ok(ctx.render_status(StatusCode::BAD_REQUEST, ctx.pick("代办授权", "Proxies"), &body))
+            Ok(ctx.render_status(
+                StatusCode::BAD_REQUEST,
+                ctx.pick("代办授权", "Proxies"),
+                &body,
+            ))
         }
         Err(error) => Err(ctx.error(error)),
     }
 }
 
-async fn revoke_proxy(State(state): State<AppState>, ctx: PageContext, Path(id): Path<String>, body: Bytes) -> PageResult {
+async fn revoke_proxy(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> PageResult {
     let user = ctx.user()?;
     ctx.check_csrf(form_value(&form_pairs(&body), "csrf"))?;
-    service::revoke_proxy(&state, user, &id).await.map_err(|e| ctx.error(e))?;
+    service::revoke_proxy(&state, user, &id)
+        .await
+        .map_err(|e| ctx.error(e))?;
     Ok(see_other("/me/proxies"))
 }
 
@@ -414,10 +630,18 @@ async fn act_for(State(state): State<AppState>, ctx: PageContext, body: Bytes) -
     ctx.check_csrf(form_value(&pairs, "csrf"))?;
     let person = form_value(&pairs, "person_id");
     if person.is_empty() {
-        return Ok(with_cookie(see_other("/me/proxies"), format!("{ACT_FOR_COOKIE}=; Path=/; Max-Age=0")));
+        return Ok(with_cookie(
+            see_other("/me/proxies"),
+            format!("{ACT_FOR_COOKIE}=; Path=/; Max-Age=0"),
+        ));
     }
-    service::acting_for(&state.db, user, person).await.map_err(|e| ctx.error(e))?;
-    Ok(with_cookie(see_other("/me"), format!("{ACT_FOR_COOKIE}={person}; Path=/; HttpOnly; SameSite=Lax")))
+    service::acting_for(&state.db, user, person)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    Ok(with_cookie(
+        see_other("/me"),
+        format!("{ACT_FOR_COOKIE}={person}; Path=/; HttpOnly; SameSite=Lax"),
+    ))
 }
 
 // ---- administration ----
@@ -429,25 +653,52 @@ fn require_admin(ctx: &PageContext) -> Result<&Principal, Response> {
 }
 
 fn new_link(href: &str, label: &str) -> String {
-    format!("<p><a class=\"button\" href=\"{href}\">{}</a></p>", esc(label))
+    format!(
+        "<p><a class=\"button\" href=\"{href}\">{}</a></p>",
+        esc(label)
+    )
 }
 
 fn yes_no(ctx: &PageContext) -> Vec<(String, String)> {
-    vec![("true".into(), ctx.pick("城镇", "Urban").into()), ("false".into(), ctx.pick("农村", "Rural").into())]
+    vec![
+        ("true".into(), ctx.pick("城镇", "Urban").into()),
+        ("false".into(), ctx.pick("农村", "Rural").into()),
+    ]
 }
 
 fn region_form(ctx: &PageContext) -> Form {
-    Form::new(ctx, "/admin/regions", ctx.pick("保存", "Save"), vec![
-        Field::text("code", ctx.pick("区划代码", "Region code")).hint(ctx.pick("6 位（省市区县）、9 位（街道）或 12 位（社区）数字", "6 digits (province, city, county), 9 (township) or 12 (community)")),
-        Field::text("name", ctx.pick("名称", "Name")),
-        Field::of("urban", ctx.pick("城乡属性", "Urban or rural"), FieldKind::Select(yes_no(ctx))),
-    ])
+    Form::new(
+        ctx,
+        "/admin/regions",
+        ctx.pick("保存", "Save"),
+        vec![
+            Field::text("code", ctx.pick("区划代码", "Region code")).hint(ctx.pick(
+                "6 位（省市区县）、9 位（街道）或 12 位（社区）数字",
+                "6 digits (province, city, county), 9 (township) or 12 (community)",
+            )),
+            Field::text("name", ctx.pick("名称", "Name")),
+            Field::of(
+                "urban",
+                ctx.pick("城乡属性", "Urban or rural"),
+                FieldKind::Select(yes_no(ctx)),
+            ),
+        ],
+    )
 }
 
-async fn regions_page(State(state): State<AppState>, ctx: PageContext, Query(q): Query<RegionPageQuery>) -> PageResult {
+async fn regions_page(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    Query(q): Query<RegionPageQuery>,
+) -> PageResult {
     require_admin(&ctx)?;
-    let page = PageQuery { cursor: q.cursor.clone(), limit: Some(100) };
-    let regions = service::list_regions(&state, q.parent.as_deref(), &page).await.map_err(|e| ctx.error(e))?;
+    let page = PageQuery {
+        cursor: q.cursor.clone(),
+        limit: Some(100),
+    };
+    let regions = service::list_regions(&state, q.parent.as_deref(), &page)
+        .await
+        .map_err(|e| ctx.error(e))?;
     let level = |l: RegionLevel| match l {
         RegionLevel::Province => ctx.pick("省", "Province"),
         RegionLevel::City => ctx.pick("市", "City"),
@@ -455,21 +706,58 @@ async fn regions_page(State(state): State<AppState>, ctx: PageContext, Query(q):
         RegionLevel::Township => ctx.pick("街道乡镇", "Township"),
         RegionLevel::Community => ctx.pick("社区村", "Community"),
     };
-    let rows = regions.items.iter().map(|r| vec![
-        Cell::link(r.code.clone(), format!("/admin/regions?parent={}", r.code)),
-        Cell::from(r.name.clone()),
-        Cell::from(level(r.level)),
-        Cell::from(if r.urban { ctx.pick("城镇", "Urban") } else { ctx.pick("农村", "Rural") }),
-    ]).collect();
+    let rows = regions
+        .items
+        .iter()
+        .map(|r| {
+            vec![
+                Cell::link(r.code.clone(), format!("/admin/regions?parent={}", r.code)),
+                Cell::from(r.name.clone()),
+                Cell::from(level(r.level)),
+                Cell::from(if r.urban {
+                    ctx.pick("城镇", "Urban")
+                } else {
+                    ctx.pick("农村", "Rural")
+                }),
+            ]
+        })
+        .collect();
     let mut body = h1(ctx.pick("行政区划", "Regions"));
-    body.push_str(&new_link("/admin/regions/new", ctx.pick("新增区划", "Add a region")));
+    body.push_str(&new_link(
+        "/admin/regions/new",
+        ctx.pick("新增区划", "Add a region"),
+    ));
     if let Some(parent) = &q.parent {
-        body.push_str(&format!("<p><a href=\"/admin/regions\">{}</a> · {} {}</p>", ctx.pick("全部区划", "All regions"), ctx.pick("下级区划：", "Inside"), esc(parent)));
+        body.push_str(&format!(
+            "<p><a href=\"/admin/regions\">{}</a> · {} {}</p>",
+            ctx.pick("全部区划", "All regions"),
+            ctx.pick("下级区划：", "Inside"),
+            esc(parent)
+        ));
     }
-    body.push_str(&Table { caption: ctx.pick("区划列表（点代码看下级）", "Regions (select a code to see what is inside)").into(),
-        headers: vec![ctx.pick("代码", "Code").into(), ctx.pick("名称", "Name").into(), ctx.pick("层级", "Level").into(), ctx.pick("城乡", "Urban/rural").into()],
-        rows, empty: ctx.pick("没有区划。", "No regions.").into() }.html());
-    let base = match &q.parent { Some(p) => format!("/admin/regions?parent={}", kernel::pages::urlencode(p)), None => "/admin/regions".into() };
+    body.push_str(
+        &Table {
+            caption: ctx
+                .pick(
+                    "区划列表（点代码看下级）",
+                    "Regions (select a code to see what is inside)",
+                )
+                .into(),
+            headers: vec![
+                ctx.pick("代码", "Code").into(),
+                ctx.pick("名称", "Name").into(),
+                ctx.pick("层级", "Level").into(),
+                ctx.pick("城乡", "Urban/rural").into(),
+            ],
+            rows,
+            empty: ctx.pick("没有区划。", "No regions.").into(),
+        }
+        .html(),
+    );
+    let base = match &q.parent {
+        Some(p) => format!("/admin/regions?parent={}", kernel::pages::urlencode(p)),
+        None => "/admin/regions".into(),
+    };
     body.push_str(&pager(&ctx, &base, regions.next_cursor.as_deref()));
     Ok(ctx.render(ctx.pick("行政区划", "Regions"), &body))
 }
@@ -482,13 +770,24 @@ struct RegionPageQuery {
 
 async fn new_region_page(ctx: PageContext) -> PageResult {
     require_admin(&ctx)?;
-    let body = format!("{}{}", h1(ctx.pick("新增区划", "Add a region")), region_form(&ctx).html());
+    let body = format!(
+        "{}{}",
+        h1(ctx.pick("新增区划", "Add a region")),
+        region_form(&ctx).html()
+    );
     Ok(ctx.render(ctx.pick("新增区划", "Add a region"), &body))
 }
 
 /// Handles a create form: parse, call the service, redirect on success, re-render the
 /// form with the error at its field on a client error.
-async fn create_with<T, F, Fut>(ctx: &PageContext, title: &str, form: Form, pairs: &[(String, String)], redirect: &str, run: F) -> PageResult
+async fn create_with<T, F, Fut>(
+    ctx: &PageContext,
+    title: &str,
+    form: Form,
+    pairs: &[(String, String)],
+    redirect: &str,
+    run: F,
+) -> PageResult
 where
     F: FnOnce() -> Fut,
     Fut: std::future::Future<Output = Result<T, ApiError>>,
@@ -506,79 +805,185 @@ where
 }
 
 /// Parses a form field with a model parser, naming the field on failure.
-fn field<T>(pairs: &[(String, String)], name: &str, parse: fn(&str) -> Result<T, String>) -> Result<T, ApiError> {
+fn field<T>(
+    pairs: &[(String, String)],
+    name: &str,
+    parse: fn(&str) -> Result<T, String>,
+) -> Result<T, ApiError> {
     parse(form_value(pairs, name)).map_err(|e| ApiError::invalid(name, e))
 }
 
 async fn create_region(State(state): State<AppState>, ctx: PageContext, body: Bytes) -> PageResult {
     let user = require_admin(&ctx)?;
     let pairs = form_pairs(&body);
-    create_with(&ctx, ctx.pick("新增区划", "Add a region"), region_form(&ctx), &pairs, "/admin/regions", || async {
-        let new = NewRegion { code: field(&pairs, "code", RegionCode::parse)?, name: form_value(&pairs, "name").into(), urban: form_value(&pairs, "urban") != "false" };
-        service::create_region(&state, user, new).await
-    }).await
+    create_with(
+        &ctx,
+        ctx.pick("新增区划", "Add a region"),
+        region_form(&ctx),
+        &pairs,
+        "/admin/regions",
+        || async {
+            let new = NewRegion {
+                code: field(&pairs, "code", RegionCode::parse)?,
+                name: form_value(&pairs, "name").into(),
+                urban: form_value(&pairs, "urban") != "false",
+            };
+            service::create_region(&state, user, new).await
+        },
+    )
+    .await
 }
 
 fn org_kinds(ctx: &PageContext) -> Vec<(String, String)> {
-    OrgKind::ALL.iter().map(|k| { let (zh, en) = k.label(); (k.as_str().to_string(), ctx.pick(zh, en).to_string()) }).collect()
+    OrgKind::ALL
+        .iter()
+        .map(|k| {
+            let (zh, en) = k.label();
+            (k.as_str().to_string(), ctx.pick(zh, en).to_string())
+        })
+        .collect()
 }
 
 fn org_form(ctx: &PageContext) -> Form {
-    let levels = AdminLevel::ALL.iter().map(|l| (l.as_str().to_string(), l.as_str().to_string())).collect();
-    Form::new(ctx, "/admin/organisations", ctx.pick("保存", "Save"), vec![
-        Field::text("credit_code", ctx.pick("统一社会信用代码", "Unified social credit code")).hint(ctx.pick("18 位，最后一位是校验码", "18 characters; the last is a check character")),
-        Field::text("name", ctx.pick("名称", "Name")),
-        Field::of("kind", ctx.pick("类型", "Kind"), FieldKind::Select(org_kinds(ctx))),
-        Field::of("level", ctx.pick("行政层级", "Administrative level"), FieldKind::Select(levels)),
-        Field::text("region", ctx.pick("所在区划代码", "Region code")),
-    ])
+    let levels = AdminLevel::ALL
+        .iter()
+        .map(|l| (l.as_str().to_string(), l.as_str().to_string()))
+        .collect();
+    Form::new(
+        ctx,
+        "/admin/organisations",
+        ctx.pick("保存", "Save"),
+        vec![
+            Field::text(
+                "credit_code",
+                ctx.pick("统一社会信用代码", "Unified social credit code"),
+            )
+            .hint(ctx.pick(
+                "18 位，最后一位是校验码",
+                "18 characters; the last is a check character",
+            )),
+            Field::text("name", ctx.pick("名称", "Name")),
+            Field::of(
+                "kind",
+                ctx.pick("类型", "Kind"),
+                FieldKind::Select(org_kinds(ctx)),
+            ),
+            Field::of(
+                "level",
+                ctx.pick("行政层级", "Administrative level"),
+                FieldKind::Select(levels),
+            ),
+            Field::text("region", ctx.pick("所在区划代码", "Region code")),
+        ],
+    )
 }
 
-async fn orgs_page(State(state): State<AppState>, ctx: PageContext, Query(page): Query<PageQuery>) -> PageResult {
+async fn orgs_page(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    Query(page): Query<PageQuery>,
+) -> PageResult {
     require_admin(&ctx)?;
-    let orgs = service::list_organisations(&state, None, &page).await.map_err(|e| ctx.error(e))?;
-    let rows = orgs.items.iter().map(|o| { let (zh, en) = o.kind.label(); vec![
-        Cell::from(o.name.clone()), Cell::from(o.credit_code.clone()), Cell::from(ctx.pick(zh, en)), Cell::from(o.region_code.clone()),
-    ]}).collect();
+    let orgs = service::list_organisations(&state, None, &page)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    let rows = orgs
+        .items
+        .iter()
+        .map(|o| {
+            let (zh, en) = o.kind.label();
+            vec![
+                Cell::from(o.name.clone()),
+                Cell::from(o.credit_code.clone()),
+                Cell::from(ctx.pick(zh, en)),
+                Cell::from(o.region_code.clone()),
+            ]
+        })
+        .collect();
     let mut body = h1(ctx.pick("机构", "Organisations"));
-    body.push_str(&new_link("/admin/organisations/new", ctx.pick("登记机构", "Register an organisation")));
-    body.push_str(&Table { caption: ctx.pick("机构列表", "Organisations").into(),
-        headers: vec![ctx.pick("名称", "Name").into(), ctx.pick("信用代码", "Credit code").into(), ctx.pick("类型", "Kind").into(), ctx.pick("区划", "Region").into()],
-        rows, empty: ctx.pick("没有机构。", "No organisations.").into() }.html());
-    body.push_str(&pager(&ctx, "/admin/organisations", orgs.next_cursor.as_deref()));
+    body.push_str(&new_link(
+        "/admin/organisations/new",
+        ctx.pick("登记机构", "Register an organisation"),
+    ));
+    body.push_str(
+        &Table {
+            caption: ctx.pick("机构列表", "Organisations").into(),
+            headers: vec![
+                ctx.pick("名称", "Name").into(),
+                ctx.pick("信用代码", "Credit code").into(),
+                ctx.pick("类型", "Kind").into(),
+                ctx.pick("区划", "Region").into(),
+            ],
+            rows,
+            empty: ctx.pick("没有机构。", "No organisations.").into(),
+        }
+        .html(),
+    );
+    body.push_str(&pager(
+        &ctx,
+        "/admin/organisations",
+        orgs.next_cursor.as_deref(),
+    ));
     Ok(ctx.render(ctx.pick("机构", "Organisations"), &body))
 }
 
 async fn new_org_page(ctx: PageContext) -> PageResult {
     require_admin(&ctx)?;
-    let body = format!("{}{}", h1(ctx.pick("登记机构", "Register an organisation")), org_form(&ctx).html());
+    let body = format!(
+        "{}{}",
+        h1(ctx.pick("登记机构", "Register an organisation")),
+        org_form(&ctx).html()
+    );
     Ok(ctx.render(ctx.pick("登记机构", "Register an organisation"), &body))
 }
 
 async fn create_org(State(state): State<AppState>, ctx: PageContext, body: Bytes) -> PageResult {
     let user = require_admin(&ctx)?;
     let pairs = form_pairs(&body);
-    create_with(&ctx, ctx.pick("登记机构", "Register an organisation"), org_form(&ctx), &pairs, "/admin/organisations", || async {
-        let new = NewOrganisation {
-            credit_code: field(&pairs, "credit_code", CreditCode::parse)?,
-            name: form_value(&pairs, "name").into(),
-            kind: OrgKind::parse(form_value(&pairs, "kind")).ok_or_else(|| ApiError::invalid("kind", "choose a kind"))?,
-            level: AdminLevel::parse(form_value(&pairs, "level")).ok_or_else(|| ApiError::invalid("level", "choose a level"))?,
-            region: field(&pairs, "region", RegionCode::parse)?,
-            parent_id: None,
-        };
-        service::create_organisation(&state, user, new).await
-    }).await
+    create_with(
+        &ctx,
+        ctx.pick("登记机构", "Register an organisation"),
+        org_form(&ctx),
+        &pairs,
+        "/admin/organisations",
+        || async {
+            let new = NewOrganisation {
+                credit_code: field(&pairs, "credit_code", CreditCode::parse)?,
+                name: form_value(&pairs, "name").into(),
+                kind: OrgKind::parse(form_value(&pairs, "kind"))
+                    .ok_or_else(|| ApiError::invalid("kind", "choose a kind"))?,
+                level: AdminLevel::parse(form_value(&pairs, "level"))
+                    .ok_or_else(|| ApiError::invalid("level", "choose a level"))?,
+                region: field(&pairs, "region", RegionCode::parse)?,
+                parent_id: None,
+            };
+            service::create_organisation(&state, user, new).await
+        },
+    )
+    .await
 }
 
 fn person_form(ctx: &PageContext) -> Form {
-    Form::new(ctx, "/admin/persons", ctx.pick("保存", "Save"), vec![
-        Field::text("resident_id", ctx.pick("身份证号", "Resident ID number")).hint(ctx.pick("18 位，最后一位可能是 X", "18 characters; the last may be X")),
-        Field::text("name", ctx.pick("姓名", "Name")),
-        Field::text("phone", ctx.pick("手机号（可不填）", "Phone (optional)")).autocomplete("off"),
-        Field::text("region", ctx.pick("所在社区代码", "Community code")).hint(ctx.pick("12 位社区代码", "12-digit community code")),
-        Field::text("address", ctx.pick("详细地址（可不填）", "Street address (optional)")),
-    ])
+    Form::new(
+        ctx,
+        "/admin/persons",
+        ctx.pick("保存", "Save"),
+        vec![
+            Field::text("resident_id", ctx.pick("身份证号", "Resident ID number")).hint(ctx.pick(
+                "18 位，最后一位可能是 X",
+                "18 characters; the last may be X",
+            )),
+            Field::text("name", ctx.pick("姓名", "Name")),
+            Field::text("phone", ctx.pick("手机号（可不填）", "Phone (optional)"))
+                .autocomplete("off"),
+            Field::text("region", ctx.pick("所在社区代码", "Community code"))
+                .hint(ctx.pick("12 位社区代码", "12-digit community code")),
+            Field::text(
+                "address",
+                ctx.pick("详细地址（可不填）", "Street address (optional)"),
+            ),
+        ],
+    )
 }
 
 #[derive(Deserialize)]
@@ -588,49 +993,109 @@ struct PersonPageQuery {
     cursor: Option<String>,
 }
 
-async fn persons_page(State(state): State<AppState>, ctx: PageContext, Query(q): Query<PersonPageQuery>) -> PageResult {
+async fn persons_page(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    Query(q): Query<PersonPageQuery>,
+) -> PageResult {
     let user = require_admin(&ctx)?;
-    let page = PageQuery { cursor: q.cursor.clone(), limit: Some(50) };
-    let persons = service::list_persons(&state, user, q.region.as_deref(), q.name.as_deref(), &page).await.map_err(|e| ctx.error(e))?;
-    let rows = persons.items.iter().map(|p| vec![
-        Cell::link(p.name.clone(), format!("/admin/persons/{}", p.id)), Cell::from(p.resident_id_masked.clone()),
-        Cell::from(p.phone_masked.clone().unwrap_or_default()), Cell::from(sex_label(&ctx, p.sex)), Cell::from(p.birth_date.clone()), Cell::from(p.region_code.clone()),
-    ]).collect();
+    let page = PageQuery {
+        cursor: q.cursor.clone(),
+        limit: Some(50),
+    };
+    let persons =
+        service::list_persons(&state, user, q.region.as_deref(), q.name.as_deref(), &page)
+            .await
+            .map_err(|e| ctx.error(e))?;
+    let rows = persons
+        .items
+        .iter()
+        .map(|p| {
+            vec![
+                Cell::link(p.name.clone(), format!("/admin/persons/{}", p.id)),
+                Cell::from(p.resident_id_masked.clone()),
+                Cell::from(p.phone_masked.clone().unwrap_or_default()),
+                Cell::from(sex_label(&ctx, p.sex)),
+                Cell::from(p.birth_date.clone()),
+                Cell::from(p.region_code.clone()),
+            ]
+        })
+        .collect();
     let mut body = h1(ctx.pick("人口", "Persons"));
-    body.push_str(&new_link("/admin/persons/new", ctx.pick("登记人员", "Register a person")));
+    body.push_str(&new_link(
+        "/admin/persons/new",
+        ctx.pick("登记人员", "Register a person"),
+    ));
     body.push_str(&format!(
         "<form method=\"get\" action=\"/admin/persons\" class=\"field\"><label for=\"search-name\">{}</label><input type=\"search\" id=\"search-name\" name=\"name\" value=\"{}\"> <button type=\"submit\" class=\"button secondary\">{}</button></form>",
         ctx.pick("按姓名查找", "Search by name"), esc(q.name.as_deref().unwrap_or("")), ctx.pick("查找", "Search")
     ));
-    body.push_str(&Table { caption: ctx.pick("人员列表（敏感信息已脱敏）", "Persons (sensitive fields masked)").into(),
-        headers: vec![ctx.pick("姓名", "Name").into(), ctx.pick("身份证号", "Resident ID").into(), ctx.pick("手机号", "Phone").into(), ctx.pick("性别", "Sex").into(), ctx.pick("出生日期", "Born").into(), ctx.pick("社区", "Community").into()],
-        rows, empty: ctx.pick("没有找到人员。", "No persons found.").into() }.html());
-    let base = match &q.name { Some(n) => format!("/admin/persons?name={}", kernel::pages::urlencode(n)), None => "/admin/persons".into() };
+    body.push_str(
+        &Table {
+            caption: ctx
+                .pick(
+                    "人员列表（敏感信息已脱敏）",
+                    "Persons (sensitive fields masked)",
+                )
+                .into(),
+            headers: vec![
+                ctx.pick("姓名", "Name").into(),
+                ctx.pick("身份证号", "Resident ID").into(),
+                ctx.pick("手机号", "Phone").into(),
+                ctx.pick("性别", "Sex").into(),
+                ctx.pick("出生日期", "Born").into(),
+                ctx.pick("社区", "Community").into(),
+            ],
+            rows,
+            empty: ctx.pick("没有找到人员。", "No persons found.").into(),
+        }
+        .html(),
+    );
+    let base = match &q.name {
+        Some(n) => format!("/admin/persons?name={}", kernel::pages::urlencode(n)),
+        None => "/admin/persons".into(),
+    };
     body.push_str(&pager(&ctx, &base, persons.next_cursor.as_deref()));
     Ok(ctx.render(ctx.pick("人口", "Persons"), &body))
 }
 
 async fn new_person_page(ctx: PageContext) -> PageResult {
     require_admin(&ctx)?;
-    let body = format!("{}{}", h1(ctx.pick("登记人员", "Register a person")), person_form(&ctx).html());
+    let body = format!(
+        "{}{}",
+        h1(ctx.pick("登记人员", "Register a person")),
+        person_form(&ctx).html()
+    );
     Ok(ctx.render(ctx.pick("登记人员", "Register a person"), &body))
 }
 
 async fn create_person(State(state): State<AppState>, ctx: PageContext, body: Bytes) -> PageResult {
     let user = require_admin(&ctx)?;
     let pairs = form_pairs(&body);
-    create_with(&ctx, ctx.pick("登记人员", "Register a person"), person_form(&ctx), &pairs, "/admin/persons", || async {
-        let phone = form_value(&pairs, "phone");
-        let new = NewPerson {
-            resident_id: field(&pairs, "resident_id", ResidentId::parse)?,
-            name: form_value(&pairs, "name").into(),
-            phone: if phone.trim().is_empty() { None } else { Some(field(&pairs, "phone", Phone::parse)?) },
-            region: field(&pairs, "region", RegionCode::parse)?,
-            address: Some(form_value(&pairs, "address").to_string()),
-            household_id: None,
-        };
-        service::create_person(&state, user, new).await
-    }).await
+    create_with(
+        &ctx,
+        ctx.pick("登记人员", "Register a person"),
+        person_form(&ctx),
+        &pairs,
+        "/admin/persons",
+        || async {
+            let phone = form_value(&pairs, "phone");
+            let new = NewPerson {
+                resident_id: field(&pairs, "resident_id", ResidentId::parse)?,
+                name: form_value(&pairs, "name").into(),
+                phone: if phone.trim().is_empty() {
+                    None
+                } else {
+                    Some(field(&pairs, "phone", Phone::parse)?)
+                },
+                region: field(&pairs, "region", RegionCode::parse)?,
+                address: Some(form_value(&pairs, "address").to_string()),
+                household_id: None,
+            };
+            service::create_person(&state, user, new).await
+        },
+    )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -638,7 +1103,12 @@ struct PurposeQuery {
     purpose: Option<String>,
 }
 
-async fn person_page(State(state): State<AppState>, ctx: PageContext, Path(id): Path<String>, Query(q): Query<PurposeQuery>) -> PageResult {
+async fn person_page(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    Path(id): Path<String>,
+    Query(q): Query<PurposeQuery>,
+) -> PageResult {
     let user = require_admin(&ctx)?;
     let title = ctx.pick("人员详情", "Person");
     let mut body = h1(title);
@@ -654,15 +1124,39 @@ async fn person_page(State(state): State<AppState>, ctx: PageContext, Path(id): 
             ));
         }
         Some(purpose) => {
-            let p = service::read_person(&state, user, &id, Some(purpose)).await.map_err(|e| ctx.error(e))?;
+            let p = service::read_person(&state, user, &id, Some(purpose))
+                .await
+                .map_err(|e| ctx.error(e))?;
             let rows = vec![
                 (ctx.pick("姓名", "Name").into(), p.summary.name.clone()),
-                (ctx.pick("身份证号", "Resident ID").into(), p.resident_id.clone()),
-                (ctx.pick("手机号", "Phone").into(), p.phone.clone().unwrap_or_else(|| "—".into())),
-                (ctx.pick("地址", "Address").into(), p.address.clone().unwrap_or_else(|| "—".into())),
-                (ctx.pick("社区", "Community").into(), format!("{} {}", p.summary.region_code, p.region_name.clone().unwrap_or_default())),
-                (ctx.pick("出生日期", "Born").into(), p.summary.birth_date.clone()),
-                (ctx.pick("查看用途（已记录）", "Purpose (recorded)").into(), purpose.to_string()),
+                (
+                    ctx.pick("身份证号", "Resident ID").into(),
+                    p.resident_id.clone(),
+                ),
+                (
+                    ctx.pick("手机号", "Phone").into(),
+                    p.phone.clone().unwrap_or_else(|| "—".into()),
+                ),
+                (
+                    ctx.pick("地址", "Address").into(),
+                    p.address.clone().unwrap_or_else(|| "—".into()),
+                ),
+                (
+                    ctx.pick("社区", "Community").into(),
+                    format!(
+                        "{} {}",
+                        p.summary.region_code,
+                        p.region_name.clone().unwrap_or_default()
+                    ),
+                ),
+                (
+                    ctx.pick("出生日期", "Born").into(),
+                    p.summary.birth_date.clone(),
+                ),
+                (
+                    ctx.pick("查看用途（已记录）", "Purpose (recorded)").into(),
+                    purpose.to_string(),
+                ),
             ];
             body.push_str(&Summary { rows }.html());
         }
@@ -671,31 +1165,90 @@ async fn person_page(State(state): State<AppState>, ctx: PageContext, Path(id): 
 }
 
 fn role_options(ctx: &PageContext, staff_only: bool) -> Vec<(String, String)> {
-    let roles: &[Role] = if staff_only { &[Role::Clerk, Role::Reviewer, Role::OrgAdmin] } else { &[Role::Citizen, Role::Clerk, Role::Reviewer, Role::OrgAdmin, Role::PlatformAdmin] };
-    roles.iter().map(|r| (r.as_str().to_string(), role_label(ctx, *r))).collect()
+    let roles: &[Role] = if staff_only {
+        &[Role::Clerk, Role::Reviewer, Role::OrgAdmin]
+    } else {
+        &[
+            Role::Citizen,
+            Role::Clerk,
+            Role::Reviewer,
+            Role::OrgAdmin,
+            Role::PlatformAdmin,
+        ]
+    };
+    roles
+        .iter()
+        .map(|r| (r.as_str().to_string(), role_label(ctx, *r)))
+        .collect()
 }
 
 async fn account_form(state: &AppState, ctx: &PageContext) -> Result<Form, Response> {
-    let orgs = service::list_organisations(state, None, &PageQuery { cursor: None, limit: Some(200) }).await.map_err(|e| ctx.error(e))?;
+    let orgs = service::list_organisations(
+        state,
+        None,
+        &PageQuery {
+            cursor: None,
+            limit: Some(200),
+        },
+    )
+    .await
+    .map_err(|e| ctx.error(e))?;
     let mut options = vec![(String::new(), ctx.pick("（无）", "(none)").to_string())];
     options.extend(orgs.items.into_iter().map(|o| (o.id, o.name)));
-    Ok(Form::new(ctx, "/admin/accounts", ctx.pick("创建账号", "Create account"), vec![
-        Field::text("username", ctx.pick("用户名", "Username")).autocomplete("off"),
-        Field::of("password", ctx.pick("初始密码", "Initial password"), FieldKind::Password).hint(ctx.pick("至少 10 个字符", "At least 10 characters")).autocomplete("new-password"),
-        Field::of("role", ctx.pick("角色", "Role"), FieldKind::Select(role_options(ctx, false))),
-        Field::of("organisation_id", ctx.pick("所属机构（工作人员）", "Organisation (staff)"), FieldKind::Select(options)),
-        Field::text("resident_id", ctx.pick("本人身份证号（居民）", "Resident ID (residents)")),
-    ]))
+    Ok(Form::new(
+        ctx,
+        "/admin/accounts",
+        ctx.pick("创建账号", "Create account"),
+        vec![
+            Field::text("username", ctx.pick("用户名", "Username")).autocomplete("off"),
+            Field::of(
+                "password",
+                ctx.pick("初始密码", "Initial password"),
+                FieldKind::Password,
+            )
+            .hint(ctx.pick("至少 10 个字符", "At least 10 characters"))
+            .autocomplete("new-password"),
+            Field::of(
+                "role",
+                ctx.pick("角色", "Role"),
+                FieldKind::Select(role_options(ctx, false)),
+            ),
+            Field::of(
+                "organisation_id",
+                ctx.pick("所属机构（工作人员）", "Organisation (staff)"),
+                FieldKind::Select(options),
+            ),
+            Field::text(
+                "resident_id",
+                ctx.pick("本人身份证号（居民）", "Resident ID (residents)"),
+            ),
+        ],
+    ))
 }
 
 /// Builds a [`NewAccount`] from submitted form pairs (person found by resident ID).
-async fn new_account_from(state: &AppState, pairs: &[(String, String)], role: Role, organisation_id: Option<String>) -> Result<NewAccount, ApiError> {
+async fn new_account_from(
+    state: &AppState,
+    pairs: &[(String, String)],
+    role: Role,
+    organisation_id: Option<String>,
+) -> Result<NewAccount, ApiError> {
     let rid = form_value(pairs, "resident_id");
     let person_id = if rid.trim().is_empty() {
         None
     } else {
         let rid = field(pairs, "resident_id", ResidentId::parse)?;
-        Some(service::person_by_resident_id(state, &rid).await?.ok_or_else(|| ApiError::invalid("resident_id", "no registered person has this resident ID number"))?.id)
+        Some(
+            service::person_by_resident_id(state, &rid)
+                .await?
+                .ok_or_else(|| {
+                    ApiError::invalid(
+                        "resident_id",
+                        "no registered person has this resident ID number",
+                    )
+                })?
+                .id,
+        )
     };
     Ok(NewAccount {
         username: field(pairs, "username", Username::parse)?,
@@ -703,51 +1256,112 @@ async fn new_account_from(state: &AppState, pairs: &[(String, String)], role: Ro
         role,
         organisation_id,
         person_id,
-        display_name: None,
+        display_name: Some(form_value(pairs, "display_name").to_string())
+            .filter(|d| !d.trim().is_empty()),
     })
 }
 
-async fn accounts_page(State(state): State<AppState>, ctx: PageContext, Query(page): Query<PageQuery>) -> PageResult {
+async fn accounts_page(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    Query(page): Query<PageQuery>,
+) -> PageResult {
     let user = require_admin(&ctx)?;
-    let accounts = service::list_accounts(&state, user, None, &page).await.map_err(|e| ctx.error(e))?;
-    let body = accounts_table(&ctx, ctx.pick("账号", "Accounts"), &accounts.items, Some("/admin/accounts/new"))
-        + &pager(&ctx, "/admin/accounts", accounts.next_cursor.as_deref());
+    let accounts = service::list_accounts(&state, user, None, &page)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    let body = accounts_table(
+        &ctx,
+        ctx.pick("账号", "Accounts"),
+        &accounts.items,
+        Some("/admin/accounts/new"),
+    ) + &pager(&ctx, "/admin/accounts", accounts.next_cursor.as_deref());
     Ok(ctx.render(ctx.pick("账号", "Accounts"), &body))
 }
 
-fn accounts_table(ctx: &PageContext, title: &str, accounts: &[Account], new: Option<&str>) -> String {
-    let rows = accounts.iter().map(|a| vec![
-        Cell::from(a.username.clone()), Cell::from(a.display_name.clone()),
-        Cell::from(a.roles.iter().map(|r| role_label(ctx, r.role)).collect::<Vec<_>>().join("、")),
-        Cell::from(if a.disabled { ctx.pick("已停用", "Disabled") } else { ctx.pick("正常", "Active") }),
-    ]).collect();
+fn accounts_table(
+    ctx: &PageContext,
+    title: &str,
+    accounts: &[Account],
+    new: Option<&str>,
+) -> String {
+    let rows = accounts
+        .iter()
+        .map(|a| {
+            vec![
+                Cell::from(a.username.clone()),
+                Cell::from(a.display_name.clone()),
+                Cell::from(
+                    a.roles
+                        .iter()
+                        .map(|r| role_label(ctx, r.role))
+                        .collect::<Vec<_>>()
+                        .join("、"),
+                ),
+                Cell::from(if a.disabled {
+                    ctx.pick("已停用", "Disabled")
+                } else {
+                    ctx.pick("正常", "Active")
+                }),
+            ]
+        })
+        .collect();
     let mut body = h1(title);
     if let Some(href) = new {
         body.push_str(&new_link(href, ctx.pick("创建账号", "Create an account")));
     }
-    body.push_str(&Table { caption: title.into(),
-        headers: vec![ctx.pick("用户名", "Username").into(), ctx.pick("名称", "Name").into(), ctx.pick("角色", "Roles").into(), ctx.pick("状态", "Status").into()],
-        rows, empty: ctx.pick("没有账号。", "No accounts.").into() }.html());
+    body.push_str(
+        &Table {
+            caption: title.into(),
+            headers: vec![
+                ctx.pick("用户名", "Username").into(),
+                ctx.pick("名称", "Name").into(),
+                ctx.pick("角色", "Roles").into(),
+                ctx.pick("状态", "Status").into(),
+            ],
+            rows,
+            empty: ctx.pick("没有账号。", "No accounts.").into(),
+        }
+        .html(),
+    );
     body
 }
 
 async fn new_account_page(State(state): State<AppState>, ctx: PageContext) -> PageResult {
     require_admin(&ctx)?;
     let form = account_form(&state, &ctx).await?;
-    let body = format!("{}{}", h1(ctx.pick("创建账号", "Create an account")), form.html());
+    let body = format!(
+        "{}{}",
+        h1(ctx.pick("创建账号", "Create an account")),
+        form.html()
+    );
     Ok(ctx.render(ctx.pick("创建账号", "Create an account"), &body))
 }
 
-async fn create_account(State(state): State<AppState>, ctx: PageContext, body: Bytes) -> PageResult {
+async fn create_account(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    body: Bytes,
+) -> PageResult {
     let user = require_admin(&ctx)?;
     let pairs = form_pairs(&body);
     let form = account_form(&state, &ctx).await?;
-    create_with(&ctx, ctx.pick("创建账号", "Create an account"), form, &pairs, "/admin/accounts", || async {
-        let role = Role::parse(form_value(&pairs, "role")).ok_or_else(|| ApiError::invalid("role", "choose a role"))?;
-        let org = Some(form_value(&pairs, "organisation_id").to_string()).filter(|o| !o.is_empty());
-        let new = new_account_from(&state, &pairs, role, org).await?;
-        service::create_account(&state, Some(user), new).await
-    }).await
+    create_with(
+        &ctx,
+        ctx.pick("创建账号", "Create an account"),
+        form,
+        &pairs,
+        "/admin/accounts",
+        || async {
+            let role = Role::parse(form_value(&pairs, "role"))
+                .ok_or_else(|| ApiError::invalid("role", "choose a role"))?;
+            let org =
+                Some(form_value(&pairs, "organisation_id").to_string()).filter(|o| !o.is_empty());
+            let new = new_account_from(&state, &pairs, role, org).await?;
+            service::create_account(&state, Some(user), new).await
+        },
+    )
+    .await
 }
 
 // ---- an organisation's own staff ----
@@ -759,24 +1373,73 @@ fn admin_org(ctx: &PageContext) -> Result<(&Principal, String), Response> {
         .iter()
         .find(|r| r.role == Role::OrgAdmin)
         .and_then(|r| r.organisation_id.clone())
-        .ok_or_else(|| ctx.error(ApiError::Forbidden(ctx.pick("只有机构管理员可以管理本机构人员。", "Only an organisation's administrator manages its staff.").into())))?;
+        .ok_or_else(|| {
+            ctx.error(ApiError::Forbidden(
+                ctx.pick(
+                    "只有机构管理员可以管理本机构人员。",
+                    "Only an organisation's administrator manages its staff.",
+                )
+                .into(),
+            ))
+        })?;
     Ok((user, org))
 }
 
 fn staff_form(ctx: &PageContext) -> Form {
-    Form::new(ctx, "/org/staff", ctx.pick("添加人员", "Add staff member"), vec![
-        Field::text("username", ctx.pick("用户名", "Username")).autocomplete("off"),
-        Field::of("password", ctx.pick("初始密码", "Initial password"), FieldKind::Password).hint(ctx.pick("至少 10 个字符", "At least 10 characters")).autocomplete("new-password"),
-        Field::of("role", ctx.pick("角色", "Role"), FieldKind::Select(role_options(ctx, true))),
-        Field::text("resident_id", ctx.pick("本人身份证号（可不填）", "Resident ID (optional)")),
-    ])
+    Form::new(
+        ctx,
+        "/org/staff",
+        ctx.pick("添加人员", "Add staff member"),
+        vec![
+            Field::text("username", ctx.pick("用户名", "Username")).autocomplete("off"),
+            Field::of(
+                "password",
+                ctx.pick("初始密码", "Initial password"),
+                FieldKind::Password,
+            )
+            .hint(ctx.pick("至少 10 个字符", "At least 10 characters"))
+            .autocomplete("new-password"),
+            Field::of(
+                "role",
+                ctx.pick("角色", "Role"),
+                FieldKind::Select(role_options(ctx, true)),
+            ),
+            Field::text("display_name", ctx.pick("姓名", "Name")),
+        ],
+    )
 }
 
-async fn staff_body(state: &AppState, ctx: &PageContext, user: &Principal, org: &str, form: &Form) -> Result<String, Response> {
-    let organisation = service::get_organisation(state, org).await.map_err(|e| ctx.error(e))?;
-    let staff = service::list_accounts(state, user, Some(org), &PageQuery { cursor: None, limit: Some(200) }).await.map_err(|e| ctx.error(e))?;
-    let mut body = accounts_table(ctx, &format!("{} · {}", organisation.name, ctx.pick("人员", "Staff")), &staff.items, None);
-    body.push_str(&format!("<h2>{}</h2>", ctx.pick("添加人员", "Add a staff member")));
+async fn staff_body(
+    state: &AppState,
+    ctx: &PageContext,
+    user: &Principal,
+    org: &str,
+    form: &Form,
+) -> Result<String, Response> {
+    let organisation = service::get_organisation(state, org)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    let staff = service::list_accounts(
+        state,
+        user,
+        Some(org),
+        &PageQuery {
+            cursor: None,
+            limit: Some(200),
+        },
+    )
+    .await
+    .map_err(|e| ctx.error(e))?;
+    let mut body = accounts_table(
+        ctx,
+        &format!("{} · {}", organisation.name, ctx.pick("人员", "Staff")),
+        &staff.items,
+        None,
+    );
+    body.push_str(&format!(
+        "<h2>{}</h2>",
+        ctx.pick("添加人员", "Add a staff member")
+    ));
     body.push_str(&form.html());
     Ok(body)
 }
@@ -792,10 +1455,13 @@ async fn create_staff(State(state): State<AppState>, ctx: PageContext, body: Byt
     let pairs = form_pairs(&body);
     ctx.check_csrf(form_value(&pairs, "csrf"))?;
     let result = async {
-        let role = Role::parse(form_value(&pairs, "role")).filter(|r| r.is_staff()).ok_or_else(|| ApiError::invalid("role", "choose a staff role"))?;
+        let role = Role::parse(form_value(&pairs, "role"))
+            .filter(|r| r.is_staff())
+            .ok_or_else(|| ApiError::invalid("role", "choose a staff role"))?;
         let new = new_account_from(&state, &pairs, role, Some(org.clone())).await?;
         service::create_account(&state, Some(user), new).await
-    }.await;
+    }
+    .await;
     match result {
         Ok(_) => Ok(see_other("/org/staff")),
         Err(error) if error.status().is_client_error() => {

@@ -3,8 +3,8 @@
 
 use std::collections::HashMap;
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use kernel::api::{Page, PageQuery, text};
 use kernel::audit::{AuditEvent, Basis};
 use kernel::auth::{ActingFor, Principal, Role, RoleBinding};
@@ -44,7 +44,10 @@ fn check_id(field: &str, id: &str) -> ApiResult<()> {
     if is_uuid(id) {
         Ok(())
     } else {
-        Err(ApiError::invalid(field, format!("{field} is not a valid id")))
+        Err(ApiError::invalid(
+            field,
+            format!("{field} is not a valid id"),
+        ))
     }
 }
 
@@ -61,12 +64,18 @@ fn region_view(row: RegionRow) -> Region {
 }
 
 /// Creates a region; its parent (by code shape) must exist.
-pub async fn create_region(state: &AppState, actor: &Principal, new: NewRegion) -> ApiResult<Region> {
+pub async fn create_region(
+    state: &AppState,
+    actor: &Principal,
+    new: NewRegion,
+) -> ApiResult<Region> {
     actor.require_platform_admin()?;
     let name = text("name", &new.name, 64, true)?;
     let parent = new.code.parent();
     if let Some(parent) = &parent
-        && store::get_region(&state.db, parent.as_str()).await?.is_none()
+        && store::get_region(&state.db, parent.as_str())
+            .await?
+            .is_none()
     {
         return Err(ApiError::invalid(
             "code",
@@ -85,7 +94,11 @@ pub async fn create_region(state: &AppState, actor: &Principal, new: NewRegion) 
         .map_err(|e| conflict_or(e, "a region with this code"))?;
     state
         .audit
-        .record(AuditEvent::by(actor, "region.create", format!("region:{}", row.code)))
+        .record(AuditEvent::by(
+            actor,
+            "region.create",
+            format!("region:{}", row.code),
+        ))
         .await?;
     Ok(region_view(row))
 }
@@ -100,7 +113,11 @@ pub async fn get_region(state: &AppState, code: &str) -> ApiResult<Region> {
 }
 
 /// Regions, optionally under one parent, in code order.
-pub async fn list_regions(state: &AppState, parent: Option<&str>, page: &PageQuery) -> ApiResult<Page<Region>> {
+pub async fn list_regions(
+    state: &AppState,
+    parent: Option<&str>,
+    page: &PageQuery,
+) -> ApiResult<Page<Region>> {
     let parent = parent
         .filter(|p| !p.is_empty())
         .map(|p| RegionCode::parse(p).map_err(|e| ApiError::invalid("parent", e)))
@@ -113,7 +130,9 @@ pub async fn list_regions(state: &AppState, parent: Option<&str>, page: &PageQue
     )
     .await?;
     let regions = rows.into_iter().map(region_view).collect();
-    Ok(Page::from_rows(regions, page.limit(), |r: &Region| r.code.clone()))
+    Ok(Page::from_rows(regions, page.limit(), |r: &Region| {
+        r.code.clone()
+    }))
 }
 
 // ---- organisations ----
@@ -139,13 +158,22 @@ pub async fn create_organisation(
 ) -> ApiResult<Organisation> {
     actor.require_platform_admin()?;
     let name = text("name", &new.name, 128, true)?;
-    if store::get_region(&state.db, new.region.as_str()).await?.is_none() {
-        return Err(ApiError::invalid("region", format!("no region with code {}", new.region)));
+    if store::get_region(&state.db, new.region.as_str())
+        .await?
+        .is_none()
+    {
+        return Err(ApiError::invalid(
+            "region",
+            format!("no region with code {}", new.region),
+        ));
     }
     if let Some(parent) = &new.parent_id {
         check_id("parent_id", parent)?;
         if store::get_org(&state.db, parent).await?.is_none() {
-            return Err(ApiError::invalid("parent_id", "no organisation with that id"));
+            return Err(ApiError::invalid(
+                "parent_id",
+                "no organisation with that id",
+            ));
         }
     }
     let row = OrgRow {
@@ -163,7 +191,11 @@ pub async fn create_organisation(
         .map_err(|e| conflict_or(e, "an organisation with this credit code"))?;
     state
         .audit
-        .record(AuditEvent::by(actor, "organisation.create", format!("organisation:{}", row.id)))
+        .record(AuditEvent::by(
+            actor,
+            "organisation.create",
+            format!("organisation:{}", row.id),
+        ))
         .await?;
     Ok(org_view(row))
 }
@@ -192,14 +224,28 @@ pub async fn list_organisations(
     kind: Option<OrgKind>,
     page: &PageQuery,
 ) -> ApiResult<Page<Organisation>> {
-    let rows = store::list_orgs(&state.db, kind.map(OrgKind::as_str), page.cursor()?, page.limit()).await?;
+    let rows = store::list_orgs(
+        &state.db,
+        kind.map(OrgKind::as_str),
+        page.cursor()?,
+        page.limit(),
+    )
+    .await?;
     let orgs = rows.into_iter().map(org_view).collect();
-    Ok(Page::from_rows(orgs, page.limit(), |o: &Organisation| o.id.clone()))
+    Ok(Page::from_rows(orgs, page.limit(), |o: &Organisation| {
+        o.id.clone()
+    }))
 }
 
 /// Organisation names by id (for display).
-pub async fn organisation_names(state: &AppState, ids: &[String]) -> ApiResult<HashMap<String, String>> {
-    Ok(store::org_names(&state.db, ids).await?.into_iter().collect())
+pub async fn organisation_names(
+    state: &AppState,
+    ids: &[String],
+) -> ApiResult<HashMap<String, String>> {
+    Ok(store::org_names(&state.db, ids)
+        .await?
+        .into_iter()
+        .collect())
 }
 
 // ---- persons ----
@@ -210,14 +256,22 @@ fn person_summary(row: &PersonRow) -> PersonSummary {
         name: row.name.clone(),
         resident_id_masked: row.resident_id_masked.clone(),
         phone_masked: row.phone_masked.clone(),
-        sex: if row.sex == "male" { Sex::Male } else { Sex::Female },
+        sex: if row.sex == "male" {
+            Sex::Male
+        } else {
+            Sex::Female
+        },
         birth_date: row.birth_date.clone(),
         region_code: row.region_code.clone(),
         household_id: row.household_id.clone(),
     }
 }
 
-fn person_detail(state: &AppState, row: &PersonRow, region_name: Option<String>) -> ApiResult<PersonDetail> {
+fn person_detail(
+    state: &AppState,
+    row: &PersonRow,
+    region_name: Option<String>,
+) -> ApiResult<PersonDetail> {
     let vault = &state.vault;
     let open = |sealed: &Option<Vec<u8>>, ctx: &str| -> ApiResult<Option<String>> {
         sealed
@@ -239,7 +293,11 @@ fn person_detail(state: &AppState, row: &PersonRow, region_name: Option<String>)
 
 /// Registers a person: the resident ID, phone and address are sealed, with keyed hashes
 /// for look-up; a new household is started unless one is named.
-pub async fn create_person(state: &AppState, actor: &Principal, new: NewPerson) -> ApiResult<PersonSummary> {
+pub async fn create_person(
+    state: &AppState,
+    actor: &Principal,
+    new: NewPerson,
+) -> ApiResult<PersonSummary> {
     actor.require_platform_admin()?;
     let person = insert_person(state, new).await?;
     state
@@ -262,8 +320,14 @@ pub async fn insert_person(state: &AppState, new: NewPerson) -> ApiResult<Person
         .map(|a| text("address", a, 200, false))
         .transpose()?
         .filter(|a| !a.is_empty());
-    if store::get_region(&state.db, new.region.as_str()).await?.is_none() {
-        return Err(ApiError::invalid("region", format!("no region with code {}", new.region)));
+    if store::get_region(&state.db, new.region.as_str())
+        .await?
+        .is_none()
+    {
+        return Err(ApiError::invalid(
+            "region",
+            format!("no region with code {}", new.region),
+        ));
     }
     if let Some(h) = &new.household_id {
         check_id("household_id", h)?;
@@ -273,7 +337,10 @@ pub async fn insert_person(state: &AppState, new: NewPerson) -> ApiResult<Person
         .birth_date()
         .ok_or_else(|| ApiError::invalid("resident_id", "no birth date"))?;
     if birth > time::OffsetDateTime::now_utc().date() {
-        return Err(ApiError::invalid("resident_id", "the birth date in the resident ID number is in the future"));
+        return Err(ApiError::invalid(
+            "resident_id",
+            "the birth date in the resident ID number is in the future",
+        ));
     }
     let vault = &state.vault;
     let rid = new.resident_id.as_str();
@@ -281,9 +348,15 @@ pub async fn insert_person(state: &AppState, new: NewPerson) -> ApiResult<Person
     let rid_enc = vault.seal(rid, CTX_RESIDENT_ID)?;
     let phone = new.phone.as_ref().map(|p| p.as_str().to_string());
     let phone_hash = phone.as_deref().map(|p| vault.lookup_hash(p, CTX_PHONE));
-    let phone_enc = phone.as_deref().map(|p| vault.seal(p, CTX_PHONE)).transpose()?;
+    let phone_enc = phone
+        .as_deref()
+        .map(|p| vault.seal(p, CTX_PHONE))
+        .transpose()?;
     let phone_masked = phone.as_deref().map(kernel::crypto::mask_phone);
-    let address_enc = address.as_deref().map(|a| vault.seal(a, CTX_ADDRESS)).transpose()?;
+    let address_enc = address
+        .as_deref()
+        .map(|a| vault.seal(a, CTX_ADDRESS))
+        .transpose()?;
     let id = new_id();
     let birth_date = birth.to_string();
     let masked = new.resident_id.masked();
@@ -292,7 +365,10 @@ pub async fn insert_person(state: &AppState, new: NewPerson) -> ApiResult<Person
     let household_id = match new.household_id {
         Some(h) => {
             if !store::household_exists(&mut tx, &h).await? {
-                return Err(ApiError::invalid("household_id", "no household with that id"));
+                return Err(ApiError::invalid(
+                    "household_id",
+                    "no household with that id",
+                ));
             }
             h
         }
@@ -362,12 +438,26 @@ pub async fn list_persons(
     state
         .audit
         .record(
-            AuditEvent::by(actor, "person.list", format!("persons: {} rows, masked", rows.len().min(page.limit() as usize)))
-                .because("administer the population register", Basis::Statutory(ADMIN_BASIS.into())),
+            AuditEvent::by(
+                actor,
+                "person.list",
+                format!(
+                    "persons: {} rows, masked",
+                    rows.len().min(page.limit() as usize)
+                ),
+            )
+            .because(
+                "administer the population register",
+                Basis::Statutory(ADMIN_BASIS.into()),
+            ),
         )
         .await?;
     let people = rows.iter().map(person_summary).collect();
-    Ok(Page::from_rows(people, page.limit(), |p: &PersonSummary| p.id.clone()))
+    Ok(Page::from_rows(
+        people,
+        page.limit(),
+        |p: &PersonSummary| p.id.clone(),
+    ))
 }
 
 /// A person's full record. The person herself and her proxy (with the `profile` scope)
@@ -390,30 +480,45 @@ pub async fn read_person(
         None
     } else if let Some(authorisation) = proxy {
         actor.require_scope("profile")?;
-        Some((purpose.unwrap_or("act for the person (代办)").to_string(), Basis::Proxy(authorisation)))
+        let purpose = purpose
+            .map(|p| text("purpose", p, 200, false))
+            .transpose()?
+            .filter(|p| !p.is_empty())
+            .unwrap_or_else(|| "act for the person (代办)".to_string());
+        Some((purpose, Basis::Proxy(authorisation)))
     } else if actor.is_platform_admin() {
         let purpose = purpose
             .map(|p| text("purpose", p, 200, true))
             .transpose()?
-            .ok_or_else(|| ApiError::invalid("purpose", "say why you read this person's data: ?purpose=…"))?;
+            .ok_or_else(|| {
+                ApiError::invalid("purpose", "say why you read this person's data: ?purpose=…")
+            })?;
         Some((purpose, Basis::Statutory(ADMIN_BASIS.into())))
     } else {
         // Do not reveal whether the person exists.
-        return Err(ApiError::Forbidden("you may only read your own record".into()));
+        return Err(ApiError::Forbidden(
+            "you may only read your own record".into(),
+        ));
     };
     let row = store::get_person(&state.db, person_id)
         .await?
         .ok_or_else(|| ApiError::NotFound("no person with that id".into()))?;
-    let region_name = store::get_region(&state.db, &row.region_code).await?.map(|r| r.name);
+    let region_name = store::get_region(&state.db, &row.region_code)
+        .await?
+        .map(|r| r.name);
     let detail = person_detail(state, &row, region_name)?;
     if let Some((purpose, basis)) = basis {
         // The audit record is committed before the data leaves.
         state
             .audit
             .record(
-                AuditEvent::by(actor, "person.read", format!("person:{person_id} fields: resident_id, name, phone, address"))
-                    .subject(person_id)
-                    .because(purpose, basis),
+                AuditEvent::by(
+                    actor,
+                    "person.read",
+                    format!("person:{person_id} fields: resident_id, name, phone, address"),
+                )
+                .subject(person_id)
+                .because(purpose, basis),
             )
             .await?;
     }
@@ -421,19 +526,33 @@ pub async fn read_person(
 }
 
 /// Finds a person by resident ID (exact, through the keyed hash).
-pub async fn person_by_resident_id(state: &AppState, resident_id: &ResidentId) -> ApiResult<Option<PersonSummary>> {
-    let hash = state.vault.lookup_hash(resident_id.as_str(), CTX_RESIDENT_ID);
-    Ok(store::find_person_by_hash(&state.db, &hash).await?.as_ref().map(person_summary))
+pub async fn person_by_resident_id(
+    state: &AppState,
+    resident_id: &ResidentId,
+) -> ApiResult<Option<PersonSummary>> {
+    let hash = state
+        .vault
+        .lookup_hash(resident_id.as_str(), CTX_RESIDENT_ID);
+    Ok(store::find_person_by_hash(&state.db, &hash)
+        .await?
+        .as_ref()
+        .map(person_summary))
 }
 
 /// A person's masked summary by id (no audit: masked data).
 pub async fn person_summary_by_id(state: &AppState, id: &str) -> ApiResult<Option<PersonSummary>> {
-    Ok(store::get_person(&state.db, id).await?.as_ref().map(person_summary))
+    Ok(store::get_person(&state.db, id)
+        .await?
+        .as_ref()
+        .map(person_summary))
 }
 
 /// Person names by id (for display to those who may see them).
 pub async fn person_names(state: &AppState, ids: &[String]) -> ApiResult<HashMap<String, String>> {
-    Ok(store::person_names(&state.db, ids).await?.into_iter().collect())
+    Ok(store::person_names(&state.db, ids)
+        .await?
+        .into_iter()
+        .collect())
 }
 
 /// How many persons are registered.
@@ -465,7 +584,11 @@ async fn verify_password(password: &str, hash: &str) -> bool {
     let hash = hash.to_string();
     tokio::task::spawn_blocking(move || {
         PasswordHash::new(&hash)
-            .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+            .map(|parsed| {
+                Argon2::default()
+                    .verify_password(password.as_bytes(), &parsed)
+                    .is_ok()
+            })
             .unwrap_or(false)
     })
     .await
@@ -484,7 +607,10 @@ fn account_view(row: AccountRow, roles: Vec<RoleBinding>) -> Account {
     }
 }
 
-async fn roles_by_account(db: &kernel::db::Db, ids: &[String]) -> ApiResult<HashMap<String, Vec<RoleBinding>>> {
+async fn roles_by_account(
+    db: &kernel::db::Db,
+    ids: &[String],
+) -> ApiResult<HashMap<String, Vec<RoleBinding>>> {
     let mut map: HashMap<String, Vec<RoleBinding>> = HashMap::new();
     for row in store::roles_of(db, ids).await? {
         if let Some(role) = Role::parse(&row.role) {
@@ -497,11 +623,32 @@ async fn roles_by_account(db: &kernel::db::Db, ids: &[String]) -> ApiResult<Hash
     Ok(map)
 }
 
+/// The role bindings of one account.
+async fn roles_of_account(db: &kernel::db::Db, id: &str) -> ApiResult<Vec<RoleBinding>> {
+    let ids = [id.to_string()];
+    Ok(roles_by_account(db, &ids)
+        .await?
+        .remove(id)
+        .unwrap_or_default())
+}
+
 /// Who may create an account with `role` in `organisation`: platform admins anything;
-/// an organisation's admin only staff of her own organisation.
-fn may_create(actor: &Principal, role: Role, organisation: Option<&str>) -> ApiResult<()> {
+/// an organisation's admin only staff of her own organisation, and not linked to a person
+/// (linking an account to a person lets it act as that person, which only the platform
+/// administration may decide).
+fn may_create(
+    actor: &Principal,
+    role: Role,
+    organisation: Option<&str>,
+    linked: bool,
+) -> ApiResult<()> {
     if actor.is_platform_admin() {
         return Ok(());
+    }
+    if linked {
+        return Err(ApiError::Forbidden(
+            "only a platform administrator links an account to a person".into(),
+        ));
     }
     match (role.is_staff(), organisation) {
         (true, Some(org)) if actor.has_role_in(Role::OrgAdmin, org) => Ok(()),
@@ -515,24 +662,42 @@ fn may_create(actor: &Principal, role: Role, organisation: Option<&str>) -> ApiR
 }
 
 /// Creates an account with one role binding.
-pub async fn create_account(state: &AppState, actor: Option<&Principal>, new: NewAccount) -> ApiResult<Account> {
+pub async fn create_account(
+    state: &AppState,
+    actor: Option<&Principal>,
+    new: NewAccount,
+) -> ApiResult<Account> {
     if let Some(actor) = actor {
-        may_create(actor, new.role, new.organisation_id.as_deref())?;
+        may_create(
+            actor,
+            new.role,
+            new.organisation_id.as_deref(),
+            new.person_id.is_some(),
+        )?;
     }
     let password = Password::parse(&new.password).map_err(|e| ApiError::invalid("password", e))?;
     let organisation_id = match (new.role.is_staff(), new.organisation_id) {
         (true, Some(org)) => {
             check_id("organisation_id", &org)?;
             if store::get_org(&state.db, &org).await?.is_none() {
-                return Err(ApiError::invalid("organisation_id", "no organisation with that id"));
+                return Err(ApiError::invalid(
+                    "organisation_id",
+                    "no organisation with that id",
+                ));
             }
             Some(org)
         }
         (true, None) => {
-            return Err(ApiError::invalid("organisation_id", "staff roles need an organisation_id"));
+            return Err(ApiError::invalid(
+                "organisation_id",
+                "staff roles need an organisation_id",
+            ));
         }
         (false, Some(_)) => {
-            return Err(ApiError::invalid("organisation_id", "only staff roles belong to an organisation"));
+            return Err(ApiError::invalid(
+                "organisation_id",
+                "only staff roles belong to an organisation",
+            ));
         }
         (false, None) => None,
     };
@@ -546,7 +711,10 @@ pub async fn create_account(state: &AppState, actor: Option<&Principal>, new: Ne
             )
         }
         None if new.role == Role::Citizen => {
-            return Err(ApiError::invalid("person_id", "a citizen account needs a person_id"));
+            return Err(ApiError::invalid(
+                "person_id",
+                "a citizen account needs a person_id",
+            ));
         }
         None => None,
     };
@@ -568,11 +736,24 @@ pub async fn create_account(state: &AppState, actor: Option<&Principal>, new: Ne
     store::insert_account(&mut tx, &row)
         .await
         .map_err(|e| conflict_or(e, "an account with this username"))?;
-    store::insert_role(&mut tx, &row.id, new.role.as_str(), organisation_id.as_deref()).await?;
+    store::insert_role(
+        &mut tx,
+        &row.id,
+        new.role.as_str(),
+        organisation_id.as_deref(),
+    )
+    .await?;
     tx.commit().await?;
     let event = match actor {
-        Some(actor) => AuditEvent::by(actor, "account.create", format!("account:{} role:{}", row.id, new.role.as_str())),
-        None => AuditEvent::system("account.create", format!("account:{} role:{}", row.id, new.role.as_str())),
+        Some(actor) => AuditEvent::by(
+            actor,
+            "account.create",
+            format!("account:{} role:{}", row.id, new.role.as_str()),
+        ),
+        None => AuditEvent::system(
+            "account.create",
+            format!("account:{} role:{}", row.id, new.role.as_str()),
+        ),
     };
     state.audit.record(event).await?;
     let roles = vec![RoleBinding {
@@ -596,7 +777,8 @@ pub async fn list_accounts(
         }
         None => actor.require_platform_admin()?,
     }
-    let rows = store::list_accounts(&state.db, organisation_id, page.cursor()?, page.limit()).await?;
+    let rows =
+        store::list_accounts(&state.db, organisation_id, page.cursor()?, page.limit()).await?;
     let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
     let mut roles = roles_by_account(&state.db, &ids).await?;
     let accounts = rows
@@ -606,7 +788,9 @@ pub async fn list_accounts(
             account_view(r, bindings)
         })
         .collect();
-    Ok(Page::from_rows(accounts, page.limit(), |a: &Account| a.id.clone()))
+    Ok(Page::from_rows(accounts, page.limit(), |a: &Account| {
+        a.id.clone()
+    }))
 }
 
 /// Blocks or unblocks sign-in (and ends the account's sessions when blocking).
@@ -620,24 +804,38 @@ pub async fn set_account_disabled(
     let row = store::get_account(&state.db, account_id)
         .await?
         .ok_or_else(|| ApiError::NotFound("no account with that id".into()))?;
-    let roles = roles_by_account(&state.db, &[row.id.clone()]).await?.remove(&row.id).unwrap_or_default();
+    let roles = roles_of_account(&state.db, &row.id).await?;
     if !actor.is_platform_admin() {
         let staff_only = !roles.is_empty() && roles.iter().all(|b| b.role.is_staff());
-        let all_mine = roles
-            .iter()
-            .all(|b| b.organisation_id.as_deref().is_some_and(|o| actor.has_role_in(Role::OrgAdmin, o)));
+        let all_mine = roles.iter().all(|b| {
+            b.organisation_id
+                .as_deref()
+                .is_some_and(|o| actor.has_role_in(Role::OrgAdmin, o))
+        });
         if !(staff_only && all_mine) {
-            return Err(ApiError::Forbidden("you may only manage your own organisation's staff".into()));
+            return Err(ApiError::Forbidden(
+                "you may only manage your own organisation's staff".into(),
+            ));
         }
     }
     if row.id == actor.account_id && disabled {
-        return Err(ApiError::Conflict("you cannot disable your own account".into()));
+        return Err(ApiError::Conflict(
+            "you cannot disable your own account".into(),
+        ));
     }
     store::set_disabled(&state.db, account_id, disabled).await?;
-    let action = if disabled { "account.disable" } else { "account.enable" };
+    let action = if disabled {
+        "account.disable"
+    } else {
+        "account.enable"
+    };
     state
         .audit
-        .record(AuditEvent::by(actor, action, format!("account:{account_id}")))
+        .record(AuditEvent::by(
+            actor,
+            action,
+            format!("account:{account_id}"),
+        ))
         .await?;
     let mut row = row;
     row.disabled = disabled;
@@ -657,7 +855,7 @@ pub async fn account_by_username(state: &AppState, username: &str) -> ApiResult<
     let Some(row) = store::get_account_by_username(&state.db, username).await? else {
         return Ok(None);
     };
-    let roles = roles_by_account(&state.db, &[row.id.clone()]).await?.remove(&row.id).unwrap_or_default();
+    let roles = roles_of_account(&state.db, &row.id).await?;
     Ok(Some(account_view(row, roles)))
 }
 
@@ -686,7 +884,8 @@ fn token_hash(token: &str) -> String {
 /// username; after [`MAX_FAILURES`] in 15 minutes the name is locked for a growing time.
 pub async fn login(state: &AppState, request: LoginRequest) -> ApiResult<(LoginResponse, Account)> {
     let username = request.username.trim().to_ascii_lowercase();
-    if username.is_empty() || username.len() > 64 {
+    // No account name has control characters (and PostgreSQL text cannot hold NUL).
+    if username.is_empty() || username.len() > 64 || username.chars().any(char::is_control) {
         return Err(ApiError::invalid("username", "enter your username"));
     }
     if request.password.is_empty() || request.password.len() > 1024 {
@@ -696,7 +895,9 @@ pub async fn login(state: &AppState, request: LoginRequest) -> ApiResult<(LoginR
     if let Some(until) = store::locked_until(&state.db, &username, now).await? {
         let secs = ((until.0 - now.0) / 1_000_000).max(1) as u64;
         return Err(ApiError::TooManyRequests {
-            detail: format!("too many failed sign-ins for this username; try again in {secs} seconds"),
+            detail: format!(
+                "too many failed sign-ins for this username; try again in {secs} seconds"
+            ),
             retry_after_secs: secs,
         });
     }
@@ -706,10 +907,16 @@ pub async fn login(state: &AppState, request: LoginRequest) -> ApiResult<(LoginR
         Some(a) => a.password_hash.clone(),
         None => dummy_hash().await,
     };
-    let ok = verify_password(&request.password, &hash).await && account.as_ref().is_some_and(|a| !a.disabled);
+    let ok = verify_password(&request.password, &hash).await
+        && account.as_ref().is_some_and(|a| !a.disabled);
     let Some(account) = account.filter(|_| ok) else {
-        let failures =
-            store::record_failure(&state.db, &username, now, now.plus_minutes(-FAILURE_WINDOW_MINUTES)).await?;
+        let failures = store::record_failure(
+            &state.db,
+            &username,
+            now,
+            now.plus_minutes(-FAILURE_WINDOW_MINUTES),
+        )
+        .await?;
         if failures >= MAX_FAILURES {
             let minutes = 1i64 << (failures - MAX_FAILURES).min(6);
             store::lock(&state.db, &username, now.plus_minutes(minutes)).await?;
@@ -721,7 +928,9 @@ pub async fn login(state: &AppState, request: LoginRequest) -> ApiResult<(LoginR
                     .outcome(kernel::audit::Outcome::Denied),
             )
             .await?;
-        return Err(ApiError::Unauthenticated("the username or password is wrong".into()));
+        return Err(ApiError::Unauthenticated(
+            "the username or password is wrong".into(),
+        ));
     };
     store::clear_failures(&state.db, &username).await?;
     let mut bytes = [0u8; 32];
@@ -729,8 +938,15 @@ pub async fn login(state: &AppState, request: LoginRequest) -> ApiResult<(LoginR
     let token = hex::encode(bytes);
     let expires_at = now.plus_minutes(state.config.session_minutes.max(1));
     let session_id = new_id();
-    store::insert_session(&state.db, &session_id, &token_hash(&token), &account.id, expires_at).await?;
-    let roles = roles_by_account(&state.db, &[account.id.clone()]).await?.remove(&account.id).unwrap_or_default();
+    store::insert_session(
+        &state.db,
+        &session_id,
+        &token_hash(&token),
+        &account.id,
+        expires_at,
+    )
+    .await?;
+    let roles = roles_of_account(&state.db, &account.id).await?;
     let view = account_view(account, roles);
     Ok((LoginResponse { token, expires_at }, view))
 }
@@ -751,7 +967,7 @@ pub async fn authenticate(db: &kernel::db::Db, token: &str) -> ApiResult<Option<
     else {
         return Ok(None);
     };
-    let roles = roles_by_account(db, &[account.id.clone()]).await?.remove(&account.id).unwrap_or_default();
+    let roles = roles_of_account(db, &account.id).await?;
     Ok(Some(Principal {
         account_id: account.id,
         username: account.username,
@@ -767,7 +983,12 @@ pub async fn authenticate(db: &kernel::db::Db, token: &str) -> ApiResult<Option<
 
 fn proxy_view(row: ProxyRow) -> ProxyAuthorisation {
     ProxyAuthorisation {
-        scopes: row.scopes.split(',').filter(|s| !s.is_empty()).map(str::to_string).collect(),
+        scopes: row
+            .scopes
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect(),
         id: row.id,
         principal_person_id: row.principal_person_id,
         principal_name: row.principal_name,
@@ -782,16 +1003,21 @@ fn proxy_view(row: ProxyRow) -> ProxyAuthorisation {
 
 fn own_person(actor: &Principal) -> ApiResult<&str> {
     if actor.acting_for.is_some() {
-        return Err(ApiError::Forbidden("a proxy cannot manage authorisations for someone else".into()));
+        return Err(ApiError::Forbidden(
+            "a proxy cannot manage authorisations for someone else".into(),
+        ));
     }
-    actor
-        .person_id
-        .as_deref()
-        .ok_or_else(|| ApiError::Forbidden("only a resident's own account has proxy authorisations".into()))
+    actor.person_id.as_deref().ok_or_else(|| {
+        ApiError::Forbidden("only a resident's own account has proxy authorisations".into())
+    })
 }
 
 /// The person behind `actor` authorises another person to act for her.
-pub async fn grant_proxy(state: &AppState, actor: &Principal, new: NewProxy) -> ApiResult<ProxyAuthorisation> {
+pub async fn grant_proxy(
+    state: &AppState,
+    actor: &Principal,
+    new: NewProxy,
+) -> ApiResult<ProxyAuthorisation> {
     let principal_person = own_person(actor)?.to_string();
     let relationship = text("relationship", &new.relationship, 32, true)?;
     if new.scopes.is_empty() {
@@ -804,22 +1030,39 @@ pub async fn grant_proxy(state: &AppState, actor: &Principal, new: NewProxy) -> 
         if !PROXY_SCOPES.iter().any(|(s, _, _)| s == scope) {
             return Err(ApiError::invalid(
                 format!("scopes[{i}]"),
-                format!("unknown scope '{}'; use profile, footprint, services or all", scope.chars().take(32).collect::<String>()),
+                format!(
+                    "unknown scope '{}'; use profile, footprint, services or all",
+                    scope.chars().take(32).collect::<String>()
+                ),
             ));
         }
     }
     let now = Timestamp::now();
     if new.expires_at <= now {
-        return Err(ApiError::invalid("expires_at", "the expiry must be in the future"));
+        return Err(ApiError::invalid(
+            "expires_at",
+            "the expiry must be in the future",
+        ));
     }
     if new.expires_at > now.plus_minutes(5 * 366 * 24 * 60) {
-        return Err(ApiError::invalid("expires_at", "an authorisation lasts at most 5 years"));
+        return Err(ApiError::invalid(
+            "expires_at",
+            "an authorisation lasts at most 5 years",
+        ));
     }
     let proxy = person_by_resident_id(state, &new.proxy_resident_id)
         .await?
-        .ok_or_else(|| ApiError::invalid("proxy_resident_id", "no registered person has this resident ID number"))?;
+        .ok_or_else(|| {
+            ApiError::invalid(
+                "proxy_resident_id",
+                "no registered person has this resident ID number",
+            )
+        })?;
     if proxy.id == principal_person {
-        return Err(ApiError::invalid("proxy_resident_id", "you cannot authorise yourself"));
+        return Err(ApiError::invalid(
+            "proxy_resident_id",
+            "you cannot authorise yourself",
+        ));
     }
     let id = new_id();
     let mut scopes = new.scopes.clone();
@@ -839,9 +1082,13 @@ pub async fn grant_proxy(state: &AppState, actor: &Principal, new: NewProxy) -> 
     state
         .audit
         .record(
-            AuditEvent::by(actor, "proxy.grant", format!("proxy:{id} scopes:{}", scopes.join(",")))
-                .subject(&proxy.id)
-                .because("authorise a proxy (代办授权)", Basis::OwnData),
+            AuditEvent::by(
+                actor,
+                "proxy.grant",
+                format!("proxy:{id} scopes:{}", scopes.join(",")),
+            )
+            .subject(&proxy.id)
+            .because("authorise a proxy (代办授权)", Basis::OwnData),
         )
         .await?;
     let row = store::get_proxy(&state.db, &id)
@@ -867,7 +1114,11 @@ pub async fn my_proxies(
 }
 
 /// Revokes an authorisation; either of the two people may.
-pub async fn revoke_proxy(state: &AppState, actor: &Principal, id: &str) -> ApiResult<ProxyAuthorisation> {
+pub async fn revoke_proxy(
+    state: &AppState,
+    actor: &Principal,
+    id: &str,
+) -> ApiResult<ProxyAuthorisation> {
     check_id("id", id)?;
     let person = own_person(actor)?;
     let row = store::get_proxy(&state.db, id)
@@ -875,21 +1126,34 @@ pub async fn revoke_proxy(state: &AppState, actor: &Principal, id: &str) -> ApiR
         .filter(|r| r.principal_person_id == person || r.proxy_person_id == person)
         .ok_or_else(|| ApiError::NotFound("no such authorisation of yours".into()))?;
     if store::revoke_proxy(&state.db, id).await? == 0 {
-        return Err(ApiError::Conflict("this authorisation was already revoked".into()));
+        return Err(ApiError::Conflict(
+            "this authorisation was already revoked".into(),
+        ));
     }
     state
         .audit
-        .record(AuditEvent::by(actor, "proxy.revoke", format!("proxy:{id}")).subject(&row.principal_person_id))
+        .record(
+            AuditEvent::by(actor, "proxy.revoke", format!("proxy:{id}"))
+                .subject(&row.principal_person_id),
+        )
         .await?;
     let row = store::get_proxy(&state.db, id).await?.unwrap_or(row);
     Ok(proxy_view(row))
 }
 
 /// Checks that `principal` may act for `person_id` now.
-pub async fn acting_for(db: &kernel::db::Db, principal: &Principal, person_id: &str) -> ApiResult<ActingFor> {
-    let denied = || ApiError::Forbidden("you hold no proxy authorisation in force for that person".into());
+pub async fn acting_for(
+    db: &kernel::db::Db,
+    principal: &Principal,
+    person_id: &str,
+) -> ApiResult<ActingFor> {
+    let denied =
+        || ApiError::Forbidden("you hold no proxy authorisation in force for that person".into());
     if !is_uuid(person_id) {
-        return Err(ApiError::invalid("x-act-for", "x-act-for is not a valid person id"));
+        return Err(ApiError::invalid(
+            "x-act-for",
+            "x-act-for is not a valid person id",
+        ));
     }
     let Some(own) = principal.person_id.as_deref() else {
         return Err(denied());
@@ -914,11 +1178,13 @@ pub async fn me(state: &AppState, principal: &Principal) -> ApiResult<Me> {
         None => None,
     };
     let acting_for = match &principal.acting_for {
-        Some(a) => person_summary_by_id(state, &a.person_id).await?.map(|person| ActingForView {
-            person,
-            authorisation_id: a.authorisation_id.clone(),
-            scopes: a.scopes.clone(),
-        }),
+        Some(a) => person_summary_by_id(state, &a.person_id)
+            .await?
+            .map(|person| ActingForView {
+                person,
+                authorisation_id: a.authorisation_id.clone(),
+                scopes: a.scopes.clone(),
+            }),
         None => None,
     };
     Ok(Me {
@@ -942,5 +1208,8 @@ pub async fn put_setting(state: &AppState, key: &str, value: &str) -> ApiResult<
 
 /// Account display names by id (for footprints and audit views).
 pub async fn account_names(state: &AppState, ids: &[String]) -> ApiResult<HashMap<String, String>> {
-    Ok(store::account_names(&state.db, ids).await?.into_iter().collect())
+    Ok(store::account_names(&state.db, ids)
+        .await?
+        .into_iter()
+        .collect())
 }

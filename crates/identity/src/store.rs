@@ -110,7 +110,8 @@ const PROXY_SELECT: &str = "SELECT p.id, p.principal_person_id, a.name AS princi
 // ---- regions ----
 
 pub async fn insert_region(db: &Db, row: &RegionRow) -> Result<(), sqlx::Error> {
-    on_pool!(db.write(), |c| sqlx::query(
+    on_pool!(db.write(), |c| {
+        sqlx::query(
         "INSERT INTO regions (code, name, level, parent_code, urban, created_at) VALUES ($1, $2, $3, $4, $5, $6)"
     )
     .bind(&row.code)
@@ -120,7 +121,8 @@ pub async fn insert_region(db: &Db, row: &RegionRow) -> Result<(), sqlx::Error> 
     .bind(row.urban)
     .bind(Timestamp::now())
     .execute(c)
-    .await.map(|_| ()))?;
+    .await.map(|_| ())
+    })?;
     Ok(())
 }
 
@@ -154,7 +156,8 @@ pub async fn list_regions(
 // ---- organisations ----
 
 pub async fn insert_org(db: &Db, row: &OrgRow) -> Result<(), sqlx::Error> {
-    on_pool!(db.write(), |c| sqlx::query(
+    on_pool!(db.write(), |c| {
+        sqlx::query(
         "INSERT INTO organisations (id, credit_code, name, kind, level, region_code, parent_id, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
     )
@@ -167,7 +170,8 @@ pub async fn insert_org(db: &Db, row: &OrgRow) -> Result<(), sqlx::Error> {
     .bind(&row.parent_id)
     .bind(row.created_at)
     .execute(c)
-    .await.map(|_| ()))?;
+    .await.map(|_| ())
+    })?;
     Ok(())
 }
 
@@ -175,12 +179,22 @@ const ORG_COLUMNS: &str = "id, credit_code, name, kind, level, region_code, pare
 
 pub async fn get_org(db: &Db, id: &str) -> Result<Option<OrgRow>, sqlx::Error> {
     let sql = format!("SELECT {ORG_COLUMNS} FROM organisations WHERE id = $1");
-    on_pool!(db.read(), |c| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(id).fetch_optional(c).await)
+    on_pool!(db.read(), |c| sqlx::query_as(sqlx::AssertSqlSafe(
+        sql.as_str()
+    ))
+    .bind(id)
+    .fetch_optional(c)
+    .await)
 }
 
 pub async fn get_org_by_code(db: &Db, code: &str) -> Result<Option<OrgRow>, sqlx::Error> {
     let sql = format!("SELECT {ORG_COLUMNS} FROM organisations WHERE credit_code = $1");
-    on_pool!(db.read(), |c| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(code).fetch_optional(c).await)
+    on_pool!(db.read(), |c| sqlx::query_as(sqlx::AssertSqlSafe(
+        sql.as_str()
+    ))
+    .bind(code)
+    .fetch_optional(c)
+    .await)
 }
 
 pub async fn list_orgs(
@@ -193,12 +207,14 @@ pub async fn list_orgs(
         "SELECT {ORG_COLUMNS} FROM organisations
          WHERE ($1 IS NULL OR kind = $1) AND ($2 IS NULL OR id > $2) ORDER BY id LIMIT $3"
     );
-    on_pool!(db.read(), |c| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
-        .bind(kind)
-        .bind(after)
-        .bind(limit + 1)
-        .fetch_all(c)
-        .await)
+    on_pool!(db.read(), |c| sqlx::query_as(sqlx::AssertSqlSafe(
+        sql.as_str()
+    ))
+    .bind(kind)
+    .bind(after)
+    .bind(limit + 1)
+    .fetch_all(c)
+    .await)
 }
 
 /// Names of organisations by id.
@@ -228,7 +244,8 @@ pub async fn insert_household(tx: &mut Tx, id: &str, region: &str) -> Result<(),
     .bind(region)
     .bind(Timestamp::now())
     .execute(c)
-    .await.map(|_| ()))?;
+    .await
+    .map(|_| ()))?;
     Ok(())
 }
 
@@ -264,18 +281,29 @@ pub async fn insert_person(tx: &mut Tx, p: &PersonInsert<'_>) -> Result<(), sqlx
     .bind(p.household_id)
     .bind(p.created_at)
     .execute(c)
-    .await.map(|_| ()))?;
+    .await
+    .map(|_| ()))?;
     Ok(())
 }
 
 pub async fn get_person(db: &Db, id: &str) -> Result<Option<PersonRow>, sqlx::Error> {
     let sql = format!("SELECT {PERSON_COLUMNS} FROM persons WHERE id = $1");
-    on_pool!(db.read(), |c| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(id).fetch_optional(c).await)
+    on_pool!(db.read(), |c| sqlx::query_as(sqlx::AssertSqlSafe(
+        sql.as_str()
+    ))
+    .bind(id)
+    .fetch_optional(c)
+    .await)
 }
 
 pub async fn find_person_by_hash(db: &Db, hash: &str) -> Result<Option<PersonRow>, sqlx::Error> {
     let sql = format!("SELECT {PERSON_COLUMNS} FROM persons WHERE resident_id_hash = $1");
-    on_pool!(db.read(), |c| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(hash).fetch_optional(c).await)
+    on_pool!(db.read(), |c| sqlx::query_as(sqlx::AssertSqlSafe(
+        sql.as_str()
+    ))
+    .bind(hash)
+    .fetch_optional(c)
+    .await)
 }
 
 pub async fn list_persons(
@@ -293,13 +321,15 @@ pub async fn list_persons(
     );
     let region = region_prefix.map(|p| format!("{p}%"));
     let name = name.map(|n| format!("%{n}%"));
-    on_pool!(db.read(), |c| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
-        .bind(&region)
-        .bind(&name)
-        .bind(after)
-        .bind(limit + 1)
-        .fetch_all(c)
-        .await)
+    on_pool!(db.read(), |c| sqlx::query_as(sqlx::AssertSqlSafe(
+        sql.as_str()
+    ))
+    .bind(&region)
+    .bind(&name)
+    .bind(after)
+    .bind(limit + 1)
+    .fetch_all(c)
+    .await)
 }
 
 pub async fn person_names(db: &Db, ids: &[String]) -> Result<Vec<(String, String)>, sqlx::Error> {
@@ -319,15 +349,18 @@ pub async fn person_names(db: &Db, ids: &[String]) -> Result<Vec<(String, String
 }
 
 pub async fn count_persons(db: &Db) -> Result<i64, sqlx::Error> {
-    on_pool!(db.read(), |c| sqlx::query_scalar("SELECT COUNT(*) FROM persons")
-        .fetch_one(c)
-        .await)
+    on_pool!(db.read(), |c| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM persons"
+    )
+    .fetch_one(c)
+    .await)
 }
 
 // ---- accounts and roles ----
 
 pub async fn insert_account(tx: &mut Tx, a: &AccountRow) -> Result<(), sqlx::Error> {
-    on_tx!(tx, |c| sqlx::query(
+    on_tx!(tx, |c| {
+        sqlx::query(
         "INSERT INTO accounts (id, username, password_hash, person_id, display_name, disabled, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7)"
     )
@@ -339,7 +372,8 @@ pub async fn insert_account(tx: &mut Tx, a: &AccountRow) -> Result<(), sqlx::Err
     .bind(a.disabled)
     .bind(a.created_at)
     .execute(c)
-    .await.map(|_| ()))?;
+    .await.map(|_| ())
+    })?;
     Ok(())
 }
 
@@ -349,7 +383,8 @@ pub async fn insert_role(
     role: &str,
     organisation_id: Option<&str>,
 ) -> Result<(), sqlx::Error> {
-    on_tx!(tx, |c| sqlx::query(
+    on_tx!(tx, |c| {
+        sqlx::query(
         "INSERT INTO role_bindings (account_id, role, organisation_id, created_at) VALUES ($1, $2, $3, $4)"
     )
     .bind(account_id)
@@ -357,7 +392,8 @@ pub async fn insert_role(
     .bind(organisation_id)
     .bind(Timestamp::now())
     .execute(c)
-    .await.map(|_| ()))?;
+    .await.map(|_| ())
+    })?;
     Ok(())
 }
 
@@ -366,7 +402,12 @@ const ACCOUNT_COLUMNS: &str =
 
 pub async fn get_account(db: &Db, id: &str) -> Result<Option<AccountRow>, sqlx::Error> {
     let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = $1");
-    on_pool!(db.read(), |c| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(id).fetch_optional(c).await)
+    on_pool!(db.read(), |c| sqlx::query_as(sqlx::AssertSqlSafe(
+        sql.as_str()
+    ))
+    .bind(id)
+    .fetch_optional(c)
+    .await)
 }
 
 pub async fn get_account_by_username(
@@ -374,18 +415,26 @@ pub async fn get_account_by_username(
     username: &str,
 ) -> Result<Option<AccountRow>, sqlx::Error> {
     let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE username = $1");
-    on_pool!(db.read(), |c| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
-        .bind(username)
-        .fetch_optional(c)
-        .await)
+    on_pool!(db.read(), |c| sqlx::query_as(sqlx::AssertSqlSafe(
+        sql.as_str()
+    ))
+    .bind(username)
+    .fetch_optional(c)
+    .await)
 }
 
-pub async fn account_by_person(db: &Db, person_id: &str) -> Result<Option<AccountRow>, sqlx::Error> {
-    let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE person_id = $1 ORDER BY id LIMIT 1");
-    on_pool!(db.read(), |c| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
-        .bind(person_id)
-        .fetch_optional(c)
-        .await)
+pub async fn account_by_person(
+    db: &Db,
+    person_id: &str,
+) -> Result<Option<AccountRow>, sqlx::Error> {
+    let sql =
+        format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE person_id = $1 ORDER BY id LIMIT 1");
+    on_pool!(db.read(), |c| sqlx::query_as(sqlx::AssertSqlSafe(
+        sql.as_str()
+    ))
+    .bind(person_id)
+    .fetch_optional(c)
+    .await)
 }
 
 pub async fn list_accounts(
@@ -400,23 +449,27 @@ pub async fn list_accounts(
            AND ($2 IS NULL OR id > $2)
          ORDER BY id LIMIT $3"
     );
-    on_pool!(db.read(), |c| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
-        .bind(organisation_id)
-        .bind(after)
-        .bind(limit + 1)
-        .fetch_all(c)
-        .await)
+    on_pool!(db.read(), |c| sqlx::query_as(sqlx::AssertSqlSafe(
+        sql.as_str()
+    ))
+    .bind(organisation_id)
+    .bind(after)
+    .bind(limit + 1)
+    .fetch_all(c)
+    .await)
 }
 
 pub async fn roles_of(db: &Db, account_ids: &[String]) -> Result<Vec<RoleRow>, sqlx::Error> {
     let mut out = Vec::new();
     for id in account_ids {
-        let rows: Vec<RoleRow> = on_pool!(db.read(), |c| sqlx::query_as(
+        let rows: Vec<RoleRow> = on_pool!(db.read(), |c| {
+            sqlx::query_as(
             "SELECT account_id, role, organisation_id FROM role_bindings WHERE account_id = $1 ORDER BY role"
         )
         .bind(id)
         .fetch_all(c)
-        .await)?;
+        .await
+        })?;
         out.extend(rows);
     }
     Ok(out)
@@ -438,7 +491,8 @@ pub async fn set_disabled(db: &Db, account_id: &str, disabled: bool) -> Result<u
         .bind(account_id)
         .bind(Timestamp::now())
         .execute(c)
-        .await.map(|_| ()))?;
+        .await
+        .map(|_| ()))?;
     }
     Ok(done)
 }
@@ -452,7 +506,8 @@ pub async fn insert_session(
     account_id: &str,
     expires_at: Timestamp,
 ) -> Result<(), sqlx::Error> {
-    on_pool!(db.write(), |c| sqlx::query(
+    on_pool!(db.write(), |c| {
+        sqlx::query(
         "INSERT INTO sessions (id, token_hash, account_id, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)"
     )
     .bind(id)
@@ -461,7 +516,8 @@ pub async fn insert_session(
     .bind(Timestamp::now())
     .bind(expires_at)
     .execute(c)
-    .await.map(|_| ()))?;
+    .await.map(|_| ())
+    })?;
     Ok(())
 }
 
@@ -477,7 +533,8 @@ pub async fn live_session(
         #[sqlx(flatten)]
         account: AccountRow,
     }
-    let row: Option<Row> = on_pool!(db.read(), |c| sqlx::query_as(
+    let row: Option<Row> = on_pool!(db.read(), |c| {
+        sqlx::query_as(
         "SELECT s.id AS session_id, a.id, a.username, a.password_hash, a.person_id, a.display_name,
                 a.disabled, a.created_at
          FROM sessions s JOIN accounts a ON a.id = s.account_id
@@ -486,7 +543,8 @@ pub async fn live_session(
     .bind(token_hash)
     .bind(now)
     .fetch_optional(c)
-    .await)?;
+    .await
+    })?;
     Ok(row.map(|r| (r.session_id, r.account)))
 }
 
@@ -497,12 +555,17 @@ pub async fn revoke_session(db: &Db, session_id: &str) -> Result<(), sqlx::Error
     .bind(session_id)
     .bind(Timestamp::now())
     .execute(c)
-    .await.map(|_| ()))?;
+    .await
+    .map(|_| ()))?;
     Ok(())
 }
 
 /// The lock-out end for a username, if it is locked now.
-pub async fn locked_until(db: &Db, username: &str, now: Timestamp) -> Result<Option<Timestamp>, sqlx::Error> {
+pub async fn locked_until(
+    db: &Db,
+    username: &str,
+    now: Timestamp,
+) -> Result<Option<Timestamp>, sqlx::Error> {
     let until: Option<Option<Timestamp>> = on_pool!(db.read(), |c| sqlx::query_scalar(
         "SELECT locked_until FROM login_throttle WHERE username = $1"
     )
@@ -519,7 +582,8 @@ pub async fn record_failure(
     now: Timestamp,
     window_start: Timestamp,
 ) -> Result<i64, sqlx::Error> {
-    on_pool!(db.write(), |c| sqlx::query_scalar(
+    on_pool!(db.write(), |c| {
+        sqlx::query_scalar(
         "INSERT INTO login_throttle (username, failures, first_failure_at) VALUES ($1, 1, $2)
          ON CONFLICT (username) DO UPDATE SET
              failures = CASE WHEN login_throttle.first_failure_at < $3 THEN 1 ELSE login_throttle.failures + 1 END,
@@ -530,7 +594,8 @@ pub async fn record_failure(
     .bind(now)
     .bind(window_start)
     .fetch_one(c)
-    .await)
+    .await
+    })
 }
 
 pub async fn lock(db: &Db, username: &str, until: Timestamp) -> Result<(), sqlx::Error> {
@@ -540,15 +605,19 @@ pub async fn lock(db: &Db, username: &str, until: Timestamp) -> Result<(), sqlx:
     .bind(username)
     .bind(until)
     .execute(c)
-    .await.map(|_| ()))?;
+    .await
+    .map(|_| ()))?;
     Ok(())
 }
 
 pub async fn clear_failures(db: &Db, username: &str) -> Result<(), sqlx::Error> {
-    on_pool!(db.write(), |c| sqlx::query("DELETE FROM login_throttle WHERE username = $1")
-        .bind(username)
-        .execute(c)
-        .await.map(|_| ()))?;
+    on_pool!(db.write(), |c| sqlx::query(
+        "DELETE FROM login_throttle WHERE username = $1"
+    )
+    .bind(username)
+    .execute(c)
+    .await
+    .map(|_| ()))?;
     Ok(())
 }
 
@@ -579,13 +648,19 @@ pub async fn insert_proxy(
     .bind(created_by)
     .bind(Timestamp::now())
     .execute(c)
-    .await.map(|_| ()))?;
+    .await
+    .map(|_| ()))?;
     Ok(())
 }
 
 pub async fn get_proxy(db: &Db, id: &str) -> Result<Option<ProxyRow>, sqlx::Error> {
     let sql = format!("{PROXY_SELECT} WHERE p.id = $1");
-    on_pool!(db.read(), |c| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(id).fetch_optional(c).await)
+    on_pool!(db.read(), |c| sqlx::query_as(sqlx::AssertSqlSafe(
+        sql.as_str()
+    ))
+    .bind(id)
+    .fetch_optional(c)
+    .await)
 }
 
 /// Authorisations given by (`as_principal`) or to (`!as_principal`) a person.
@@ -594,9 +669,18 @@ pub async fn list_proxies(
     person_id: &str,
     as_principal: bool,
 ) -> Result<Vec<ProxyRow>, sqlx::Error> {
-    let column = if as_principal { "p.principal_person_id" } else { "p.proxy_person_id" };
+    let column = if as_principal {
+        "p.principal_person_id"
+    } else {
+        "p.proxy_person_id"
+    };
     let sql = format!("{PROXY_SELECT} WHERE {column} = $1 ORDER BY p.created_at DESC LIMIT 200");
-    on_pool!(db.read(), |c| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(person_id).fetch_all(c).await)
+    on_pool!(db.read(), |c| sqlx::query_as(sqlx::AssertSqlSafe(
+        sql.as_str()
+    ))
+    .bind(person_id)
+    .fetch_all(c)
+    .await)
 }
 
 /// The authorisation in force from `principal` to `proxy`, if any.
@@ -610,12 +694,14 @@ pub async fn active_proxy(
         "{PROXY_SELECT} WHERE p.principal_person_id = $1 AND p.proxy_person_id = $2
          AND p.revoked_at IS NULL AND p.expires_at > $3 ORDER BY p.created_at DESC LIMIT 1"
     );
-    on_pool!(db.read(), |c| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
-        .bind(principal)
-        .bind(proxy)
-        .bind(now)
-        .fetch_optional(c)
-        .await)
+    on_pool!(db.read(), |c| sqlx::query_as(sqlx::AssertSqlSafe(
+        sql.as_str()
+    ))
+    .bind(principal)
+    .bind(proxy)
+    .bind(now)
+    .fetch_optional(c)
+    .await)
 }
 
 pub async fn revoke_proxy(db: &Db, id: &str) -> Result<u64, sqlx::Error> {
@@ -632,20 +718,24 @@ pub async fn revoke_proxy(db: &Db, id: &str) -> Result<u64, sqlx::Error> {
 // ---- settings ----
 
 pub async fn get_setting(db: &Db, key: &str) -> Result<Option<String>, sqlx::Error> {
-    on_pool!(db.read(), |c| sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
-        .bind(key)
-        .fetch_optional(c)
-        .await)
+    on_pool!(db.read(), |c| sqlx::query_scalar(
+        "SELECT value FROM settings WHERE key = $1"
+    )
+    .bind(key)
+    .fetch_optional(c)
+    .await)
 }
 
 pub async fn put_setting(db: &Db, key: &str, value: &str) -> Result<(), sqlx::Error> {
-    on_pool!(db.write(), |c| sqlx::query(
+    on_pool!(db.write(), |c| {
+        sqlx::query(
         "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = $2"
     )
     .bind(key)
     .bind(value)
     .execute(c)
-    .await.map(|_| ()))?;
+    .await.map(|_| ())
+    })?;
     Ok(())
 }
 

@@ -136,10 +136,15 @@ impl PageQuery {
     pub fn cursor(&self) -> Result<Option<&str>, ApiError> {
         match self.cursor.as_deref() {
             None | Some("") => Ok(None),
-            Some(c) if c.len() <= 64 && c.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-') => {
+            Some(c)
+                if c.len() <= 64 && c.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-') =>
+            {
                 Ok(Some(c))
             }
-            Some(_) => Err(ApiError::invalid("cursor", "cursor is not one this server gave out")),
+            Some(_) => Err(ApiError::invalid(
+                "cursor",
+                "cursor is not one this server gave out",
+            )),
         }
     }
 }

@@ -111,7 +111,11 @@ pub struct AuditEvent {
 
 impl AuditEvent {
     /// An event by `principal` (actor fields filled in, including the proxy relation).
-    pub fn by(principal: &Principal, action: impl Into<String>, resource: impl Into<String>) -> Self {
+    pub fn by(
+        principal: &Principal,
+        action: impl Into<String>,
+        resource: impl Into<String>,
+    ) -> Self {
         AuditEvent {
             actor_account_id: Some(principal.account_id.clone()),
             actor_person_id: principal.person_id.clone(),

@@ -5,8 +5,8 @@
 use std::sync::Arc;
 
 use axum::extract::FromRequestParts;
-use axum::http::request::Parts;
 use axum::http::header;
+use axum::http::request::Parts;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ApiError, ApiResult};
@@ -253,7 +253,10 @@ pub async fn principal_of(parts: &Parts, state: &AppState) -> ApiResult<Option<P
 impl FromRequestParts<AppState> for Principal {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         principal_of(parts, state).await?.ok_or_else(|| {
             ApiError::Unauthenticated(
                 "sign in first: send 'Authorization: Bearer <token>' from POST /api/v1/auth/login"

@@ -56,7 +56,10 @@ impl Config {
         if file.exists() {
             figment = figment.merge(Toml::file(file));
         }
-        figment.merge(Env::prefixed("CIVITAS_")).extract()
+        // `CIVITAS_LOG` is the log filter (read by the binary), not a setting.
+        figment
+            .merge(Env::prefixed("CIVITAS_").ignore(&["log"]))
+            .extract()
     }
 
     /// The path of the generated key file inside the data folder.

@@ -28,7 +28,8 @@ impl std::fmt::Debug for Vault {
 }
 
 fn derive(master: &[u8], label: &str) -> anyhow::Result<[u8; 32]> {
-    let mut mac = <HmacSha256 as Mac>::new_from_slice(master).map_err(|e| anyhow!("bad key: {e}"))?;
+    let mut mac =
+        <HmacSha256 as Mac>::new_from_slice(master).map_err(|e| anyhow!("bad key: {e}"))?;
     mac.update(label.as_bytes());
     Ok(mac.finalize().into_bytes().into())
 }
@@ -183,7 +184,11 @@ pub fn mask_phone(value: &str) -> String {
 /// A name as lists show it to strangers: `张*明` / `王*`.
 pub fn mask_name(value: &str) -> String {
     let n = value.chars().count();
-    if n <= 2 { mask(value, 1, 0) } else { mask(value, 1, 1) }
+    if n <= 2 {
+        mask(value, 1, 0)
+    } else {
+        mask(value, 1, 1)
+    }
 }
 
 #[cfg(test)]
@@ -193,7 +198,9 @@ mod tests {
     #[test]
     fn seal_open_round_trip_and_context_binding() {
         let vault = Vault::from_hex(&Vault::generate_key_hex()).unwrap();
-        let sealed = vault.seal("11010519491231002X", "person.resident_id").unwrap();
+        let sealed = vault
+            .seal("11010519491231002X", "person.resident_id")
+            .unwrap();
         assert_eq!(
             vault.open(&sealed, "person.resident_id").unwrap(),
             "11010519491231002X"

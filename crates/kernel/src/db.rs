@@ -214,7 +214,10 @@ impl Db {
 
     /// Checks that the store answers.
     pub async fn ping(&self) -> Result<(), sqlx::Error> {
-        on_pool!(self.read(), |c| sqlx::query("SELECT 1").execute(c).await.map(|_| ()))?;
+        on_pool!(self.read(), |c| sqlx::query("SELECT 1")
+            .execute(c)
+            .await
+            .map(|_| ()))?;
         Ok(())
     }
 

@@ -50,9 +50,13 @@ pub async fn run(db: &Db, components: &[&[Migration]]) -> anyhow::Result<usize> 
         // One migrator at a time when several nodes start together.
         sqlx::query("SELECT pg_advisory_xact_lock(7243001)")
             .execute(&mut **t)
-            .await.map(|_| ())?;
+            .await
+            .map(|_| ())?;
     }
-    on_tx!(&mut tx, |c| sqlx::raw_sql(LEDGER).execute(c).await.map(|_| ()))?;
+    on_tx!(&mut tx, |c| sqlx::raw_sql(LEDGER)
+        .execute(c)
+        .await
+        .map(|_| ()))?;
     let mut applied = 0;
     for migrations in components {
         for m in migrations.iter() {
@@ -75,8 +79,15 @@ pub async fn run(db: &Db, components: &[&[Migration]]) -> anyhow::Result<usize> 
                 ),
                 None => {}
             }
-            on_tx!(&mut tx, |c| sqlx::raw_sql(script).execute(c).await.map(|_| ())).with_context(|| {
-                format!("migration {} {} ({}) failed", m.component, m.version, m.name)
+            on_tx!(&mut tx, |c| sqlx::raw_sql(script)
+                .execute(c)
+                .await
+                .map(|_| ()))
+            .with_context(|| {
+                format!(
+                    "migration {} {} ({}) failed",
+                    m.component, m.version, m.name
+                )
             })?;
             on_tx!(&mut tx, |c| sqlx::query(
                 "INSERT INTO schema_migrations (component, version, name, checksum, applied_at)
@@ -88,7 +99,8 @@ pub async fn run(db: &Db, components: &[&[Migration]]) -> anyhow::Result<usize> 
             .bind(&checksum)
             .bind(Timestamp::now())
             .execute(c)
-            .await.map(|_| ()))?;
+            .await
+            .map(|_| ()))?;
             applied += 1;
         }
     }

@@ -175,9 +175,9 @@ pub async fn ensure_csrf_cookie(mut request: Request, next: Next) -> Response {
     let token = hex::encode(bytes);
     request.extensions_mut().insert(FreshCsrf(token.clone()));
     let mut response = next.run(request).await;
-    if let Ok(value) =
-        HeaderValue::from_str(&format!("{CSRF_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict"))
-    {
+    if let Ok(value) = HeaderValue::from_str(&format!(
+        "{CSRF_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict"
+    )) {
         response.headers_mut().append(header::SET_COOKIE, value);
     }
     response
@@ -186,7 +186,10 @@ pub async fn ensure_csrf_cookie(mut request: Request, next: Next) -> Response {
 impl FromRequestParts<AppState> for PageContext {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let lang = cookie(parts, LANG_COOKIE)
             .map(|l| Lang::parse(&l))
             .unwrap_or_default();
@@ -205,10 +208,8 @@ impl FromRequestParts<AppState> for PageContext {
                 let mut stripped = parts.clone();
                 stripped.headers.remove(header::COOKIE);
                 if let Some(session) = cookie(parts, crate::auth::SESSION_COOKIE)
-                    && let Ok(v) = HeaderValue::from_str(&format!(
-                        "{}={session}",
-                        crate::auth::SESSION_COOKIE
-                    ))
+                    && let Ok(v) =
+                        HeaderValue::from_str(&format!("{}={session}", crate::auth::SESSION_COOKIE))
                 {
                     stripped.headers.insert(header::COOKIE, v);
                 }

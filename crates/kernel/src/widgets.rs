@@ -58,7 +58,10 @@ impl Field {
 
     /// A field of another kind.
     pub fn of(name: &str, label: &str, kind: FieldKind) -> Field {
-        Field { kind, ..Field::text(name, label) }
+        Field {
+            kind,
+            ..Field::text(name, label)
+        }
     }
 
     /// Adds a hint.
@@ -139,7 +142,9 @@ impl Form {
     /// Puts an API error at the field it names (or at the top).
     pub fn with_error(mut self, error: &ApiError) -> Form {
         let detail = error.public_detail();
-        let field_name = error.field().map(|f| f.split(['.', '[']).next().unwrap_or(f).to_string());
+        let field_name = error
+            .field()
+            .map(|f| f.split(['.', '[']).next().unwrap_or(f).to_string());
         match field_name.and_then(|f| self.fields.iter_mut().find(|x| x.name == f)) {
             Some(field) => field.error = Some(detail),
             None => self.general_errors.push(detail),
@@ -175,14 +180,20 @@ impl From<String> for Cell {
 
 impl From<&str> for Cell {
     fn from(text: &str) -> Cell {
-        Cell { text: text.into(), href: None }
+        Cell {
+            text: text.into(),
+            href: None,
+        }
     }
 }
 
 impl Cell {
     /// A link cell.
     pub fn link(text: impl Into<String>, href: impl Into<String>) -> Cell {
-        Cell { text: text.into(), href: Some(href.into()) }
+        Cell {
+            text: text.into(),
+            href: Some(href.into()),
+        }
     }
 }
 
@@ -273,5 +284,9 @@ pub fn form_value<'a>(pairs: &'a [(String, String)], name: &str) -> &'a str {
 
 /// All values of `name` in submitted pairs.
 pub fn form_values(pairs: &[(String, String)], name: &str) -> Vec<String> {
-    pairs.iter().filter(|(k, _)| k == name).map(|(_, v)| v.clone()).collect()
+    pairs
+        .iter()
+        .filter(|(k, _)| k == name)
+        .map(|(_, v)| v.clone())
+        .collect()
 }

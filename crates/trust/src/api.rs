@@ -51,15 +51,25 @@ async fn audit_records(
     principal: Principal,
     Query(filter): Query<AuditFilter>,
 ) -> ApiResult<Json<Page<AuditRecord>>> {
-    let page = PageQuery { cursor: filter.cursor, limit: filter.limit };
-    Ok(Json(service::recent(&state, &principal, filter.organisation_id.as_deref(), &page).await?))
+    let page = PageQuery {
+        cursor: filter.cursor,
+        limit: filter.limit,
+    };
+    Ok(Json(
+        service::recent(&state, &principal, filter.organisation_id.as_deref(), &page).await?,
+    ))
 }
 
 /// Check every audit chain now (platform admin); the same check as `civitas audit verify`.
 #[utoipa::path(post, path = "/api/v1/audit/verify", tag = "trust", security(("bearer" = [])),
     responses((status = 200, body = VerifyReport), (status = 403, body = Problem)))]
-async fn verify(State(state): State<AppState>, principal: Principal) -> ApiResult<Json<VerifyReport>> {
+async fn verify(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> ApiResult<Json<VerifyReport>> {
     principal.require_platform_admin()?;
-    let report = service::verify(&state.db, |_| {}).await.map_err(ApiError::Unexpected)?;
+    let report = service::verify(&state.db, |_| {})
+        .await
+        .map_err(ApiError::Unexpected)?;
     Ok(Json(report))
 }

@@ -21,8 +21,18 @@ pub fn router() -> Router<AppState> {
 /// Trust's navigation entries.
 pub fn nav() -> Vec<NavItem> {
     vec![
-        NavItem { href: "/me/footprint", zh: "我的数据足迹", en: "My data footprint", visible: |p| p.is_some_and(|p| p.person_id.is_some()) },
-        NavItem { href: "/admin/audit", zh: "审计日志", en: "Audit log", visible: |p| p.is_some_and(Principal::is_platform_admin) },
+        NavItem {
+            href: "/me/footprint",
+            zh: "我的数据足迹",
+            en: "My data footprint",
+            visible: |p| p.is_some_and(|p| p.person_id.is_some()),
+        },
+        NavItem {
+            href: "/admin/audit",
+            zh: "审计日志",
+            en: "Audit log",
+            visible: |p| p.is_some_and(Principal::is_platform_admin),
+        },
     ]
 }
 
@@ -49,9 +59,15 @@ fn basis_label(ctx: &PageContext, kind: &str) -> String {
     .to_string()
 }
 
-async fn footprint_page(State(state): State<AppState>, ctx: PageContext, Query(page): Query<PageQuery>) -> PageResult {
+async fn footprint_page(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    Query(page): Query<PageQuery>,
+) -> PageResult {
     let user = ctx.user()?;
-    let entries = service::footprint(&state, user, &page).await.map_err(|e| ctx.error(e))?;
+    let entries = service::footprint(&state, user, &page)
+        .await
+        .map_err(|e| ctx.error(e))?;
     let rows = entries
         .items
         .iter()
@@ -66,7 +82,11 @@ async fn footprint_page(State(state): State<AppState>, ctx: PageContext, Query(p
                 Cell::from(e.at.short()),
                 Cell::from(who),
                 Cell::from(action_label(&ctx, &e.action)),
-                Cell::from(if e.purpose.is_empty() { "—".to_string() } else { e.purpose.clone() }),
+                Cell::from(if e.purpose.is_empty() {
+                    "—".to_string()
+                } else {
+                    e.purpose.clone()
+                }),
                 Cell::from(basis_label(&ctx, &e.basis_kind)),
             ]
         })
@@ -91,20 +111,41 @@ async fn footprint_page(State(state): State<AppState>, ctx: PageContext, Query(p
                 ctx.pick("依据", "Basis").into(),
             ],
             rows,
-            empty: ctx.pick("还没有人使用过您的数据。", "Nobody else has used your data yet.").into(),
+            empty: ctx
+                .pick(
+                    "还没有人使用过您的数据。",
+                    "Nobody else has used your data yet.",
+                )
+                .into(),
         }
         .html(),
     );
-    body.push_str(&pager(&ctx, "/me/footprint", entries.next_cursor.as_deref()));
+    body.push_str(&pager(
+        &ctx,
+        "/me/footprint",
+        entries.next_cursor.as_deref(),
+    ));
     Ok(ctx.render(title, &body))
 }
 
-async fn audit_page(State(state): State<AppState>, ctx: PageContext, Query(page): Query<PageQuery>) -> PageResult {
+async fn audit_page(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    Query(page): Query<PageQuery>,
+) -> PageResult {
     let user = ctx.user()?;
     if !user.is_platform_admin() {
-        return Err(ctx.error(ApiError::Forbidden(ctx.pick("只有平台管理员可以查看审计日志。", "Only platform administrators see the audit log.").into())));
+        return Err(ctx.error(ApiError::Forbidden(
+            ctx.pick(
+                "只有平台管理员可以查看审计日志。",
+                "Only platform administrators see the audit log.",
+            )
+            .into(),
+        )));
     }
-    let records = service::recent(&state, user, None, &page).await.map_err(|e| ctx.error(e))?;
+    let records = service::recent(&state, user, None, &page)
+        .await
+        .map_err(|e| ctx.error(e))?;
     let rows = records
         .items
         .iter()
@@ -115,7 +156,11 @@ async fn audit_page(State(state): State<AppState>, ctx: PageContext, Query(page)
                 Cell::from(r.action.clone()),
                 Cell::from(r.resource.clone()),
                 Cell::from(r.purpose.clone()),
-                Cell::from(format!("{} {}", r.basis_kind, r.basis_ref.clone().unwrap_or_default())),
+                Cell::from(format!(
+                    "{} {}",
+                    r.basis_kind,
+                    r.basis_ref.clone().unwrap_or_default()
+                )),
                 Cell::from(r.outcome.clone()),
             ]
         })

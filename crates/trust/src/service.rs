@@ -84,8 +84,12 @@ impl AuditLog {
             .map_err(|_| ApiError::Unavailable("the audit log is shutting down".into()))?;
         match wait.await {
             Ok(Ok(())) => Ok(id),
-            Ok(Err(e)) => Err(ApiError::Unexpected(anyhow::anyhow!("audit append failed: {e}"))),
-            Err(_) => Err(ApiError::Unavailable("the audit log is shutting down".into())),
+            Ok(Err(e)) => Err(ApiError::Unexpected(anyhow::anyhow!(
+                "audit append failed: {e}"
+            ))),
+            Err(_) => Err(ApiError::Unavailable(
+                "the audit log is shutting down".into(),
+            )),
         }
     }
 }
@@ -103,7 +107,9 @@ async fn writer(db: Db, mut rx: mpsc::Receiver<Pending>) {
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let mut result = Err(String::new());
         for attempt in 0..3 {
-            result = write_batch(&db, &mut batch).await.map_err(|e| format!("{e:#}"));
+            result = write_batch(&db, &mut batch)
+                .await
+                .map_err(|e| format!("{e:#}"));
             if result.is_ok() {
                 break;
             }
@@ -199,7 +205,8 @@ pub async fn verify(db: &Db, mut progress: impl FnMut(u64)) -> anyhow::Result<Ve
                     report.first_break = Some(broken(
                         record.seq,
                         Some(record.id.clone()),
-                        "its prev_hash does not match the previous record: reordered or altered".into(),
+                        "its prev_hash does not match the previous record: reordered or altered"
+                            .into(),
                     ));
                     break 'walk;
                 }
@@ -266,8 +273,14 @@ pub async fn footprint(
     let entries = rows
         .into_iter()
         .map(|r| FootprintEntry {
-            actor: r.actor_account_id.as_ref().and_then(|a| account_names.get(a).cloned()),
-            organisation: r.actor_organisation_id.as_ref().and_then(|o| org_names.get(o).cloned()),
+            actor: r
+                .actor_account_id
+                .as_ref()
+                .and_then(|a| account_names.get(a).cloned()),
+            organisation: r
+                .actor_organisation_id
+                .as_ref()
+                .and_then(|o| org_names.get(o).cloned()),
             via_proxy: r.basis_kind == "proxy",
             id: r.id,
             at: r.at,
@@ -279,7 +292,11 @@ pub async fn footprint(
             outcome: r.outcome,
         })
         .collect();
-    Ok(Page::from_rows(entries, page.limit(), |e: &FootprintEntry| e.id.clone()))
+    Ok(Page::from_rows(
+        entries,
+        page.limit(),
+        |e: &FootprintEntry| e.id.clone(),
+    ))
 }
 
 /// Recent audit records: all for platform admins, the organisation's own for its admin.
@@ -290,11 +307,19 @@ pub async fn recent(
     page: &PageQuery,
 ) -> ApiResult<Page<AuditRecord>> {
     match organisation {
+        Some(org) if !kernel::ids::is_uuid(org) => {
+            return Err(ApiError::invalid(
+                "organisation_id",
+                "organisation_id is not a valid id",
+            ));
+        }
         Some(org) => principal.require_org_admin(org)?,
         None => principal.require_platform_admin()?,
     }
     let rows = store::recent(&state.db, organisation, page.cursor()?, page.limit()).await?;
-    Ok(Page::from_rows(rows, page.limit(), |r: &AuditRecord| r.id.clone()))
+    Ok(Page::from_rows(rows, page.limit(), |r: &AuditRecord| {
+        r.id.clone()
+    }))
 }
 
 fn unique(items: impl Iterator<Item = String>) -> Vec<String> {

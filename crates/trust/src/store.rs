@@ -32,8 +32,14 @@ pub async fn head(tx: &mut Tx, partition: &str) -> Result<Option<(i64, String)>,
 }
 
 /// Moves a partition's head.
-pub async fn set_head(tx: &mut Tx, partition: &str, seq: i64, hash: &str) -> Result<(), sqlx::Error> {
-    on_tx!(tx, |c| sqlx::query(
+pub async fn set_head(
+    tx: &mut Tx,
+    partition: &str,
+    seq: i64,
+    hash: &str,
+) -> Result<(), sqlx::Error> {
+    on_tx!(tx, |c| {
+        sqlx::query(
         "INSERT INTO audit_heads (partition, last_seq, last_hash, updated_at) VALUES ($1, $2, $3, $4)
          ON CONFLICT (partition) DO UPDATE SET last_seq = $2, last_hash = $3, updated_at = $4"
     )
@@ -43,14 +49,16 @@ pub async fn set_head(tx: &mut Tx, partition: &str, seq: i64, hash: &str) -> Res
     .bind(Timestamp::now())
     .execute(c)
     .await
-    .map(|_| ()))
+    .map(|_| ())
+    })
 }
 
 /// Inserts records in one multi-row statement (chunks stay under parameter limits).
 pub async fn insert_records(tx: &mut Tx, records: &[AuditRecord]) -> Result<(), sqlx::Error> {
     for chunk in records.chunks(200) {
         on_tx!(tx, |c| {
-            let mut builder = sqlx::QueryBuilder::new(format!("INSERT INTO audit_records ({COLUMNS}) "));
+            let mut builder =
+                sqlx::QueryBuilder::new(format!("INSERT INTO audit_records ({COLUMNS}) "));
             builder.push_values(chunk, |mut b, r| {
                 b.push_bind(&r.partition)
                     .push_bind(r.seq)
@@ -104,12 +112,14 @@ pub async fn chain_page(
     let sql = format!(
         "SELECT {COLUMNS} FROM audit_records WHERE partition = $1 AND seq > $2 ORDER BY seq LIMIT $3"
     );
-    on_pool!(db.read(), |c| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
-        .bind(partition)
-        .bind(after_seq)
-        .bind(limit)
-        .fetch_all(c)
-        .await)
+    on_pool!(db.read(), |c| sqlx::query_as(sqlx::AssertSqlSafe(
+        sql.as_str()
+    ))
+    .bind(partition)
+    .bind(after_seq)
+    .bind(limit)
+    .fetch_all(c)
+    .await)
 }
 
 /// Uses of `person`'s data by anyone but herself, newest first.
@@ -126,12 +136,14 @@ pub async fn footprint(
            AND ($2 IS NULL OR id < $2)
          ORDER BY id DESC LIMIT $3"
     );
-    on_pool!(db.read(), |c| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
-        .bind(person)
-        .bind(before_id)
-        .bind(limit + 1)
-        .fetch_all(c)
-        .await)
+    on_pool!(db.read(), |c| sqlx::query_as(sqlx::AssertSqlSafe(
+        sql.as_str()
+    ))
+    .bind(person)
+    .bind(before_id)
+    .bind(limit + 1)
+    .fetch_all(c)
+    .await)
 }
 
 /// Newest records across partitions (or of one organisation), newest first.
@@ -146,10 +158,12 @@ pub async fn recent(
          WHERE ($1 IS NULL OR actor_organisation_id = $1) AND ($2 IS NULL OR id < $2)
          ORDER BY id DESC LIMIT $3"
     );
-    on_pool!(db.read(), |c| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
-        .bind(organisation)
-        .bind(before_id)
-        .bind(limit + 1)
-        .fetch_all(c)
-        .await)
+    on_pool!(db.read(), |c| sqlx::query_as(sqlx::AssertSqlSafe(
+        sql.as_str()
+    ))
+    .bind(organisation)
+    .bind(before_id)
+    .bind(limit + 1)
+    .fetch_all(c)
+    .await)
 }

@@ -1,0 +1,14 @@
+//! Integration tests: each starts the real application and speaks HTTP to it.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod audit_chain;
+mod auth;
+mod authz;
+mod bad_input;
+mod demo;
+mod footprint;
+mod helpers;
+mod openapi;
+mod pages;
+mod personal_data;
+mod smoke;

@@ -1,0 +1,114 @@
+//! The OpenAPI document describes every route, and metrics are exported.
+
+use std::collections::BTreeSet;
+
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+
+use crate::helpers::TestApp;
+
+/// Every JSON route the routers define, with its methods.
+const ROUTES: [(&str, &[&str]); 18] = [
+    ("/api/v1/auth/login", &["post"]),
+    ("/api/v1/auth/logout", &["post"]),
+    ("/api/v1/me", &["get"]),
+    ("/api/v1/regions", &["get", "post"]),
+    ("/api/v1/regions/{code}", &["get"]),
+    ("/api/v1/organisations", &["get", "post"]),
+    ("/api/v1/organisations/{id}", &["get"]),
+    ("/api/v1/organisations/{id}/staff", &["get"]),
+    ("/api/v1/persons", &["get", "post"]),
+    ("/api/v1/persons/{id}", &["get"]),
+    ("/api/v1/accounts", &["get", "post"]),
+    ("/api/v1/accounts/{id}/disable", &["post"]),
+    ("/api/v1/accounts/{id}/enable", &["post"]),
+    ("/api/v1/me/proxies", &["get", "post"]),
+    ("/api/v1/me/proxies/{id}/revoke", &["post"]),
+    ("/api/v1/me/footprint", &["get"]),
+    ("/api/v1/audit/records", &["get"]),
+    ("/api/v1/audit/verify", &["post"]),
+];
+
+#[tokio::test]
+async fn openapi_document_lists_every_route() {
+    let app = TestApp::spawn().await;
+    let r = app.get("/api/openapi.json", None).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let doc: Value = r.json().await.unwrap();
+    assert!(
+        doc["openapi"].as_str().unwrap().starts_with("3.1"),
+        "{}",
+        doc["openapi"]
+    );
+    assert_eq!(doc["info"]["title"], "Civitas API");
+
+    let paths = doc["paths"].as_object().unwrap();
+    let documented: BTreeSet<&str> = paths
+        .keys()
+        .map(String::as_str)
+        .filter(|p| p.starts_with("/api/v1"))
+        .collect();
+    let expected: BTreeSet<&str> = ROUTES.iter().map(|(p, _)| *p).collect();
+    assert_eq!(documented, expected);
+    for (path, methods) in ROUTES {
+        let item = paths[path].as_object().unwrap();
+        for method in methods {
+            let op = &item[*method];
+            assert!(op.is_object(), "{method} {path} is not documented");
+            assert!(
+                op["responses"].as_object().is_some_and(|r| !r.is_empty()),
+                "{method} {path} has no responses"
+            );
+            if path != "/api/v1/auth/login" {
+                assert_eq!(
+                    op["security"][0]["bearer"],
+                    serde_json::json!([]),
+                    "{method} {path} has no bearer security"
+                );
+            }
+        }
+    }
+    let scheme = &doc["components"]["securitySchemes"]["bearer"];
+    assert_eq!(scheme["type"], "http");
+    assert_eq!(scheme["scheme"], "bearer");
+    assert!(doc["components"]["schemas"]["Problem"].is_object());
+
+    // Every documented operation is served (none falls through to 404 or 405).
+    let id = uuid::Uuid::now_v7().to_string();
+    for (path, methods) in ROUTES {
+        let concrete = path.replace("{id}", &id).replace("{code}", "990100");
+        for method in methods {
+            let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            let body = (method == Method::POST).then(|| ("application/json", b"{}".to_vec()));
+            let r = app.send(method.clone(), &concrete, None, &[], body).await;
+            assert!(
+                r.status() != StatusCode::NOT_FOUND && r.status() != StatusCode::METHOD_NOT_ALLOWED,
+                "{method} {concrete}: {}",
+                r.status()
+            );
+            assert!(
+                r.status().is_client_error(),
+                "{method} {concrete}: {}",
+                r.status()
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn metrics_count_requests() {
+    let app = TestApp::spawn().await;
+    assert_eq!(app.get("/healthz", None).await.status(), StatusCode::OK);
+    let r = app.get("/metrics", None).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain")
+    );
+    let text = r.text().await.unwrap();
+    assert!(text.contains("http_requests_total"), "{text}");
+    assert!(text.contains("route=\"/healthz\""), "{text}");
+    assert!(text.contains("http_request_duration_seconds"), "{text}");
+}

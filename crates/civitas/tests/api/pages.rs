@@ -1,0 +1,276 @@
+//! Server-rendered pages: sign-in with the CSRF double-submit cookie, redirects for the
+//! signed-out, language and elder-mode preferences.
+
+use reqwest::{Response, StatusCode};
+
+use crate::helpers::{TestApp, set_cookies};
+
+/// GETs a page with a `Cookie` header.
+async fn page(app: &TestApp, path: &str, cookies: &str) -> Response {
+    let mut req = app.client.get(app.url(path));
+    if !cookies.is_empty() {
+        req = req.header("cookie", cookies);
+    }
+    req.send().await.unwrap()
+}
+
+/// POSTs a form with a `Cookie` header.
+async fn form(app: &TestApp, path: &str, cookies: &str, fields: &[(&str, &str)]) -> Response {
+    let mut req = app.client.post(app.url(path)).form(fields);
+    if !cookies.is_empty() {
+        req = req.header("cookie", cookies);
+    }
+    req.send().await.unwrap()
+}
+
+fn cookie(r: &Response, name: &str) -> Option<String> {
+    set_cookies(r)
+        .into_iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v)
+}
+
+/// The CSRF token handed out with the login page.
+async fn csrf(app: &TestApp) -> String {
+    let r = page(app, "/login", "").await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let token = cookie(&r, "civitas_csrf").expect("a CSRF cookie");
+    let html = r.text().await.unwrap();
+    // The form carries the same token.
+    assert!(html.contains(&format!("value=\"{token}\"")), "{html}");
+    token
+}
+
+#[tokio::test]
+async fn login_page_is_html() {
+    let app = TestApp::spawn().await;
+    let r = page(&app, "/login", "").await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    assert_eq!(r.headers()["x-frame-options"], "DENY");
+    assert!(r.headers().contains_key("content-security-policy"));
+    let html = r.text().await.unwrap();
+    assert!(html.contains("<main"), "{html}");
+    assert!(html.contains("<h1"), "{html}");
+    assert!(html.contains("<html lang=\"zh-CN\">"), "{html}");
+    assert!(
+        html.contains("name=\"username\"") && html.contains("name=\"password\""),
+        "{html}"
+    );
+    // Other public pages render too.
+    assert_eq!(page(&app, "/", "").await.status(), StatusCode::OK);
+    assert_eq!(
+        page(&app, "/static/civitas.css", "").await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        page(&app, "/no-such-page", "").await.status(),
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn login_form_sets_a_session() {
+    let app = TestApp::spawn().await;
+    app.admin().await;
+    let token = csrf(&app).await;
+    let jar = format!("civitas_csrf={token}");
+    let r = form(
+        &app,
+        "/login?next=%2Fme",
+        &jar,
+        &[
+            ("username", "admin"),
+            ("password", "correct horse battery"),
+            ("csrf", &token),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()["location"], "/me");
+    let session = cookie(&r, "civitas_session").expect("a session cookie");
+    assert!(!session.is_empty());
+    let raw = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .collect::<Vec<_>>();
+    assert!(
+        raw.iter()
+            .any(|c| c.starts_with("civitas_session=") && c.contains("HttpOnly")),
+        "{raw:?}"
+    );
+
+    // The session cookie signs the pages in, and works as an API credential too.
+    let signed_in = format!("{jar}; civitas_session={session}");
+    let r = page(&app, "/me", &signed_in).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.text().await.unwrap().contains("admin"));
+    assert_eq!(
+        page(&app, "/api/v1/me", &signed_in).await.status(),
+        StatusCode::OK
+    );
+
+    // Signing out with the form ends the session.
+    let r = form(&app, "/logout", &signed_in, &[("csrf", &token)]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let r = page(&app, "/me", &signed_in).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        page(&app, "/api/v1/me", &signed_in).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+/// The admin's credentials and a CSRF field.
+fn with_csrf(csrf: &str) -> Vec<(&str, &str)> {
+    vec![
+        ("username", "admin"),
+        ("password", "correct horse battery"),
+        ("csrf", csrf),
+    ]
+}
+
+#[tokio::test]
+async fn forms_without_the_right_csrf_token_are_403() {
+    let app = TestApp::spawn().await;
+    app.admin().await;
+    let token = csrf(&app).await;
+    let creds = [("username", "admin"), ("password", "correct horse battery")];
+    // A wrong token, no token, and a token without the cookie.
+    let r = form(
+        &app,
+        "/login",
+        &format!("civitas_csrf={token}"),
+        &with_csrf("0000"),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert!(cookie(&r, "civitas_session").is_none());
+    let r = form(&app, "/login", &format!("civitas_csrf={token}"), &creds).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = form(&app, "/login", "", &with_csrf(&token)).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert!(cookie(&r, "civitas_session").is_none());
+    assert!(r.text().await.unwrap().contains("<main"));
+    // A wrong password with the right token is a form error, not a session.
+    let r = form(
+        &app,
+        "/login",
+        &format!("civitas_csrf={token}"),
+        &[
+            ("username", "admin"),
+            ("password", "nope"),
+            ("csrf", &token),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(cookie(&r, "civitas_session").is_none());
+}
+
+#[tokio::test]
+async fn signed_out_visitors_are_sent_to_login() {
+    let app = TestApp::spawn().await;
+    for (path, next) in [
+        ("/me", "%2Fme"),
+        ("/me/footprint", "%2Fme%2Ffootprint"),
+        ("/admin/persons?name=x", "%2Fadmin%2Fpersons%3Fname%3Dx"),
+    ] {
+        let r = page(&app, path, "").await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{path}");
+        assert_eq!(
+            r.headers()["location"],
+            format!("/login?next={next}").as_str(),
+            "{path}"
+        );
+    }
+    // A stale session cookie is the same as none.
+    let r = page(&app, "/me", "civitas_session=0123456789abcdef").await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()["location"], "/login?next=%2Fme");
+}
+
+#[tokio::test]
+async fn language_and_elder_mode_preferences() {
+    let app = TestApp::spawn().await;
+    let r = page(&app, "/prefs?lang=en&back=/", "").await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()["location"], "/");
+    let lang = cookie(&r, "civitas_lang").expect("a language cookie");
+    assert_eq!(lang, "en");
+    let r = page(&app, "/login", &format!("civitas_lang={lang}")).await;
+    let html = r.text().await.unwrap();
+    assert!(html.contains("<html lang=\"en\">"), "{html}");
+    assert!(html.contains("Sign in"), "{html}");
+    assert!(!html.contains("class=\"elder\""));
+
+    let r = page(&app, "/prefs?elder=on&back=/login", "").await;
+    assert_eq!(r.headers()["location"], "/login");
+    let elder = cookie(&r, "civitas_elder").expect("an elder-mode cookie");
+    assert_eq!(elder, "1");
+    let html = page(&app, "/login", &format!("civitas_elder={elder}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("<body class=\"elder\">"), "{html}");
+    assert!(html.contains("<html lang=\"zh-CN\">"));
+    let html = page(
+        &app,
+        "/",
+        &format!("civitas_lang=en; civitas_elder={elder}"),
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
+    assert!(
+        html.contains("<html lang=\"en\">") && html.contains("class=\"elder\""),
+        "{html}"
+    );
+    let r = page(&app, "/prefs?elder=off&back=/", "").await;
+    assert_eq!(cookie(&r, "civitas_elder").as_deref(), Some("0"));
+
+    // `back` only goes to this site.
+    for back in [
+        "//evil.example/",
+        "https://evil.example/",
+        "/\\evil.example",
+    ] {
+        let r = page(
+            &app,
+            &format!("/prefs?lang=en&back={}", kernel::pages::urlencode(back)),
+            "",
+        )
+        .await;
+        assert_eq!(r.headers()["location"], "/", "{back}");
+    }
+}
+
+#[tokio::test]
+async fn login_next_only_goes_to_this_site() {
+    let app = TestApp::spawn().await;
+    app.admin().await;
+    let token = csrf(&app).await;
+    let jar = format!("civitas_csrf={token}");
+    let r = form(
+        &app,
+        "/login?next=https%3A%2F%2Fevil.example%2F",
+        &jar,
+        &[
+            ("username", "admin"),
+            ("password", "correct horse battery"),
+            ("csrf", &token),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()["location"], "/");
+}
