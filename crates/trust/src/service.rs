@@ -124,16 +124,17 @@ async fn writer(db: Db, mut rx: mpsc::Receiver<Pending>) {
 /// Chains and commits a batch in one transaction.
 async fn write_batch(db: &Db, batch: &mut [Pending]) -> anyhow::Result<()> {
     let mut tx = db.begin().await?;
-    let mut heads: HashMap<String, (i64, String)> = HashMap::new();
-    // Lock heads in a fixed order so two nodes never deadlock.
     let mut partitions: Vec<String> = batch.iter().map(|p| p.record.partition.clone()).collect();
     partitions.sort();
     partitions.dedup();
-    for partition in &partitions {
-        let head = store::head(&mut tx, partition)
-            .await?
-            .unwrap_or_else(|| (0, GENESIS_HASH.to_string()));
-        heads.insert(partition.clone(), head);
+    let mut heads: HashMap<String, (i64, String)> = partitions
+        .iter()
+        .map(|p| (p.clone(), (0, GENESIS_HASH.to_string())))
+        .collect();
+    for chunk in partitions.chunks(500) {
+        for (partition, seq, hash) in store::heads_for(&mut tx, chunk).await? {
+            heads.insert(partition, (seq, hash));
+        }
     }
     for pending in batch.iter_mut() {
         let record = &mut pending.record;
@@ -146,10 +147,14 @@ async fn write_batch(db: &Db, batch: &mut [Pending]) -> anyhow::Result<()> {
         record.hash = record.compute_hash();
         *prev = record.hash.clone();
     }
-    let records: Vec<AuditRecord> = batch.iter().map(|p| p.record.clone()).collect();
+    let records: Vec<&AuditRecord> = batch.iter().map(|p| &p.record).collect();
     store::insert_records(&mut tx, &records).await?;
-    for (partition, (seq, hash)) in &heads {
-        store::set_head(&mut tx, partition, *seq, hash).await?;
+    let heads: Vec<(String, i64, String)> = heads
+        .into_iter()
+        .map(|(p, (seq, hash))| (p, seq, hash))
+        .collect();
+    for chunk in heads.chunks(500) {
+        store::set_heads(&mut tx, chunk).await?;
     }
     tx.commit().await?;
     Ok(())

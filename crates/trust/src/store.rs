@@ -10,51 +10,53 @@ const COLUMNS: &str = "partition, seq, id, at, actor_account_id, actor_person_id
      actor_organisation_id, on_behalf_of_person_id, subject_person_id, action, resource, \
      purpose, basis_kind, basis_ref, outcome, prev_hash, hash";
 
-/// The head of a partition's chain: (last seq, last hash), locked for this transaction on
-/// PostgreSQL so that writers on other nodes wait.
-pub async fn head(tx: &mut Tx, partition: &str) -> Result<Option<(i64, String)>, sqlx::Error> {
-    match tx {
-        Tx::Sqlite(t) => {
-            sqlx::query_as("SELECT last_seq, last_hash FROM audit_heads WHERE partition = $1")
-                .bind(partition)
-                .fetch_optional(&mut **t)
-                .await
+/// The heads of several partitions' chains: (partition, last seq, last hash), in one
+/// query, locked for this transaction on PostgreSQL (in partition order, so writers on
+/// other nodes wait rather than deadlock).
+pub async fn heads_for(
+    tx: &mut Tx,
+    partitions: &[String],
+) -> Result<Vec<(String, i64, String)>, sqlx::Error> {
+    let lock = matches!(tx, Tx::Postgres(_));
+    on_tx!(tx, |c| {
+        let mut builder = sqlx::QueryBuilder::new(
+            "SELECT partition, last_seq, last_hash FROM audit_heads WHERE partition IN (",
+        );
+        let mut list = builder.separated(", ");
+        for p in partitions {
+            list.push_bind(p);
         }
-        Tx::Postgres(t) => {
-            sqlx::query_as(
-                "SELECT last_seq, last_hash FROM audit_heads WHERE partition = $1 FOR UPDATE",
-            )
-            .bind(partition)
-            .fetch_optional(&mut **t)
-            .await
+        builder.push(") ORDER BY partition");
+        if lock {
+            builder.push(" FOR UPDATE");
         }
-    }
+        builder.build_query_as().fetch_all(c).await
+    })
 }
 
-/// Moves a partition's head.
-pub async fn set_head(
-    tx: &mut Tx,
-    partition: &str,
-    seq: i64,
-    hash: &str,
-) -> Result<(), sqlx::Error> {
+/// Moves the heads of several partitions in one statement.
+pub async fn set_heads(tx: &mut Tx, heads: &[(String, i64, String)]) -> Result<(), sqlx::Error> {
+    let now = Timestamp::now();
     on_tx!(tx, |c| {
-        sqlx::query(
-        "INSERT INTO audit_heads (partition, last_seq, last_hash, updated_at) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (partition) DO UPDATE SET last_seq = $2, last_hash = $3, updated_at = $4"
-    )
-    .bind(partition)
-    .bind(seq)
-    .bind(hash)
-    .bind(Timestamp::now())
-    .execute(c)
-    .await
-    .map(|_| ())
+        let mut builder = sqlx::QueryBuilder::new(
+            "INSERT INTO audit_heads (partition, last_seq, last_hash, updated_at) ",
+        );
+        builder.push_values(heads, |mut b, (partition, seq, hash)| {
+            b.push_bind(partition)
+                .push_bind(*seq)
+                .push_bind(hash)
+                .push_bind(now);
+        });
+        builder.push(
+            " ON CONFLICT (partition) DO UPDATE SET last_seq = excluded.last_seq, \
+             last_hash = excluded.last_hash, updated_at = excluded.updated_at",
+        );
+        builder.build().execute(c).await.map(|_| ())
     })
 }
 
 /// Inserts records in one multi-row statement (chunks stay under parameter limits).
-pub async fn insert_records(tx: &mut Tx, records: &[AuditRecord]) -> Result<(), sqlx::Error> {
+pub async fn insert_records(tx: &mut Tx, records: &[&AuditRecord]) -> Result<(), sqlx::Error> {
     for chunk in records.chunks(200) {
         on_tx!(tx, |c| {
             let mut builder =

@@ -183,9 +183,16 @@ async fn org_admin_manages_only_her_own_staff() {
     let (victim, _) = app.person(&admin, 901, "被冒用者").await;
     let mut linked = new("linked-a", "clerk", Some(&org_a));
     linked["person_id"] = json!(victim);
-    let r = app.post("/api/v1/accounts", Some(&org_admin), &linked).await;
+    let r = app
+        .post("/api/v1/accounts", Some(&org_admin), &linked)
+        .await;
     let body = problem(r, StatusCode::FORBIDDEN).await;
-    assert!(body["detail"].as_str().unwrap().contains("links an account to a person"));
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("links an account to a person")
+    );
     // None of those exist.
     assert!(app.login_status("linked-a").await == StatusCode::UNAUTHORIZED);
     assert!(app.login_status("clerk-b2").await == StatusCode::UNAUTHORIZED);
