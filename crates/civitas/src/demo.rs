@@ -508,6 +508,7 @@ async fn seed(state: &AppState, show_progress: bool) -> anyhow::Result<()> {
         &elder_principal,
         identity::model::NewProxy {
             proxy_resident_id: resident_id("990102", 1971, 6, 15, 131)?,
+            proxy_name: "李建国".into(),
             relationship: "子女".into(),
             scopes: vec!["all".into()],
             expires_at: Timestamp::now().plus_minutes(365 * 24 * 60),

@@ -247,9 +247,12 @@ async fn get_person(
     principal: Principal,
     Path(id): Path<String>,
     Query(q): Query<ReadPurpose>,
-) -> ApiResult<Json<PersonDetail>> {
-    Ok(Json(
-        service::read_person(&state, &principal, &id, q.purpose.as_deref()).await?,
+) -> ApiResult<impl axum::response::IntoResponse> {
+    let detail = service::read_person(&state, &principal, &id, q.purpose.as_deref()).await?;
+    // Personal data in full: never kept by a cache.
+    Ok((
+        [(axum::http::header::CACHE_CONTROL, "no-store")],
+        Json(detail),
     ))
 }
 

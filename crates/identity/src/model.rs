@@ -96,8 +96,10 @@ impl ResidentId {
     /// Parses and validates a resident ID (a lowercase `x` is accepted and upper-cased).
     pub fn parse(raw: &str) -> Result<ResidentId, String> {
         let value = raw.trim().to_ascii_uppercase();
-        if value.chars().count() != 18 {
-            return Err("a resident ID number has 18 characters".into());
+        if value.chars().count() != 18 || !value.is_ascii() {
+            return Err(
+                "a resident ID number has 18 characters: 17 digits and a digit or X".into(),
+            );
         }
         let (body, last) = value.split_at(17);
         if !body.bytes().all(|b| b.is_ascii_digit()) {
@@ -734,6 +736,9 @@ pub struct ProxyAuthorisation {
 pub struct NewProxy {
     /// Resident ID of the person to authorise.
     pub proxy_resident_id: ResidentId,
+    /// That person's name: it must match the register, so that an ID number alone does
+    /// not reveal who it belongs to.
+    pub proxy_name: String,
     /// Relationship, up to 32 characters.
     pub relationship: String,
     /// Scopes: `profile`, `footprint`, `services`, `all`.
@@ -755,6 +760,9 @@ mod tests {
         assert!(wrong.contains("expected X"), "{wrong}");
         assert!(ResidentId::parse("11010519491331002X").is_err()); // month 13
         assert!(ResidentId::parse("1101051949123100").is_err());
+        // Eighteen characters, but not ASCII: refused, not a panic.
+        assert!(ResidentId::parse("1101051949123100éé").is_err());
+        assert!(ResidentId::parse("１１０１０５１９４９１２３１００２Ｘ").is_err());
         let id = ResidentId::parse("11010519491231002X").unwrap();
         assert_eq!(id.sex(), Sex::Female);
         assert_eq!(id.birth_date().unwrap().to_string(), "1949-12-31");

@@ -36,7 +36,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/organisations/new", get(new_org_page))
         .route("/admin/persons", get(persons_page).post(create_person))
         .route("/admin/persons/new", get(new_person_page))
-        .route("/admin/persons/{id}", get(person_page))
+        .route("/admin/persons/{id}", get(person_page).post(person_detail))
         .route("/admin/accounts", get(accounts_page).post(create_account))
         .route("/admin/accounts/new", get(new_account_page))
         .route("/org/staff", get(staff_page).post(create_staff))
@@ -321,21 +321,23 @@ async fn profile(State(state): State<AppState>, ctx: PageContext) -> PageResult 
     let me = service::me(&state, user).await.map_err(|e| ctx.error(e))?;
     let mut body = h1(ctx.pick("我的资料", "My profile"));
     if let Some(acting) = &me.acting_for {
-        // Reading someone else's record as her proxy is audited.
-        service::read_person(&state, user, &acting.person.id, None)
-            .await
-            .map_err(|e| ctx.error(e))?;
         body.push_str(&format!(
             "<h2>{} {}</h2>",
             ctx.pick("代办对象：", "Acting for:"),
             esc(&acting.person.name)
         ));
-        body.push_str(
-            &Summary {
-                rows: person_rows(&ctx, &acting.person),
-            }
-            .html(),
-        );
+        // Her record is shown only with the `profile` scope; reading it is audited.
+        if user.require_scope("profile").is_ok() {
+            service::read_person(&state, user, &acting.person.id, None)
+                .await
+                .map_err(|e| ctx.error(e))?;
+            body.push_str(
+                &Summary {
+                    rows: person_rows(&ctx, &acting.person),
+                }
+                .html(),
+            );
+        }
     }
     let mut rows = vec![
         (
@@ -389,6 +391,7 @@ fn proxy_form(ctx: &PageContext) -> Form {
         "/me/proxies",
         ctx.pick("授权", "Authorise"),
         vec![
+            Field::text("proxy_name", ctx.pick("代办人姓名", "Proxy's full name")),
             Field::text(
                 "proxy_resident_id",
                 ctx.pick("代办人身份证号", "Proxy's resident ID number"),
@@ -586,6 +589,7 @@ async fn grant_proxy(State(state): State<AppState>, ctx: PageContext, body: Byte
             })?;
         Ok(NewProxy {
             proxy_resident_id: rid,
+            proxy_name: form_value(&pairs, "proxy_name").to_string(),
             relationship: form_value(&pairs, "relationship").to_string(),
             scopes: form_values(&pairs, "scopes"),
             expires_at,
@@ -639,7 +643,7 @@ async fn act_for(State(state): State<AppState>, ctx: PageContext, body: Bytes) -
         .await
         .map_err(|e| ctx.error(e))?;
     Ok(with_cookie(
-        see_other("/me"),
+        see_other("/"),
         format!("{ACT_FOR_COOKIE}={person}; Path=/; HttpOnly; SameSite=Lax"),
     ))
 }
@@ -1051,10 +1055,11 @@ async fn persons_page(
         }
         .html(),
     );
-    let base = match &q.name {
-        Some(n) => format!("/admin/persons?name={}", kernel::pages::urlencode(n)),
-        None => "/admin/persons".into(),
-    };
+    let base = format!(
+        "/admin/persons?name={}&region={}",
+        kernel::pages::urlencode(q.name.as_deref().unwrap_or("")),
+        kernel::pages::urlencode(q.region.as_deref().unwrap_or(""))
+    );
     body.push_str(&pager(&ctx, &base, persons.next_cursor.as_deref()));
     Ok(ctx.render(ctx.pick("人口", "Persons"), &body))
 }
@@ -1098,70 +1103,101 @@ async fn create_person(State(state): State<AppState>, ctx: PageContext, body: By
     .await
 }
 
-#[derive(Deserialize)]
-struct PurposeQuery {
-    purpose: Option<String>,
+/// The purpose form: viewing the full record is a POST, so a link cannot make an
+/// administrator read someone's data with a purpose she did not write.
+async fn person_page(ctx: PageContext, Path(id): Path<String>) -> PageResult {
+    require_admin(&ctx)?;
+    let title = ctx.pick("人员详情", "Person");
+    let form = Form::new(
+        &ctx,
+        &format!("/admin/persons/{}", kernel::pages::urlencode(&id)),
+        ctx.pick("查看", "View"),
+        vec![
+            Field::text("purpose", ctx.pick("查看用途", "Purpose")).hint(ctx.pick(
+                "例如：核实低保申请材料",
+                "For example: check an application for minimum living allowance",
+            )),
+        ],
+    );
+    let body = format!(
+        "{}<p>{}</p>{}",
+        h1(title),
+        ctx.pick(
+            "查看完整信息会被记录，并告知本人。请说明用途。",
+            "Viewing the full record is recorded and shown to the person. Say why you need it."
+        ),
+        form.html()
+    );
+    Ok(ctx.render(title, &body))
 }
 
-async fn person_page(
+/// Shows the full record for the stated purpose (audited), never cached.
+async fn person_detail(
     State(state): State<AppState>,
     ctx: PageContext,
     Path(id): Path<String>,
-    Query(q): Query<PurposeQuery>,
+    body: Bytes,
 ) -> PageResult {
     let user = require_admin(&ctx)?;
+    let pairs = form_pairs(&body);
+    ctx.check_csrf(form_value(&pairs, "csrf"))?;
+    let purpose = form_value(&pairs, "purpose");
     let title = ctx.pick("人员详情", "Person");
-    let mut body = h1(title);
-    match q.purpose.as_deref().filter(|p| !p.trim().is_empty()) {
-        None => {
-            body.push_str(&format!(
-                "<p>{}</p><form method=\"get\" action=\"/admin/persons/{}\"><div class=\"field\"><label for=\"field-purpose\">{}</label><span class=\"hint\" id=\"hint-purpose\">{}</span><input type=\"text\" id=\"field-purpose\" name=\"purpose\" aria-describedby=\"hint-purpose\"></div><button type=\"submit\" class=\"button\">{}</button></form>",
-                ctx.pick("查看完整信息会被记录，并告知本人。请说明用途。", "Viewing the full record is recorded and shown to the person. Say why you need it."),
-                esc(&id),
-                ctx.pick("查看用途", "Purpose"),
-                ctx.pick("例如：核实低保申请材料", "For example: check an application for minimum living allowance"),
-                ctx.pick("查看", "View")
+    let p = match service::read_person(&state, user, &id, Some(purpose)).await {
+        Ok(p) => p,
+        Err(error) if error.field() == Some("purpose") => {
+            let form = Form::new(
+                &ctx,
+                &format!("/admin/persons/{}", kernel::pages::urlencode(&id)),
+                ctx.pick("查看", "View"),
+                vec![Field::text("purpose", ctx.pick("查看用途", "Purpose"))],
+            )
+            .with_error(&ApiError::invalid(
+                "purpose",
+                ctx.pick("请说明查看用途", "Say why you need to see this record"),
             ));
+            let body = format!("{}{}", h1(title), form.html());
+            return Ok(ctx.render_status(StatusCode::BAD_REQUEST, title, &body));
         }
-        Some(purpose) => {
-            let p = service::read_person(&state, user, &id, Some(purpose))
-                .await
-                .map_err(|e| ctx.error(e))?;
-            let rows = vec![
-                (ctx.pick("姓名", "Name").into(), p.summary.name.clone()),
-                (
-                    ctx.pick("身份证号", "Resident ID").into(),
-                    p.resident_id.clone(),
-                ),
-                (
-                    ctx.pick("手机号", "Phone").into(),
-                    p.phone.clone().unwrap_or_else(|| "—".into()),
-                ),
-                (
-                    ctx.pick("地址", "Address").into(),
-                    p.address.clone().unwrap_or_else(|| "—".into()),
-                ),
-                (
-                    ctx.pick("社区", "Community").into(),
-                    format!(
-                        "{} {}",
-                        p.summary.region_code,
-                        p.region_name.clone().unwrap_or_default()
-                    ),
-                ),
-                (
-                    ctx.pick("出生日期", "Born").into(),
-                    p.summary.birth_date.clone(),
-                ),
-                (
-                    ctx.pick("查看用途（已记录）", "Purpose (recorded)").into(),
-                    purpose.to_string(),
-                ),
-            ];
-            body.push_str(&Summary { rows }.html());
-        }
-    }
-    Ok(ctx.render(title, &body))
+        Err(error) => return Err(ctx.error(error)),
+    };
+    let rows = vec![
+        (ctx.pick("姓名", "Name").into(), p.summary.name.clone()),
+        (
+            ctx.pick("身份证号", "Resident ID").into(),
+            p.resident_id.clone(),
+        ),
+        (
+            ctx.pick("手机号", "Phone").into(),
+            p.phone.clone().unwrap_or_else(|| "—".into()),
+        ),
+        (
+            ctx.pick("地址", "Address").into(),
+            p.address.clone().unwrap_or_else(|| "—".into()),
+        ),
+        (
+            ctx.pick("社区", "Community").into(),
+            format!(
+                "{} {}",
+                p.summary.region_code,
+                p.region_name.clone().unwrap_or_default()
+            ),
+        ),
+        (
+            ctx.pick("出生日期", "Born").into(),
+            p.summary.birth_date.clone(),
+        ),
+        (
+            ctx.pick("查看用途（已记录）", "Purpose (recorded)").into(),
+            purpose.trim().to_string(),
+        ),
+    ];
+    let body = format!("{}{}", h1(title), Summary { rows }.html());
+    let mut response = ctx.render(title, &body);
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
 }
 
 fn role_options(ctx: &PageContext, staff_only: bool) -> Vec<(String, String)> {

@@ -495,7 +495,19 @@ pub async fn read_person(
             })?;
         Some((purpose, Basis::Statutory(ADMIN_BASIS.into())))
     } else {
-        // Do not reveal whether the person exists.
+        // Do not reveal whether the person exists; the attempt itself is recorded.
+        state
+            .audit
+            .record(
+                AuditEvent::by(actor, "person.read", format!("person:{person_id}"))
+                    .subject(person_id)
+                    .because(
+                        purpose.unwrap_or("").chars().take(200).collect::<String>(),
+                        Basis::NotApplicable,
+                    )
+                    .outcome(kernel::audit::Outcome::Denied),
+            )
+            .await?;
         return Err(ApiError::Forbidden(
             "you may only read your own record".into(),
         ));
@@ -545,14 +557,6 @@ pub async fn person_summary_by_id(state: &AppState, id: &str) -> ApiResult<Optio
         .await?
         .as_ref()
         .map(person_summary))
-}
-
-/// Person names by id (for display to those who may see them).
-pub async fn person_names(state: &AppState, ids: &[String]) -> ApiResult<HashMap<String, String>> {
-    Ok(store::person_names(&state.db, ids)
-        .await?
-        .into_iter()
-        .collect())
 }
 
 /// How many persons are registered.
@@ -901,6 +905,26 @@ pub async fn login(state: &AppState, request: LoginRequest) -> ApiResult<(LoginR
             retry_after_secs: secs,
         });
     }
+    // Count the attempt before checking the password, so parallel guesses cannot slip
+    // past the limit; a successful sign-in clears the count again.
+    let attempts = store::record_failure(
+        &state.db,
+        &username,
+        now,
+        now.plus_minutes(-FAILURE_WINDOW_MINUTES),
+    )
+    .await?;
+    if attempts > MAX_FAILURES {
+        let minutes = 1i64 << (attempts - MAX_FAILURES - 1).min(6);
+        store::lock(&state.db, &username, now.plus_minutes(minutes)).await?;
+        return Err(ApiError::TooManyRequests {
+            detail: format!(
+                "too many failed sign-ins for this username; try again in {} seconds",
+                minutes * 60
+            ),
+            retry_after_secs: (minutes * 60) as u64,
+        });
+    }
     let account = store::get_account_by_username(&state.db, &username).await?;
     // Verify against a throwaway hash when the user is unknown, so timing does not tell.
     let hash = match &account {
@@ -910,21 +934,15 @@ pub async fn login(state: &AppState, request: LoginRequest) -> ApiResult<(LoginR
     let ok = verify_password(&request.password, &hash).await
         && account.as_ref().is_some_and(|a| !a.disabled);
     let Some(account) = account.filter(|_| ok) else {
-        let failures = store::record_failure(
-            &state.db,
-            &username,
-            now,
-            now.plus_minutes(-FAILURE_WINDOW_MINUTES),
-        )
-        .await?;
-        if failures >= MAX_FAILURES {
-            let minutes = 1i64 << (failures - MAX_FAILURES).min(6);
-            store::lock(&state.db, &username, now.plus_minutes(minutes)).await?;
+        if attempts >= MAX_FAILURES {
+            store::lock(&state.db, &username, now.plus_minutes(1)).await?;
         }
+        // People type ID or phone numbers into the username field: never keep the text.
+        let who = state.vault.lookup_hash(&username, "auth.login.username");
         state
             .audit
             .record(
-                AuditEvent::system("auth.login", format!("username:{username}"))
+                AuditEvent::system("auth.login", format!("username-hmac:{}", &who[..16]))
                     .outcome(kernel::audit::Outcome::Denied),
             )
             .await?;
@@ -1050,12 +1068,14 @@ pub async fn grant_proxy(
             "an authorisation lasts at most 5 years",
         ));
     }
+    let proxy_name = text("proxy_name", &new.proxy_name, 64, true)?;
     let proxy = person_by_resident_id(state, &new.proxy_resident_id)
         .await?
+        .filter(|p| p.name == proxy_name)
         .ok_or_else(|| {
             ApiError::invalid(
                 "proxy_resident_id",
-                "no registered person has this resident ID number",
+                "no registered person has this name and resident ID number",
             )
         })?;
     if proxy.id == principal_person {

@@ -315,12 +315,18 @@ pub async fn list_persons(
 ) -> Result<Vec<PersonRow>, sqlx::Error> {
     let sql = format!(
         "SELECT {PERSON_COLUMNS} FROM persons
-         WHERE ($1 IS NULL OR region_code LIKE $1) AND ($2 IS NULL OR name LIKE $2)
+         WHERE ($1 IS NULL OR region_code LIKE $1) AND ($2 IS NULL OR LOWER(name) LIKE LOWER($2) ESCAPE '\\')
            AND ($3 IS NULL OR id > $3)
          ORDER BY id LIMIT $4"
     );
     let region = region_prefix.map(|p| format!("{p}%"));
-    let name = name.map(|n| format!("%{n}%"));
+    let name = name.map(|n| {
+        let escaped = n
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        format!("%{escaped}%")
+    });
     on_pool!(db.read(), |c| sqlx::query_as(sqlx::AssertSqlSafe(
         sql.as_str()
     ))
@@ -330,22 +336,6 @@ pub async fn list_persons(
     .bind(limit + 1)
     .fetch_all(c)
     .await)
-}
-
-pub async fn person_names(db: &Db, ids: &[String]) -> Result<Vec<(String, String)>, sqlx::Error> {
-    let mut out = Vec::with_capacity(ids.len());
-    for id in ids {
-        let name: Option<String> = on_pool!(db.read(), |c| sqlx::query_scalar(
-            "SELECT name FROM persons WHERE id = $1"
-        )
-        .bind(id)
-        .fetch_optional(c)
-        .await)?;
-        if let Some(name) = name {
-            out.push((id.clone(), name));
-        }
-    }
-    Ok(out)
 }
 
 pub async fn count_persons(db: &Db) -> Result<i64, sqlx::Error> {
@@ -423,20 +413,6 @@ pub async fn get_account_by_username(
     .await)
 }
 
-pub async fn account_by_person(
-    db: &Db,
-    person_id: &str,
-) -> Result<Option<AccountRow>, sqlx::Error> {
-    let sql =
-        format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE person_id = $1 ORDER BY id LIMIT 1");
-    on_pool!(db.read(), |c| sqlx::query_as(sqlx::AssertSqlSafe(
-        sql.as_str()
-    ))
-    .bind(person_id)
-    .fetch_optional(c)
-    .await)
-}
-
 pub async fn list_accounts(
     db: &Db,
     organisation_id: Option<&str>,
@@ -476,7 +452,8 @@ pub async fn roles_of(db: &Db, account_ids: &[String]) -> Result<Vec<RoleRow>, s
 }
 
 pub async fn set_disabled(db: &Db, account_id: &str, disabled: bool) -> Result<u64, sqlx::Error> {
-    let done = on_pool!(db.write(), |c| sqlx::query(
+    let mut tx = db.begin().await?;
+    let done = on_tx!(&mut tx, |c| sqlx::query(
         "UPDATE accounts SET disabled = $2 WHERE id = $1"
     )
     .bind(account_id)
@@ -485,7 +462,7 @@ pub async fn set_disabled(db: &Db, account_id: &str, disabled: bool) -> Result<u
     .await
     .map(|r| r.rows_affected()))?;
     if disabled {
-        on_pool!(db.write(), |c| sqlx::query(
+        on_tx!(&mut tx, |c| sqlx::query(
             "UPDATE sessions SET revoked_at = $2 WHERE account_id = $1 AND revoked_at IS NULL"
         )
         .bind(account_id)
@@ -494,6 +471,7 @@ pub async fn set_disabled(db: &Db, account_id: &str, disabled: bool) -> Result<u
         .await
         .map(|_| ()))?;
     }
+    tx.commit().await?;
     Ok(done)
 }
 

@@ -46,19 +46,6 @@ impl Basis {
             Basis::OwnData | Basis::NotApplicable => None,
         }
     }
-
-    /// Rebuilds a basis from its stored kind and reference.
-    pub fn from_parts(kind: &str, reference: Option<String>) -> Basis {
-        let r = reference.unwrap_or_default();
-        match kind {
-            "consent" => Basis::Consent(r),
-            "agreement" => Basis::Agreement(r),
-            "statutory" => Basis::Statutory(r),
-            "proxy" => Basis::Proxy(r),
-            "own_data" => Basis::OwnData,
-            _ => Basis::NotApplicable,
-        }
-    }
 }
 
 /// How the act ended.

@@ -197,15 +197,20 @@ pub trait Authenticator: Send + Sync {
     async fn acting_for(&self, principal: &Principal, person_id: &str) -> ApiResult<ActingFor>;
 }
 
-/// The token a request carries: `Authorization: Bearer …`, else the session cookie.
-pub fn request_token(parts: &Parts) -> Option<(String, bool)> {
-    if let Some(value) = parts.headers.get(header::AUTHORIZATION)
-        && let Ok(value) = value.to_str()
-        && let Some(token) = value.strip_prefix("Bearer ")
-    {
-        return Some((token.trim().to_string(), false));
-    }
-    cookie(parts, SESSION_COOKIE).map(|c| (c, true))
+/// Where a request's credentials come from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Credentials {
+    /// `Authorization: Bearer …` and the `x-act-for` header: the JSON API. Cookies are
+    /// ignored there, so a cross-site page cannot ride on a browser's session.
+    Bearer,
+    /// The session and acting-for cookies: the pages, whose forms carry a CSRF token.
+    Cookie,
+}
+
+/// The bearer token a request carries, if any.
+pub fn bearer_token(parts: &Parts) -> Option<String> {
+    let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    value.strip_prefix("Bearer ").map(|t| t.trim().to_string())
 }
 
 /// The value of cookie `name`, if the request has it.
@@ -221,30 +226,32 @@ pub fn cookie(parts: &Parts, name: &str) -> Option<String> {
         .map(|(_, v)| v.to_string())
 }
 
-/// Finds the principal of a request, if it carries a valid token, and applies the
-/// acting-for header or cookie.
-pub async fn principal_of(parts: &Parts, state: &AppState) -> ApiResult<Option<Principal>> {
-    let Some((token, from_cookie)) = request_token(parts) else {
+/// Finds the principal of a request from the given kind of credentials, and applies the
+/// acting-for header (API) or cookie (pages).
+pub async fn principal_of(
+    parts: &Parts,
+    state: &AppState,
+    credentials: Credentials,
+) -> ApiResult<Option<Principal>> {
+    let (token, act_for) = match credentials {
+        Credentials::Bearer => (
+            bearer_token(parts),
+            parts
+                .headers
+                .get(ACT_FOR_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string),
+        ),
+        Credentials::Cookie => (cookie(parts, SESSION_COOKIE), cookie(parts, ACT_FOR_COOKIE)),
+    };
+    let Some(token) = token else {
         return Ok(None);
     };
     let authenticator: Arc<dyn Authenticator> = state.auth.clone();
     let Some(mut principal) = authenticator.authenticate(&token).await? else {
         return Ok(None);
     };
-    let act_for = parts
-        .headers
-        .get(ACT_FOR_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string)
-        .or_else(|| {
-            if from_cookie {
-                cookie(parts, ACT_FOR_COOKIE)
-            } else {
-                None
-            }
-        })
-        .filter(|v| !v.is_empty());
-    if let Some(person_id) = act_for {
+    if let Some(person_id) = act_for.filter(|v| !v.is_empty()) {
         principal.acting_for = Some(authenticator.acting_for(&principal, &person_id).await?);
     }
     Ok(Some(principal))
@@ -257,11 +264,13 @@ impl FromRequestParts<AppState> for Principal {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        principal_of(parts, state).await?.ok_or_else(|| {
-            ApiError::Unauthenticated(
+        principal_of(parts, state, Credentials::Bearer)
+            .await?
+            .ok_or_else(|| {
+                ApiError::Unauthenticated(
                 "sign in first: send 'Authorization: Bearer <token>' from POST /api/v1/auth/login"
                     .into(),
             )
-        })
+            })
     }
 }

@@ -42,7 +42,7 @@ const LEDGER: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
     PRIMARY KEY (component, version)
 )";
 
-/// Applies every migration not yet applied, each in its own transaction; refuses to run
+/// Applies every migration not yet applied, all in one transaction; refuses to run
 /// when an applied migration's script has changed since. Returns how many were applied.
 pub async fn run(db: &Db, components: &[&[Migration]]) -> anyhow::Result<usize> {
     let mut tx = db.begin().await?;

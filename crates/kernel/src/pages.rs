@@ -12,7 +12,7 @@ use fluent_templates::{LanguageIdentifier, Loader};
 use rand::RngCore;
 use serde::Deserialize;
 
-use crate::auth::{ACT_FOR_COOKIE, Principal, cookie, principal_of};
+use crate::auth::{Credentials, Principal, SESSION_COOKIE, cookie, principal_of};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -166,7 +166,9 @@ pub async fn ensure_csrf_cookie(mut request: Request, next: Next) -> Response {
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .any(|v| v.contains(CSRF_COOKIE));
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .any(|(k, v)| k == CSRF_COOKIE && !v.is_empty());
     if has_cookie {
         return next.run(request).await;
     }
@@ -200,22 +202,23 @@ impl FromRequestParts<AppState> for PageContext {
             .map(|f| f.0.clone())
             .or_else(|| cookie(parts, CSRF_COOKIE))
             .unwrap_or_default();
-        // An expired session or a lapsed proxy authorisation just means "not signed in"
-        // (or not acting for anyone) on a page.
-        let user = match principal_of(parts, state).await {
+        // An expired session just means "not signed in"; a lapsed proxy authorisation
+        // means signed in as oneself again.
+        let user = match principal_of(parts, state, Credentials::Cookie).await {
             Ok(user) => user,
-            Err(_) if cookie(parts, ACT_FOR_COOKIE).is_some() => {
-                let mut stripped = parts.clone();
-                stripped.headers.remove(header::COOKIE);
-                if let Some(session) = cookie(parts, crate::auth::SESSION_COOKIE)
-                    && let Ok(v) =
-                        HeaderValue::from_str(&format!("{}={session}", crate::auth::SESSION_COOKIE))
+            Err(_) => {
+                let mut own = parts.clone();
+                own.headers.remove(header::COOKIE);
+                if let Some(session) = cookie(parts, SESSION_COOKIE)
+                    && let Ok(v) = HeaderValue::from_str(&format!("{SESSION_COOKIE}={session}"))
                 {
-                    stripped.headers.insert(header::COOKIE, v);
+                    own.headers.insert(header::COOKIE, v);
                 }
-                principal_of(&stripped, state).await.ok().flatten()
+                principal_of(&own, state, Credentials::Cookie)
+                    .await
+                    .ok()
+                    .flatten()
             }
-            Err(_) => None,
         };
         Ok(PageContext {
             lang,
@@ -357,7 +360,15 @@ pub fn urlencode(value: &str) -> String {
 /// A local path to return to: only same-site absolute paths are accepted.
 pub fn safe_back(back: Option<&str>) -> String {
     match back {
-        Some(b) if b.starts_with('/') && !b.starts_with("//") && !b.contains('\\') => b.to_string(),
+        Some(b)
+            if b.starts_with('/')
+                && !b.starts_with("//")
+                && b.len() <= 2048
+                && b.chars()
+                    .all(|c| !c.is_control() && !c.is_whitespace() && c != '\\') =>
+        {
+            b.to_string()
+        }
         _ => "/".to_string(),
     }
 }
@@ -402,4 +413,25 @@ pub async fn stylesheet() -> Response {
         include_str!("../static/civitas.css"),
     )
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_back;
+
+    #[test]
+    fn back_links_stay_on_this_site() {
+        assert_eq!(safe_back(Some("/me?x=1")), "/me?x=1");
+        for bad in [
+            "//evil.com",
+            "/\t/evil.com",
+            "/\\evil.com",
+            "https://evil.com",
+            "/\n/x",
+            "/ /evil",
+        ] {
+            assert_eq!(safe_back(Some(bad)), "/", "{bad:?}");
+        }
+        assert_eq!(safe_back(None), "/");
+    }
 }

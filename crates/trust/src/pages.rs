@@ -81,7 +81,15 @@ async fn footprint_page(
             vec![
                 Cell::from(e.at.short()),
                 Cell::from(who),
-                Cell::from(action_label(&ctx, &e.action)),
+                Cell::from(if e.outcome == "denied" {
+                    format!(
+                        "{}{}",
+                        action_label(&ctx, &e.action),
+                        ctx.pick("（已拒绝）", " (refused)")
+                    )
+                } else {
+                    action_label(&ctx, &e.action)
+                }),
                 Cell::from(if e.purpose.is_empty() {
                     "—".to_string()
                 } else {

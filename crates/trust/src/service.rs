@@ -163,13 +163,17 @@ async fn write_batch(db: &Db, batch: &mut [Pending]) -> anyhow::Result<()> {
 /// Walks every chain and reports the first record that does not hold: altered content,
 /// a broken link, a missing (deleted) record, or a head that does not match its chain.
 pub async fn verify(db: &Db, mut progress: impl FnMut(u64)) -> anyhow::Result<VerifyReport> {
+    // Partitions first, heads second: a head is committed with its records, so every
+    // partition seen here has its head by the time heads are read. Each chain is then
+    // walked up to its head only; records appended meanwhile are left for the next run.
+    let mut partitions = store::record_partitions(db).await?;
     let heads = store::heads(db).await?;
-    let mut partitions: Vec<String> = heads.iter().map(|h| h.0.clone()).collect();
-    for p in store::record_partitions(db).await? {
-        if !partitions.contains(&p) {
-            partitions.push(p);
+    for (p, _, _) in &heads {
+        if !partitions.contains(p) {
+            partitions.push(p.clone());
         }
     }
+    partitions.sort();
     let heads: HashMap<String, (i64, String)> =
         heads.into_iter().map(|(p, s, h)| (p, (s, h))).collect();
     let mut report = VerifyReport {
@@ -187,12 +191,16 @@ pub async fn verify(db: &Db, mut progress: impl FnMut(u64)) -> anyhow::Result<Ve
             id,
             reason,
         };
+        let head_seq = heads.get(&partition).map(|h| h.0).unwrap_or(i64::MAX);
         'walk: loop {
             let page = store::chain_page(db, &partition, expected_seq - 1, 5_000).await?;
             if page.is_empty() {
                 break;
             }
             for record in page {
+                if record.seq > head_seq {
+                    break 'walk;
+                }
                 report.records += 1;
                 progress(report.records);
                 if record.seq != expected_seq {
@@ -271,6 +279,20 @@ pub async fn footprint(
         .ok_or_else(|| ApiError::Forbidden("this account has no personal record".into()))?
         .to_string();
     let rows = store::footprint(&state.db, &person, page.cursor()?, page.limit()).await?;
+    if let Some(acting) = &principal.acting_for {
+        // A proxy reading her footprint is itself a use of her data.
+        state
+            .audit
+            .record(
+                AuditEvent::by(principal, "footprint.read", format!("footprint:{person}"))
+                    .subject(&person)
+                    .because(
+                        "act for the person (代办)",
+                        kernel::audit::Basis::Proxy(acting.authorisation_id.clone()),
+                    ),
+            )
+            .await?;
+    }
     let accounts: Vec<String> = unique(rows.iter().filter_map(|r| r.actor_account_id.clone()));
     let orgs: Vec<String> = unique(rows.iter().filter_map(|r| r.actor_organisation_id.clone()));
     let account_names = identity::service::account_names(state, &accounts).await?;

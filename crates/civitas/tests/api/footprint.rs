@@ -57,7 +57,7 @@ impl Family {
         let r = self
             .app
             .post("/api/v1/me/proxies", Some(&self.p_token), &json!({
-                "proxy_resident_id": self.q_rid, "relationship": "子女", "scopes": scopes, "expires_at": in_days(30)
+                "proxy_resident_id": self.q_rid, "proxy_name": "李建国", "relationship": "子女", "scopes": scopes, "expires_at": in_days(30)
             }))
             .await;
         assert_eq!(r.status(), StatusCode::CREATED);
@@ -104,12 +104,15 @@ async fn admin_reads_appear_in_the_footprint_own_reads_do_not() {
     assert_eq!(reads(app, &f.p_token, None).await.len(), 1);
     // Q's footprint is untouched by reads of P.
     assert!(reads(app, &f.q_token, None).await.is_empty());
-    // A refused read leaves no trace of data use.
+    // A refused read is shown to her as a refused attempt.
     let r = app
         .get(&format!("/api/v1/persons/{}", f.p), Some(&f.q_token))
         .await;
     problem(r, StatusCode::FORBIDDEN).await;
-    assert_eq!(reads(app, &f.p_token, None).await.len(), 1);
+    let after = reads(app, &f.p_token, None).await;
+    assert_eq!(after.len(), 2);
+    assert_eq!(after[0]["outcome"], "denied");
+    assert_eq!(after[1]["outcome"], "success");
 
     // A second read with another purpose: newest first.
     app.get(
@@ -118,9 +121,10 @@ async fn admin_reads_appear_in_the_footprint_own_reads_do_not() {
     )
     .await;
     let entries = reads(app, &f.p_token, None).await;
-    assert_eq!(entries.len(), 2);
+    assert_eq!(entries.len(), 3);
     assert_eq!(entries[0]["purpose"], "second");
-    assert_eq!(entries[1]["purpose"], "verify pension eligibility");
+    assert_eq!(entries[1]["outcome"], "denied");
+    assert_eq!(entries[2]["purpose"], "verify pension eligibility");
     // The registration by the admin is in her footprint too.
     let page: Value = app
         .get("/api/v1/me/footprint", Some(&f.p_token))
@@ -327,7 +331,7 @@ async fn proxies_act_only_within_their_scopes() {
 async fn scope_all_covers_everything_and_expired_or_bad_grants_are_refused() {
     let f = family().await;
     let app = &f.app;
-    let new = |scopes: Value, expires_at: String| json!({"proxy_resident_id": f.q_rid, "relationship": "子女", "scopes": scopes, "expires_at": expires_at});
+    let new = |scopes: Value, expires_at: String| json!({"proxy_resident_id": f.q_rid, "proxy_name": "李建国", "relationship": "子女", "scopes": scopes, "expires_at": expires_at});
     for (body, field) in [
         (new(json!([]), in_days(30)), "scopes"),
         (
@@ -356,6 +360,7 @@ async fn scope_all_covers_everything_and_expired_or_bad_grants_are_refused() {
         .await
         .unwrap();
     me["proxy_resident_id"] = p_rid["resident_id"].clone();
+    me["proxy_name"] = json!("李秀英");
     assert_eq!(
         problem(
             app.post("/api/v1/me/proxies", Some(&f.p_token), &me).await,
@@ -366,6 +371,17 @@ async fn scope_all_covers_everything_and_expired_or_bad_grants_are_refused() {
     );
     let mut stranger = new(json!(["profile"]), in_days(30));
     stranger["proxy_resident_id"] = json!(crate::helpers::rid(99));
+    // The right ID with the wrong name tells nothing either.
+    let mut wrong_name = new(json!(["profile"]), in_days(30));
+    wrong_name["proxy_name"] = json!("张三");
+    let body = problem(
+        app.post("/api/v1/me/proxies", Some(&f.p_token), &wrong_name)
+            .await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert_eq!(body["field"], "proxy_resident_id");
+    assert!(!body.to_string().contains("李建国"));
     assert_eq!(
         problem(
             app.post("/api/v1/me/proxies", Some(&f.p_token), &stranger)
