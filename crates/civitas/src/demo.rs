@@ -310,6 +310,7 @@ async fn seed(state: &AppState, show_progress: bool) -> anyhow::Result<()> {
             address: Some("示例市东湖区湖滨街道幸福社区 3 栋 2 单元 101".into()),
             household_id: None,
         },
+        None,
     )
     .await?;
     let relative = service::insert_person(
@@ -322,6 +323,7 @@ async fn seed(state: &AppState, show_progress: bool) -> anyhow::Result<()> {
             address: Some("示例市东湖区湖滨街道幸福社区 3 栋 2 单元 101".into()),
             household_id: elder.household_id.clone(),
         },
+        None,
     )
     .await?;
     let citizen = service::insert_person(
@@ -334,6 +336,7 @@ async fn seed(state: &AppState, show_progress: bool) -> anyhow::Result<()> {
             address: Some("示例市西山区西山街道光明社区 12 号".into()),
             household_id: None,
         },
+        None,
     )
     .await?;
 
@@ -403,6 +406,7 @@ async fn seed(state: &AppState, show_progress: bool) -> anyhow::Result<()> {
                 address: None,
                 household_id: household_id.clone(),
             },
+            None,
         )
         .await?;
         if household.is_none()

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use kernel::api::{Page, PageQuery, text};
-use kernel::audit::{AuditEvent, Basis};
+use kernel::audit::{AuditEvent, Basis, commit_audited};
 use kernel::auth::{ActingFor, Principal, Role, RoleBinding};
 use kernel::db::is_unique_violation;
 use kernel::ids::{is_uuid, new_id};
@@ -89,17 +89,13 @@ pub async fn create_region(
         parent_code: parent.map(|p| p.to_string()),
         urban: new.urban,
     };
-    store::insert_region(&state.db, &row)
+    let mut tx = state.db.begin().await?;
+    store::insert_region(&mut tx, &row)
         .await
         .map_err(|e| conflict_or(e, "a region with this code"))?;
-    state
-        .audit
-        .record(AuditEvent::by(
-            actor,
-            "region.create",
-            format!("region:{}", row.code),
-        ))
-        .await?;
+    let event = AuditEvent::by(actor, "region.create", format!("region:{}", row.code));
+    state.audit.record_in(&mut tx, event).await?;
+    commit_audited(state.audit.as_ref(), tx).await?;
     Ok(region_view(row))
 }
 
@@ -186,17 +182,17 @@ pub async fn create_organisation(
         parent_id: new.parent_id,
         created_at: Timestamp::now(),
     };
-    store::insert_org(&state.db, &row)
+    let mut tx = state.db.begin().await?;
+    store::insert_org(&mut tx, &row)
         .await
         .map_err(|e| conflict_or(e, "an organisation with this credit code"))?;
-    state
-        .audit
-        .record(AuditEvent::by(
-            actor,
-            "organisation.create",
-            format!("organisation:{}", row.id),
-        ))
-        .await?;
+    let event = AuditEvent::by(
+        actor,
+        "organisation.create",
+        format!("organisation:{}", row.id),
+    );
+    state.audit.record_in(&mut tx, event).await?;
+    commit_audited(state.audit.as_ref(), tx).await?;
     Ok(org_view(row))
 }
 
@@ -299,20 +295,16 @@ pub async fn create_person(
     new: NewPerson,
 ) -> ApiResult<PersonSummary> {
     actor.require_platform_admin()?;
-    let person = insert_person(state, new).await?;
-    state
-        .audit
-        .record(
-            AuditEvent::by(actor, "person.create", format!("person:{}", person.id))
-                .subject(&person.id)
-                .because("register a resident", Basis::Statutory(ADMIN_BASIS.into())),
-        )
-        .await?;
-    Ok(person)
+    insert_person(state, new, Some(actor)).await
 }
 
-/// Inserts a person without an actor check (used by `create_person` and the demo seeder).
-pub async fn insert_person(state: &AppState, new: NewPerson) -> ApiResult<PersonSummary> {
+/// Inserts a person; with an actor, the registration is audited in the same transaction.
+/// Without one (the demo seeder) no actor check is made.
+pub async fn insert_person(
+    state: &AppState,
+    new: NewPerson,
+    actor: Option<&Principal>,
+) -> ApiResult<PersonSummary> {
     let name = text("name", &new.name, 64, true)?;
     let address = new
         .address
@@ -397,7 +389,13 @@ pub async fn insert_person(state: &AppState, new: NewPerson) -> ApiResult<Person
     store::insert_person(&mut tx, &insert)
         .await
         .map_err(|e| conflict_or(e, "a person with this resident ID number"))?;
-    tx.commit().await?;
+    if let Some(actor) = actor {
+        let event = AuditEvent::by(actor, "person.create", format!("person:{id}"))
+            .subject(&id)
+            .because("register a resident", Basis::Statutory(ADMIN_BASIS.into()));
+        state.audit.record_in(&mut tx, event).await?;
+    }
+    commit_audited(state.audit.as_ref(), tx).await?;
     Ok(PersonSummary {
         id,
         name,
@@ -747,19 +745,13 @@ pub async fn create_account(
         organisation_id.as_deref(),
     )
     .await?;
-    tx.commit().await?;
+    let what = format!("account:{} role:{}", row.id, new.role.as_str());
     let event = match actor {
-        Some(actor) => AuditEvent::by(
-            actor,
-            "account.create",
-            format!("account:{} role:{}", row.id, new.role.as_str()),
-        ),
-        None => AuditEvent::system(
-            "account.create",
-            format!("account:{} role:{}", row.id, new.role.as_str()),
-        ),
+        Some(actor) => AuditEvent::by(actor, "account.create", what),
+        None => AuditEvent::system("account.create", what),
     };
-    state.audit.record(event).await?;
+    state.audit.record_in(&mut tx, event).await?;
+    commit_audited(state.audit.as_ref(), tx).await?;
     let roles = vec![RoleBinding {
         role: new.role,
         organisation_id,
@@ -827,20 +819,16 @@ pub async fn set_account_disabled(
             "you cannot disable your own account".into(),
         ));
     }
-    store::set_disabled(&state.db, account_id, disabled).await?;
     let action = if disabled {
         "account.disable"
     } else {
         "account.enable"
     };
-    state
-        .audit
-        .record(AuditEvent::by(
-            actor,
-            action,
-            format!("account:{account_id}"),
-        ))
-        .await?;
+    let mut tx = state.db.begin().await?;
+    store::set_disabled(&mut tx, account_id, disabled).await?;
+    let event = AuditEvent::by(actor, action, format!("account:{account_id}"));
+    state.audit.record_in(&mut tx, event).await?;
+    commit_audited(state.audit.as_ref(), tx).await?;
     let mut row = row;
     row.disabled = disabled;
     Ok(account_view(row, roles))
@@ -1088,8 +1076,9 @@ pub async fn grant_proxy(
     let mut scopes = new.scopes.clone();
     scopes.sort();
     scopes.dedup();
+    let mut tx = state.db.begin().await?;
     store::insert_proxy(
-        &state.db,
+        &mut tx,
         &id,
         &principal_person,
         &proxy.id,
@@ -1099,18 +1088,15 @@ pub async fn grant_proxy(
         &actor.account_id,
     )
     .await?;
-    state
-        .audit
-        .record(
-            AuditEvent::by(
-                actor,
-                "proxy.grant",
-                format!("proxy:{id} scopes:{}", scopes.join(",")),
-            )
-            .subject(&proxy.id)
-            .because("authorise a proxy (代办授权)", Basis::OwnData),
-        )
-        .await?;
+    let event = AuditEvent::by(
+        actor,
+        "proxy.grant",
+        format!("proxy:{id} scopes:{}", scopes.join(",")),
+    )
+    .subject(&proxy.id)
+    .because("authorise a proxy (代办授权)", Basis::OwnData);
+    state.audit.record_in(&mut tx, event).await?;
+    commit_audited(state.audit.as_ref(), tx).await?;
     let row = store::get_proxy(&state.db, &id)
         .await?
         .ok_or_else(|| ApiError::Unexpected(anyhow::anyhow!("proxy vanished after insert")))?;
@@ -1145,18 +1131,16 @@ pub async fn revoke_proxy(
         .await?
         .filter(|r| r.principal_person_id == person || r.proxy_person_id == person)
         .ok_or_else(|| ApiError::NotFound("no such authorisation of yours".into()))?;
-    if store::revoke_proxy(&state.db, id).await? == 0 {
+    let mut tx = state.db.begin().await?;
+    if store::revoke_proxy(&mut tx, id).await? == 0 {
         return Err(ApiError::Conflict(
             "this authorisation was already revoked".into(),
         ));
     }
-    state
-        .audit
-        .record(
-            AuditEvent::by(actor, "proxy.revoke", format!("proxy:{id}"))
-                .subject(&row.principal_person_id),
-        )
-        .await?;
+    let event = AuditEvent::by(actor, "proxy.revoke", format!("proxy:{id}"))
+        .subject(&row.principal_person_id);
+    state.audit.record_in(&mut tx, event).await?;
+    commit_audited(state.audit.as_ref(), tx).await?;
     let row = store::get_proxy(&state.db, id).await?.unwrap_or(row);
     Ok(proxy_view(row))
 }

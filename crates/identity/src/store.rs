@@ -109,8 +109,8 @@ const PROXY_SELECT: &str = "SELECT p.id, p.principal_person_id, a.name AS princi
 
 // ---- regions ----
 
-pub async fn insert_region(db: &Db, row: &RegionRow) -> Result<(), sqlx::Error> {
-    on_pool!(db.write(), |c| {
+pub async fn insert_region(tx: &mut Tx, row: &RegionRow) -> Result<(), sqlx::Error> {
+    on_tx!(tx, |c| {
         sqlx::query(
         "INSERT INTO regions (code, name, level, parent_code, urban, created_at) VALUES ($1, $2, $3, $4, $5, $6)"
     )
@@ -155,8 +155,8 @@ pub async fn list_regions(
 
 // ---- organisations ----
 
-pub async fn insert_org(db: &Db, row: &OrgRow) -> Result<(), sqlx::Error> {
-    on_pool!(db.write(), |c| {
+pub async fn insert_org(tx: &mut Tx, row: &OrgRow) -> Result<(), sqlx::Error> {
+    on_tx!(tx, |c| {
         sqlx::query(
         "INSERT INTO organisations (id, credit_code, name, kind, level, region_code, parent_id, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
@@ -451,9 +451,12 @@ pub async fn roles_of(db: &Db, account_ids: &[String]) -> Result<Vec<RoleRow>, s
     Ok(out)
 }
 
-pub async fn set_disabled(db: &Db, account_id: &str, disabled: bool) -> Result<u64, sqlx::Error> {
-    let mut tx = db.begin().await?;
-    let done = on_tx!(&mut tx, |c| sqlx::query(
+pub async fn set_disabled(
+    tx: &mut Tx,
+    account_id: &str,
+    disabled: bool,
+) -> Result<u64, sqlx::Error> {
+    let done = on_tx!(tx, |c| sqlx::query(
         "UPDATE accounts SET disabled = $2 WHERE id = $1"
     )
     .bind(account_id)
@@ -462,7 +465,7 @@ pub async fn set_disabled(db: &Db, account_id: &str, disabled: bool) -> Result<u
     .await
     .map(|r| r.rows_affected()))?;
     if disabled {
-        on_tx!(&mut tx, |c| sqlx::query(
+        on_tx!(tx, |c| sqlx::query(
             "UPDATE sessions SET revoked_at = $2 WHERE account_id = $1 AND revoked_at IS NULL"
         )
         .bind(account_id)
@@ -471,7 +474,6 @@ pub async fn set_disabled(db: &Db, account_id: &str, disabled: bool) -> Result<u
         .await
         .map(|_| ()))?;
     }
-    tx.commit().await?;
     Ok(done)
 }
 
@@ -603,7 +605,7 @@ pub async fn clear_failures(db: &Db, username: &str) -> Result<(), sqlx::Error> 
 
 #[allow(clippy::too_many_arguments)]
 pub async fn insert_proxy(
-    db: &Db,
+    tx: &mut Tx,
     id: &str,
     principal: &str,
     proxy: &str,
@@ -612,7 +614,7 @@ pub async fn insert_proxy(
     expires_at: Timestamp,
     created_by: &str,
 ) -> Result<(), sqlx::Error> {
-    on_pool!(db.write(), |c| sqlx::query(
+    on_tx!(tx, |c| sqlx::query(
         "INSERT INTO proxy_authorisations (id, principal_person_id, proxy_person_id, relationship,
              scopes, expires_at, created_by_account_id, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
@@ -682,8 +684,8 @@ pub async fn active_proxy(
     .await)
 }
 
-pub async fn revoke_proxy(db: &Db, id: &str) -> Result<u64, sqlx::Error> {
-    on_pool!(db.write(), |c| sqlx::query(
+pub async fn revoke_proxy(tx: &mut Tx, id: &str) -> Result<u64, sqlx::Error> {
+    on_tx!(tx, |c| sqlx::query(
         "UPDATE proxy_authorisations SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL"
     )
     .bind(id)

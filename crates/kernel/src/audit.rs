@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::auth::Principal;
+use crate::db::Tx;
 use crate::error::ApiResult;
 
 /// On which basis personal data was used.
@@ -153,9 +154,29 @@ impl AuditEvent {
     }
 }
 
-/// Appends audit records durably; `record` returns once the record is committed.
+/// Appends audit records durably.
 #[async_trait::async_trait]
 pub trait AuditSink: Send + Sync {
-    /// Appends one record and returns its id.
+    /// Appends one record and returns its id once it is chained and committed. Used for
+    /// reads: the data leaves only after its record is safe.
     async fn record(&self, event: AuditEvent) -> ApiResult<String>;
+
+    /// Queues a record inside the caller's transaction, so that a write and its record
+    /// commit (or vanish) together; it is chained shortly after the commit. Call
+    /// [`flush`](Self::flush) after committing to have it chained at once.
+    async fn record_in(&self, tx: &mut Tx, event: AuditEvent) -> ApiResult<String>;
+
+    /// Chains every queued record now and waits until that is committed.
+    async fn flush(&self) -> ApiResult<()>;
+}
+
+/// Commits a transaction holding audit records queued with
+/// [`AuditSink::record_in`], then has them chained at once. If chaining fails now, the
+/// records stay queued (they committed with the write) and the writer chains them later.
+pub async fn commit_audited(sink: &dyn AuditSink, tx: Tx) -> ApiResult<()> {
+    tx.commit().await?;
+    if let Err(error) = sink.flush().await {
+        tracing::warn!(%error, "audit records committed but not yet chained; they will be");
+    }
+    Ok(())
 }

@@ -1,14 +1,17 @@
 //! The audit log: appends go through one group-commit writer per process, which takes
 //! every pending record, chains each onto its partition's head and commits them in one
-//! transaction, so many concurrent appends cost one commit. Verification walks every chain.
+//! transaction, so many concurrent appends cost one commit. Records written inside a
+//! domain transaction wait in `audit_pending` and are chained by the same writer (at once
+//! on `flush`, else within a second). Verification walks every chain.
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use kernel::api::{Page, PageQuery};
 use kernel::audit::{AuditEvent, AuditSink};
 use kernel::auth::Principal;
-use kernel::db::Db;
+use kernel::db::{Db, Tx};
 use kernel::ids::new_id;
 use kernel::time::Timestamp;
 use kernel::{ApiError, ApiResult, AppState};
@@ -23,10 +26,14 @@ const MAX_BATCH: usize = 1024;
 /// Shards for acts by accounts outside any organisation (citizens, platform admins).
 const ACCOUNT_SHARDS: u8 = 16;
 
+/// A job for the writer: append a record, or (with `None`) chain the queued ones.
 struct Pending {
-    record: AuditRecord,
+    record: Option<AuditRecord>,
     done: oneshot::Sender<Result<(), String>>,
 }
+
+/// How often the writer looks for queued records nobody flushed (e.g. after a crash).
+const SWEEP_EVERY: Duration = Duration::from_secs(1);
 
 /// The hash-chained audit log (the kernel's [`AuditSink`]).
 pub struct AuditLog {
@@ -57,33 +64,20 @@ impl AuditLog {
 
     /// Appends one record to partition `partition` (benchmarks and tests choose their own).
     pub async fn append_to(&self, partition: String, event: AuditEvent) -> ApiResult<String> {
-        let record = AuditRecord {
-            partition,
-            seq: 0,
-            id: new_id(),
-            at: Timestamp::now(),
-            actor_account_id: event.actor_account_id,
-            actor_person_id: event.actor_person_id,
-            actor_organisation_id: event.actor_organisation_id,
-            on_behalf_of_person_id: event.on_behalf_of_person_id,
-            subject_person_id: event.subject_person_id,
-            action: event.action,
-            resource: event.resource,
-            purpose: event.purpose,
-            basis_kind: event.basis.kind().to_string(),
-            basis_ref: event.basis.reference().map(str::to_string),
-            outcome: event.outcome.as_str().to_string(),
-            prev_hash: String::new(),
-            hash: String::new(),
-        };
+        let record = new_record(partition, event);
         let id = record.id.clone();
+        self.submit(Some(record)).await?;
+        Ok(id)
+    }
+
+    async fn submit(&self, record: Option<AuditRecord>) -> ApiResult<()> {
         let (done, wait) = oneshot::channel();
         self.queue
             .send(Pending { record, done })
             .await
             .map_err(|_| ApiError::Unavailable("the audit log is shutting down".into()))?;
         match wait.await {
-            Ok(Ok(())) => Ok(id),
+            Ok(Ok(())) => Ok(()),
             Ok(Err(e)) => Err(ApiError::Unexpected(anyhow::anyhow!(
                 "audit append failed: {e}"
             ))),
@@ -94,20 +88,67 @@ impl AuditLog {
     }
 }
 
+/// An unchained record for `event` in `partition`.
+fn new_record(partition: String, event: AuditEvent) -> AuditRecord {
+    AuditRecord {
+        partition,
+        seq: 0,
+        id: new_id(),
+        at: Timestamp::now(),
+        actor_account_id: event.actor_account_id,
+        actor_person_id: event.actor_person_id,
+        actor_organisation_id: event.actor_organisation_id,
+        on_behalf_of_person_id: event.on_behalf_of_person_id,
+        subject_person_id: event.subject_person_id,
+        action: event.action,
+        resource: event.resource,
+        purpose: event.purpose,
+        basis_kind: event.basis.kind().to_string(),
+        basis_ref: event.basis.reference().map(str::to_string),
+        outcome: event.outcome.as_str().to_string(),
+        prev_hash: String::new(),
+        hash: String::new(),
+    }
+}
+
 #[async_trait::async_trait]
 impl AuditSink for AuditLog {
     async fn record(&self, event: AuditEvent) -> ApiResult<String> {
         let partition = partition_for(&event);
         self.append_to(partition, event).await
     }
+
+    async fn record_in(&self, tx: &mut Tx, event: AuditEvent) -> ApiResult<String> {
+        let record = new_record(partition_for(&event), event);
+        store::insert_pending(tx, &record).await?;
+        Ok(record.id)
+    }
+
+    async fn flush(&self) -> ApiResult<()> {
+        self.submit(None).await
+    }
 }
 
 async fn writer(db: Db, mut rx: mpsc::Receiver<Pending>) {
     let mut batch: Vec<Pending> = Vec::with_capacity(MAX_BATCH);
-    while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
+    let mut sweep = tokio::time::interval(SWEEP_EVERY);
+    sweep.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    loop {
+        let drain = tokio::select! {
+            received = rx.recv_many(&mut batch, MAX_BATCH) => {
+                if received == 0 {
+                    break;
+                }
+                batch.iter().any(|p| p.record.is_none())
+            }
+            _ = sweep.tick() => store::any_pending(&db).await.unwrap_or(true),
+        };
+        if batch.is_empty() && !drain {
+            continue;
+        }
         let mut result = Err(String::new());
         for attempt in 0..3 {
-            result = write_batch(&db, &mut batch)
+            result = write_batch(&db, &mut batch, drain)
                 .await
                 .map_err(|e| format!("{e:#}"));
             if result.is_ok() {
@@ -122,9 +163,23 @@ async fn writer(db: Db, mut rx: mpsc::Receiver<Pending>) {
 }
 
 /// Chains and commits a batch in one transaction.
-async fn write_batch(db: &Db, batch: &mut [Pending]) -> anyhow::Result<()> {
+async fn write_batch(db: &Db, batch: &mut [Pending], drain: bool) -> anyhow::Result<()> {
     let mut tx = db.begin().await?;
-    let mut partitions: Vec<String> = batch.iter().map(|p| p.record.partition.clone()).collect();
+    // Queued records first (they are older), then this batch's appends.
+    let mut queued = if drain {
+        store::take_pending(&mut tx, MAX_BATCH as i64).await?
+    } else {
+        Vec::new()
+    };
+    let mut partitions: Vec<String> = queued
+        .iter()
+        .map(|r| r.partition.clone())
+        .chain(
+            batch
+                .iter()
+                .filter_map(|p| p.record.as_ref().map(|r| r.partition.clone())),
+        )
+        .collect();
     partitions.sort();
     partitions.dedup();
     let mut heads: HashMap<String, (i64, String)> = partitions
@@ -136,8 +191,8 @@ async fn write_batch(db: &Db, batch: &mut [Pending]) -> anyhow::Result<()> {
             heads.insert(partition, (seq, hash));
         }
     }
-    for pending in batch.iter_mut() {
-        let record = &mut pending.record;
+    let appends = batch.iter_mut().filter_map(|p| p.record.as_mut());
+    for record in queued.iter_mut().chain(appends) {
         let (seq, prev) = heads
             .get_mut(&record.partition)
             .ok_or_else(|| anyhow::anyhow!("partition head missing"))?;
@@ -147,7 +202,13 @@ async fn write_batch(db: &Db, batch: &mut [Pending]) -> anyhow::Result<()> {
         record.hash = record.compute_hash();
         *prev = record.hash.clone();
     }
-    let records: Vec<&AuditRecord> = batch.iter().map(|p| &p.record).collect();
+    let records: Vec<&AuditRecord> = queued
+        .iter()
+        .chain(batch.iter().filter_map(|p| p.record.as_ref()))
+        .collect();
+    if records.is_empty() {
+        return Ok(tx.commit().await?);
+    }
     store::insert_records(&mut tx, &records).await?;
     let heads: Vec<(String, i64, String)> = heads
         .into_iter()

@@ -86,6 +86,76 @@ pub async fn insert_records(tx: &mut Tx, records: &[&AuditRecord]) -> Result<(),
     Ok(())
 }
 
+const PENDING_COLUMNS: &str = "id, partition, at, actor_account_id, actor_person_id, \
+     actor_organisation_id, on_behalf_of_person_id, subject_person_id, action, resource, \
+     purpose, basis_kind, basis_ref, outcome";
+
+/// Queues a record inside the caller's transaction.
+pub async fn insert_pending(tx: &mut Tx, r: &AuditRecord) -> Result<(), sqlx::Error> {
+    let sql = format!(
+        "INSERT INTO audit_pending ({PENDING_COLUMNS})
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+    );
+    on_tx!(tx, |c| sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(&r.id)
+        .bind(&r.partition)
+        .bind(r.at)
+        .bind(&r.actor_account_id)
+        .bind(&r.actor_person_id)
+        .bind(&r.actor_organisation_id)
+        .bind(&r.on_behalf_of_person_id)
+        .bind(&r.subject_person_id)
+        .bind(&r.action)
+        .bind(&r.resource)
+        .bind(&r.purpose)
+        .bind(&r.basis_kind)
+        .bind(&r.basis_ref)
+        .bind(&r.outcome)
+        .execute(c)
+        .await
+        .map(|_| ()))
+}
+
+/// Whether any record waits to be chained.
+pub async fn any_pending(db: &Db) -> Result<bool, sqlx::Error> {
+    let found: Option<String> = on_pool!(db.read(), |c| sqlx::query_scalar(
+        "SELECT id FROM audit_pending LIMIT 1"
+    )
+    .fetch_optional(c)
+    .await)?;
+    Ok(found.is_some())
+}
+
+/// Takes up to `limit` queued records, oldest first, and removes them from the queue in
+/// the same transaction (rows another node is taking are skipped on PostgreSQL).
+pub async fn take_pending(tx: &mut Tx, limit: i64) -> Result<Vec<AuditRecord>, sqlx::Error> {
+    let lock = if matches!(tx, Tx::Postgres(_)) {
+        " FOR UPDATE SKIP LOCKED"
+    } else {
+        ""
+    };
+    let sql = format!(
+        "SELECT {PENDING_COLUMNS}, CAST(0 AS BIGINT) AS seq, '' AS prev_hash, '' AS hash
+         FROM audit_pending ORDER BY id LIMIT $1{lock}"
+    );
+    let rows: Vec<AuditRecord> = on_tx!(tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(limit)
+        .fetch_all(c)
+        .await)?;
+    if !rows.is_empty() {
+        on_tx!(tx, |c| {
+            let mut builder = sqlx::QueryBuilder::new("DELETE FROM audit_pending WHERE id IN (");
+            let mut list = builder.separated(", ");
+            for r in &rows {
+                list.push_bind(&r.id);
+            }
+            builder.push(")");
+            builder.build().execute(c).await.map(|_| ())
+        })?;
+    }
+    Ok(rows)
+}
+
 /// All partitions with their heads.
 pub async fn heads(db: &Db) -> Result<Vec<(String, i64, String)>, sqlx::Error> {
     on_pool!(db.read(), |c| sqlx::query_as(

@@ -234,3 +234,70 @@ async fn concurrent_audited_reads_keep_every_chain_intact() {
     }
     assert_eq!(purposes.len(), 120);
 }
+
+/// Counts audit records with `action` (admin view, all pages).
+async fn count_action(app: &TestApp, admin: &str, action: &str) -> usize {
+    let mut n = 0;
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/api/v1/audit/records?limit=200&cursor={c}"),
+            None => "/api/v1/audit/records?limit=200".to_string(),
+        };
+        let page: Value = app.get(&path, Some(admin)).await.json().await.unwrap();
+        n += page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["action"] == action)
+            .count();
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_string()),
+            None => return n,
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_write_and_its_audit_record_commit_together() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    app.regions(&admin).await;
+    app.person(&admin, 21, "赵六").await;
+    // The record of the registration is chained by the time the response arrives.
+    assert_eq!(count_action(&app, &admin, "person.create").await, 1);
+    // A registration that fails (duplicate) rolls back with its record.
+    let rid = crate::helpers::rid(21);
+    let r = app
+        .post(
+            "/api/v1/persons",
+            Some(&admin),
+            &json!({"resident_id": rid, "name": "赵六", "region": "990102001001"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    assert_eq!(count_action(&app, &admin, "person.create").await, 1);
+}
+
+#[tokio::test]
+async fn records_queued_by_a_crashed_process_are_chained_by_the_sweeper() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    // As if a process committed a write with its queued record and died before chaining it.
+    app.exec(
+        "INSERT INTO audit_pending (id, partition, at, action, resource, purpose, basis_kind, outcome)
+         VALUES ('01900000-0000-7000-8000-000000000001', 'system', 1, 'test.orphan', 'x', '', 'none', 'success')",
+    )
+    .await;
+    let mut chained = false;
+    for _ in 0..100 {
+        if count_action(&app, &admin, "test.orphan").await == 1 {
+            chained = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(chained, "the queued record was never chained");
+    let (code, out) = verify(&app).await;
+    assert_eq!(code, 0, "{out}");
+}
