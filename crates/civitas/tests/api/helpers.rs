@@ -322,12 +322,18 @@ impl TestApp {
 
     /// Runs the real `civitas` binary against this app's store: (exit code, stdout, stderr).
     pub async fn cli(&self, args: &[&str]) -> (i32, String, String) {
+        self.cli_with_input(args, "").await
+    }
+
+    /// Runs the CLI on this app's store with `input` on standard input.
+    pub async fn cli_with_input(&self, args: &[&str], input: &str) -> (i32, String, String) {
+        use tokio::io::AsyncWriteExt;
         let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_civitas"));
         match &self.config.database_url {
             Some(url) => command.arg("--database-url").arg(url),
             None => command.arg("--data").arg(&self.config.data_dir),
         };
-        let output = command
+        let mut output = command
             .args(args)
             // Not a configuration key: the child must not inherit the harness's variable.
             .env_remove("CIVITAS_TEST_DATABASE_URL")
@@ -335,9 +341,25 @@ impl TestApp {
             .env("CIVITAS_LOG", "warn")
             // No stray civitas.toml from the working directory.
             .current_dir(self._dir.path())
-            .output()
-            .await
+            .env(
+                "CIVITAS_ENCRYPTION_KEY",
+                self.config.encryption_key.clone().unwrap_or_default(),
+            )
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
             .expect("run the civitas binary");
+        let mut stdin = output.stdin.take().expect("stdin");
+        stdin
+            .write_all(input.as_bytes())
+            .await
+            .expect("write stdin");
+        drop(stdin);
+        let output = output
+            .wait_with_output()
+            .await
+            .expect("wait for the civitas binary");
         (
             output.status.code().unwrap_or(-1),
             String::from_utf8_lossy(&output.stdout).into_owned(),
