@@ -40,6 +40,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/accounts", get(accounts_page).post(create_account))
         .route("/admin/accounts/new", get(new_account_page))
         .route("/org/staff", get(staff_page).post(create_staff))
+        .route("/accounts/{id}/{to}", post(toggle_account))
 }
 
 fn is_citizen(p: Option<&Principal>) -> bool {
@@ -1311,6 +1312,7 @@ async fn accounts_page(
         ctx.pick("账号", "Accounts"),
         &accounts.items,
         Some("/admin/accounts/new"),
+        "/admin/accounts",
     ) + &pager(&ctx, "/admin/accounts", accounts.next_cursor.as_deref());
     Ok(ctx.render(ctx.pick("账号", "Accounts"), &body))
 }
@@ -1320,10 +1322,29 @@ fn accounts_table(
     title: &str,
     accounts: &[Account],
     new: Option<&str>,
+    back: &str,
 ) -> String {
     let rows = accounts
         .iter()
         .map(|a| {
+            let own = ctx.user.as_ref().is_some_and(|u| u.account_id == a.id);
+            let (label, to) = if a.disabled {
+                (ctx.pick("启用", "Enable"), "enable")
+            } else {
+                (ctx.pick("停用", "Disable"), "disable")
+            };
+            let action = if own {
+                String::new()
+            } else {
+                format!(
+                    "<form method=\"post\" action=\"/accounts/{}/{to}?back={}\"><input type=\"hidden\" name=\"csrf\" value=\"{}\"><button type=\"submit\" class=\"button secondary\">{} <span class=\"visually-hidden\">{}</span></button></form>",
+                    esc(&a.id),
+                    kernel::pages::urlencode(back),
+                    esc(&ctx.csrf),
+                    label,
+                    esc(&a.username)
+                )
+            };
             vec![
                 Cell::from(a.username.clone()),
                 Cell::from(a.display_name.clone()),
@@ -1339,6 +1360,7 @@ fn accounts_table(
                 } else {
                     ctx.pick("正常", "Active")
                 }),
+                Cell { text: action, href: None },
             ]
         })
         .collect();
@@ -1346,21 +1368,45 @@ fn accounts_table(
     if let Some(href) = new {
         body.push_str(&new_link(href, ctx.pick("创建账号", "Create an account")));
     }
-    body.push_str(
-        &Table {
-            caption: title.into(),
-            headers: vec![
-                ctx.pick("用户名", "Username").into(),
-                ctx.pick("名称", "Name").into(),
-                ctx.pick("角色", "Roles").into(),
-                ctx.pick("状态", "Status").into(),
-            ],
-            rows,
-            empty: ctx.pick("没有账号。", "No accounts.").into(),
-        }
-        .html(),
-    );
+    body.push_str(&raw_table(
+        title,
+        &[
+            ctx.pick("用户名", "Username"),
+            ctx.pick("名称", "Name"),
+            ctx.pick("角色", "Roles"),
+            ctx.pick("状态", "Status"),
+            ctx.pick("操作", "Action"),
+        ],
+        rows,
+        ctx.pick("没有账号。", "No accounts."),
+    ));
     body
+}
+
+#[derive(Deserialize)]
+struct BackQuery {
+    back: Option<String>,
+}
+
+/// Disables or enables an account (platform admin, or the admin of its organisation).
+async fn toggle_account(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    Path((id, to)): Path<(String, String)>,
+    Query(q): Query<BackQuery>,
+    body: Bytes,
+) -> PageResult {
+    let user = ctx.user()?;
+    ctx.check_csrf(form_value(&form_pairs(&body), "csrf"))?;
+    let disabled = match to.as_str() {
+        "disable" => true,
+        "enable" => false,
+        _ => return Err(ctx.error(ApiError::NotFound("no such action".into()))),
+    };
+    service::set_account_disabled(&state, user, &id, disabled)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    Ok(see_other(&safe_back(q.back.as_deref())))
 }
 
 async fn new_account_page(State(state): State<AppState>, ctx: PageContext) -> PageResult {
@@ -1471,6 +1517,7 @@ async fn staff_body(
         &format!("{} · {}", organisation.name, ctx.pick("人员", "Staff")),
         &staff.items,
         None,
+        "/org/staff",
     );
     body.push_str(&format!(
         "<h2>{}</h2>",

@@ -275,3 +275,113 @@ async fn login_next_only_goes_to_this_site() {
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(r.headers()["location"], "/");
 }
+
+/// Signs in through the form; returns the cookie header for later requests.
+async fn sign_in(app: &TestApp, username: &str) -> String {
+    let token = csrf(app).await;
+    let jar = format!("civitas_csrf={token}");
+    let r = form(
+        app,
+        "/login",
+        &jar,
+        &[
+            ("username", username),
+            ("password", "correct horse battery"),
+            ("csrf", &token),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let session = cookie(&r, "civitas_session").expect("a session cookie");
+    format!("{jar}; civitas_session={session}")
+}
+
+#[tokio::test]
+async fn an_org_admin_disables_and_enables_her_staff_from_the_staff_page() {
+    use kernel::auth::Role;
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    app.regions(&admin).await;
+    let org_a = app.organisation(&admin, 1, "示例市民政局").await;
+    let org_b = app.organisation(&admin, 2, "示例市教育局").await;
+    app.account("boss-a", Role::OrgAdmin, Some(&org_a), None)
+        .await;
+    app.account("clerk-a", Role::Clerk, Some(&org_a), None)
+        .await;
+    app.account("clerk-b", Role::Clerk, Some(&org_b), None)
+        .await;
+    let jar = sign_in(&app, "boss-a").await;
+    let token = jar
+        .split("; ")
+        .find_map(|c| c.strip_prefix("civitas_csrf="))
+        .unwrap()
+        .to_string();
+    let html = page(&app, "/org/staff", &jar).await.text().await.unwrap();
+    assert!(
+        html.contains("clerk-a") && !html.contains("clerk-b"),
+        "{html}"
+    );
+    let id_of = |name: &str| {
+        let accounts = app.state.clone();
+        let name = name.to_string();
+        async move {
+            identity::service::account_by_username(&accounts, &name)
+                .await
+                .unwrap()
+                .unwrap()
+                .id
+        }
+    };
+    let clerk_a = id_of("clerk-a").await;
+    let clerk_b = id_of("clerk-b").await;
+    let r = form(
+        &app,
+        &format!("/accounts/{clerk_a}/disable?back=/org/staff"),
+        &jar,
+        &[("csrf", &token)],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()["location"], "/org/staff");
+    let r = app
+        .post(
+            "/api/v1/auth/login",
+            None,
+            &serde_json::json!({"username": "clerk-a", "password": "correct horse battery"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let r = form(
+        &app,
+        &format!("/accounts/{clerk_a}/enable?back=/org/staff"),
+        &jar,
+        &[("csrf", &token)],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    // Not another organisation's staff, and not without the form's token.
+    let r = form(
+        &app,
+        &format!("/accounts/{clerk_b}/disable"),
+        &jar,
+        &[("csrf", &token)],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = form(
+        &app,
+        &format!("/accounts/{clerk_a}/disable"),
+        &jar,
+        &[("csrf", "forged")],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = app
+        .post(
+            "/api/v1/auth/login",
+            None,
+            &serde_json::json!({"username": "clerk-b", "password": "correct horse battery"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+}
