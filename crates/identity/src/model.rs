@@ -569,8 +569,9 @@ pub struct PersonSummary {
     pub phone_masked: Option<String>,
     /// Sex (from the resident ID).
     pub sex: Sex,
-    /// Birth date (from the resident ID), `YYYY-MM-DD`.
-    pub birth_date: String,
+    /// Birth year (from the resident ID). Lists never show the full date: with the masked
+    /// ID's visible digits it would give the whole number away.
+    pub birth_year: i32,
     /// Address region (community).
     pub region_code: String,
     /// Household.
@@ -589,6 +590,8 @@ pub struct PersonDetail {
     pub phone: Option<String>,
     /// Street address in full.
     pub address: Option<String>,
+    /// Birth date (from the resident ID), `YYYY-MM-DD`.
+    pub birth_date: String,
     /// Name of the address region.
     pub region_name: Option<String>,
     /// When the record was created.

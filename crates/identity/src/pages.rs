@@ -307,8 +307,8 @@ fn person_rows(ctx: &PageContext, p: &PersonSummary) -> Vec<(String, String)> {
         ),
         (ctx.pick("性别", "Sex").into(), sex_label(ctx, p.sex)),
         (
-            ctx.pick("出生日期", "Date of birth").into(),
-            p.birth_date.clone(),
+            ctx.pick("出生年份", "Year of birth").into(),
+            p.birth_year.to_string(),
         ),
         (
             ctx.pick("所在社区", "Community").into(),
@@ -1021,7 +1021,7 @@ async fn persons_page(
                 Cell::from(p.resident_id_masked.clone()),
                 Cell::from(p.phone_masked.clone().unwrap_or_default()),
                 Cell::from(sex_label(&ctx, p.sex)),
-                Cell::from(p.birth_date.clone()),
+                Cell::from(p.birth_year.to_string()),
                 Cell::from(p.region_code.clone()),
             ]
         })
@@ -1048,7 +1048,7 @@ async fn persons_page(
                 ctx.pick("身份证号", "Resident ID").into(),
                 ctx.pick("手机号", "Phone").into(),
                 ctx.pick("性别", "Sex").into(),
-                ctx.pick("出生日期", "Born").into(),
+                ctx.pick("出生年份", "Born in").into(),
                 ctx.pick("社区", "Community").into(),
             ],
             rows,
@@ -1184,10 +1184,7 @@ async fn person_detail(
                 p.region_name.clone().unwrap_or_default()
             ),
         ),
-        (
-            ctx.pick("出生日期", "Born").into(),
-            p.summary.birth_date.clone(),
-        ),
+        (ctx.pick("出生日期", "Born").into(), p.birth_date.clone()),
         (
             ctx.pick("查看用途（已记录）", "Purpose (recorded)").into(),
             purpose.trim().to_string(),

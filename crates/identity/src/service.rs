@@ -257,10 +257,15 @@ fn person_summary(row: &PersonRow) -> PersonSummary {
         } else {
             Sex::Female
         },
-        birth_date: row.birth_date.clone(),
+        birth_year: birth_year(&row.birth_date),
         region_code: row.region_code.clone(),
         household_id: row.household_id.clone(),
     }
+}
+
+/// The year of a stored `YYYY-MM-DD` birth date.
+fn birth_year(date: &str) -> i32 {
+    date.get(0..4).and_then(|y| y.parse().ok()).unwrap_or(0)
 }
 
 fn person_detail(
@@ -282,6 +287,7 @@ fn person_detail(
             .map_err(ApiError::Unexpected)?,
         phone: open(&row.phone_enc, CTX_PHONE)?,
         address: open(&row.address_enc, CTX_ADDRESS)?,
+        birth_date: row.birth_date.clone(),
         region_name,
         created_at: row.created_at,
     })
@@ -402,7 +408,7 @@ pub async fn insert_person(
         resident_id_masked: masked,
         phone_masked,
         sex: new.resident_id.sex(),
-        birth_date,
+        birth_year: birth.year(),
         region_code: new.region.to_string(),
         household_id: Some(household_id),
     })

@@ -129,6 +129,9 @@ async fn lists_show_masked_values_only() {
         assert_eq!(masked.chars().count(), 18);
         assert_eq!(masked.matches('*').count(), 10);
         assert!(item.get("resident_id").is_none(), "{item}");
+        // The full birth date plus the visible digits would rebuild the ID: year only.
+        assert!(item.get("birth_date").is_none(), "{item}");
+        assert!(item["birth_year"].is_i64(), "{item}");
         assert!(
             item.get("phone").is_none() && item.get("address").is_none(),
             "{item}"
