@@ -1,6 +1,6 @@
 //! SQL for identity's tables. Every function runs on SQLite and PostgreSQL alike.
 
-use kernel::db::{Db, Tx};
+use kernel::db::{Db, Tx, push_list};
 use kernel::time::Timestamp;
 use kernel::{on_pool, on_tx};
 
@@ -127,12 +127,11 @@ pub async fn insert_region(tx: &mut Tx, row: &RegionRow) -> Result<(), sqlx::Err
 }
 
 pub async fn get_region(db: &Db, code: &str) -> Result<Option<RegionRow>, sqlx::Error> {
-    on_pool!(db.read(), |c| sqlx::query_as(
-        "SELECT code, name, level, parent_code, urban FROM regions WHERE code = $1"
+    db.fetch_by(
+        "SELECT code, name, level, parent_code, urban FROM regions WHERE code = $1",
+        code,
     )
-    .bind(code)
-    .fetch_optional(c)
-    .await)
+    .await
 }
 
 pub async fn list_regions(
@@ -178,23 +177,19 @@ pub async fn insert_org(tx: &mut Tx, row: &OrgRow) -> Result<(), sqlx::Error> {
 const ORG_COLUMNS: &str = "id, credit_code, name, kind, level, region_code, parent_id, created_at";
 
 pub async fn get_org(db: &Db, id: &str) -> Result<Option<OrgRow>, sqlx::Error> {
-    let sql = format!("SELECT {ORG_COLUMNS} FROM organisations WHERE id = $1");
-    on_pool!(db.read(), |c| sqlx::query_as(sqlx::AssertSqlSafe(
-        sql.as_str()
-    ))
-    .bind(id)
-    .fetch_optional(c)
-    .await)
+    db.fetch_by(
+        &format!("SELECT {ORG_COLUMNS} FROM organisations WHERE id = $1"),
+        id,
+    )
+    .await
 }
 
 pub async fn get_org_by_code(db: &Db, code: &str) -> Result<Option<OrgRow>, sqlx::Error> {
-    let sql = format!("SELECT {ORG_COLUMNS} FROM organisations WHERE credit_code = $1");
-    on_pool!(db.read(), |c| sqlx::query_as(sqlx::AssertSqlSafe(
-        sql.as_str()
-    ))
-    .bind(code)
-    .fetch_optional(c)
-    .await)
+    db.fetch_by(
+        &format!("SELECT {ORG_COLUMNS} FROM organisations WHERE credit_code = $1"),
+        code,
+    )
+    .await
 }
 
 pub async fn list_orgs(
@@ -219,17 +214,24 @@ pub async fn list_orgs(
 
 /// Names of organisations by id.
 pub async fn org_names(db: &Db, ids: &[String]) -> Result<Vec<(String, String)>, sqlx::Error> {
+    names(db, "SELECT id, name FROM organisations", ids).await
+}
+
+/// (id, name) pairs for `ids` from a `SELECT id, <name> FROM <table>` in one query.
+async fn names(
+    db: &Db,
+    select: &'static str,
+    ids: &[String],
+) -> Result<Vec<(String, String)>, sqlx::Error> {
     let mut out = Vec::with_capacity(ids.len());
-    for id in ids {
-        let name: Option<String> = on_pool!(db.read(), |c| sqlx::query_scalar(
-            "SELECT name FROM organisations WHERE id = $1"
-        )
-        .bind(id)
-        .fetch_optional(c)
-        .await)?;
-        if let Some(name) = name {
-            out.push((id.clone(), name));
-        }
+    for chunk in ids.chunks(500) {
+        let rows: Vec<(String, String)> = on_pool!(db.read(), |c| {
+            let mut builder = sqlx::QueryBuilder::new(select);
+            builder.push(" WHERE id IN ");
+            push_list(&mut builder, chunk);
+            builder.build_query_as().fetch_all(c).await
+        })?;
+        out.extend(rows);
     }
     Ok(out)
 }
@@ -287,23 +289,19 @@ pub async fn insert_person(tx: &mut Tx, p: &PersonInsert<'_>) -> Result<(), sqlx
 }
 
 pub async fn get_person(db: &Db, id: &str) -> Result<Option<PersonRow>, sqlx::Error> {
-    let sql = format!("SELECT {PERSON_COLUMNS} FROM persons WHERE id = $1");
-    on_pool!(db.read(), |c| sqlx::query_as(sqlx::AssertSqlSafe(
-        sql.as_str()
-    ))
-    .bind(id)
-    .fetch_optional(c)
-    .await)
+    db.fetch_by(
+        &format!("SELECT {PERSON_COLUMNS} FROM persons WHERE id = $1"),
+        id,
+    )
+    .await
 }
 
 pub async fn find_person_by_hash(db: &Db, hash: &str) -> Result<Option<PersonRow>, sqlx::Error> {
-    let sql = format!("SELECT {PERSON_COLUMNS} FROM persons WHERE resident_id_hash = $1");
-    on_pool!(db.read(), |c| sqlx::query_as(sqlx::AssertSqlSafe(
-        sql.as_str()
-    ))
-    .bind(hash)
-    .fetch_optional(c)
-    .await)
+    db.fetch_by(
+        &format!("SELECT {PERSON_COLUMNS} FROM persons WHERE resident_id_hash = $1"),
+        hash,
+    )
+    .await
 }
 
 pub async fn list_persons(
@@ -391,26 +389,22 @@ const ACCOUNT_COLUMNS: &str =
     "id, username, password_hash, person_id, display_name, disabled, created_at";
 
 pub async fn get_account(db: &Db, id: &str) -> Result<Option<AccountRow>, sqlx::Error> {
-    let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = $1");
-    on_pool!(db.read(), |c| sqlx::query_as(sqlx::AssertSqlSafe(
-        sql.as_str()
-    ))
-    .bind(id)
-    .fetch_optional(c)
-    .await)
+    db.fetch_by(
+        &format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = $1"),
+        id,
+    )
+    .await
 }
 
 pub async fn get_account_by_username(
     db: &Db,
     username: &str,
 ) -> Result<Option<AccountRow>, sqlx::Error> {
-    let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE username = $1");
-    on_pool!(db.read(), |c| sqlx::query_as(sqlx::AssertSqlSafe(
-        sql.as_str()
-    ))
-    .bind(username)
-    .fetch_optional(c)
-    .await)
+    db.fetch_by(
+        &format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE username = $1"),
+        username,
+    )
+    .await
 }
 
 pub async fn list_accounts(
@@ -437,14 +431,14 @@ pub async fn list_accounts(
 
 pub async fn roles_of(db: &Db, account_ids: &[String]) -> Result<Vec<RoleRow>, sqlx::Error> {
     let mut out = Vec::new();
-    for id in account_ids {
+    for chunk in account_ids.chunks(500) {
         let rows: Vec<RoleRow> = on_pool!(db.read(), |c| {
-            sqlx::query_as(
-            "SELECT account_id, role, organisation_id FROM role_bindings WHERE account_id = $1 ORDER BY role"
-        )
-        .bind(id)
-        .fetch_all(c)
-        .await
+            let mut builder = sqlx::QueryBuilder::new(
+                "SELECT account_id, role, organisation_id FROM role_bindings WHERE account_id IN ",
+            );
+            push_list(&mut builder, chunk);
+            builder.push(" ORDER BY account_id, role");
+            builder.build_query_as().fetch_all(c).await
         })?;
         out.extend(rows);
     }
@@ -634,13 +628,8 @@ pub async fn insert_proxy(
 }
 
 pub async fn get_proxy(db: &Db, id: &str) -> Result<Option<ProxyRow>, sqlx::Error> {
-    let sql = format!("{PROXY_SELECT} WHERE p.id = $1");
-    on_pool!(db.read(), |c| sqlx::query_as(sqlx::AssertSqlSafe(
-        sql.as_str()
-    ))
-    .bind(id)
-    .fetch_optional(c)
-    .await)
+    db.fetch_by(&format!("{PROXY_SELECT} WHERE p.id = $1"), id)
+        .await
 }
 
 /// Authorisations given by (`as_principal`) or to (`!as_principal`) a person.
@@ -721,17 +710,5 @@ pub async fn put_setting(db: &Db, key: &str, value: &str) -> Result<(), sqlx::Er
 
 /// Display names of accounts by id.
 pub async fn account_names(db: &Db, ids: &[String]) -> Result<Vec<(String, String)>, sqlx::Error> {
-    let mut out = Vec::with_capacity(ids.len());
-    for id in ids {
-        let name: Option<String> = on_pool!(db.read(), |c| sqlx::query_scalar(
-            "SELECT display_name FROM accounts WHERE id = $1"
-        )
-        .bind(id)
-        .fetch_optional(c)
-        .await)?;
-        if let Some(name) = name {
-            out.push((id.clone(), name));
-        }
-    }
-    Ok(out)
+    names(db, "SELECT id, display_name FROM accounts", ids).await
 }

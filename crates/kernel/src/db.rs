@@ -212,6 +212,21 @@ impl Db {
         })
     }
 
+    /// Fetches at most one row of `T` for a read query with a single text parameter `$1`
+    /// (the shape of most look-ups by id or key).
+    pub async fn fetch_by<T>(&self, sql: &str, key: &str) -> Result<Option<T>, sqlx::Error>
+    where
+        T: Send
+            + Unpin
+            + for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+            + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
+    {
+        on_pool!(self.read(), |c| sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(key)
+            .fetch_optional(c)
+            .await)
+    }
+
     /// Checks that the store answers.
     pub async fn ping(&self) -> Result<(), sqlx::Error> {
         on_pool!(self.read(), |c| sqlx::query("SELECT 1")
@@ -231,6 +246,23 @@ impl Db {
             Inner::Postgres(pool) => pool.close().await,
         }
     }
+}
+
+/// Appends `(?, ?, …)` to a query being built, one bound parameter per item (for
+/// `… IN (…)`); callers keep lists to a few hundred items.
+pub fn push_list<'a, DB>(
+    builder: &mut sqlx::QueryBuilder<DB>,
+    items: impl IntoIterator<Item = &'a String>,
+) where
+    DB: sqlx::Database,
+    for<'t> &'a String: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+{
+    builder.push("(");
+    let mut list = builder.separated(", ");
+    for item in items {
+        list.push_bind(item);
+    }
+    builder.push(")");
 }
 
 /// Whether a database error is a unique-constraint violation (on either store).

@@ -1,6 +1,6 @@
 //! SQL for the audit chain.
 
-use kernel::db::{Db, Tx};
+use kernel::db::{Db, Tx, push_list};
 use kernel::time::Timestamp;
 use kernel::{on_pool, on_tx};
 
@@ -20,13 +20,10 @@ pub async fn heads_for(
     let lock = matches!(tx, Tx::Postgres(_));
     on_tx!(tx, |c| {
         let mut builder = sqlx::QueryBuilder::new(
-            "SELECT partition, last_seq, last_hash FROM audit_heads WHERE partition IN (",
+            "SELECT partition, last_seq, last_hash FROM audit_heads WHERE partition IN ",
         );
-        let mut list = builder.separated(", ");
-        for p in partitions {
-            list.push_bind(p);
-        }
-        builder.push(") ORDER BY partition");
+        push_list(&mut builder, partitions);
+        builder.push(" ORDER BY partition");
         if lock {
             builder.push(" FOR UPDATE");
         }
@@ -144,12 +141,8 @@ pub async fn take_pending(tx: &mut Tx, limit: i64) -> Result<Vec<AuditRecord>, s
         .await)?;
     if !rows.is_empty() {
         on_tx!(tx, |c| {
-            let mut builder = sqlx::QueryBuilder::new("DELETE FROM audit_pending WHERE id IN (");
-            let mut list = builder.separated(", ");
-            for r in &rows {
-                list.push_bind(&r.id);
-            }
-            builder.push(")");
+            let mut builder = sqlx::QueryBuilder::new("DELETE FROM audit_pending WHERE id IN ");
+            push_list(&mut builder, rows.iter().map(|r| &r.id));
             builder.build().execute(c).await.map(|_| ())
         })?;
     }
