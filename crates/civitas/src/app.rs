@@ -25,7 +25,11 @@ use utoipa_axum::router::OpenApiRouter;
 
 /// Every capability's migrations, in dependency order.
 pub fn migrations() -> Vec<&'static [kernel::migrate::Migration]> {
-    vec![identity::MIGRATIONS, trust::MIGRATIONS]
+    vec![
+        identity::MIGRATIONS,
+        trust::MIGRATIONS,
+        exchange::MIGRATIONS,
+    ]
 }
 
 /// Opens the store and applies migrations.
@@ -39,6 +43,7 @@ pub async fn open_db(config: &Config) -> anyhow::Result<Db> {
 fn navigation() -> Vec<NavItem> {
     let mut nav = identity::pages::nav();
     nav.extend(trust::pages::nav());
+    nav.extend(exchange::pages::nav());
     nav
 }
 
@@ -79,6 +84,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     OpenApiRouter::with_openapi(doc)
         .merge(identity::api::router())
         .merge(trust::api::router())
+        .merge(exchange::api::router())
         .split_for_parts()
 }
 
@@ -90,6 +96,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api)
         .merge(identity::pages::router())
         .merge(trust::pages::router())
+        .merge(exchange::pages::router())
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))

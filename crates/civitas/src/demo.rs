@@ -520,6 +520,8 @@ async fn seed(state: &AppState, show_progress: bool) -> anyhow::Result<()> {
     )
     .await?;
 
+    seed_exchange(state, &admin, &org_ids).await?;
+
     // A few uses of the demo people's data by departments, so footprints are not empty.
     let reads = [
         (
@@ -555,5 +557,349 @@ async fn seed(state: &AppState, show_progress: bool) -> anyhow::Result<()> {
         event.actor_account_id = actor.cloned();
         state.audit.record(event).await?;
     }
+    Ok(())
+}
+
+/// Catalogue resources of six departments, and requests between them in every state.
+async fn seed_exchange(state: &AppState, admin: &Principal, orgs: &[String]) -> anyhow::Result<()> {
+    use exchange::model::{
+        Decision, FieldSpec, FieldType as T, NewRequest, NewResource, Sensitivity as S, Serving,
+        SharingClass as C, SubjectKind, UpdateFrequency as F,
+    };
+    let field = |name: &str, title: &str, field_type: T, sensitivity: S| FieldSpec {
+        name: name.into(),
+        title: title.into(),
+        field_type,
+        sensitivity,
+    };
+    // (provider index, code, name, description, class, frequency, subject, fields, keywords)
+    let police = &orgs[0];
+    let civil = &orgs[1];
+    let hrss = &orgs[2];
+    let education = &orgs[4];
+    let market = &orgs[5];
+    let real_estate = &orgs[7];
+    let resources = vec![
+        (
+            police,
+            "household-registration",
+            "户籍登记信息",
+            "常住人口户籍登记：户号、户主、与户主关系、户籍地址。",
+            C::Conditional,
+            F::Daily,
+            SubjectKind::Person,
+            vec![
+                field("name", "姓名", T::String, S::Personal),
+                field("household_number", "户号", T::String, S::Personal),
+                field("relation_to_head", "与户主关系", T::String, S::Personal),
+                field("registered_address", "户籍地址", T::String, S::Personal),
+                field("ethnicity", "民族", T::String, S::SensitivePersonal),
+            ],
+            vec!["户籍", "户口", "人口"],
+        ),
+        (
+            hrss,
+            "social-insurance-contributions",
+            "社会保险缴费信息",
+            "养老、医疗、失业保险的参保状态与缴费月数。",
+            C::Conditional,
+            F::Monthly,
+            SubjectKind::Person,
+            vec![
+                field("pension_status", "养老保险参保状态", T::String, S::Personal),
+                field(
+                    "pension_months",
+                    "养老保险累计缴费月数",
+                    T::Integer,
+                    S::Personal,
+                ),
+                field("medical_status", "医疗保险参保状态", T::String, S::Personal),
+                field("employer_name", "参保单位", T::String, S::Personal),
+            ],
+            vec!["社保", "养老保险", "医保"],
+        ),
+        (
+            real_estate,
+            "real-estate-registration",
+            "不动产登记信息",
+            "房屋所有权登记：不动产单元号、坐落、面积、权属状态。",
+            C::Conditional,
+            F::Daily,
+            SubjectKind::Person,
+            vec![
+                field("unit_number", "不动产单元号", T::String, S::Personal),
+                field("location", "坐落", T::String, S::Personal),
+                field("area_m2", "建筑面积（平方米）", T::Number, S::Personal),
+                field("mortgaged", "是否抵押", T::Boolean, S::Personal),
+            ],
+            vec!["房产", "不动产", "住房"],
+        ),
+        (
+            education,
+            "education-degrees",
+            "学历学位信息",
+            "高等教育学历与学位：学校、专业、层次、毕业日期。",
+            C::Conditional,
+            F::Yearly,
+            SubjectKind::Person,
+            vec![
+                field("school", "毕业院校", T::String, S::Personal),
+                field("major", "专业", T::String, S::Personal),
+                field("level", "学历层次", T::String, S::Personal),
+                field("graduated_on", "毕业日期", T::Date, S::Personal),
+            ],
+            vec!["学历", "学位", "毕业"],
+        ),
+        (
+            civil,
+            "marriage-registration",
+            "婚姻登记信息",
+            "结婚、离婚登记记录。",
+            C::Conditional,
+            F::Daily,
+            SubjectKind::Person,
+            vec![
+                field("marital_status", "婚姻状况", T::String, S::Personal),
+                field("registered_on", "登记日期", T::Date, S::Personal),
+                field("spouse_name", "配偶姓名", T::String, S::Personal),
+            ],
+            vec!["婚姻", "结婚", "离婚"],
+        ),
+        (
+            civil,
+            "disability-registration",
+            "残疾人登记信息",
+            "残疾类别与等级（残疾人证）。",
+            C::Conditional,
+            F::Monthly,
+            SubjectKind::Person,
+            vec![
+                field(
+                    "disability_category",
+                    "残疾类别",
+                    T::String,
+                    S::SensitivePersonal,
+                ),
+                field(
+                    "disability_grade",
+                    "残疾等级",
+                    T::Integer,
+                    S::SensitivePersonal,
+                ),
+                field(
+                    "certificate_valid_until",
+                    "证件有效期",
+                    T::Date,
+                    S::Personal,
+                ),
+            ],
+            vec!["残疾", "残疾人证"],
+        ),
+        (
+            civil,
+            "minimum-living-allowance",
+            "最低生活保障状态",
+            "城乡低保对象认定状态与保障金额。",
+            C::Conditional,
+            F::Monthly,
+            SubjectKind::Person,
+            vec![
+                field("status", "保障状态", T::String, S::SensitivePersonal),
+                field(
+                    "monthly_amount",
+                    "月保障金额（元）",
+                    T::Number,
+                    S::SensitivePersonal,
+                ),
+                field("approved_on", "认定日期", T::Date, S::Personal),
+            ],
+            vec!["低保", "社会救助"],
+        ),
+        (
+            market,
+            "business-registration",
+            "企业登记信息",
+            "市场主体登记：名称、类型、法定代表人、注册资本、经营状态。",
+            C::Unconditional,
+            F::Daily,
+            SubjectKind::Organisation,
+            vec![
+                field("name", "名称", T::String, S::Public),
+                field("entity_type", "类型", T::String, S::Public),
+                field("legal_representative", "法定代表人", T::String, S::Public),
+                field(
+                    "registered_capital",
+                    "注册资本（万元）",
+                    T::Number,
+                    S::Public,
+                ),
+                field("status", "经营状态", T::String, S::Public),
+            ],
+            vec!["企业", "营业执照", "市场主体"],
+        ),
+        (
+            police,
+            "criminal-records",
+            "违法犯罪记录",
+            "公安机关掌握的违法犯罪记录。",
+            C::NotShared,
+            F::Daily,
+            SubjectKind::Person,
+            vec![field("records", "记录", T::String, S::SensitivePersonal)],
+            vec!["犯罪记录"],
+        ),
+    ];
+    for (provider, code, name, description, class, frequency, subject, fields, keywords) in
+        resources
+    {
+        let legal_reason = (class == C::NotShared)
+            .then(|| "《中华人民共和国刑事诉讼法》第二百八十六条：犯罪记录封存，除司法机关办案需要外不得提供".to_string());
+        exchange::service::publish(
+            state,
+            admin,
+            NewResource {
+                code: code.into(),
+                name: name.into(),
+                description: description.into(),
+                provider_org_id: Some(provider.clone()),
+                fields,
+                sharing_class: class,
+                legal_reason,
+                update_frequency: frequency,
+                serving: Serving::Hosted,
+                subject_kind: subject,
+                endpoint_url: None,
+                keywords: keywords.into_iter().map(str::to_string).collect(),
+            },
+        )
+        .await?;
+    }
+    let request = |resource: &str,
+                   consumer: &String,
+                   fields: &[&str],
+                   purpose: &str,
+                   basis: &str,
+                   statutory: bool| NewRequest {
+        resource: resource.into(),
+        consumer_org_id: Some(consumer.clone()),
+        fields: fields.iter().map(|f| f.to_string()).collect(),
+        purpose: purpose.into(),
+        legal_basis: basis.into(),
+        statutory,
+        expected_calls_per_day: 500,
+    };
+    let approve = |fields: Option<Vec<&str>>| Decision {
+        approve: true,
+        reason: None,
+        fields: fields.map(|f| f.into_iter().map(str::to_string).collect()),
+        expires_at: None,
+        rate_limit_per_minute: Some(600),
+    };
+    // Civil affairs checks household registration for social assistance: approved, narrowed.
+    let r = exchange::service::file_request(
+        state,
+        admin,
+        request(
+            "household-registration",
+            civil,
+            &["name", "household_number", "relation_to_head", "ethnicity"],
+            "最低生活保障家庭成员核对",
+            "《社会救助暂行办法》第十一条",
+            true,
+        ),
+    )
+    .await?;
+    exchange::service::decide(
+        state,
+        admin,
+        &r.id,
+        approve(Some(vec!["name", "household_number", "relation_to_head"])),
+    )
+    .await?;
+    // Civil affairs reads social insurance contributions: approved.
+    let r = exchange::service::file_request(
+        state,
+        admin,
+        request(
+            "social-insurance-contributions",
+            civil,
+            &["pension_status", "medical_status"],
+            "低保收入核对",
+            "《社会救助暂行办法》第十一条",
+            true,
+        ),
+    )
+    .await?;
+    exchange::service::decide(state, admin, &r.id, approve(None)).await?;
+    // HR and social security asks for degrees for talent subsidies: pending.
+    exchange::service::file_request(
+        state,
+        admin,
+        request(
+            "education-degrees",
+            hrss,
+            &["school", "level", "graduated_on"],
+            "人才补贴申请材料免提交",
+            "申请人授权同意",
+            false,
+        ),
+    )
+    .await?;
+    // Real estate registration asks for marriage records: approved with consent required.
+    let r = exchange::service::file_request(
+        state,
+        admin,
+        request(
+            "marriage-registration",
+            real_estate,
+            &["marital_status", "spouse_name"],
+            "不动产登记婚姻状况核验",
+            "申请人授权同意",
+            false,
+        ),
+    )
+    .await?;
+    exchange::service::decide(state, admin, &r.id, approve(None)).await?;
+    // The education bureau asks for minimum-living-allowance status: rejected, too broad.
+    let r = exchange::service::file_request(
+        state,
+        admin,
+        request(
+            "minimum-living-allowance",
+            education,
+            &["status", "monthly_amount", "approved_on"],
+            "学生资助对象认定",
+            "《学生资助资金管理办法》",
+            true,
+        ),
+    )
+    .await?;
+    exchange::service::decide(
+        state,
+        admin,
+        &r.id,
+        Decision {
+            approve: false,
+            reason: Some("只需保障状态，请缩小字段后重新申请".into()),
+            fields: None,
+            expires_at: None,
+            rate_limit_per_minute: None,
+        },
+    )
+    .await?;
+    // The police read business registration (unconditional: approved automatically).
+    exchange::service::file_request(
+        state,
+        admin,
+        request(
+            "business-registration",
+            police,
+            &["name", "legal_representative", "status"],
+            "治安管理单位信息核对",
+            "《企业信息公示暂行条例》",
+            true,
+        ),
+    )
+    .await?;
     Ok(())
 }

@@ -7,6 +7,7 @@ mod authz;
 mod bad_input;
 mod cli;
 mod demo;
+mod exchange;
 mod footprint;
 mod helpers;
 mod openapi;

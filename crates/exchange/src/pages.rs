@@ -1,0 +1,471 @@
+//! The exchange's pages: the catalogue (anyone), a resource with its fields, filing a
+//! request, and the data officer's requests and agreements.
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect};
+use axum::routing::{get, post};
+use kernel::api::PageQuery;
+use kernel::auth::{Principal, Role};
+use kernel::pages::{NavItem, PageContext, PageResult};
+use kernel::widgets::{
+    Cell, Field, FieldKind, Form, Summary, Table, askama_escape as esc, form_pairs, form_value,
+    form_values, pager,
+};
+use kernel::{ApiError, AppState};
+use serde::Deserialize;
+
+use crate::model::*;
+use crate::service;
+
+/// The exchange's page routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/exchange", get(catalogue))
+        .route(
+            "/exchange/resources/{code}",
+            get(resource_page).post(file_request),
+        )
+        .route("/exchange/requests", get(requests_page))
+        .route("/exchange/requests/{id}/decision", post(decide))
+        .route("/exchange/agreements", get(agreements_page))
+}
+
+fn is_officer(p: Option<&Principal>) -> bool {
+    p.is_some_and(|p| p.has_role(Role::OrgAdmin) || p.has_role(Role::Reviewer))
+}
+
+/// The exchange's navigation entries.
+pub fn nav() -> Vec<NavItem> {
+    vec![
+        NavItem {
+            href: "/exchange",
+            zh: "数据目录",
+            en: "Data catalogue",
+            visible: |p| p.is_none_or(|p| p.person_id.is_none()),
+        },
+        NavItem {
+            href: "/exchange/requests",
+            zh: "共享申请",
+            en: "Sharing requests",
+            visible: is_officer,
+        },
+        NavItem {
+            href: "/exchange/agreements",
+            zh: "共享协议",
+            en: "Agreements",
+            visible: is_officer,
+        },
+    ]
+}
+
+fn label<T: Copy>(ctx: &PageContext, value: T, f: fn(T) -> (&'static str, &'static str)) -> String {
+    let (zh, en) = f(value);
+    ctx.pick(zh, en).to_string()
+}
+
+#[derive(Deserialize)]
+struct CatalogueQuery {
+    q: Option<String>,
+    cursor: Option<String>,
+}
+
+async fn catalogue(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    Query(q): Query<CatalogueQuery>,
+) -> PageResult {
+    let page = PageQuery {
+        cursor: q.cursor.clone(),
+        limit: Some(50),
+    };
+    let found = service::search(&state, q.q.as_deref(), &page)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    let title = ctx.pick("数据资源目录", "Data resource catalogue");
+    let rows = found
+        .items
+        .iter()
+        .map(|r| {
+            vec![
+                Cell::link(r.name.clone(), format!("/exchange/resources/{}", r.code)),
+                Cell::from(r.provider_name.clone()),
+                Cell::from(label(&ctx, r.sharing_class, SharingClass::label)),
+                Cell::from(label(&ctx, r.update_frequency, UpdateFrequency::label)),
+            ]
+        })
+        .collect();
+    let mut body = format!(
+        "<h1>{}</h1><p>{}</p><form method=\"get\" action=\"/exchange\" class=\"field\"><label for=\"search-q\">{}</label><input type=\"search\" id=\"search-q\" name=\"q\" value=\"{}\"> <button type=\"submit\" class=\"button secondary\">{}</button></form>",
+        esc(title),
+        ctx.pick(
+            "各部门发布的可共享数据资源。机器可读版本：",
+            "Data resources published by departments. Machine-readable: "
+        )
+        .to_string()
+            + "<a href=\"/api/v1/exchange/dcat\">DCAT (JSON-LD)</a>",
+        ctx.pick("查找数据资源", "Search resources"),
+        esc(q.q.as_deref().unwrap_or("")),
+        ctx.pick("查找", "Search"),
+    );
+    body.push_str(
+        &Table {
+            caption: title.into(),
+            headers: vec![
+                ctx.pick("名称", "Name").into(),
+                ctx.pick("提供部门", "Provider").into(),
+                ctx.pick("共享类型", "Sharing").into(),
+                ctx.pick("更新频率", "Updated").into(),
+            ],
+            rows,
+            empty: ctx.pick("没有找到数据资源。", "No resources found.").into(),
+        }
+        .html(),
+    );
+    let base = format!(
+        "/exchange?q={}",
+        kernel::pages::urlencode(q.q.as_deref().unwrap_or(""))
+    );
+    body.push_str(&pager(&ctx, &base, found.next_cursor.as_deref()));
+    Ok(ctx.render(title, &body))
+}
+
+fn request_form(ctx: &PageContext, resource: &Resource) -> Form {
+    let options = resource
+        .fields
+        .iter()
+        .map(|f| {
+            (
+                f.name.clone(),
+                format!(
+                    "{}（{}）",
+                    f.title,
+                    label(ctx, f.sensitivity, Sensitivity::label)
+                ),
+            )
+        })
+        .collect();
+    Form::new(
+        ctx,
+        &format!("/exchange/resources/{}", resource.code),
+        ctx.pick("提交申请", "Submit the request"),
+        vec![
+            Field::of(
+                "fields",
+                ctx.pick("需要的字段", "Fields needed"),
+                FieldKind::Checkboxes(options),
+            )
+            .hint(ctx.pick(
+                "只选办事必需的字段",
+                "Choose only the fields the work needs",
+            )),
+            Field::text("purpose", ctx.pick("用途", "Purpose")),
+            Field::text("legal_basis", ctx.pick("法律依据", "Legal basis")).hint(ctx.pick(
+                "例如：《社会救助暂行办法》第十一条",
+                "For example: the statute and article that give the duty",
+            )),
+            Field::of(
+                "statutory",
+                ctx.pick(
+                    "依法履职，无需个人同意",
+                    "A statutory duty: no personal consent needed",
+                ),
+                FieldKind::Checkbox,
+            ),
+            Field::text(
+                "expected_calls_per_day",
+                ctx.pick("预计每日调用次数", "Expected calls per day"),
+            )
+            .value("100"),
+        ],
+    )
+}
+
+async fn resource_body(ctx: &PageContext, resource: &Resource, form: Option<&Form>) -> String {
+    let mut body = format!(
+        "<h1>{}</h1><p class=\"lead\">{}</p>",
+        esc(&resource.name),
+        esc(&resource.description)
+    );
+    let mut rows = vec![
+        (
+            ctx.pick("提供部门", "Provider").to_string(),
+            resource.provider_name.clone(),
+        ),
+        (
+            ctx.pick("共享类型", "Sharing").to_string(),
+            label(ctx, resource.sharing_class, SharingClass::label),
+        ),
+        (
+            ctx.pick("更新频率", "Updated").to_string(),
+            label(ctx, resource.update_frequency, UpdateFrequency::label),
+        ),
+        (
+            ctx.pick("提供方式", "Served").to_string(),
+            label(ctx, resource.serving, Serving::label),
+        ),
+        (
+            ctx.pick("数据主体", "Records keyed by").to_string(),
+            label(ctx, resource.subject_kind, SubjectKind::label),
+        ),
+        (
+            ctx.pick("资源代码", "Code").to_string(),
+            resource.code.clone(),
+        ),
+    ];
+    if let Some(reason) = &resource.legal_reason {
+        rows.push((
+            ctx.pick("不予共享依据", "Why not shared").to_string(),
+            reason.clone(),
+        ));
+    }
+    body.push_str(&Summary { rows }.html());
+    let fields = resource
+        .fields
+        .iter()
+        .map(|f| {
+            vec![
+                Cell::from(f.title.clone()),
+                Cell::from(f.name.clone()),
+                Cell::from(label(ctx, f.field_type, FieldType::label)),
+                Cell::from(label(ctx, f.sensitivity, Sensitivity::label)),
+            ]
+        })
+        .collect();
+    body.push_str(
+        &Table {
+            caption: ctx.pick("字段", "Fields").into(),
+            headers: vec![
+                ctx.pick("名称", "Title").into(),
+                ctx.pick("字段名", "Name").into(),
+                ctx.pick("类型", "Type").into(),
+                ctx.pick("敏感程度", "Sensitivity").into(),
+            ],
+            rows: fields,
+            empty: String::new(),
+        }
+        .html(),
+    );
+    if let Some(form) = form {
+        body.push_str(&format!(
+            "<h2>{}</h2>",
+            ctx.pick("申请共享", "Request access")
+        ));
+        body.push_str(&form.html());
+    }
+    body
+}
+
+async fn resource_page(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    Path(code): Path<String>,
+) -> PageResult {
+    let resource = service::get_resource(&state, &code)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    let form = (is_officer(ctx.user.as_ref()) && resource.sharing_class != SharingClass::NotShared)
+        .then(|| request_form(&ctx, &resource));
+    let body = resource_body(&ctx, &resource, form.as_ref()).await;
+    Ok(ctx.render(&resource.name, &body))
+}
+
+async fn file_request(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    Path(code): Path<String>,
+    body: Bytes,
+) -> PageResult {
+    let user = ctx.user()?;
+    let pairs = form_pairs(&body);
+    ctx.check_csrf(form_value(&pairs, "csrf"))?;
+    let resource = service::get_resource(&state, &code)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    let calls = form_value(&pairs, "expected_calls_per_day")
+        .trim()
+        .parse::<i64>();
+    let result = match calls {
+        Err(_) => Err(ApiError::invalid(
+            "expected_calls_per_day",
+            ctx.pick("请填写整数", "Enter a whole number"),
+        )),
+        Ok(calls) => {
+            let new = NewRequest {
+                resource: resource.id.clone(),
+                consumer_org_id: None,
+                fields: form_values(&pairs, "fields"),
+                purpose: form_value(&pairs, "purpose").into(),
+                legal_basis: form_value(&pairs, "legal_basis").into(),
+                statutory: form_value(&pairs, "statutory") == "true",
+                expected_calls_per_day: calls,
+            };
+            service::file_request(&state, user, new).await
+        }
+    };
+    match result {
+        Ok(_) => Ok(Redirect::to("/exchange/requests?direction=outgoing").into_response()),
+        Err(error) if error.status().is_client_error() => {
+            let form = request_form(&ctx, &resource)
+                .fill(&pairs)
+                .with_error(&error);
+            let body = resource_body(&ctx, &resource, Some(&form)).await;
+            Ok(ctx.render_status(error.status(), &resource.name, &body))
+        }
+        Err(error) => Err(ctx.error(error)),
+    }
+}
+
+#[derive(Deserialize)]
+struct DirectionQuery {
+    direction: Option<String>,
+}
+
+async fn requests_page(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    Query(q): Query<DirectionQuery>,
+) -> PageResult {
+    let user = ctx.user()?;
+    let incoming = q.direction.as_deref() != Some("outgoing");
+    let requests = service::list_requests(&state, user, None, incoming)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    let title = ctx.pick("共享申请", "Sharing requests");
+    let mut body = format!(
+        "<h1>{}</h1><p><a href=\"/exchange/requests\"{}>{}</a> · <a href=\"/exchange/requests?direction=outgoing\"{}>{}</a></p>",
+        esc(title),
+        if incoming {
+            " aria-current=\"page\""
+        } else {
+            ""
+        },
+        ctx.pick("收到的申请", "Requests to us"),
+        if incoming {
+            ""
+        } else {
+            " aria-current=\"page\""
+        },
+        ctx.pick("我们提出的申请", "Our requests"),
+    );
+    if requests.is_empty() {
+        body.push_str(&format!(
+            "<p>{}</p>",
+            ctx.pick("没有申请。", "No requests.")
+        ));
+    }
+    for r in &requests {
+        body.push_str(&format!(
+            "<h2>{} · {}</h2>",
+            esc(&r.resource_name),
+            esc(&r.consumer_name)
+        ));
+        body.push_str(
+            &Summary {
+                rows: vec![
+                    (
+                        ctx.pick("状态", "Status").into(),
+                        label(&ctx, r.status, RequestStatus::label),
+                    ),
+                    (ctx.pick("字段", "Fields").into(), r.fields.join(", ")),
+                    (ctx.pick("用途", "Purpose").into(), r.purpose.clone()),
+                    (
+                        ctx.pick("法律依据", "Legal basis").into(),
+                        r.legal_basis.clone(),
+                    ),
+                    (
+                        ctx.pick("预计每日调用", "Calls per day").into(),
+                        r.expected_calls_per_day.to_string(),
+                    ),
+                    (
+                        ctx.pick("说明", "Note").into(),
+                        r.decision_reason.clone().unwrap_or_else(|| "—".into()),
+                    ),
+                ],
+            }
+            .html(),
+        );
+        if incoming && r.status == RequestStatus::Pending {
+            body.push_str(&format!(
+                "<form method=\"post\" action=\"/exchange/requests/{id}/decision\" class=\"field\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\"><input type=\"hidden\" name=\"approve\" value=\"true\"><button type=\"submit\" class=\"button\">{approve}</button></form>\
+                 <form method=\"post\" action=\"/exchange/requests/{id}/decision\" class=\"field\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\"><input type=\"hidden\" name=\"approve\" value=\"false\"><label for=\"reason-{id}\">{reason}</label><input type=\"text\" id=\"reason-{id}\" name=\"reason\"> <button type=\"submit\" class=\"button warning\">{reject}</button></form>",
+                id = esc(&r.id),
+                csrf = esc(&ctx.csrf),
+                approve = ctx.pick("批准", "Approve"),
+                reason = ctx.pick("驳回理由", "Reason for rejecting"),
+                reject = ctx.pick("驳回", "Reject"),
+            ));
+        }
+    }
+    Ok(ctx.render(title, &body))
+}
+
+async fn decide(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> PageResult {
+    let user = ctx.user()?;
+    let pairs = form_pairs(&body);
+    ctx.check_csrf(form_value(&pairs, "csrf"))?;
+    let decision = Decision {
+        approve: form_value(&pairs, "approve") == "true",
+        reason: Some(form_value(&pairs, "reason").to_string()),
+        fields: None,
+        expires_at: None,
+        rate_limit_per_minute: None,
+    };
+    match service::decide(&state, user, &id, decision).await {
+        Ok(_) => Ok(Redirect::to("/exchange/requests").into_response()),
+        Err(error) => Err(ctx.error(error)),
+    }
+}
+
+async fn agreements_page(State(state): State<AppState>, ctx: PageContext) -> PageResult {
+    let user = ctx.user()?;
+    let agreements = service::list_agreements(&state, user, None)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    let title = ctx.pick("共享协议", "Sharing agreements");
+    let now = kernel::time::Timestamp::now();
+    let rows = agreements
+        .iter()
+        .map(|a| {
+            let status = if a.revoked_at.is_some() {
+                ctx.pick("已撤销", "Revoked")
+            } else if a.expires_at <= now {
+                ctx.pick("已过期", "Expired")
+            } else {
+                ctx.pick("有效", "In force")
+            };
+            vec![
+                Cell::from(a.resource_name.clone()),
+                Cell::from(a.consumer_name.clone()),
+                Cell::from(a.fields.join(", ")),
+                Cell::from(a.purpose.clone()),
+                Cell::from(format!("{}/min", a.rate_limit_per_minute)),
+                Cell::from(a.expires_at.short()),
+                Cell::from(status),
+            ]
+        })
+        .collect();
+    let body = format!("<h1>{}</h1>", esc(title))
+        + &Table {
+            caption: title.into(),
+            headers: vec![
+                ctx.pick("资源", "Resource").into(),
+                ctx.pick("使用部门", "Consumer").into(),
+                ctx.pick("字段", "Fields").into(),
+                ctx.pick("用途", "Purpose").into(),
+                ctx.pick("限流", "Rate limit").into(),
+                ctx.pick("有效期至", "Until").into(),
+                ctx.pick("状态", "Status").into(),
+            ],
+            rows,
+            empty: ctx.pick("还没有协议。", "No agreements yet.").into(),
+        }
+        .html();
+    Ok(ctx.render(title, &body))
+}

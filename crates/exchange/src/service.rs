@@ -1,0 +1,677 @@
+//! The rules of the catalogue: who publishes, how resources are validated and searched,
+//! how requests become agreements, and the DCAT export. No HTTP here.
+
+use kernel::api::{Page, PageQuery, text};
+use kernel::audit::{AuditEvent, Basis, commit_audited};
+use kernel::auth::{Principal, Role};
+use kernel::db::is_unique_violation;
+use kernel::ids::{is_uuid, new_id};
+use kernel::time::Timestamp;
+use kernel::{ApiError, ApiResult, AppState};
+use serde_json::{Value, json};
+
+use crate::model::*;
+use crate::store::{self, AgreementRow, RequestRow, ResourceRow};
+
+/// Default calls per minute of a new agreement.
+pub const DEFAULT_RATE_PER_MINUTE: i64 = 600;
+const YEAR_MINUTES: i64 = 365 * 24 * 60;
+
+fn json_list(items: &[String]) -> String {
+    serde_json::to_string(items).unwrap_or_else(|_| "[]".into())
+}
+
+fn parse_list(raw: &str) -> Vec<String> {
+    serde_json::from_str(raw).unwrap_or_default()
+}
+
+fn resource_view(row: ResourceRow) -> Resource {
+    Resource {
+        fields: serde_json::from_str(&row.fields).unwrap_or_default(),
+        sharing_class: SharingClass::parse(&row.sharing_class).unwrap_or(SharingClass::NotShared),
+        update_frequency: UpdateFrequency::parse(&row.update_frequency)
+            .unwrap_or(UpdateFrequency::Daily),
+        serving: Serving::parse(&row.serving).unwrap_or(Serving::Hosted),
+        subject_kind: SubjectKind::parse(&row.subject_kind).unwrap_or(SubjectKind::Person),
+        keywords: parse_list(&row.keywords),
+        id: row.id,
+        code: row.code,
+        name: row.name,
+        description: row.description,
+        provider_org_id: row.provider_org_id,
+        provider_name: row.provider_name,
+        legal_reason: row.legal_reason,
+        endpoint_url: row.endpoint_url,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+    }
+}
+
+fn request_view(row: RequestRow) -> SharingRequest {
+    SharingRequest {
+        fields: parse_list(&row.fields),
+        status: RequestStatus::parse(&row.status).unwrap_or(RequestStatus::Pending),
+        id: row.id,
+        resource_id: row.resource_id,
+        resource_name: row.resource_name,
+        consumer_org_id: row.consumer_org_id,
+        consumer_name: row.consumer_name,
+        purpose: row.purpose,
+        legal_basis: row.legal_basis,
+        expected_calls_per_day: row.expected_calls_per_day,
+        decision_reason: row.decision_reason,
+        agreement_id: row.agreement_id,
+        created_at: row.created_at,
+        decided_at: row.decided_at,
+    }
+}
+
+fn agreement_view(row: AgreementRow) -> Agreement {
+    Agreement {
+        fields: parse_list(&row.fields),
+        id: row.id,
+        request_id: row.request_id,
+        resource_id: row.resource_id,
+        resource_name: row.resource_name,
+        provider_org_id: row.provider_org_id,
+        consumer_org_id: row.consumer_org_id,
+        consumer_name: row.consumer_name,
+        purpose: row.purpose,
+        legal_basis: row.legal_basis,
+        statutory: row.statutory,
+        rate_limit_per_minute: row.rate_limit_per_minute,
+        expires_at: row.expires_at,
+        revoked_at: row.revoked_at,
+        created_at: row.created_at,
+    }
+}
+
+/// The organisation `actor` acts for in the exchange: `requested` if she is its data
+/// officer (org admin or reviewer) or a platform admin, else her own organisation.
+fn officer_of(actor: &Principal, requested: Option<&str>) -> ApiResult<String> {
+    let org = match requested {
+        Some(org) => {
+            if !is_uuid(org) {
+                return Err(ApiError::invalid(
+                    "organisation",
+                    "not a valid organisation id",
+                ));
+            }
+            org.to_string()
+        }
+        None => actor
+            .organisation_id()
+            .ok_or_else(|| {
+                ApiError::Forbidden("only an organisation's data officer can do this".into())
+            })?
+            .to_string(),
+    };
+    if actor.is_platform_admin()
+        || actor.has_role_in(Role::OrgAdmin, &org)
+        || actor.has_role_in(Role::Reviewer, &org)
+    {
+        Ok(org)
+    } else {
+        Err(ApiError::Forbidden(
+            "this needs the administrator or reviewer role of that organisation".into(),
+        ))
+    }
+}
+
+fn check_fields(fields: &[FieldSpec]) -> ApiResult<()> {
+    if fields.is_empty() || fields.len() > 100 {
+        return Err(ApiError::invalid(
+            "fields",
+            "a resource has 1 to 100 fields",
+        ));
+    }
+    let mut seen = std::collections::HashSet::new();
+    for (i, f) in fields.iter().enumerate() {
+        let name_ok = (1..=48).contains(&f.name.len())
+            && f.name.as_bytes()[0].is_ascii_lowercase()
+            && f.name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+        if !name_ok {
+            return Err(ApiError::invalid(
+                format!("fields[{i}].name"),
+                "a field name has 1-48 of a-z, 0-9 and _, starting with a letter",
+            ));
+        }
+        if !seen.insert(f.name.as_str()) {
+            return Err(ApiError::invalid(
+                format!("fields[{i}].name"),
+                format!("the field '{}' appears twice", f.name),
+            ));
+        }
+        text(&format!("fields[{i}].title"), &f.title, 64, true)?;
+    }
+    Ok(())
+}
+
+/// Publishes a resource in the catalogue.
+pub async fn publish(state: &AppState, actor: &Principal, new: NewResource) -> ApiResult<Resource> {
+    let provider = officer_of(actor, new.provider_org_id.as_deref())?;
+    identity::service::get_organisation(state, &provider)
+        .await
+        .map_err(|_| ApiError::invalid("provider_org_id", "no organisation with that id"))?;
+    let code = new.code.trim().to_string();
+    if !(3..=64).contains(&code.len())
+        || !code
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        || code.starts_with('-')
+    {
+        return Err(ApiError::invalid(
+            "code",
+            "a resource code has 3-64 of a-z, 0-9 and -",
+        ));
+    }
+    let name = text("name", &new.name, 64, true)?;
+    let description = text("description", &new.description, 1000, true)?;
+    check_fields(&new.fields)?;
+    let legal_reason = new
+        .legal_reason
+        .as_deref()
+        .map(|r| text("legal_reason", r, 500, false))
+        .transpose()?
+        .filter(|r| !r.is_empty());
+    if new.sharing_class == SharingClass::NotShared && legal_reason.is_none() {
+        return Err(ApiError::invalid(
+            "legal_reason",
+            "a resource that is not shared must cite the legal reason",
+        ));
+    }
+    let endpoint_url = new
+        .endpoint_url
+        .as_deref()
+        .map(|u| text("endpoint_url", u, 500, false))
+        .transpose()?
+        .filter(|u| !u.is_empty());
+    match (new.serving, &endpoint_url) {
+        (Serving::Proxied, None) => {
+            return Err(ApiError::invalid(
+                "endpoint_url",
+                "a proxied resource needs the provider's endpoint URL",
+            ));
+        }
+        (Serving::Proxied, Some(u)) if !(u.starts_with("http://") || u.starts_with("https://")) => {
+            return Err(ApiError::invalid(
+                "endpoint_url",
+                "the endpoint URL starts with http:// or https://",
+            ));
+        }
+        _ => {}
+    }
+    if new.keywords.len() > 20 {
+        return Err(ApiError::invalid("keywords", "at most 20 keywords"));
+    }
+    let keywords = new
+        .keywords
+        .iter()
+        .enumerate()
+        .map(|(i, k)| text(&format!("keywords[{i}]"), k, 32, true))
+        .collect::<ApiResult<Vec<_>>>()?;
+    let now = Timestamp::now();
+    let row = ResourceRow {
+        id: new_id(),
+        code,
+        name,
+        description,
+        provider_org_id: provider,
+        provider_name: String::new(),
+        fields: serde_json::to_string(&new.fields).map_err(|e| ApiError::Unexpected(e.into()))?,
+        sharing_class: new.sharing_class.as_str().into(),
+        legal_reason,
+        update_frequency: new.update_frequency.as_str().into(),
+        serving: new.serving.as_str().into(),
+        subject_kind: new.subject_kind.as_str().into(),
+        endpoint_url,
+        keywords: json_list(&keywords),
+        created_at: now,
+        updated_at: now,
+    };
+    let mut tx = state.db.begin().await?;
+    store::insert_resource(&mut tx, &row).await.map_err(|e| {
+        if is_unique_violation(&e) {
+            ApiError::Conflict(format!(
+                "a resource with code '{}' already exists",
+                row.code
+            ))
+        } else {
+            e.into()
+        }
+    })?;
+    let event = AuditEvent::by(actor, "resource.publish", format!("resource:{}", row.code));
+    state.audit.record_in(&mut tx, event).await?;
+    commit_audited(state.audit.as_ref(), tx).await?;
+    get_resource(state, &row.id).await
+}
+
+/// One resource, by id or code.
+pub async fn get_resource(state: &AppState, id_or_code: &str) -> ApiResult<Resource> {
+    if id_or_code.is_empty() || id_or_code.len() > 64 {
+        return Err(ApiError::NotFound("no such resource".into()));
+    }
+    store::get_resource(&state.db, id_or_code)
+        .await?
+        .map(resource_view)
+        .ok_or_else(|| ApiError::NotFound(format!("no resource '{id_or_code}' in the catalogue")))
+}
+
+/// Searches the catalogue (anyone may).
+pub async fn search(
+    state: &AppState,
+    q: Option<&str>,
+    page: &PageQuery,
+) -> ApiResult<Page<Resource>> {
+    let q = q
+        .map(|q| text("q", q, 64, false))
+        .transpose()?
+        .filter(|q| !q.is_empty());
+    let rows = store::list_resources(&state.db, q.as_deref(), page.cursor()?, page.limit()).await?;
+    let items = rows.into_iter().map(resource_view).collect();
+    Ok(Page::from_rows(items, page.limit(), |r: &Resource| {
+        r.code.clone()
+    }))
+}
+
+fn frequency_iri(f: UpdateFrequency) -> &'static str {
+    match f {
+        UpdateFrequency::Realtime => "http://purl.org/cld/freq/continuous",
+        UpdateFrequency::Daily => "http://purl.org/cld/freq/daily",
+        UpdateFrequency::Weekly => "http://purl.org/cld/freq/weekly",
+        UpdateFrequency::Monthly => "http://purl.org/cld/freq/monthly",
+        UpdateFrequency::Yearly => "http://purl.org/cld/freq/annual",
+    }
+}
+
+fn access_rights_iri(c: SharingClass) -> &'static str {
+    match c {
+        SharingClass::Unconditional => {
+            "http://publications.europa.eu/resource/authority/access-right/PUBLIC"
+        }
+        SharingClass::Conditional => {
+            "http://publications.europa.eu/resource/authority/access-right/RESTRICTED"
+        }
+        SharingClass::NotShared => {
+            "http://publications.europa.eu/resource/authority/access-right/NON_PUBLIC"
+        }
+    }
+}
+
+/// The whole catalogue as DCAT 3 in JSON-LD.
+pub async fn dcat(state: &AppState) -> ApiResult<Value> {
+    let base = state.config.public_base_url();
+    let datasets: Vec<Value> = store::all_resources(&state.db)
+        .await?
+        .into_iter()
+        .map(resource_view)
+        .map(|r| {
+            json!({
+                "@id": format!("{base}/api/v1/exchange/resources/{}", r.code),
+                "@type": "dcat:Dataset",
+                "dct:identifier": r.code,
+                "dct:title": r.name,
+                "dct:description": r.description,
+                "dct:publisher": {"@type": "foaf:Organization", "foaf:name": r.provider_name},
+                "dcat:keyword": r.keywords,
+                "dct:accrualPeriodicity": {"@id": frequency_iri(r.update_frequency)},
+                "dct:accessRights": {"@id": access_rights_iri(r.sharing_class)},
+                "dct:issued": {"@value": r.created_at.rfc3339(), "@type": "xsd:dateTime"},
+                "dct:modified": {"@value": r.updated_at.rfc3339(), "@type": "xsd:dateTime"},
+                "civitas:sharingClass": r.sharing_class.as_str(),
+                "civitas:fields": r.fields.iter().map(|f| json!({
+                    "name": f.name, "title": f.title, "type": f.field_type.as_str(),
+                    "sensitivity": f.sensitivity.as_str(),
+                })).collect::<Vec<_>>(),
+                "dcat:distribution": [{
+                    "@type": "dcat:Distribution",
+                    "dcat:accessURL": {"@id": format!("{base}/api/v1/exchange/{}/records/{{subject}}", r.code)},
+                    "dcat:mediaType": "application/json",
+                }],
+            })
+        })
+        .collect();
+    Ok(json!({
+        "@context": {
+            "dcat": "http://www.w3.org/ns/dcat#",
+            "dct": "http://purl.org/dc/terms/",
+            "foaf": "http://xmlns.com/foaf/0.1/",
+            "xsd": "http://www.w3.org/2001/XMLSchema#",
+            "civitas": format!("{base}/ns#"),
+        },
+        "@id": format!("{base}/api/v1/exchange/dcat"),
+        "@type": "dcat:Catalog",
+        "dct:title": "Civitas data resource catalogue (数据资源目录)",
+        "dcat:dataset": datasets,
+    }))
+}
+
+fn check_field_names(field: &str, wanted: &[String], allowed: &[String]) -> ApiResult<Vec<String>> {
+    if wanted.is_empty() || wanted.len() > 100 {
+        return Err(ApiError::invalid(field, "choose 1 to 100 fields"));
+    }
+    let mut out = Vec::with_capacity(wanted.len());
+    for (i, f) in wanted.iter().enumerate() {
+        if !allowed.iter().any(|a| a == f) {
+            return Err(ApiError::invalid(
+                format!("{field}[{i}]"),
+                format!(
+                    "'{}' is not one of the fields here",
+                    f.chars().take(48).collect::<String>()
+                ),
+            ));
+        }
+        if !out.contains(f) {
+            out.push(f.clone());
+        }
+    }
+    Ok(out)
+}
+
+/// Files a sharing request; requests for unconditional resources are approved at once.
+pub async fn file_request(
+    state: &AppState,
+    actor: &Principal,
+    new: NewRequest,
+) -> ApiResult<SharingRequest> {
+    let consumer = officer_of(actor, new.consumer_org_id.as_deref())?;
+    identity::service::get_organisation(state, &consumer)
+        .await
+        .map_err(|_| ApiError::invalid("consumer_org_id", "no organisation with that id"))?;
+    let resource = get_resource(state, new.resource.trim())
+        .await
+        .map_err(|_| ApiError::invalid("resource", "no such resource in the catalogue"))?;
+    if resource.sharing_class == SharingClass::NotShared {
+        return Err(ApiError::Conflict(format!(
+            "'{}' is not shared: {}",
+            resource.name,
+            resource.legal_reason.clone().unwrap_or_default()
+        )));
+    }
+    let all: Vec<String> = resource.fields.iter().map(|f| f.name.clone()).collect();
+    let fields = check_field_names("fields", &new.fields, &all)?;
+    let purpose = text("purpose", &new.purpose, 500, true)?;
+    let legal_basis = text("legal_basis", &new.legal_basis, 500, true)?;
+    if !(1..=100_000_000).contains(&new.expected_calls_per_day) {
+        return Err(ApiError::invalid(
+            "expected_calls_per_day",
+            "expected calls per day are between 1 and 100,000,000",
+        ));
+    }
+    let id = new_id();
+    let mut tx = state.db.begin().await?;
+    store::insert_request(
+        &mut tx,
+        &id,
+        &resource.id,
+        &consumer,
+        &json_list(&fields),
+        &purpose,
+        &legal_basis,
+        new.statutory,
+        new.expected_calls_per_day,
+        &actor.account_id,
+    )
+    .await?;
+    let event = AuditEvent::by(
+        actor,
+        "request.file",
+        format!("request:{id} resource:{}", resource.code),
+    )
+    .because(purpose.clone(), Basis::NotApplicable);
+    state.audit.record_in(&mut tx, event).await?;
+    if resource.sharing_class == SharingClass::Unconditional {
+        // Unconditional resources still get an agreement, so every call has a named basis.
+        let row = RequestRow {
+            id: id.clone(),
+            resource_id: resource.id.clone(),
+            resource_name: resource.name.clone(),
+            provider_org_id: resource.provider_org_id.clone(),
+            consumer_org_id: consumer.clone(),
+            consumer_name: String::new(),
+            fields: json_list(&fields),
+            purpose,
+            legal_basis,
+            statutory: new.statutory,
+            expected_calls_per_day: new.expected_calls_per_day,
+            status: "pending".into(),
+            decision_reason: None,
+            agreement_id: None,
+            created_at: Timestamp::now(),
+            decided_at: None,
+        };
+        approve_in(
+            state,
+            &mut tx,
+            actor,
+            &row,
+            &fields,
+            Timestamp::now().plus_minutes(YEAR_MINUTES),
+            DEFAULT_RATE_PER_MINUTE,
+            Some("unconditional resource: approved automatically"),
+        )
+        .await?;
+    }
+    commit_audited(state.audit.as_ref(), tx).await?;
+    get_request(state, &id).await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn approve_in(
+    state: &AppState,
+    tx: &mut kernel::db::Tx,
+    actor: &Principal,
+    request: &RequestRow,
+    fields: &[String],
+    expires_at: Timestamp,
+    rate: i64,
+    note: Option<&str>,
+) -> ApiResult<String> {
+    if !store::decide_request(tx, &request.id, "approved", note, &actor.account_id).await? {
+        return Err(ApiError::Conflict(
+            "this request was already decided".into(),
+        ));
+    }
+    let agreement = new_id();
+    store::insert_agreement(
+        tx,
+        &agreement,
+        request,
+        &json_list(fields),
+        rate,
+        expires_at,
+    )
+    .await?;
+    let event = AuditEvent::by(
+        actor,
+        "request.approve",
+        format!(
+            "request:{} agreement:{agreement} fields:{}",
+            request.id,
+            fields.join(",")
+        ),
+    );
+    state.audit.record_in(tx, event).await?;
+    Ok(agreement)
+}
+
+/// One request, to its provider or consumer (or a platform admin).
+pub async fn get_request(state: &AppState, id: &str) -> ApiResult<SharingRequest> {
+    if !is_uuid(id) {
+        return Err(ApiError::NotFound("no such request".into()));
+    }
+    store::get_request(&state.db, id)
+        .await?
+        .map(request_view)
+        .ok_or_else(|| ApiError::NotFound("no such request".into()))
+}
+
+/// One request, if the actor is an officer of its provider or its consumer.
+pub async fn request_for(
+    state: &AppState,
+    actor: &Principal,
+    id: &str,
+) -> ApiResult<SharingRequest> {
+    let not_found = || ApiError::NotFound("no such request".into());
+    if !is_uuid(id) {
+        return Err(not_found());
+    }
+    let row = store::get_request(&state.db, id)
+        .await?
+        .ok_or_else(not_found)?;
+    if officer_of(actor, Some(&row.provider_org_id)).is_err()
+        && officer_of(actor, Some(&row.consumer_org_id)).is_err()
+    {
+        return Err(not_found());
+    }
+    Ok(request_view(row))
+}
+
+/// The provider decides a pending request: approve (optionally narrowing the fields,
+/// setting an expiry and a rate limit) or reject with a reason.
+pub async fn decide(
+    state: &AppState,
+    actor: &Principal,
+    id: &str,
+    decision: Decision,
+) -> ApiResult<SharingRequest> {
+    if !is_uuid(id) {
+        return Err(ApiError::NotFound("no such request".into()));
+    }
+    let request = store::get_request(&state.db, id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("no such request".into()))?;
+    officer_of(actor, Some(&request.provider_org_id))?;
+    if request.status != "pending" {
+        return Err(ApiError::Conflict(format!(
+            "this request is already {}",
+            request.status
+        )));
+    }
+    let reason = decision
+        .reason
+        .as_deref()
+        .map(|r| text("reason", r, 500, false))
+        .transpose()?
+        .filter(|r| !r.is_empty());
+    let mut tx = state.db.begin().await?;
+    if decision.approve {
+        let asked = parse_list(&request.fields);
+        let fields = match &decision.fields {
+            Some(narrowed) => check_field_names("fields", narrowed, &asked)?,
+            None => asked,
+        };
+        let now = Timestamp::now();
+        let expires_at = decision
+            .expires_at
+            .unwrap_or(now.plus_minutes(YEAR_MINUTES));
+        if expires_at <= now || expires_at > now.plus_minutes(5 * YEAR_MINUTES + 2 * 24 * 60) {
+            return Err(ApiError::invalid(
+                "expires_at",
+                "the expiry is in the future, at most five years ahead",
+            ));
+        }
+        let rate = decision
+            .rate_limit_per_minute
+            .unwrap_or(DEFAULT_RATE_PER_MINUTE);
+        if !(1..=1_000_000).contains(&rate) {
+            return Err(ApiError::invalid(
+                "rate_limit_per_minute",
+                "between 1 and 1,000,000 calls per minute",
+            ));
+        }
+        approve_in(
+            state,
+            &mut tx,
+            actor,
+            &request,
+            &fields,
+            expires_at,
+            rate,
+            reason.as_deref(),
+        )
+        .await?;
+    } else {
+        let reason =
+            reason.ok_or_else(|| ApiError::invalid("reason", "say why the request is rejected"))?;
+        if !store::decide_request(&mut tx, id, "rejected", Some(&reason), &actor.account_id).await?
+        {
+            return Err(ApiError::Conflict(
+                "this request was already decided".into(),
+            ));
+        }
+        let event = AuditEvent::by(actor, "request.reject", format!("request:{id}"))
+            .because(reason, Basis::NotApplicable);
+        state.audit.record_in(&mut tx, event).await?;
+    }
+    commit_audited(state.audit.as_ref(), tx).await?;
+    get_request(state, id).await
+}
+
+/// Requests to (`incoming`) or from the actor's organisation.
+pub async fn list_requests(
+    state: &AppState,
+    actor: &Principal,
+    organisation: Option<&str>,
+    incoming: bool,
+) -> ApiResult<Vec<SharingRequest>> {
+    let org = officer_of(actor, organisation)?;
+    Ok(store::list_requests(&state.db, &org, incoming)
+        .await?
+        .into_iter()
+        .map(request_view)
+        .collect())
+}
+
+/// Agreements of the actor's organisation, as provider or consumer.
+pub async fn list_agreements(
+    state: &AppState,
+    actor: &Principal,
+    organisation: Option<&str>,
+) -> ApiResult<Vec<Agreement>> {
+    let org = officer_of(actor, organisation)?;
+    Ok(store::list_agreements(&state.db, &org)
+        .await?
+        .into_iter()
+        .map(agreement_view)
+        .collect())
+}
+
+/// One agreement, to its provider, its consumer or a platform admin.
+pub async fn get_agreement(state: &AppState, actor: &Principal, id: &str) -> ApiResult<Agreement> {
+    let not_found = || ApiError::NotFound("no such agreement".into());
+    if !is_uuid(id) {
+        return Err(not_found());
+    }
+    let row = store::get_agreement(&state.db, id)
+        .await?
+        .ok_or_else(not_found)?;
+    if officer_of(actor, Some(&row.provider_org_id)).is_err()
+        && officer_of(actor, Some(&row.consumer_org_id)).is_err()
+    {
+        return Err(not_found());
+    }
+    Ok(agreement_view(row))
+}
+
+/// The provider revokes an agreement; calls under it stop at once.
+pub async fn revoke_agreement(
+    state: &AppState,
+    actor: &Principal,
+    id: &str,
+) -> ApiResult<Agreement> {
+    let agreement = get_agreement(state, actor, id).await?;
+    officer_of(actor, Some(&agreement.provider_org_id))?;
+    let mut tx = state.db.begin().await?;
+    if !store::revoke_agreement(&mut tx, id).await? {
+        return Err(ApiError::Conflict(
+            "this agreement was already revoked".into(),
+        ));
+    }
+    let event = AuditEvent::by(actor, "agreement.revoke", format!("agreement:{id}"));
+    state.audit.record_in(&mut tx, event).await?;
+    commit_audited(state.audit.as_ref(), tx).await?;
+    get_agreement(state, actor, id).await
+}

@@ -1,0 +1,317 @@
+//! SQL for the catalogue, requests and agreements. Field lists are stored as JSON text.
+
+use kernel::db::{Db, Tx};
+use kernel::time::Timestamp;
+use kernel::{on_pool, on_tx};
+
+/// A resource row with its provider's name.
+#[derive(sqlx::FromRow)]
+pub struct ResourceRow {
+    pub id: String,
+    pub code: String,
+    pub name: String,
+    pub description: String,
+    pub provider_org_id: String,
+    pub provider_name: String,
+    pub fields: String,
+    pub sharing_class: String,
+    pub legal_reason: Option<String>,
+    pub update_frequency: String,
+    pub serving: String,
+    pub subject_kind: String,
+    pub endpoint_url: Option<String>,
+    pub keywords: String,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+const RESOURCE_SELECT: &str = "SELECT r.id, r.code, r.name, r.description, r.provider_org_id, \
+     o.name AS provider_name, r.fields, r.sharing_class, r.legal_reason, r.update_frequency, \
+     r.serving, r.subject_kind, r.endpoint_url, r.keywords, r.created_at, r.updated_at \
+     FROM exchange_resources r JOIN organisations o ON o.id = r.provider_org_id";
+
+/// A request row with names.
+#[derive(sqlx::FromRow)]
+pub struct RequestRow {
+    pub id: String,
+    pub resource_id: String,
+    pub resource_name: String,
+    pub provider_org_id: String,
+    pub consumer_org_id: String,
+    pub consumer_name: String,
+    pub fields: String,
+    pub purpose: String,
+    pub legal_basis: String,
+    pub statutory: bool,
+    pub expected_calls_per_day: i64,
+    pub status: String,
+    pub decision_reason: Option<String>,
+    pub agreement_id: Option<String>,
+    pub created_at: Timestamp,
+    pub decided_at: Option<Timestamp>,
+}
+
+const REQUEST_SELECT: &str = "SELECT q.id, q.resource_id, r.name AS resource_name, \
+     r.provider_org_id, q.consumer_org_id, o.name AS consumer_name, q.fields, q.purpose, \
+     q.legal_basis, q.statutory, q.expected_calls_per_day, q.status, q.decision_reason, \
+     a.id AS agreement_id, q.created_at, q.decided_at \
+     FROM exchange_requests q \
+     JOIN exchange_resources r ON r.id = q.resource_id \
+     JOIN organisations o ON o.id = q.consumer_org_id \
+     LEFT JOIN exchange_agreements a ON a.request_id = q.id";
+
+/// An agreement row with names.
+#[derive(sqlx::FromRow)]
+pub struct AgreementRow {
+    pub id: String,
+    pub request_id: String,
+    pub resource_id: String,
+    pub resource_name: String,
+    pub provider_org_id: String,
+    pub consumer_org_id: String,
+    pub consumer_name: String,
+    pub fields: String,
+    pub purpose: String,
+    pub legal_basis: String,
+    pub statutory: bool,
+    pub rate_limit_per_minute: i64,
+    pub expires_at: Timestamp,
+    pub revoked_at: Option<Timestamp>,
+    pub created_at: Timestamp,
+}
+
+const AGREEMENT_SELECT: &str = "SELECT a.id, a.request_id, a.resource_id, \
+     r.name AS resource_name, a.provider_org_id, a.consumer_org_id, o.name AS consumer_name, \
+     a.fields, a.purpose, a.legal_basis, a.statutory, a.rate_limit_per_minute, a.expires_at, \
+     a.revoked_at, a.created_at \
+     FROM exchange_agreements a \
+     JOIN exchange_resources r ON r.id = a.resource_id \
+     JOIN organisations o ON o.id = a.consumer_org_id";
+
+pub async fn insert_resource(tx: &mut Tx, r: &ResourceRow) -> Result<(), sqlx::Error> {
+    on_tx!(tx, |c| sqlx::query(
+        "INSERT INTO exchange_resources (id, code, name, description, provider_org_id, fields,
+             sharing_class, legal_reason, update_frequency, serving, subject_kind, endpoint_url,
+             keywords, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
+    )
+    .bind(&r.id)
+    .bind(&r.code)
+    .bind(&r.name)
+    .bind(&r.description)
+    .bind(&r.provider_org_id)
+    .bind(&r.fields)
+    .bind(&r.sharing_class)
+    .bind(&r.legal_reason)
+    .bind(&r.update_frequency)
+    .bind(&r.serving)
+    .bind(&r.subject_kind)
+    .bind(&r.endpoint_url)
+    .bind(&r.keywords)
+    .bind(r.created_at)
+    .bind(r.updated_at)
+    .execute(c)
+    .await
+    .map(|_| ()))
+}
+
+/// A resource by id or by code.
+pub async fn get_resource(db: &Db, id_or_code: &str) -> Result<Option<ResourceRow>, sqlx::Error> {
+    db.fetch_by(
+        &format!("{RESOURCE_SELECT} WHERE r.id = $1 OR r.code = $1"),
+        id_or_code,
+    )
+    .await
+}
+
+/// Resources matching `q` (name, description, keywords, provider), in code order.
+pub async fn list_resources(
+    db: &Db,
+    q: Option<&str>,
+    after_code: Option<&str>,
+    limit: i64,
+) -> Result<Vec<ResourceRow>, sqlx::Error> {
+    let pattern = q.map(|q| {
+        let escaped = q
+            .to_lowercase()
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        format!("%{escaped}%")
+    });
+    let sql = format!(
+        "{RESOURCE_SELECT}
+         WHERE ($1 IS NULL OR LOWER(r.name) LIKE $1 ESCAPE '\\' OR LOWER(r.description) LIKE $1 ESCAPE '\\'
+                OR LOWER(r.keywords) LIKE $1 ESCAPE '\\' OR LOWER(o.name) LIKE $1 ESCAPE '\\'
+                OR r.code LIKE $1 ESCAPE '\\')
+           AND ($2 IS NULL OR r.code > $2)
+         ORDER BY r.code LIMIT $3"
+    );
+    on_pool!(db.read(), |c| sqlx::query_as(sqlx::AssertSqlSafe(
+        sql.as_str()
+    ))
+    .bind(&pattern)
+    .bind(after_code)
+    .bind(limit + 1)
+    .fetch_all(c)
+    .await)
+}
+
+/// Every resource (for the DCAT export).
+pub async fn all_resources(db: &Db) -> Result<Vec<ResourceRow>, sqlx::Error> {
+    let sql = format!("{RESOURCE_SELECT} ORDER BY r.code LIMIT 100000");
+    on_pool!(db.read(), |c| sqlx::query_as(sqlx::AssertSqlSafe(
+        sql.as_str()
+    ))
+    .fetch_all(c)
+    .await)
+}
+
+#[allow(clippy::too_many_arguments)]
+pub async fn insert_request(
+    tx: &mut Tx,
+    id: &str,
+    resource_id: &str,
+    consumer_org_id: &str,
+    fields: &str,
+    purpose: &str,
+    legal_basis: &str,
+    statutory: bool,
+    expected_calls_per_day: i64,
+    requested_by: &str,
+) -> Result<(), sqlx::Error> {
+    on_tx!(tx, |c| sqlx::query(
+        "INSERT INTO exchange_requests (id, resource_id, consumer_org_id, fields, purpose,
+             legal_basis, statutory, expected_calls_per_day, status, requested_by, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $9, $10)"
+    )
+    .bind(id)
+    .bind(resource_id)
+    .bind(consumer_org_id)
+    .bind(fields)
+    .bind(purpose)
+    .bind(legal_basis)
+    .bind(statutory)
+    .bind(expected_calls_per_day)
+    .bind(requested_by)
+    .bind(Timestamp::now())
+    .execute(c)
+    .await
+    .map(|_| ()))
+}
+
+pub async fn get_request(db: &Db, id: &str) -> Result<Option<RequestRow>, sqlx::Error> {
+    db.fetch_by(&format!("{REQUEST_SELECT} WHERE q.id = $1"), id)
+        .await
+}
+
+/// Requests to (`incoming`) or from an organisation, newest first.
+pub async fn list_requests(
+    db: &Db,
+    organisation_id: &str,
+    incoming: bool,
+) -> Result<Vec<RequestRow>, sqlx::Error> {
+    let column = if incoming {
+        "r.provider_org_id"
+    } else {
+        "q.consumer_org_id"
+    };
+    let sql = format!("{REQUEST_SELECT} WHERE {column} = $1 ORDER BY q.id DESC LIMIT 500");
+    on_pool!(db.read(), |c| sqlx::query_as(sqlx::AssertSqlSafe(
+        sql.as_str()
+    ))
+    .bind(organisation_id)
+    .fetch_all(c)
+    .await)
+}
+
+/// Marks a pending request decided; false when it was no longer pending.
+pub async fn decide_request(
+    tx: &mut Tx,
+    id: &str,
+    status: &str,
+    reason: Option<&str>,
+    decided_by: &str,
+) -> Result<bool, sqlx::Error> {
+    let done = on_tx!(tx, |c| {
+        sqlx::query(
+        "UPDATE exchange_requests SET status = $2, decision_reason = $3, decided_by = $4, decided_at = $5
+         WHERE id = $1 AND status = 'pending'"
+    )
+    .bind(id)
+    .bind(status)
+    .bind(reason)
+    .bind(decided_by)
+    .bind(Timestamp::now())
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected())
+    })?;
+    Ok(done == 1)
+}
+
+#[allow(clippy::too_many_arguments)]
+pub async fn insert_agreement(
+    tx: &mut Tx,
+    id: &str,
+    request: &RequestRow,
+    fields: &str,
+    rate_limit_per_minute: i64,
+    expires_at: Timestamp,
+) -> Result<(), sqlx::Error> {
+    on_tx!(tx, |c| sqlx::query(
+        "INSERT INTO exchange_agreements (id, request_id, resource_id, provider_org_id,
+             consumer_org_id, fields, purpose, legal_basis, statutory, rate_limit_per_minute,
+             expires_at, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+    )
+    .bind(id)
+    .bind(&request.id)
+    .bind(&request.resource_id)
+    .bind(&request.provider_org_id)
+    .bind(&request.consumer_org_id)
+    .bind(fields)
+    .bind(&request.purpose)
+    .bind(&request.legal_basis)
+    .bind(request.statutory)
+    .bind(rate_limit_per_minute)
+    .bind(expires_at)
+    .bind(Timestamp::now())
+    .execute(c)
+    .await
+    .map(|_| ()))
+}
+
+pub async fn get_agreement(db: &Db, id: &str) -> Result<Option<AgreementRow>, sqlx::Error> {
+    db.fetch_by(&format!("{AGREEMENT_SELECT} WHERE a.id = $1"), id)
+        .await
+}
+
+/// Agreements where an organisation is the provider or the consumer, newest first.
+pub async fn list_agreements(
+    db: &Db,
+    organisation_id: &str,
+) -> Result<Vec<AgreementRow>, sqlx::Error> {
+    let sql = format!(
+        "{AGREEMENT_SELECT} WHERE a.provider_org_id = $1 OR a.consumer_org_id = $1
+         ORDER BY a.id DESC LIMIT 500"
+    );
+    on_pool!(db.read(), |c| sqlx::query_as(sqlx::AssertSqlSafe(
+        sql.as_str()
+    ))
+    .bind(organisation_id)
+    .fetch_all(c)
+    .await)
+}
+
+pub async fn revoke_agreement(tx: &mut Tx, id: &str) -> Result<bool, sqlx::Error> {
+    let done = on_tx!(tx, |c| sqlx::query(
+        "UPDATE exchange_agreements SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL"
+    )
+    .bind(id)
+    .bind(Timestamp::now())
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(done == 1)
+}
