@@ -23,6 +23,7 @@ use crate::service;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/exchange", get(catalogue))
+        .route("/exchange/publish", get(publish_page).post(publish))
         .route(
             "/exchange/resources/{code}",
             get(resource_page).post(file_request),
@@ -109,6 +110,12 @@ async fn catalogue(
         esc(q.q.as_deref().unwrap_or("")),
         ctx.pick("查找", "Search"),
     );
+    if is_officer(ctx.user.as_ref()) {
+        body.push_str(&format!(
+            "<p><a class=\"button\" href=\"/exchange/publish\">{}</a></p>",
+            ctx.pick("发布数据资源", "Publish a resource")
+        ));
+    }
     body.push_str(
         &Table {
             caption: title.into(),
@@ -468,4 +475,137 @@ async fn agreements_page(State(state): State<AppState>, ctx: PageContext) -> Pag
         }
         .html();
     Ok(ctx.render(title, &body))
+}
+
+fn options<T: Copy>(
+    ctx: &PageContext,
+    all: &[T],
+    wire: fn(T) -> &'static str,
+    names: fn(T) -> (&'static str, &'static str),
+) -> Vec<(String, String)> {
+    all.iter()
+        .map(|v| (wire(*v).to_string(), label(ctx, *v, names)))
+        .collect()
+}
+
+fn publish_form(ctx: &PageContext) -> Form {
+    Form::new(
+        ctx,
+        "/exchange/publish",
+        ctx.pick("发布", "Publish"),
+        vec![
+            Field::text("code", ctx.pick("资源代码", "Code")).hint(ctx.pick("小写字母、数字和 -，例如 household-registration", "Lowercase letters, digits and -, e.g. household-registration")),
+            Field::text("name", ctx.pick("名称", "Name")),
+            Field::of("description", ctx.pick("说明", "Description"), FieldKind::TextArea),
+            Field::of("fields", ctx.pick("字段", "Fields"), FieldKind::TextArea).hint(ctx.pick(
+                "每行一个：字段名 | 名称 | 类型(string/integer/number/boolean/date) | 敏感程度(public/internal/personal/sensitive_personal)",
+                "One per line: name | title | type (string/integer/number/boolean/date) | sensitivity (public/internal/personal/sensitive_personal)",
+            )),
+            Field::of("sharing_class", ctx.pick("共享类型", "Sharing class"), FieldKind::Select(options(ctx, SharingClass::ALL, SharingClass::as_str, SharingClass::label))),
+            Field::text("legal_reason", ctx.pick("不予共享的法律依据（不予共享时必填）", "Legal reason (required when not shared)")),
+            Field::of("update_frequency", ctx.pick("更新频率", "Update frequency"), FieldKind::Select(options(ctx, UpdateFrequency::ALL, UpdateFrequency::as_str, UpdateFrequency::label))),
+            Field::of("serving", ctx.pick("提供方式", "Served"), FieldKind::Select(options(ctx, Serving::ALL, Serving::as_str, Serving::label))),
+            Field::of("subject_kind", ctx.pick("数据主体", "Records keyed by"), FieldKind::Select(options(ctx, SubjectKind::ALL, SubjectKind::as_str, SubjectKind::label))),
+            Field::text("endpoint_url", ctx.pick("接口地址（接口代理时必填）", "Endpoint URL (required when proxied)")),
+            Field::text("keywords", ctx.pick("关键词（用逗号分隔）", "Keywords (comma-separated)")),
+        ],
+    )
+}
+
+async fn publish_page(ctx: PageContext) -> PageResult {
+    ctx.user()?;
+    if !is_officer(ctx.user.as_ref()) {
+        return Err(ctx.error(ApiError::Forbidden(
+            ctx.pick(
+                "只有部门的数据管理员可以发布数据资源。",
+                "Only a department's data officer publishes resources.",
+            )
+            .into(),
+        )));
+    }
+    let title = ctx.pick("发布数据资源", "Publish a resource");
+    Ok(ctx.render(
+        title,
+        &format!("<h1>{}</h1>{}", esc(title), publish_form(&ctx).html()),
+    ))
+}
+
+/// Parses `name | title | type | sensitivity` lines into field specs.
+fn parse_field_lines(text: &str) -> Result<Vec<FieldSpec>, ApiError> {
+    let mut fields = Vec::new();
+    for (i, line) in text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .enumerate()
+    {
+        let parts: Vec<&str> = line.split('|').map(str::trim).collect();
+        let bad = |why: &str| ApiError::invalid("fields", format!("line {}: {why}", i + 1));
+        if parts.len() != 4 {
+            return Err(bad("write name | title | type | sensitivity"));
+        }
+        fields.push(FieldSpec {
+            name: parts[0].to_string(),
+            title: parts[1].to_string(),
+            field_type: FieldType::parse(parts[2])
+                .ok_or_else(|| bad("the type is string, integer, number, boolean or date"))?,
+            sensitivity: Sensitivity::parse(parts[3]).ok_or_else(|| {
+                bad("the sensitivity is public, internal, personal or sensitive_personal")
+            })?,
+        });
+    }
+    Ok(fields)
+}
+
+async fn publish(State(state): State<AppState>, ctx: PageContext, body: Bytes) -> PageResult {
+    let user = ctx.user()?;
+    let pairs = form_pairs(&body);
+    ctx.check_csrf(form_value(&pairs, "csrf"))?;
+    let parsed = (|| -> Result<NewResource, ApiError> {
+        let pick = |name: &str| form_value(&pairs, name).to_string();
+        let optional = |name: &str| Some(pick(name)).filter(|v| !v.trim().is_empty());
+        Ok(NewResource {
+            code: pick("code"),
+            name: pick("name"),
+            description: pick("description"),
+            provider_org_id: None,
+            fields: parse_field_lines(form_value(&pairs, "fields"))?,
+            sharing_class: SharingClass::parse(form_value(&pairs, "sharing_class"))
+                .ok_or_else(|| ApiError::invalid("sharing_class", "choose a sharing class"))?,
+            legal_reason: optional("legal_reason"),
+            update_frequency: UpdateFrequency::parse(form_value(&pairs, "update_frequency"))
+                .ok_or_else(|| ApiError::invalid("update_frequency", "choose a frequency"))?,
+            serving: Serving::parse(form_value(&pairs, "serving"))
+                .ok_or_else(|| ApiError::invalid("serving", "choose how it is served"))?,
+            subject_kind: SubjectKind::parse(form_value(&pairs, "subject_kind")).ok_or_else(
+                || ApiError::invalid("subject_kind", "choose what records are keyed by"),
+            )?,
+            endpoint_url: optional("endpoint_url"),
+            keywords: form_value(&pairs, "keywords")
+                .split([',', '，'])
+                .map(str::trim)
+                .filter(|k| !k.is_empty())
+                .map(str::to_string)
+                .collect(),
+        })
+    })();
+    let result = match parsed {
+        Ok(new) => service::publish(&state, user, new).await,
+        Err(e) => Err(e),
+    };
+    let title = ctx.pick("发布数据资源", "Publish a resource");
+    match result {
+        Ok(resource) => {
+            Ok(Redirect::to(&format!("/exchange/resources/{}", resource.code)).into_response())
+        }
+        Err(error) if error.status().is_client_error() => {
+            let form = publish_form(&ctx).fill(&pairs).with_error(&error);
+            Ok(ctx.render_status(
+                error.status(),
+                title,
+                &format!("<h1>{}</h1>{}", esc(title), form.html()),
+            ))
+        }
+        Err(error) => Err(ctx.error(error)),
+    }
 }

@@ -21,6 +21,8 @@ pub enum FieldKind {
     Date,
     /// Yes or no.
     Checkbox,
+    /// Several lines of text.
+    TextArea,
 }
 
 /// One form field.

@@ -385,3 +385,72 @@ async fn an_org_admin_disables_and_enables_her_staff_from_the_staff_page() {
         .await;
     assert_eq!(r.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn a_data_officer_publishes_a_resource_from_the_form() {
+    use kernel::auth::Role;
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    app.regions(&admin).await;
+    let org = app.organisation(&admin, 1, "示例市民政局").await;
+    app.account("officer", Role::OrgAdmin, Some(&org), None)
+        .await;
+    let jar = sign_in(&app, "officer").await;
+    let token = jar
+        .split("; ")
+        .find_map(|c| c.strip_prefix("civitas_csrf="))
+        .unwrap()
+        .to_string();
+    let html = page(&app, "/exchange/publish", &jar)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("<textarea"), "{html}");
+    let good = [
+        ("csrf", token.as_str()),
+        ("code", "elderly-allowance"),
+        ("name", "高龄津贴发放信息"),
+        ("description", "高龄津贴的发放状态与金额。"),
+        (
+            "fields",
+            "status | 发放状态 | string | personal\namount | 月发放金额 | number | personal",
+        ),
+        ("sharing_class", "conditional"),
+        ("legal_reason", ""),
+        ("update_frequency", "monthly"),
+        ("serving", "hosted"),
+        ("subject_kind", "person"),
+        ("endpoint_url", ""),
+        ("keywords", "高龄，津贴, 养老"),
+    ];
+    // A malformed field line is named, and nothing is published.
+    let mut bad = good.to_vec();
+    bad[4] = ("fields", "status | 发放状态 | text | personal");
+    let r = form(&app, "/exchange/publish", &jar, &bad).await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("line 1"), "{html}");
+    assert!(
+        html.contains("高龄津贴发放信息"),
+        "the form keeps what was typed"
+    );
+    let r = form(&app, "/exchange/publish", &jar, &good).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        r.headers()["location"],
+        "/exchange/resources/elderly-allowance"
+    );
+    let resource: serde_json::Value = app
+        .get("/api/v1/exchange/resources/elderly-allowance", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(resource["provider_org_id"], org.as_str());
+    assert_eq!(resource["fields"][1]["type"], "number");
+    assert_eq!(
+        resource["keywords"],
+        serde_json::json!(["高龄", "津贴", "养老"])
+    );
+}
