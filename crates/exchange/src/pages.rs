@@ -4,14 +4,15 @@
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use kernel::api::PageQuery;
 use kernel::auth::{Principal, Role};
 use kernel::pages::{NavItem, PageContext, PageResult};
 use kernel::widgets::{
-    Cell, Field, FieldKind, Form, Summary, Table, askama_escape as esc, form_pairs, form_value,
-    form_values, pager,
+    Cell, Field, FieldKind, Form, Summary, Table, askama_escape as esc, form_page, form_pairs,
+    form_value, form_values, pager,
 };
 use kernel::{ApiError, AppState};
 use serde::Deserialize;
@@ -524,10 +525,7 @@ async fn publish_page(ctx: PageContext) -> PageResult {
         )));
     }
     let title = ctx.pick("发布数据资源", "Publish a resource");
-    Ok(ctx.render(
-        title,
-        &format!("<h1>{}</h1>{}", esc(title), publish_form(&ctx).html()),
-    ))
+    Ok(form_page(&ctx, StatusCode::OK, title, &publish_form(&ctx)))
 }
 
 /// Parses `name | title | type | sensitivity` lines into field specs.
@@ -598,14 +596,12 @@ async fn publish(State(state): State<AppState>, ctx: PageContext, body: Bytes) -
         Ok(resource) => {
             Ok(Redirect::to(&format!("/exchange/resources/{}", resource.code)).into_response())
         }
-        Err(error) if error.status().is_client_error() => {
-            let form = publish_form(&ctx).fill(&pairs).with_error(&error);
-            Ok(ctx.render_status(
-                error.status(),
-                title,
-                &format!("<h1>{}</h1>{}", esc(title), form.html()),
-            ))
-        }
+        Err(error) if error.status().is_client_error() => Ok(form_page(
+            &ctx,
+            error.status(),
+            title,
+            &publish_form(&ctx).fill(&pairs).with_error(&error),
+        )),
         Err(error) => Err(ctx.error(error)),
     }
 }

@@ -11,8 +11,8 @@ use kernel::api::PageQuery;
 use kernel::auth::{ACT_FOR_COOKIE, Principal, Role, SESSION_COOKIE};
 use kernel::pages::{NavItem, PageContext, PageResult, safe_back};
 use kernel::widgets::{
-    Cell, Field, FieldKind, Form, Summary, Table, askama_escape as esc, form_pairs, form_value,
-    form_values, pager,
+    Cell, Field, FieldKind, Form, Summary, Table, askama_escape as esc, form_page, form_pairs,
+    form_value, form_values, pager,
 };
 use kernel::{ApiError, AppState};
 use serde::Deserialize;
@@ -775,12 +775,12 @@ struct RegionPageQuery {
 
 async fn new_region_page(ctx: PageContext) -> PageResult {
     require_admin(&ctx)?;
-    let body = format!(
-        "{}{}",
-        h1(ctx.pick("新增区划", "Add a region")),
-        region_form(&ctx).html()
-    );
-    Ok(ctx.render(ctx.pick("新增区划", "Add a region"), &body))
+    Ok(form_page(
+        &ctx,
+        StatusCode::OK,
+        ctx.pick("新增区划", "Add a region"),
+        &region_form(&ctx),
+    ))
 }
 
 /// Handles a create form: parse, call the service, redirect on success, re-render the
@@ -800,11 +800,12 @@ where
     ctx.check_csrf(form_value(pairs, "csrf"))?;
     match run().await {
         Ok(_) => Ok(see_other(redirect)),
-        Err(error) if error.status().is_client_error() => {
-            let form = form.fill(pairs).with_error(&error);
-            let body = format!("{}{}", h1(title), form.html());
-            Ok(ctx.render_status(error.status(), title, &body))
-        }
+        Err(error) if error.status().is_client_error() => Ok(form_page(
+            ctx,
+            error.status(),
+            title,
+            &form.fill(pairs).with_error(&error),
+        )),
         Err(error) => Err(ctx.error(error)),
     }
 }
@@ -934,12 +935,12 @@ async fn orgs_page(
 
 async fn new_org_page(ctx: PageContext) -> PageResult {
     require_admin(&ctx)?;
-    let body = format!(
-        "{}{}",
-        h1(ctx.pick("登记机构", "Register an organisation")),
-        org_form(&ctx).html()
-    );
-    Ok(ctx.render(ctx.pick("登记机构", "Register an organisation"), &body))
+    Ok(form_page(
+        &ctx,
+        StatusCode::OK,
+        ctx.pick("登记机构", "Register an organisation"),
+        &org_form(&ctx),
+    ))
 }
 
 async fn create_org(State(state): State<AppState>, ctx: PageContext, body: Bytes) -> PageResult {
@@ -1067,12 +1068,12 @@ async fn persons_page(
 
 async fn new_person_page(ctx: PageContext) -> PageResult {
     require_admin(&ctx)?;
-    let body = format!(
-        "{}{}",
-        h1(ctx.pick("登记人员", "Register a person")),
-        person_form(&ctx).html()
-    );
-    Ok(ctx.render(ctx.pick("登记人员", "Register a person"), &body))
+    Ok(form_page(
+        &ctx,
+        StatusCode::OK,
+        ctx.pick("登记人员", "Register a person"),
+        &person_form(&ctx),
+    ))
 }
 
 async fn create_person(State(state): State<AppState>, ctx: PageContext, body: Bytes) -> PageResult {
@@ -1409,12 +1410,12 @@ async fn toggle_account(
 async fn new_account_page(State(state): State<AppState>, ctx: PageContext) -> PageResult {
     require_admin(&ctx)?;
     let form = account_form(&state, &ctx).await?;
-    let body = format!(
-        "{}{}",
-        h1(ctx.pick("创建账号", "Create an account")),
-        form.html()
-    );
-    Ok(ctx.render(ctx.pick("创建账号", "Create an account"), &body))
+    Ok(form_page(
+        &ctx,
+        StatusCode::OK,
+        ctx.pick("创建账号", "Create an account"),
+        &form,
+    ))
 }
 
 async fn create_account(

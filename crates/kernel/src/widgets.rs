@@ -165,6 +165,17 @@ impl Form {
     }
 }
 
+/// A page that is a heading and a form (new-item pages, and their re-display with errors).
+pub fn form_page(
+    ctx: &PageContext,
+    status: axum::http::StatusCode,
+    title: &str,
+    form: &Form,
+) -> axum::response::Response {
+    let body = format!("<h1>{}</h1>{}", askama_escape(title), form.html());
+    ctx.render_status(status, title, &body)
+}
+
 /// One table cell: text, optionally a link.
 #[derive(Clone, Debug)]
 pub struct Cell {
