@@ -52,7 +52,10 @@ pub async fn open_state(config: Config, create_key: bool) -> anyhow::Result<AppS
     let vault = Vault::from_config(&config, create_key)?;
     let db = open_db(&config).await?;
     let audit = trust::service::AuditLog::start(db.clone());
+    let mut extensions = axum::http::Extensions::new();
+    extensions.insert(exchange::gateway::Gateway::start(db.clone()));
     Ok(AppState {
+        extensions: Arc::new(extensions),
         auth: Arc::new(identity::SessionAuthenticator::new(db.clone())),
         audit,
         db,
@@ -165,6 +168,7 @@ pub struct Application {
     listener: TcpListener,
     state: AppState,
     port: u16,
+    demo: bool,
 }
 
 impl Application {
@@ -185,6 +189,7 @@ impl Application {
             listener,
             state,
             port,
+            demo,
         })
     }
 
@@ -200,7 +205,11 @@ impl Application {
 
     /// Serves until Ctrl-C or SIGTERM.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let app = router(self.state.clone());
+        let mut app = router(self.state.clone());
+        if self.demo {
+            // The demo's proxied resource is served by a stand-in provider system.
+            app = app.merge(crate::demo_provider::router());
+        }
         axum::serve(self.listener, app)
             .with_graceful_shutdown(shutdown_signal())
             .await?;

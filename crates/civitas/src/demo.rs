@@ -280,7 +280,13 @@ async fn seed(state: &AppState, show_progress: bool) -> anyhow::Result<()> {
         ));
     }
     let mut org_ids = Vec::new();
+    let mut businesses: Vec<DemoBusiness> = Vec::new();
     for (i, (name, kind, level, region)) in orgs.iter().enumerate() {
+        businesses.push(DemoBusiness {
+            credit_code: credit_code(i + 1, *kind)?.as_str().to_string(),
+            name: name.clone(),
+            kind: *kind,
+        });
         let org = service::create_organisation(
             state,
             &admin,
@@ -341,6 +347,30 @@ async fn seed(state: &AppState, show_progress: bool) -> anyhow::Result<()> {
     .await?;
 
     // Synthetic residents: ages spread so that about a quarter are 60 or older.
+    let this_year = time::OffsetDateTime::now_utc().year();
+    let mut people: Vec<DemoPerson> = vec![
+        DemoPerson::named(
+            resident_id("990102", 1944, 3, 8, 124)?,
+            "李秀英",
+            this_year - 1944,
+            elder.household_id.clone(),
+            true,
+        ),
+        DemoPerson::named(
+            resident_id("990102", 1971, 6, 15, 131)?,
+            "李建国",
+            this_year - 1971,
+            elder.household_id.clone(),
+            false,
+        ),
+        DemoPerson::named(
+            resident_id("990103", 1991, 9, 21, 242)?,
+            "王小梅",
+            this_year - 1991,
+            citizen.household_id.clone(),
+            true,
+        ),
+    ];
     let bar = if show_progress {
         ProgressBar::new(DEMO_PERSONS as u64)
     } else {
@@ -350,7 +380,6 @@ async fn seed(state: &AppState, show_progress: bool) -> anyhow::Result<()> {
         ProgressStyle::with_template("seeding residents {bar:40} {pos}/{len}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    let this_year = time::OffsetDateTime::now_utc().year();
     let mut used: HashSet<String> = HashSet::new();
     let mut household: Option<(String, String, usize)> = None;
     let mut created = 0;
@@ -396,6 +425,7 @@ async fn seed(state: &AppState, show_progress: bool) -> anyhow::Result<()> {
             rng.gen_range(3..=9),
             rng.gen_range(0..1_000_000_000u32)
         );
+        let rid_text = rid.as_str().to_string();
         let person = service::insert_person(
             state,
             NewPerson {
@@ -411,10 +441,17 @@ async fn seed(state: &AppState, show_progress: bool) -> anyhow::Result<()> {
         .await?;
         if household.is_none()
             && household_id.is_none()
-            && let Some(h) = person.household_id
+            && let Some(h) = person.household_id.clone()
         {
             household = Some((community.clone(), h, rng.gen_range(0..4)));
         }
+        people.push(DemoPerson {
+            resident_id: rid_text,
+            name: person.name.clone(),
+            age: this_year - year,
+            household_id: person.household_id.clone(),
+            head_of_household: household_id.is_none(),
+        });
         created += 1;
         bar.inc(1);
     }
@@ -472,12 +509,39 @@ async fn seed(state: &AppState, show_progress: bool) -> anyhow::Result<()> {
         )?,
     )
     .await?;
-    service::create_account(
+    let citizen_account = service::create_account(
         state,
         None,
         account("demo-citizen", Role::Citizen, None, Some(&citizen.id), None)?,
     )
     .await?;
+    // Information systems of three departments, for the exchange gateway.
+    let mut systems = Vec::new();
+    for (username, org, name) in [
+        ("demo-system-civil", &civil_affairs, "民政局业务系统"),
+        (
+            "demo-system-health",
+            &health_commission,
+            "卫健委医疗救助系统",
+        ),
+        ("demo-system-estate", &org_ids[7], "不动产登记系统"),
+    ] {
+        let created = service::create_account(
+            state,
+            None,
+            account(username, Role::System, Some(org), None, Some(name))?,
+        )
+        .await?;
+        systems.push(Principal {
+            account_id: created.id,
+            username: created.username,
+            display_name: created.display_name,
+            person_id: None,
+            roles: created.roles,
+            session_id: String::new(),
+            acting_for: None,
+        });
+    }
     let elder_account = service::create_account(
         state,
         None,
@@ -521,6 +585,25 @@ async fn seed(state: &AppState, show_progress: bool) -> anyhow::Result<()> {
     .await?;
 
     seed_exchange(state, &admin, &org_ids).await?;
+    let citizen_principal = Principal {
+        account_id: citizen_account.id.clone(),
+        username: citizen_account.username.clone(),
+        display_name: citizen_account.display_name.clone(),
+        person_id: Some(citizen.id.clone()),
+        roles: citizen_account.roles.clone(),
+        session_id: String::new(),
+        acting_for: None,
+    };
+    seed_records_and_calls(
+        state,
+        &admin,
+        &org_ids,
+        &people,
+        &businesses,
+        &citizen_principal,
+        &systems,
+    )
+    .await?;
 
     // A few uses of the demo people's data by departments, so footprints are not empty.
     let reads = [
@@ -752,6 +835,18 @@ async fn seed_exchange(state: &AppState, admin: &Principal, orgs: &[String]) -> 
     for (provider, code, name, description, class, frequency, subject, fields, keywords) in
         resources
     {
+        let (serving, endpoint_url) = if code == "minimum-living-allowance" {
+            (
+                Serving::Proxied,
+                Some(format!(
+                    "{}{}",
+                    state.config.public_base_url(),
+                    crate::demo_provider::PATH
+                )),
+            )
+        } else {
+            (Serving::Hosted, None)
+        };
         let legal_reason = (class == C::NotShared)
             .then(|| "《中华人民共和国刑事诉讼法》第二百八十六条：犯罪记录封存，除司法机关办案需要外不得提供".to_string());
         exchange::service::publish(
@@ -766,9 +861,9 @@ async fn seed_exchange(state: &AppState, admin: &Principal, orgs: &[String]) -> 
                 sharing_class: class,
                 legal_reason,
                 update_frequency: frequency,
-                serving: Serving::Hosted,
+                serving,
                 subject_kind: subject,
-                endpoint_url: None,
+                endpoint_url,
                 keywords: keywords.into_iter().map(str::to_string).collect(),
             },
         )
@@ -887,6 +982,21 @@ async fn seed_exchange(state: &AppState, admin: &Principal, orgs: &[String]) -> 
         },
     )
     .await?;
+    // The health commission checks allowance status for medical assistance: approved.
+    let r = exchange::service::file_request(
+        state,
+        admin,
+        request(
+            "minimum-living-allowance",
+            &orgs[3],
+            &["status"],
+            "医疗救助对象身份核验",
+            "《社会救助暂行办法》第二十八条",
+            true,
+        ),
+    )
+    .await?;
+    exchange::service::decide(state, admin, &r.id, approve(None)).await?;
     // The police read business registration (unconditional: approved automatically).
     exchange::service::file_request(
         state,
@@ -901,5 +1011,230 @@ async fn seed_exchange(state: &AppState, admin: &Principal, orgs: &[String]) -> 
         ),
     )
     .await?;
+    Ok(())
+}
+
+/// One demo resident, as the hosted records need her.
+struct DemoPerson {
+    resident_id: String,
+    name: String,
+    age: i32,
+    household_id: Option<String>,
+    head_of_household: bool,
+}
+
+impl DemoPerson {
+    fn named(
+        resident_id: ResidentId,
+        name: &str,
+        age: i32,
+        household_id: Option<String>,
+        head_of_household: bool,
+    ) -> DemoPerson {
+        DemoPerson {
+            resident_id: resident_id.as_str().to_string(),
+            name: name.into(),
+            age,
+            household_id,
+            head_of_household,
+        }
+    }
+}
+
+/// One demo organisation, as business registration holds it.
+struct DemoBusiness {
+    credit_code: String,
+    name: String,
+    kind: OrgKind,
+}
+
+fn json_lines(records: impl IntoIterator<Item = serde_json::Value>) -> String {
+    records
+        .into_iter()
+        .map(|r| r.to_string())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn demo_date(rng: &mut StdRng, from_year: i32, to_year: i32) -> String {
+    format!(
+        "{}-{:02}-{:02}",
+        rng.gen_range(from_year..=to_year.max(from_year)),
+        rng.gen_range(1..=12),
+        rng.gen_range(1..=28)
+    )
+}
+
+/// Loads the hosted resources' records for the demo people and organisations, gives one
+/// consent, and makes a few gateway calls (one refused) so footprints and traffic pages
+/// show them.
+async fn seed_records_and_calls(
+    state: &AppState,
+    admin: &Principal,
+    orgs: &[String],
+    people: &[DemoPerson],
+    businesses: &[DemoBusiness],
+    citizen: &Principal,
+    systems: &[Principal],
+) -> anyhow::Result<()> {
+    use exchange::service::{ImportFormat, import_records};
+    use serde_json::json;
+    let mut rng = StdRng::seed_from_u64(11643);
+    let this_year = time::OffsetDateTime::now_utc().year();
+    let schools = [
+        "示例大学",
+        "示例师范学院",
+        "示例职业技术学院",
+        "东湖理工学院",
+    ];
+    let majors = [
+        "计算机科学与技术",
+        "护理学",
+        "会计学",
+        "机械工程",
+        "汉语言文学",
+    ];
+    let employers = [
+        "示例市第一人民医院",
+        "示例市实验小学",
+        "示例农业发展有限公司",
+        "示例市公共交通集团",
+    ];
+    let ethnicities = ["汉族", "汉族", "汉族", "汉族", "回族", "满族", "土家族"];
+    const LEVELS: [&str; 3] = ["本科", "专科", "硕士研究生"];
+    const CATEGORIES: [&str; 4] = ["肢体", "视力", "听力", "智力"];
+    const ROADS: [&str; 4] = ["湖滨", "西山", "光明", "幸福"];
+    let mut household = Vec::new();
+    let mut insurance = Vec::new();
+    let mut estate = Vec::new();
+    let mut degrees = Vec::new();
+    let mut marriage = Vec::new();
+    let mut disability = Vec::new();
+    for (i, p) in people.iter().enumerate() {
+        let named = i < 3;
+        household.push(json!({
+            "subject": p.resident_id,
+            "name": p.name,
+            "household_number": p.household_id.as_deref().map(|h| format!("990100-{}", &h[h.len().saturating_sub(8)..])),
+            "relation_to_head": if p.head_of_household { "户主" } else { "家庭成员" },
+            "registered_address": "示例市",
+            "ethnicity": ethnicities[rng.gen_range(0..ethnicities.len())],
+        }));
+        if p.age >= 18 {
+            let months = ((p.age - 18).min(42) * 12 - rng.gen_range(0..24)).max(0);
+            insurance.push(json!({
+                "subject": p.resident_id,
+                "pension_status": if p.age >= 60 { "领取待遇" } else { "正常参保" },
+                "pension_months": months,
+                "medical_status": "正常参保",
+                "employer_name": if p.age >= 60 { "（退休）".to_string() } else { employers[rng.gen_range(0..employers.len())].to_string() },
+            }));
+            if named || rng.gen_bool(0.4) {
+                estate.push(json!({
+                    "subject": p.resident_id,
+                    "unit_number": format!("990100{:06}GB{:05}F{:08}", rng.gen_range(1..999_999), rng.gen_range(1..99_999), rng.gen_range(1..99_999_999)),
+                    "location": format!("示例市{}路{}号", ROADS[rng.gen_range(0..ROADS.len())], rng.gen_range(1..300)),
+                    "area_m2": rng.gen_range(45..160) as f64 + 0.5,
+                    "mortgaged": rng.gen_bool(0.3),
+                }));
+            }
+        }
+        if (22..=60).contains(&p.age) && (named || rng.gen_bool(0.3)) {
+            degrees.push(json!({
+                "subject": p.resident_id,
+                "school": schools[rng.gen_range(0..schools.len())],
+                "major": majors[rng.gen_range(0..majors.len())],
+                "level": LEVELS[rng.gen_range(0..LEVELS.len())],
+                "graduated_on": demo_date(&mut rng, this_year - p.age + 22, this_year - p.age + 25),
+            }));
+        }
+        if p.age >= 22 && (named || rng.gen_bool(0.7)) {
+            marriage.push(json!({
+                "subject": p.resident_id,
+                "marital_status": if p.age >= 80 && rng.gen_bool(0.5) { "丧偶" } else { "已婚" },
+                "registered_on": demo_date(&mut rng, this_year - p.age + 22, this_year - p.age + 30),
+                "spouse_name": format!("{}{}", SURNAMES[rng.gen_range(0..SURNAMES.len())], GIVEN[rng.gen_range(0..GIVEN.len())]),
+            }));
+        }
+        if rng.gen_bool(0.06) {
+            disability.push(json!({
+                "subject": p.resident_id,
+                "disability_category": CATEGORIES[rng.gen_range(0..CATEGORIES.len())],
+                "disability_grade": rng.gen_range(1..=4),
+                "certificate_valid_until": demo_date(&mut rng, this_year + 1, this_year + 8),
+            }));
+        }
+    }
+    let business: Vec<serde_json::Value> = businesses
+        .iter()
+        .map(|b| {
+            json!({
+                "subject": b.credit_code,
+                "name": b.name,
+                "entity_type": match b.kind {
+                    OrgKind::Employer => "有限责任公司",
+                    OrgKind::CareProvider => "民办非企业单位",
+                    OrgKind::GovernmentDepartment => "机关法人",
+                    OrgKind::CommunityCommittee => "基层群众性自治组织",
+                    _ => "事业单位",
+                },
+                "legal_representative": format!("{}{}", SURNAMES[rng.gen_range(0..SURNAMES.len())], GIVEN[rng.gen_range(0..GIVEN.len())]),
+                "registered_capital": if b.kind == OrgKind::Employer { rng.gen_range(50..5000) as f64 } else { 0.0 },
+                "status": "存续",
+            })
+        })
+        .collect();
+    for (code, records) in [
+        ("household-registration", household),
+        ("social-insurance-contributions", insurance),
+        ("real-estate-registration", estate),
+        ("education-degrees", degrees),
+        ("marriage-registration", marriage),
+        ("disability-registration", disability),
+        ("business-registration", business),
+    ] {
+        import_records(
+            state,
+            admin,
+            code,
+            ImportFormat::JsonLines,
+            &json_lines(records),
+        )
+        .await?;
+    }
+
+    // 王小梅 lets the real estate registration centre check her marriage record.
+    exchange::service::grant_consent(
+        state,
+        citizen,
+        exchange::model::NewConsent {
+            resource: "marriage-registration".into(),
+            consumer_org_id: orgs[7].clone(),
+            fields: None,
+            purpose: Some("办理不动产转移登记时核验婚姻状况".into()),
+            fetch_type: Some(trust::model::FetchType::Periodic),
+            max_fetches_per_day: Some(5),
+            valid_from: None,
+            valid_until: None,
+        },
+    )
+    .await?;
+
+    // Calls through the gateway, as the departments' systems make them.
+    let [civil, _health, estate] = systems else {
+        anyhow::bail!("the demo needs three system accounts");
+    };
+    let elder = &people[0].resident_id;
+    let citizen_rid = &people[2].resident_id;
+    exchange::gateway::fetch_one(state, civil, "household-registration", elder, None).await?;
+    exchange::gateway::fetch_one(state, civil, "social-insurance-contributions", elder, None)
+        .await?;
+    exchange::gateway::fetch_one(state, estate, "marriage-registration", citizen_rid, None).await?;
+    // Without her consent the centre is refused, and she sees the attempt.
+    let refused =
+        exchange::gateway::fetch_one(state, estate, "marriage-registration", elder, None).await;
+    if refused.is_ok() {
+        anyhow::bail!("the demo's unconsented call was served");
+    }
     Ok(())
 }

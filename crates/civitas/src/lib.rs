@@ -3,3 +3,4 @@
 pub mod app;
 pub mod bench;
 pub mod demo;
+pub mod demo_provider;

@@ -52,6 +52,13 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Run the demo's stand-in provider system (serves the proxied resource
+    /// minimum-living-allowance at /demo-provider/minimum-living-allowance/{subject}).
+    DemoProvider {
+        /// Address to listen on (port 0 picks a free one and prints it).
+        #[arg(long, default_value = "127.0.0.1:8091")]
+        bind: SocketAddr,
+    },
     /// Measure a capability against its reference.
     Bench {
         #[command(subcommand)]
@@ -66,7 +73,7 @@ enum AccountCommand {
         /// Login name.
         #[arg(long)]
         username: String,
-        /// platform_admin, org_admin, reviewer, clerk or citizen.
+        /// platform_admin, org_admin, reviewer, clerk, system or citizen.
         #[arg(long)]
         role: String,
         /// Unified social credit code of the organisation (staff roles).
@@ -149,6 +156,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             }
             app.run_until_stopped().await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::DemoProvider { bind } => {
+            civitas::demo_provider::run(bind).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Migrate => {

@@ -323,3 +323,160 @@ pub struct Agreement {
     /// Created.
     pub created_at: Timestamp,
 }
+
+/// What the gateway returns for one subject (signed; see the `Signature` header).
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct GatewayRecord {
+    /// The call's id: the id of its audit record.
+    pub call_id: String,
+    /// The resource code.
+    pub resource: String,
+    /// The agreement the call was made under.
+    pub agreement_id: String,
+    /// The basis for the subject's personal data: `agreement`, `consent` or `statutory`.
+    pub basis: String,
+    /// The consent used, when the basis is consent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub consent_id: Option<String>,
+    /// The allowed fields of the record, by name.
+    #[schema(value_type = Object)]
+    pub fields: serde_json::Map<String, serde_json::Value>,
+    /// When it was served.
+    pub served_at: Timestamp,
+}
+
+/// `POST /api/v1/exchange/{resource}/records:batch`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BatchQuery {
+    /// Subjects (resident IDs or credit codes), 1 to 1,000.
+    pub subjects: Vec<String>,
+    /// Fields wanted (default: every field of the agreement).
+    #[serde(default)]
+    pub fields: Option<Vec<String>>,
+}
+
+/// One subject's result in a batch: the record, or the problem.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct BatchItem {
+    /// Position in the request's `subjects`.
+    pub index: usize,
+    /// HTTP status this subject would have had alone.
+    pub status: u16,
+    /// The record, when found and allowed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub record: Option<GatewayRecord>,
+    /// Why not, when refused.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub problem: Option<kernel::error::Problem>,
+}
+
+/// The batch answer (signed as a whole).
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct BatchAnswer {
+    /// One item per subject, in request order.
+    pub results: Vec<BatchItem>,
+}
+
+/// What an import did.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct ImportReport {
+    /// Records read.
+    pub records: u64,
+    /// Of those, how many replaced an earlier record of the same subject.
+    pub replaced: u64,
+    /// Records of person subjects linked to a registered person.
+    pub linked_to_persons: u64,
+    /// Records the resource now hosts.
+    pub total: i64,
+}
+
+/// A published signing key, as a JSON Web Key (RFC 8037, OKP / Ed25519).
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct PublishedKey {
+    /// `OKP`.
+    pub kty: String,
+    /// `Ed25519`.
+    pub crv: String,
+    /// Key id, as in `Signature-Input`'s `keyid`.
+    pub kid: String,
+    /// The public key, base64url without padding.
+    pub x: String,
+    /// `sig`.
+    #[serde(rename = "use")]
+    pub key_use: String,
+    /// The organisation whose key it is.
+    pub organisation_id: String,
+    /// Its name.
+    pub organisation_name: String,
+    /// Created.
+    pub created_at: Timestamp,
+    /// Retired (still verifies what it signed before).
+    pub retired_at: Option<Timestamp>,
+}
+
+/// The published key set (JWKS).
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct KeySet {
+    /// Keys.
+    pub keys: Vec<PublishedKey>,
+}
+
+/// Gateway calls summed per resource and counterpart.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct UsageLine {
+    /// Resource code.
+    pub resource: String,
+    /// Resource name.
+    pub resource_name: String,
+    /// Provider's name.
+    pub provider: String,
+    /// Consumer's name.
+    pub consumer: String,
+    /// Calls served.
+    pub calls: i64,
+    /// Calls refused.
+    pub denied: i64,
+    /// Last day with calls (`YYYY-MM-DD`).
+    pub last_day: String,
+}
+
+/// An organisation's gateway traffic over the last 30 days.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct Traffic {
+    /// The organisation.
+    pub organisation_id: String,
+    /// Calls to its resources, per consumer.
+    pub as_provider: Vec<UsageLine>,
+    /// Its own calls to others' resources.
+    pub as_consumer: Vec<UsageLine>,
+}
+
+/// `POST /api/v1/me/consents`: a resident allows a consumer to receive fields of a
+/// resource.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewConsent {
+    /// Resource id or code.
+    pub resource: String,
+    /// The organisation that may receive the data.
+    pub consumer_org_id: String,
+    /// Fields it may receive (default: the resource's personal fields in its agreement).
+    #[serde(default)]
+    pub fields: Option<Vec<String>>,
+    /// Why (≤ 500; default: the agreement's purpose).
+    #[serde(default)]
+    pub purpose: Option<String>,
+    /// `once` or `periodic` (default `once`).
+    #[serde(default)]
+    pub fetch_type: Option<trust::model::FetchType>,
+    /// Fetches allowed per day when periodic (1–1,000; default 10).
+    #[serde(default)]
+    pub max_fetches_per_day: Option<i64>,
+    /// When the window opens (default now).
+    #[serde(default)]
+    pub valid_from: Option<Timestamp>,
+    /// When it closes (default 90 days later; at most 5 years ahead).
+    #[serde(default)]
+    pub valid_until: Option<Timestamp>,
+}

@@ -1,5 +1,6 @@
 //! The exchange's pages: the catalogue (anyone), a resource with its fields, filing a
-//! request, and the data officer's requests and agreements.
+//! request, importing records, the data officer's requests, agreements, traffic and keys,
+//! and a resident's consents.
 
 use axum::Router;
 use axum::body::Bytes;
@@ -11,8 +12,8 @@ use kernel::api::PageQuery;
 use kernel::auth::{Principal, Role};
 use kernel::pages::{NavItem, PageContext, PageResult};
 use kernel::widgets::{
-    Cell, Field, FieldKind, Form, Summary, Table, askama_escape as esc, form_page, form_pairs,
-    form_value, form_values, pager,
+    Cell, Field, FieldKind, Form, Summary, Table, action_table, askama_escape as esc, form_page,
+    form_pairs, form_value, form_values, pager, post_button,
 };
 use kernel::{ApiError, AppState};
 use serde::Deserialize;
@@ -32,6 +33,12 @@ pub fn router() -> Router<AppState> {
         .route("/exchange/requests", get(requests_page))
         .route("/exchange/requests/{id}/decision", post(decide))
         .route("/exchange/agreements", get(agreements_page))
+        .route("/exchange/resources/{code}/import", post(import))
+        .route("/exchange/resources/{code}/consent", post(consent))
+        .route("/exchange/traffic", get(traffic_page))
+        .route("/exchange/keys/rotate", post(rotate_key))
+        .route("/me/consents", get(consents_page))
+        .route("/me/consents/{id}/revoke", post(revoke_consent))
 }
 
 fn is_officer(p: Option<&Principal>) -> bool {
@@ -58,6 +65,18 @@ pub fn nav() -> Vec<NavItem> {
             zh: "共享协议",
             en: "Agreements",
             visible: is_officer,
+        },
+        NavItem {
+            href: "/exchange/traffic",
+            zh: "调用统计",
+            en: "Traffic",
+            visible: is_officer,
+        },
+        NavItem {
+            href: "/me/consents",
+            zh: "我的授权同意",
+            en: "My consents",
+            visible: |p| p.is_some_and(|p| p.subject_person_id().is_some()),
         },
     ]
 }
@@ -190,7 +209,152 @@ fn request_form(ctx: &PageContext, resource: &Resource) -> Form {
     )
 }
 
-async fn resource_body(ctx: &PageContext, resource: &Resource, form: Option<&Form>) -> String {
+/// The extra forms a resource page may show: the request form (officers of other
+/// organisations), the import form (the provider's officers), the consent form (residents).
+#[derive(Default)]
+struct ResourceForms {
+    request: Option<Form>,
+    import: Option<Form>,
+    consent: Option<Form>,
+    notice: Option<String>,
+    records: Option<i64>,
+}
+
+async fn resource_forms(state: &AppState, ctx: &PageContext, resource: &Resource) -> ResourceForms {
+    let user = ctx.user.as_ref();
+    let shared = resource.sharing_class != SharingClass::NotShared;
+    let provider_officer =
+        user.is_some_and(|u| service::officer_of(u, Some(&resource.provider_org_id)).is_ok());
+    let hosted = resource.serving == Serving::Hosted;
+    let resident =
+        user.is_some_and(|u| u.subject_person_id().is_some() && u.staff_organisations().is_empty());
+    ResourceForms {
+        request: (is_officer(user) && shared).then(|| request_form(ctx, resource)),
+        import: (provider_officer && hosted).then(|| import_form(ctx, resource)),
+        consent: if resident && shared && resource.subject_kind == SubjectKind::Person {
+            let consumers = service::consumers_of(state, &resource.id)
+                .await
+                .unwrap_or_default();
+            Some(consent_form(ctx, resource, consumers))
+        } else {
+            None
+        },
+        notice: None,
+        records: if hosted && provider_officer {
+            service::record_count(state, &resource.id).await.ok()
+        } else {
+            None
+        },
+    }
+}
+
+fn import_form(ctx: &PageContext, resource: &Resource) -> Form {
+    let columns = std::iter::once("subject".to_string())
+        .chain(resource.fields.iter().map(|f| f.name.clone()))
+        .collect::<Vec<_>>()
+        .join(",");
+    Form::new(
+        ctx,
+        &format!("/exchange/resources/{}/import", resource.code),
+        ctx.pick("导入记录", "Import the records"),
+        vec![
+            Field::of(
+                "format",
+                ctx.pick("格式", "Format"),
+                FieldKind::Select(vec![
+                    ("csv".into(), "CSV".into()),
+                    ("jsonl".into(), ctx.pick("JSON 行（每行一个对象）", "JSON lines (one object per line)").into()),
+                ]),
+            )
+            .value("csv"),
+            Field::of("records", ctx.pick("记录", "Records"), FieldKind::TextArea).hint(&format!(
+                "{} {}",
+                ctx.pick(
+                    "CSV 第一行为列名，subject 列填身份证号或统一社会信用代码。列：",
+                    "CSV's first line names the columns; the subject column holds the resident ID or credit code. Columns:"
+                ),
+                columns
+            )),
+        ],
+    )
+}
+
+fn consent_form(ctx: &PageContext, resource: &Resource, consumers: Vec<(String, String)>) -> Form {
+    let fields = resource
+        .fields
+        .iter()
+        .map(|f| {
+            (
+                f.name.clone(),
+                format!(
+                    "{}（{}）",
+                    f.title,
+                    label(ctx, f.sensitivity, Sensitivity::label)
+                ),
+            )
+        })
+        .collect();
+    let default_until = kernel::time::Timestamp::now()
+        .plus_minutes(90 * 24 * 60)
+        .rfc3339()
+        .chars()
+        .take(10)
+        .collect::<String>();
+    Form::new(
+        ctx,
+        &format!("/exchange/resources/{}/consent", resource.code),
+        ctx.pick("同意", "Give consent"),
+        vec![
+            Field::of(
+                "consumer_org_id",
+                ctx.pick("同意哪个单位使用", "Which organisation may use it"),
+                FieldKind::Select(consumers),
+            )
+            .hint(ctx.pick(
+                "只列出已与提供部门签订共享协议的单位",
+                "Only organisations with a sharing agreement for this data are listed",
+            )),
+            Field::of(
+                "fields",
+                ctx.pick("可以使用的信息", "What it may see"),
+                FieldKind::Checkboxes(fields),
+            ),
+            Field::text("purpose", ctx.pick("用途", "Purpose")).hint(ctx.pick(
+                "例如：办理不动产登记时核验婚姻状况",
+                "For example: to check marital status for a property registration",
+            )),
+            Field::of(
+                "fetch_type",
+                ctx.pick("使用次数", "How often"),
+                FieldKind::Select(vec![
+                    ("once".into(), ctx.pick("仅一次", "Once only").into()),
+                    (
+                        "periodic".into(),
+                        ctx.pick("有效期内多次", "Repeatedly until it ends").into(),
+                    ),
+                ]),
+            )
+            .value("once"),
+            Field::text(
+                "max_fetches_per_day",
+                ctx.pick(
+                    "每天最多次数（多次时）",
+                    "At most this many times a day (repeated)",
+                ),
+            )
+            .value("5"),
+            Field::of(
+                "valid_until",
+                ctx.pick("有效期至", "Valid until"),
+                FieldKind::Date,
+            )
+            .value(&default_until),
+        ],
+    )
+}
+
+async fn resource_body(ctx: &PageContext, resource: &Resource, forms: &ResourceForms) -> String {
+    let form = forms.request.as_ref();
     let mut body = format!(
         "<h1>{}</h1><p class=\"lead\">{}</p>",
         esc(&resource.name),
@@ -228,6 +392,18 @@ async fn resource_body(ctx: &PageContext, resource: &Resource, form: Option<&For
             reason.clone(),
         ));
     }
+    if let Some(count) = forms.records {
+        rows.push((
+            ctx.pick("托管记录数", "Hosted records").to_string(),
+            count.to_string(),
+        ));
+    }
+    if let Some(notice) = &forms.notice {
+        body.push_str(&format!(
+            "<p class=\"notice\" role=\"status\">{}</p>",
+            esc(notice)
+        ));
+    }
     body.push_str(&Summary { rows }.html());
     let fields = resource
         .fields
@@ -262,6 +438,28 @@ async fn resource_body(ctx: &PageContext, resource: &Resource, form: Option<&For
         ));
         body.push_str(&form.html());
     }
+    if let Some(form) = &forms.import {
+        body.push_str(&format!(
+            "<h2>{}</h2><p>{}</p>",
+            ctx.pick("导入托管记录", "Import hosted records"),
+            ctx.pick(
+                "同一主体的记录会被替换。任何一行有误，整批都不会写入，并指出出错的行。",
+                "A subject's earlier record is replaced. If any line is wrong, nothing is written and the line is named."
+            )
+        ));
+        body.push_str(&form.html());
+    }
+    if let Some(form) = &forms.consent {
+        body.push_str(&format!(
+            "<h2>{}</h2><p>{}</p>",
+            ctx.pick("授权同意", "Give your consent"),
+            ctx.pick(
+                "您可以同意某个单位在有效期内获取您的这些信息，并可随时在“我的授权同意”中撤回。每次获取都会记入您的数据足迹。",
+                "You can let an organisation receive this information about you until a date you choose, and withdraw at any time under My consents. Every use appears in your data footprint."
+            )
+        ));
+        body.push_str(&form.html());
+    }
     body
 }
 
@@ -273,9 +471,8 @@ async fn resource_page(
     let resource = service::get_resource(&state, &code)
         .await
         .map_err(|e| ctx.error(e))?;
-    let form = (is_officer(ctx.user.as_ref()) && resource.sharing_class != SharingClass::NotShared)
-        .then(|| request_form(&ctx, &resource));
-    let body = resource_body(&ctx, &resource, form.as_ref()).await;
+    let forms = resource_forms(&state, &ctx, &resource).await;
+    let body = resource_body(&ctx, &resource, &forms).await;
     Ok(ctx.render(&resource.name, &body))
 }
 
@@ -315,10 +512,13 @@ async fn file_request(
     match result {
         Ok(_) => Ok(Redirect::to("/exchange/requests?direction=outgoing").into_response()),
         Err(error) if error.status().is_client_error() => {
-            let form = request_form(&ctx, &resource)
-                .fill(&pairs)
-                .with_error(&error);
-            let body = resource_body(&ctx, &resource, Some(&form)).await;
+            let mut forms = resource_forms(&state, &ctx, &resource).await;
+            forms.request = Some(
+                request_form(&ctx, &resource)
+                    .fill(&pairs)
+                    .with_error(&error),
+            );
+            let body = resource_body(&ctx, &resource, &forms).await;
             Ok(ctx.render_status(error.status(), &resource.name, &body))
         }
         Err(error) => Err(ctx.error(error)),
@@ -604,4 +804,380 @@ async fn publish(State(state): State<AppState>, ctx: PageContext, body: Bytes) -
         )),
         Err(error) => Err(ctx.error(error)),
     }
+}
+
+async fn import(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    Path(code): Path<String>,
+    body: Bytes,
+) -> PageResult {
+    let user = ctx.user()?;
+    let pairs = form_pairs(&body);
+    ctx.check_csrf(form_value(&pairs, "csrf"))?;
+    let resource = service::get_resource(&state, &code)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    let format = if form_value(&pairs, "format") == "jsonl" {
+        service::ImportFormat::JsonLines
+    } else {
+        service::ImportFormat::Csv
+    };
+    let result = service::import_records(
+        &state,
+        user,
+        &resource.id,
+        format,
+        form_value(&pairs, "records"),
+    )
+    .await;
+    let mut forms = resource_forms(&state, &ctx, &resource).await;
+    let status = match result {
+        Ok(report) => {
+            forms.notice = Some(format!(
+                "{} {} {}, {} {}; {} {}.",
+                ctx.pick("已导入", "Imported"),
+                report.records,
+                ctx.pick("条记录", "records"),
+                report.replaced,
+                ctx.pick("条替换了原有记录", "replaced earlier ones"),
+                ctx.pick("现共托管", "the resource now hosts"),
+                report.total
+            ));
+            forms.records = Some(report.total);
+            StatusCode::OK
+        }
+        Err(error) if error.status().is_client_error() => {
+            // The records field is re-filled so the officer can fix the named line.
+            forms.import = Some(import_form(&ctx, &resource).fill(&pairs).with_error(&error));
+            error.status()
+        }
+        Err(error) => return Err(ctx.error(error)),
+    };
+    let body = resource_body(&ctx, &resource, &forms).await;
+    Ok(ctx.render_status(status, &resource.name, &body))
+}
+
+/// The end of a calendar day in China Standard Time, from a `YYYY-MM-DD` form value.
+fn end_of_day(date: &str) -> Option<kernel::time::Timestamp> {
+    kernel::time::Timestamp::parse_rfc3339(&format!("{}T23:59:59+08:00", date.trim()))
+}
+
+async fn consent(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    Path(code): Path<String>,
+    body: Bytes,
+) -> PageResult {
+    let user = ctx.user()?;
+    let pairs = form_pairs(&body);
+    ctx.check_csrf(form_value(&pairs, "csrf"))?;
+    let resource = service::get_resource(&state, &code)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    let fields = form_values(&pairs, "fields");
+    let result = match (
+        end_of_day(form_value(&pairs, "valid_until")),
+        form_value(&pairs, "max_fetches_per_day")
+            .trim()
+            .parse::<i64>(),
+    ) {
+        (None, _) => Err(ApiError::invalid(
+            "valid_until",
+            ctx.pick(
+                "请填写日期，例如 2027-02-20",
+                "Enter a date, for example 2027-02-20",
+            ),
+        )),
+        (_, Err(_)) => Err(ApiError::invalid(
+            "max_fetches_per_day",
+            ctx.pick("请填写整数", "Enter a whole number"),
+        )),
+        (Some(until), Ok(per_day)) => {
+            let purpose = form_value(&pairs, "purpose").trim().to_string();
+            service::grant_consent(
+                &state,
+                user,
+                NewConsent {
+                    resource: resource.id.clone(),
+                    consumer_org_id: form_value(&pairs, "consumer_org_id").into(),
+                    fields: (!fields.is_empty()).then_some(fields),
+                    purpose: (!purpose.is_empty()).then_some(purpose),
+                    fetch_type: Some(if form_value(&pairs, "fetch_type") == "periodic" {
+                        trust::model::FetchType::Periodic
+                    } else {
+                        trust::model::FetchType::Once
+                    }),
+                    max_fetches_per_day: Some(per_day),
+                    valid_from: None,
+                    valid_until: Some(until),
+                },
+            )
+            .await
+        }
+    };
+    match result {
+        Ok(_) => Ok(Redirect::to("/me/consents").into_response()),
+        Err(error) if error.status().is_client_error() => {
+            let mut forms = resource_forms(&state, &ctx, &resource).await;
+            forms.consent = forms.consent.map(|f| f.fill(&pairs).with_error(&error));
+            let body = resource_body(&ctx, &resource, &forms).await;
+            Ok(ctx.render_status(error.status(), &resource.name, &body))
+        }
+        Err(error) => Err(ctx.error(error)),
+    }
+}
+
+fn consent_status(ctx: &PageContext, status: trust::model::ConsentStatus) -> &str {
+    use trust::model::ConsentStatus as S;
+    match status {
+        S::Active => ctx.pick("有效", "In force"),
+        S::NotYetValid => ctx.pick("未生效", "Not yet valid"),
+        S::Expired => ctx.pick("已过期", "Expired"),
+        S::Revoked => ctx.pick("已撤回", "Withdrawn"),
+        S::Used => ctx.pick("已使用", "Used"),
+    }
+}
+
+async fn consents_page(State(state): State<AppState>, ctx: PageContext) -> PageResult {
+    let user = ctx.user()?;
+    let consents = trust::service::my_consents(&state, user)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    let title = ctx.pick("我的授权同意", "My consents");
+    let rows = consents
+        .iter()
+        .map(|c| {
+            let action = if c.status == trust::model::ConsentStatus::Active
+                || c.status == trust::model::ConsentStatus::NotYetValid
+            {
+                post_button(
+                    &ctx,
+                    &format!("/me/consents/{}/revoke", c.id),
+                    ctx.pick("撤回", "Withdraw"),
+                    true,
+                )
+            } else {
+                String::new()
+            };
+            let how_often = match c.fetch_type {
+                trust::model::FetchType::Once => ctx.pick("仅一次", "Once").to_string(),
+                trust::model::FetchType::Periodic => format!(
+                    "{} {}",
+                    ctx.pick("每天最多", "Up to, a day:"),
+                    c.max_fetches_per_day
+                ),
+            };
+            vec![
+                Cell::from(c.consumer_name.clone()),
+                Cell::from(format!("{}（{}）", c.resource_name, c.provider_name)),
+                Cell::from(c.fields.join(", ")),
+                Cell::from(c.purpose.clone()),
+                Cell::from(how_often),
+                Cell::from(c.valid_until.short()),
+                Cell::from(format!(
+                    "{} · {} {}",
+                    consent_status(&ctx, c.status),
+                    ctx.pick("已使用次数", "used"),
+                    c.fetches
+                )),
+                Cell {
+                    text: action,
+                    href: None,
+                },
+            ]
+        })
+        .collect();
+    let mut body = format!(
+        "<h1>{}</h1><p class=\"lead\">{}</p>",
+        esc(title),
+        esc(ctx.pick(
+            "您同意过哪些单位获取您的哪些信息。撤回后立即生效；每次获取都记入数据足迹。",
+            "Which organisations you allowed to receive which information about you. Withdrawing takes effect at once; every use is in your data footprint."
+        ))
+    );
+    body.push_str(&action_table(
+        title,
+        &[
+            ctx.pick("使用单位", "Organisation"),
+            ctx.pick("信息", "Information"),
+            ctx.pick("字段", "Fields"),
+            ctx.pick("用途", "Purpose"),
+            ctx.pick("次数", "How often"),
+            ctx.pick("有效期至", "Until"),
+            ctx.pick("状态", "Status"),
+            ctx.pick("操作", "Action"),
+        ],
+        rows,
+        ctx.pick("您还没有给过任何同意。", "You have not given any consent."),
+    ));
+    body.push_str(&format!(
+        "<h2>{}</h2><p>{}</p><ul>",
+        esc(ctx.pick("给出新的同意", "Give a new consent")),
+        esc(ctx.pick("选择要授权的信息：", "Choose the information:"))
+    ));
+    let page = service::search(
+        &state,
+        None,
+        &PageQuery {
+            cursor: None,
+            limit: Some(100),
+        },
+    )
+    .await
+    .map_err(|e| ctx.error(e))?;
+    for r in page.items.iter().filter(|r| {
+        r.subject_kind == SubjectKind::Person && r.sharing_class == SharingClass::Conditional
+    }) {
+        body.push_str(&format!(
+            "<li><a href=\"/exchange/resources/{}\">{}</a>（{}）</li>",
+            esc(&r.code),
+            esc(&r.name),
+            esc(&r.provider_name)
+        ));
+    }
+    body.push_str(&format!(
+        "</ul><p><a href=\"/me/footprint\">{}</a></p>",
+        esc(ctx.pick("查看谁使用过我的数据", "See who used my data"))
+    ));
+    Ok(ctx.render(title, &body))
+}
+
+async fn revoke_consent(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> PageResult {
+    let user = ctx.user()?;
+    ctx.check_csrf(form_value(&form_pairs(&body), "csrf"))?;
+    trust::service::revoke_consent(&state, user, &id)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    Ok(Redirect::to("/me/consents").into_response())
+}
+
+fn usage_table(
+    ctx: &PageContext,
+    caption: &str,
+    lines: &[UsageLine],
+    counterpart_is_consumer: bool,
+) -> String {
+    let rows = lines
+        .iter()
+        .map(|l| {
+            vec![
+                Cell::link(
+                    l.resource_name.clone(),
+                    format!("/exchange/resources/{}", l.resource),
+                ),
+                Cell::from(if counterpart_is_consumer {
+                    l.consumer.clone()
+                } else {
+                    l.provider.clone()
+                }),
+                Cell::from(l.calls.to_string()),
+                Cell::from(l.denied.to_string()),
+                Cell::from(l.last_day.clone()),
+            ]
+        })
+        .collect();
+    Table {
+        caption: caption.into(),
+        headers: vec![
+            ctx.pick("资源", "Resource").into(),
+            if counterpart_is_consumer {
+                ctx.pick("使用部门", "Consumer").into()
+            } else {
+                ctx.pick("提供部门", "Provider").into()
+            },
+            ctx.pick("成功调用", "Served").into(),
+            ctx.pick("被拒绝", "Refused").into(),
+            ctx.pick("最近一天", "Last day").into(),
+        ],
+        rows,
+        empty: ctx
+            .pick("近 30 天没有调用。", "No calls in the last 30 days.")
+            .into(),
+    }
+    .html()
+}
+
+async fn traffic_page(State(state): State<AppState>, ctx: PageContext) -> PageResult {
+    let user = ctx.user()?;
+    let traffic = service::traffic(&state, user, None)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    let keys = crate::gateway::published_keys(&state)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    let title = ctx.pick("调用统计（近 30 天）", "Gateway traffic (last 30 days)");
+    let mut body = format!("<h1>{}</h1>", esc(title));
+    body.push_str(&usage_table(
+        &ctx,
+        ctx.pick(
+            "调用本单位资源的部门",
+            "Calls to our resources, per consumer",
+        ),
+        &traffic.as_provider,
+        true,
+    ));
+    body.push_str(&usage_table(
+        &ctx,
+        ctx.pick("本单位调用其他部门资源", "Our calls to others' resources"),
+        &traffic.as_consumer,
+        false,
+    ));
+    let rows = keys
+        .keys
+        .iter()
+        .filter(|k| k.organisation_id == traffic.organisation_id)
+        .map(|k| {
+            vec![
+                Cell::from(k.kid.clone()),
+                Cell::from(k.created_at.short()),
+                Cell::from(match k.retired_at {
+                    Some(at) => format!("{} {}", ctx.pick("已停用于", "Retired"), at.short()),
+                    None => ctx.pick("当前密钥", "Current").to_string(),
+                }),
+            ]
+        })
+        .collect();
+    body.push_str(
+        &Table {
+            caption: ctx
+                .pick("本单位的签名密钥（Ed25519）", "Our signing keys (Ed25519)")
+                .into(),
+            headers: vec![
+                ctx.pick("密钥标识", "Key id").into(),
+                ctx.pick("创建时间", "Created").into(),
+                ctx.pick("状态", "Status").into(),
+            ],
+            rows,
+            empty: ctx
+                .pick("第一次提供数据时生成。", "Made when we first serve a call.")
+                .into(),
+        }
+        .html(),
+    );
+    body.push_str(&format!(
+        "<p>{} <a href=\"/api/v1/exchange/keys\">/api/v1/exchange/keys</a></p>",
+        esc(ctx.pick("公钥公开发布于", "Public keys are published at"))
+    ));
+    body.push_str(&post_button(
+        &ctx,
+        "/exchange/keys/rotate",
+        ctx.pick("更换签名密钥", "Rotate our signing key"),
+        false,
+    ));
+    Ok(ctx.render(title, &body))
+}
+
+async fn rotate_key(State(state): State<AppState>, ctx: PageContext, body: Bytes) -> PageResult {
+    let user = ctx.user()?;
+    ctx.check_csrf(form_value(&form_pairs(&body), "csrf"))?;
+    crate::gateway::rotate_key(&state, user, None)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    Ok(Redirect::to("/exchange/traffic").into_response())
 }

@@ -8,10 +8,20 @@ use kernel::db::is_unique_violation;
 use kernel::ids::{is_uuid, new_id};
 use kernel::time::Timestamp;
 use kernel::{ApiError, ApiResult, AppState};
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use crate::model::*;
 use crate::store::{self, AgreementRow, RequestRow, ResourceRow};
+
+/// Codes a resource may not take: they are path words of `/api/v1/exchange/…`.
+const RESERVED_CODES: &[&str] = &[
+    "resources",
+    "requests",
+    "agreements",
+    "dcat",
+    "keys",
+    "traffic",
+];
 
 /// Default calls per minute of a new agreement.
 pub const DEFAULT_RATE_PER_MINUTE: i64 = 600;
@@ -25,7 +35,7 @@ fn parse_list(raw: &str) -> Vec<String> {
     serde_json::from_str(raw).unwrap_or_default()
 }
 
-fn resource_view(row: ResourceRow) -> Resource {
+pub(crate) fn resource_view(row: ResourceRow) -> Resource {
     Resource {
         fields: serde_json::from_str(&row.fields).unwrap_or_default(),
         sharing_class: SharingClass::parse(&row.sharing_class).unwrap_or(SharingClass::NotShared),
@@ -88,7 +98,7 @@ fn agreement_view(row: AgreementRow) -> Agreement {
 
 /// The organisation `actor` acts for in the exchange: `requested` if she is its data
 /// officer (org admin or reviewer) or a platform admin, else her own organisation.
-fn officer_of(actor: &Principal, requested: Option<&str>) -> ApiResult<String> {
+pub(crate) fn officer_of(actor: &Principal, requested: Option<&str>) -> ApiResult<String> {
     let org = match requested {
         Some(org) => {
             if !is_uuid(org) {
@@ -165,6 +175,12 @@ pub async fn publish(state: &AppState, actor: &Principal, new: NewResource) -> A
         return Err(ApiError::invalid(
             "code",
             "a resource code has 3-64 of a-z, 0-9 and -",
+        ));
+    }
+    if RESERVED_CODES.contains(&code.as_str()) {
+        return Err(ApiError::invalid(
+            "code",
+            format!("'{code}' is a word of the exchange's own addresses; choose another code"),
         ));
     }
     let name = text("name", &new.name, 64, true)?;
@@ -674,4 +690,450 @@ pub async fn revoke_agreement(
     state.audit.record_in(&mut tx, event).await?;
     commit_audited(state.audit.as_ref(), tx).await?;
     get_agreement(state, actor, id).await
+}
+
+// ---- hosted records ----
+
+/// Most records in one import.
+pub const MAX_IMPORT_RECORDS: usize = 100_000;
+
+/// The formats an import accepts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ImportFormat {
+    /// CSV with a header row: `subject` and field names.
+    Csv,
+    /// One JSON object per line: `subject` and field names.
+    JsonLines,
+}
+
+/// Checks one value against its field's type and returns it typed; `None` for blank.
+fn typed_value(field: &FieldSpec, raw: &Value) -> Result<Value, &'static str> {
+    let text = match raw {
+        Value::Null => return Ok(Value::Null),
+        Value::String(s) if s.trim().is_empty() => return Ok(Value::Null),
+        Value::String(s) => Some(s.trim()),
+        _ => None,
+    };
+    match field.field_type {
+        FieldType::String => match raw {
+            Value::String(s) if s.chars().count() <= 2000 => Ok(Value::String(s.trim().into())),
+            Value::String(_) => Err("is longer than 2,000 characters"),
+            Value::Number(n) => Ok(Value::String(n.to_string())),
+            _ => Err("is not text"),
+        },
+        FieldType::Integer => match (raw, text) {
+            (Value::Number(n), _) if n.is_i64() => Ok(raw.clone()),
+            (_, Some(t)) => t
+                .parse::<i64>()
+                .map(Value::from)
+                .map_err(|_| "is not a whole number"),
+            _ => Err("is not a whole number"),
+        },
+        FieldType::Number => match (raw, text) {
+            (Value::Number(_), _) => Ok(raw.clone()),
+            (_, Some(t)) => t
+                .parse::<f64>()
+                .ok()
+                .filter(|v| v.is_finite())
+                .map(Value::from)
+                .ok_or("is not a number"),
+            _ => Err("is not a number"),
+        },
+        FieldType::Boolean => match (raw, text) {
+            (Value::Bool(_), _) => Ok(raw.clone()),
+            (_, Some("true" | "1" | "是" | "yes")) => Ok(Value::Bool(true)),
+            (_, Some("false" | "0" | "否" | "no")) => Ok(Value::Bool(false)),
+            _ => Err("is not true or false"),
+        },
+        FieldType::Date => match text {
+            Some(t)
+                if time::Date::parse(
+                    t,
+                    time::macros::format_description!("[year]-[month]-[day]"),
+                )
+                .is_ok() =>
+            {
+                Ok(Value::String(t.into()))
+            }
+            _ => Err("is not a date (YYYY-MM-DD)"),
+        },
+    }
+}
+
+/// One record as read from an import: (line number, subject, untyped fields).
+type RawRecord = (usize, String, Map<String, Value>);
+
+/// Reads an import body into (subject, raw fields) per record, checking the columns.
+fn read_import(format: ImportFormat, body: &str, resource: &Resource) -> ApiResult<Vec<RawRecord>> {
+    let known = |name: &str| resource.fields.iter().any(|f| f.name == name);
+    let mut out = Vec::new();
+    match format {
+        ImportFormat::Csv => {
+            let mut reader = csv::ReaderBuilder::new()
+                .trim(csv::Trim::All)
+                .from_reader(body.as_bytes());
+            let headers = reader
+                .headers()
+                .map_err(|_| ApiError::invalid("line 1", "the header row cannot be read as CSV"))?
+                .clone();
+            if !headers.iter().any(|h| h == "subject") {
+                return Err(ApiError::invalid(
+                    "line 1",
+                    "the header row needs a 'subject' column (resident ID or credit code)",
+                ));
+            }
+            for h in headers.iter().filter(|h| *h != "subject") {
+                if !known(h) {
+                    return Err(ApiError::invalid(
+                        "line 1",
+                        format!(
+                            "column '{}' is not a field of this resource",
+                            h.chars().take(48).collect::<String>()
+                        ),
+                    ));
+                }
+            }
+            for (i, row) in reader.records().enumerate() {
+                let line = i + 2;
+                let row = row.map_err(|_| {
+                    ApiError::invalid(
+                        format!("line {line}"),
+                        "this line is not valid CSV, or has the wrong number of columns",
+                    )
+                })?;
+                let mut subject = String::new();
+                let mut fields = Map::new();
+                for (h, v) in headers.iter().zip(row.iter()) {
+                    if h == "subject" {
+                        subject = v.to_string();
+                    } else {
+                        fields.insert(h.to_string(), Value::String(v.to_string()));
+                    }
+                }
+                out.push((line, subject, fields));
+                if out.len() > MAX_IMPORT_RECORDS {
+                    break;
+                }
+            }
+        }
+        ImportFormat::JsonLines => {
+            for (i, text) in body.lines().enumerate() {
+                let line = i + 1;
+                if text.trim().is_empty() {
+                    continue;
+                }
+                let mut object: Map<String, Value> = serde_json::from_str(text).map_err(|_| {
+                    ApiError::invalid(format!("line {line}"), "this line is not a JSON object")
+                })?;
+                let subject = match object.remove("subject") {
+                    Some(Value::String(s)) => s,
+                    _ => {
+                        return Err(ApiError::invalid(
+                            format!("line {line}"),
+                            "each line needs \"subject\": the resident ID or credit code",
+                        ));
+                    }
+                };
+                if let Some(unknown) = object.keys().find(|k| !known(k)) {
+                    return Err(ApiError::invalid(
+                        format!("line {line}"),
+                        format!(
+                            "'{}' is not a field of this resource",
+                            unknown.chars().take(48).collect::<String>()
+                        ),
+                    ));
+                }
+                out.push((line, subject, object));
+                if out.len() > MAX_IMPORT_RECORDS {
+                    break;
+                }
+            }
+        }
+    }
+    if out.is_empty() {
+        return Err(ApiError::bad_request("the import holds no records"));
+    }
+    if out.len() > MAX_IMPORT_RECORDS {
+        return Err(ApiError::PayloadTooLarge(format!(
+            "an import holds at most {MAX_IMPORT_RECORDS} records; split it"
+        )));
+    }
+    Ok(out)
+}
+
+/// Loads records of a hosted resource (its provider's officers only). All or nothing:
+/// the first bad line is named and nothing is written.
+pub async fn import_records(
+    state: &AppState,
+    actor: &Principal,
+    resource_ref: &str,
+    format: ImportFormat,
+    body: &str,
+) -> ApiResult<ImportReport> {
+    let resource = get_resource(state, resource_ref).await?;
+    officer_of(actor, Some(&resource.provider_org_id))?;
+    if resource.serving != Serving::Hosted {
+        return Err(ApiError::Conflict(
+            "this resource is proxied: its records stay with the provider's own system".into(),
+        ));
+    }
+    let raw = read_import(format, body, &resource)?;
+    let mut seen = std::collections::HashSet::new();
+    let mut rows = Vec::with_capacity(raw.len());
+    for (line, subject, fields) in raw {
+        let hash = crate::gateway::subject_hash(state, resource.subject_kind, subject.trim())
+            .map_err(|why| {
+                ApiError::invalid(
+                    format!("line {line}.subject"),
+                    format!("line {line}: the subject is not valid: {why}"),
+                )
+            })?;
+        if !seen.insert(hash.clone()) {
+            return Err(ApiError::invalid(
+                format!("line {line}.subject"),
+                format!("line {line}: this subject appears earlier in the import"),
+            ));
+        }
+        let mut typed = Map::new();
+        for (name, value) in fields {
+            let Some(spec) = resource.fields.iter().find(|f| f.name == name) else {
+                continue;
+            };
+            let value = typed_value(spec, &value).map_err(|why| {
+                ApiError::invalid(
+                    format!("line {line}.{name}"),
+                    format!("line {line}: '{name}' {why}"),
+                )
+            })?;
+            typed.insert(name, value);
+        }
+        rows.push((hash, typed));
+    }
+    let persons = if resource.subject_kind == SubjectKind::Person {
+        let hashes: Vec<String> = rows.iter().map(|(h, _)| h.clone()).collect();
+        identity::service::person_ids_by_hashes(state, &hashes).await?
+    } else {
+        Default::default()
+    };
+    let mut records = Vec::with_capacity(rows.len());
+    for (hash, typed) in rows {
+        let json = serde_json::to_string(&typed).map_err(|e| ApiError::Unexpected(e.into()))?;
+        let data = state
+            .vault
+            .seal(&json, &crate::gateway::record_context(&resource.id, &hash))
+            .map_err(ApiError::Unexpected)?;
+        records.push(store::RecordRow {
+            person_id: persons.get(&hash).cloned(),
+            subject_hash: hash,
+            data,
+        });
+    }
+    let linked = records.iter().filter(|r| r.person_id.is_some()).count() as u64;
+    let mut tx = state.db.begin().await?;
+    let replaced = store::upsert_records(&mut tx, &resource.id, &records).await?;
+    let event = AuditEvent::by(
+        actor,
+        "records.import",
+        format!("exchange:{} records:{}", resource.code, records.len()),
+    );
+    state.audit.record_in(&mut tx, event).await?;
+    commit_audited(state.audit.as_ref(), tx).await?;
+    Ok(ImportReport {
+        records: records.len() as u64,
+        replaced,
+        linked_to_persons: linked,
+        total: store::count_records(&state.db, &resource.id).await?,
+    })
+}
+
+/// How many records a hosted resource holds.
+pub async fn record_count(state: &AppState, resource_id: &str) -> ApiResult<i64> {
+    Ok(store::count_records(&state.db, resource_id).await?)
+}
+
+// ---- consents ----
+
+/// A resident (or her proxy) consents to a consumer receiving fields of a resource about
+/// her.
+pub async fn grant_consent(
+    state: &AppState,
+    actor: &Principal,
+    new: NewConsent,
+) -> ApiResult<trust::model::Consent> {
+    let person = actor
+        .subject_person_id()
+        .ok_or_else(|| ApiError::Forbidden("only a resident gives consent".into()))?
+        .to_string();
+    let resource = get_resource(state, new.resource.trim())
+        .await
+        .map_err(|_| ApiError::invalid("resource", "no such resource in the catalogue"))?;
+    if resource.subject_kind != SubjectKind::Person {
+        return Err(ApiError::invalid(
+            "resource",
+            "this resource holds organisations' records, not persons'",
+        ));
+    }
+    if resource.sharing_class == SharingClass::NotShared {
+        return Err(ApiError::invalid("resource", "this resource is not shared"));
+    }
+    if !is_uuid(&new.consumer_org_id) {
+        return Err(ApiError::invalid(
+            "consumer_org_id",
+            "not a valid organisation id",
+        ));
+    }
+    identity::service::get_organisation(state, &new.consumer_org_id)
+        .await
+        .map_err(|_| ApiError::invalid("consumer_org_id", "no organisation with that id"))?;
+    let agreement = store::agreements_for(&state.db, &new.consumer_org_id, &resource.id)
+        .await?
+        .into_iter()
+        .find(|a| a.revoked_at.is_none() && a.expires_at > Timestamp::now());
+    let all: Vec<String> = resource.fields.iter().map(|f| f.name.clone()).collect();
+    let fields = match &new.fields {
+        Some(wanted) => check_field_names("fields", wanted, &all)?,
+        None => {
+            let agreed = agreement
+                .as_ref()
+                .map(|a| parse_list(&a.fields))
+                .unwrap_or_else(|| all.clone());
+            let personal: Vec<String> = resource
+                .fields
+                .iter()
+                .filter(|f| {
+                    matches!(
+                        f.sensitivity,
+                        Sensitivity::Personal | Sensitivity::SensitivePersonal
+                    )
+                })
+                .map(|f| f.name.clone())
+                .filter(|f| agreed.contains(f))
+                .collect();
+            if personal.is_empty() {
+                agreed
+            } else {
+                personal
+            }
+        }
+    };
+    let purpose = match (&new.purpose, &agreement) {
+        (Some(p), _) => text("purpose", p, 500, true)?,
+        (None, Some(a)) => a.purpose.clone(),
+        (None, None) => {
+            return Err(ApiError::invalid(
+                "purpose",
+                "say for what purpose you consent",
+            ));
+        }
+    };
+    let fetch_type = new.fetch_type.unwrap_or(trust::model::FetchType::Once);
+    let per_day = match fetch_type {
+        trust::model::FetchType::Once => 1,
+        trust::model::FetchType::Periodic => new.max_fetches_per_day.unwrap_or(10),
+    };
+    if !(1..=1000).contains(&per_day) {
+        return Err(ApiError::invalid(
+            "max_fetches_per_day",
+            "between 1 and 1,000 fetches a day",
+        ));
+    }
+    let now = Timestamp::now();
+    let valid_from = new.valid_from.unwrap_or(now);
+    let valid_until = new
+        .valid_until
+        .unwrap_or(valid_from.plus_minutes(90 * 24 * 60));
+    if valid_until <= valid_from || valid_until <= now {
+        return Err(ApiError::invalid(
+            "valid_until",
+            "the consent must end after it starts, and in the future",
+        ));
+    }
+    if valid_until > now.plus_minutes(5 * YEAR_MINUTES + 2 * 24 * 60) {
+        return Err(ApiError::invalid(
+            "valid_until",
+            "a consent lasts at most five years",
+        ));
+    }
+    trust::service::grant_consent(
+        state,
+        actor,
+        trust::model::ConsentGrant {
+            person_id: person,
+            consumer_org_id: new.consumer_org_id,
+            provider_org_id: resource.provider_org_id,
+            resource_id: resource.id,
+            resource_name: resource.name,
+            fields,
+            purpose,
+            fetch_type,
+            max_fetches_per_day: per_day,
+            valid_from,
+            valid_until,
+        },
+    )
+    .await
+}
+
+/// Organisations that hold an agreement in force for a resource (whom a resident may
+/// consent to).
+pub async fn consumers_of(state: &AppState, resource_id: &str) -> ApiResult<Vec<(String, String)>> {
+    let sql_rows = store::agreements_of_resource(&state.db, resource_id).await?;
+    let now = Timestamp::now();
+    let mut out: Vec<(String, String)> = sql_rows
+        .into_iter()
+        .filter(|a| a.revoked_at.is_none() && a.expires_at > now)
+        .map(|a| (a.consumer_org_id, a.consumer_name))
+        .collect();
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+// ---- traffic ----
+
+fn day_string(day: i64) -> String {
+    Timestamp(day * 86_400_000_000)
+        .rfc3339()
+        .chars()
+        .take(10)
+        .collect()
+}
+
+/// An organisation's gateway traffic over the last 30 days, as provider and consumer.
+pub async fn traffic(
+    state: &AppState,
+    actor: &Principal,
+    organisation: Option<&str>,
+) -> ApiResult<Traffic> {
+    let org = officer_of(actor, organisation)?;
+    if let Ok(gateway) = crate::gateway::Gateway::of(state) {
+        // Show what was counted up to now, not up to the last flush.
+        gateway
+            .flush_usage(&state.db)
+            .await
+            .map_err(ApiError::Unexpected)?;
+    }
+    let from = Timestamp::now().0.div_euclid(86_400_000_000) - 30;
+    let line = |r: store::UsageRow| UsageLine {
+        resource: r.resource_code,
+        resource_name: r.resource_name,
+        provider: r.provider_name,
+        consumer: r.consumer_name,
+        calls: r.calls,
+        denied: r.denied,
+        last_day: day_string(r.last_day),
+    };
+    Ok(Traffic {
+        as_provider: store::usage(&state.db, &org, true, from)
+            .await?
+            .into_iter()
+            .map(line)
+            .collect(),
+        as_consumer: store::usage(&state.db, &org, false, from)
+            .await?
+            .into_iter()
+            .map(line)
+            .collect(),
+        organisation_id: org,
+    })
 }

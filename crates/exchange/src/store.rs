@@ -61,7 +61,7 @@ const REQUEST_SELECT: &str = "SELECT q.id, q.resource_id, r.name AS resource_nam
      LEFT JOIN exchange_agreements a ON a.request_id = q.id";
 
 /// An agreement row with names.
-#[derive(sqlx::FromRow)]
+#[derive(sqlx::FromRow, Clone)]
 pub struct AgreementRow {
     pub id: String,
     pub request_id: String,
@@ -314,4 +314,246 @@ pub async fn revoke_agreement(tx: &mut Tx, id: &str) -> Result<bool, sqlx::Error
     .await
     .map(|r| r.rows_affected()))?;
     Ok(done == 1)
+}
+
+// ---- hosted records ----
+
+/// One hosted record to write.
+pub struct RecordRow {
+    pub subject_hash: String,
+    pub person_id: Option<String>,
+    pub data: Vec<u8>,
+}
+
+/// Writes (or replaces) records of a resource; returns how many existed before.
+pub async fn upsert_records(
+    tx: &mut Tx,
+    resource_id: &str,
+    rows: &[RecordRow],
+) -> Result<u64, sqlx::Error> {
+    let now = Timestamp::now();
+    let mut replaced = 0;
+    for chunk in rows.chunks(200) {
+        let hashes: Vec<String> = chunk.iter().map(|r| r.subject_hash.clone()).collect();
+        let existing: i64 = on_tx!(tx, |c| {
+            let mut b = sqlx::QueryBuilder::new(
+                "SELECT COUNT(*) FROM exchange_records WHERE resource_id = ",
+            );
+            b.push_bind(resource_id);
+            b.push(" AND subject_hash IN ");
+            kernel::db::push_list(&mut b, &hashes);
+            b.build_query_scalar().fetch_one(c).await
+        })?;
+        replaced += existing as u64;
+        on_tx!(tx, |c| {
+            let mut b = sqlx::QueryBuilder::new(
+                "INSERT INTO exchange_records (resource_id, subject_hash, person_id, data, updated_at) ",
+            );
+            b.push_values(chunk, |mut v, r| {
+                v.push_bind(resource_id)
+                    .push_bind(&r.subject_hash)
+                    .push_bind(&r.person_id)
+                    .push_bind(&r.data)
+                    .push_bind(now);
+            });
+            b.push(
+                " ON CONFLICT (resource_id, subject_hash) DO UPDATE SET person_id = excluded.person_id,
+                  data = excluded.data, updated_at = excluded.updated_at",
+            );
+            b.build().execute(c).await.map(|_| ())
+        })?;
+    }
+    Ok(replaced)
+}
+
+/// The sealed record and linked person of one subject.
+pub async fn get_record(
+    db: &Db,
+    resource_id: &str,
+    subject_hash: &str,
+) -> Result<Option<(Option<String>, Vec<u8>)>, sqlx::Error> {
+    on_pool!(db.read(), |c| sqlx::query_as(
+        "SELECT person_id, data FROM exchange_records WHERE resource_id = $1 AND subject_hash = $2"
+    )
+    .bind(resource_id)
+    .bind(subject_hash)
+    .fetch_optional(c)
+    .await)
+}
+
+/// How many records a resource hosts.
+pub async fn count_records(db: &Db, resource_id: &str) -> Result<i64, sqlx::Error> {
+    on_pool!(db.read(), |c| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM exchange_records WHERE resource_id = $1"
+    )
+    .bind(resource_id)
+    .fetch_one(c)
+    .await)
+}
+
+/// The agreements of one consumer for one resource, newest first.
+pub async fn agreements_for(
+    db: &Db,
+    consumer_org_id: &str,
+    resource_id: &str,
+) -> Result<Vec<AgreementRow>, sqlx::Error> {
+    let sql = format!(
+        "{AGREEMENT_SELECT} WHERE a.consumer_org_id = $1 AND a.resource_id = $2
+         ORDER BY a.created_at DESC LIMIT 50"
+    );
+    on_pool!(db.read(), |c| sqlx::query_as(sqlx::AssertSqlSafe(
+        sql.as_str()
+    ))
+    .bind(consumer_org_id)
+    .bind(resource_id)
+    .fetch_all(c)
+    .await)
+}
+
+// ---- signing keys ----
+
+/// A signing key row.
+#[derive(sqlx::FromRow, Clone)]
+pub struct KeyRow {
+    pub id: String,
+    pub organisation_id: String,
+    pub public_key: String,
+    pub secret_enc: Vec<u8>,
+    pub created_at: Timestamp,
+    pub retired_at: Option<Timestamp>,
+}
+
+const KEY_SELECT: &str =
+    "SELECT id, organisation_id, public_key, secret_enc, created_at, retired_at FROM exchange_keys";
+
+/// The current key of an organisation.
+pub async fn current_key(db: &Db, organisation_id: &str) -> Result<Option<KeyRow>, sqlx::Error> {
+    db.fetch_by(
+        &format!("{KEY_SELECT} WHERE organisation_id = $1 AND retired_at IS NULL"),
+        organisation_id,
+    )
+    .await
+}
+
+/// Every key, current and retired (the published key set).
+pub async fn all_keys(db: &Db) -> Result<Vec<KeyRow>, sqlx::Error> {
+    let sql = format!("{KEY_SELECT} ORDER BY organisation_id, created_at LIMIT 10000");
+    on_pool!(db.read(), |c| sqlx::query_as(sqlx::AssertSqlSafe(
+        sql.as_str()
+    ))
+    .fetch_all(c)
+    .await)
+}
+
+/// Retires the organisation's current key (if any) and stores a new one.
+pub async fn replace_key(tx: &mut Tx, key: &KeyRow) -> Result<(), sqlx::Error> {
+    on_tx!(tx, |c| sqlx::query(
+        "UPDATE exchange_keys SET retired_at = $2 WHERE organisation_id = $1 AND retired_at IS NULL"
+    )
+    .bind(&key.organisation_id)
+    .bind(key.created_at)
+    .execute(c)
+    .await
+    .map(|_| ()))?;
+    on_tx!(tx, |c| sqlx::query(
+        "INSERT INTO exchange_keys (id, organisation_id, public_key, secret_enc, created_at)
+         VALUES ($1, $2, $3, $4, $5)"
+    )
+    .bind(&key.id)
+    .bind(&key.organisation_id)
+    .bind(&key.public_key)
+    .bind(&key.secret_enc)
+    .bind(key.created_at)
+    .execute(c)
+    .await
+    .map(|_| ()))
+}
+
+// ---- usage ----
+
+/// Adds counts to the usage of (resource, consumer, day).
+pub async fn add_usage(
+    tx: &mut Tx,
+    resource_id: &str,
+    consumer_org_id: &str,
+    day: i64,
+    calls: i64,
+    denied: i64,
+) -> Result<(), sqlx::Error> {
+    on_tx!(tx, |c| sqlx::query(
+        "INSERT INTO exchange_usage (resource_id, consumer_org_id, day, calls, denied)
+         VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (resource_id, consumer_org_id, day)
+         DO UPDATE SET calls = exchange_usage.calls + excluded.calls,
+                       denied = exchange_usage.denied + excluded.denied"
+    )
+    .bind(resource_id)
+    .bind(consumer_org_id)
+    .bind(day)
+    .bind(calls)
+    .bind(denied)
+    .execute(c)
+    .await
+    .map(|_| ()))
+}
+
+/// Usage summed per resource and counterpart since `from_day`, for an organisation as
+/// provider (`as_provider`) or consumer.
+#[derive(sqlx::FromRow)]
+pub struct UsageRow {
+    pub resource_code: String,
+    pub resource_name: String,
+    pub provider_name: String,
+    pub consumer_name: String,
+    pub calls: i64,
+    pub denied: i64,
+    pub last_day: i64,
+}
+
+pub async fn usage(
+    db: &Db,
+    organisation_id: &str,
+    as_provider: bool,
+    from_day: i64,
+) -> Result<Vec<UsageRow>, sqlx::Error> {
+    let column = if as_provider {
+        "r.provider_org_id"
+    } else {
+        "u.consumer_org_id"
+    };
+    let sql = format!(
+        "SELECT r.code AS resource_code, r.name AS resource_name, p.name AS provider_name,
+                c.name AS consumer_name, CAST(SUM(u.calls) AS BIGINT) AS calls,
+                CAST(SUM(u.denied) AS BIGINT) AS denied,
+                MAX(u.day) AS last_day
+         FROM exchange_usage u
+         JOIN exchange_resources r ON r.id = u.resource_id
+         JOIN organisations p ON p.id = r.provider_org_id
+         JOIN organisations c ON c.id = u.consumer_org_id
+         WHERE {column} = $1 AND u.day >= $2
+         GROUP BY r.code, r.name, p.name, c.name
+         ORDER BY SUM(u.calls) DESC LIMIT 500"
+    );
+    on_pool!(db.read(), |c| sqlx::query_as(sqlx::AssertSqlSafe(
+        sql.as_str()
+    ))
+    .bind(organisation_id)
+    .bind(from_day)
+    .fetch_all(c)
+    .await)
+}
+
+/// Every agreement of a resource.
+pub async fn agreements_of_resource(
+    db: &Db,
+    resource_id: &str,
+) -> Result<Vec<AgreementRow>, sqlx::Error> {
+    let sql =
+        format!("{AGREEMENT_SELECT} WHERE a.resource_id = $1 ORDER BY a.created_at DESC LIMIT 500");
+    on_pool!(db.read(), |c| sqlx::query_as(sqlx::AssertSqlSafe(
+        sql.as_str()
+    ))
+    .bind(resource_id)
+    .fetch_all(c)
+    .await)
 }

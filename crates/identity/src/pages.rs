@@ -11,8 +11,8 @@ use kernel::api::PageQuery;
 use kernel::auth::{ACT_FOR_COOKIE, Principal, Role, SESSION_COOKIE};
 use kernel::pages::{NavItem, PageContext, PageResult, safe_back};
 use kernel::widgets::{
-    Cell, Field, FieldKind, Form, Summary, Table, askama_escape as esc, form_page, form_pairs,
-    form_value, form_values, pager,
+    Cell, Field, FieldKind, Form, Summary, Table, action_table, askama_escape as esc, form_page,
+    form_pairs, form_value, form_values, pager, post_button,
 };
 use kernel::{ApiError, AppState};
 use serde::Deserialize;
@@ -129,6 +129,7 @@ fn role_label(ctx: &PageContext, role: Role) -> String {
         Role::Reviewer => ctx.pick("审核人员", "Reviewer"),
         Role::Clerk => ctx.pick("经办人员", "Clerk"),
         Role::Citizen => ctx.pick("居民", "Resident"),
+        Role::System => ctx.pick("系统账号（数据交换）", "System account (data exchange)"),
     }
     .to_string()
 }
@@ -505,14 +506,34 @@ async fn proxies_body(
         );
     }
     if user.acting_for.is_none() {
-        let rows = given.iter().map(|p| {
-            let action = if active(p) {
-                format!("<form method=\"post\" action=\"/me/proxies/{}/revoke\"><input type=\"hidden\" name=\"csrf\" value=\"{}\"><button type=\"submit\" class=\"button warning\">{}</button></form>", esc(&p.id), esc(&ctx.csrf), ctx.pick("撤销", "Revoke"))
-            } else { String::new() };
-            vec![Cell::from(p.proxy_name.clone()), Cell::from(p.relationship.clone()), Cell::from(scopes(p)), Cell::from(p.expires_at.short()), Cell::from(status(p)), Cell { text: action, href: None }]
-        }).collect::<Vec<_>>();
+        let rows = given
+            .iter()
+            .map(|p| {
+                let action = if active(p) {
+                    post_button(
+                        ctx,
+                        &format!("/me/proxies/{}/revoke", p.id),
+                        ctx.pick("撤销", "Revoke"),
+                        true,
+                    )
+                } else {
+                    String::new()
+                };
+                vec![
+                    Cell::from(p.proxy_name.clone()),
+                    Cell::from(p.relationship.clone()),
+                    Cell::from(scopes(p)),
+                    Cell::from(p.expires_at.short()),
+                    Cell::from(status(p)),
+                    Cell {
+                        text: action,
+                        href: None,
+                    },
+                ]
+            })
+            .collect::<Vec<_>>();
         // The revoke buttons are trusted markup built above; render the table by hand.
-        body.push_str(&raw_table(
+        body.push_str(&action_table(
             ctx.pick("我授权的代办人", "People who may act for me"),
             &[
                 ctx.pick("姓名", "Name"),
@@ -532,39 +553,6 @@ async fn proxies_body(
         body.push_str(&form.html());
     }
     Ok(body)
-}
-
-/// A table whose last column holds trusted markup (buttons); other cells are escaped.
-fn raw_table(caption: &str, headers: &[&str], rows: Vec<Vec<Cell>>, empty: &str) -> String {
-    let mut html = format!(
-        "<div class=\"table-wrap\" tabindex=\"0\" role=\"region\" aria-label=\"{0}\"><table><caption>{0}</caption><thead><tr>",
-        esc(caption)
-    );
-    for h in headers {
-        html.push_str(&format!("<th scope=\"col\">{}</th>", esc(h)));
-    }
-    html.push_str("</tr></thead><tbody>");
-    if rows.is_empty() {
-        html.push_str(&format!(
-            "<tr><td colspan=\"{}\">{}</td></tr>",
-            headers.len(),
-            esc(empty)
-        ));
-    }
-    for row in rows {
-        html.push_str("<tr>");
-        let last = row.len().saturating_sub(1);
-        for (i, cell) in row.into_iter().enumerate() {
-            if i == last {
-                html.push_str(&format!("<td>{}</td>", cell.text));
-            } else {
-                html.push_str(&format!("<td>{}</td>", esc(&cell.text)));
-            }
-        }
-        html.push_str("</tr>");
-    }
-    html.push_str("</tbody></table></div>");
-    html
 }
 
 async fn proxies_page(State(state): State<AppState>, ctx: PageContext) -> PageResult {
@@ -1201,13 +1189,14 @@ async fn person_detail(
 
 fn role_options(ctx: &PageContext, staff_only: bool) -> Vec<(String, String)> {
     let roles: &[Role] = if staff_only {
-        &[Role::Clerk, Role::Reviewer, Role::OrgAdmin]
+        &[Role::Clerk, Role::Reviewer, Role::OrgAdmin, Role::System]
     } else {
         &[
             Role::Citizen,
             Role::Clerk,
             Role::Reviewer,
             Role::OrgAdmin,
+            Role::System,
             Role::PlatformAdmin,
         ]
     };
@@ -1366,7 +1355,7 @@ fn accounts_table(
     if let Some(href) = new {
         body.push_str(&new_link(href, ctx.pick("创建账号", "Create an account")));
     }
-    body.push_str(&raw_table(
+    body.push_str(&action_table(
         title,
         &[
             ctx.pick("用户名", "Username"),

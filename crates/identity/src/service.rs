@@ -546,13 +546,30 @@ pub async fn person_by_resident_id(
     state: &AppState,
     resident_id: &ResidentId,
 ) -> ApiResult<Option<PersonSummary>> {
-    let hash = state
-        .vault
-        .lookup_hash(resident_id.as_str(), CTX_RESIDENT_ID);
+    let hash = resident_id_hash(state, resident_id);
     Ok(store::find_person_by_hash(&state.db, &hash)
         .await?
         .as_ref()
         .map(person_summary))
+}
+
+/// The keyed hash under which a resident ID is looked up (the same in every table that
+/// keys records by person, so they join without ever holding the number in clear).
+pub fn resident_id_hash(state: &AppState, resident_id: &ResidentId) -> String {
+    state
+        .vault
+        .lookup_hash(resident_id.as_str(), CTX_RESIDENT_ID)
+}
+
+/// Person ids by resident ID hash, for the hashes that belong to registered persons.
+pub async fn person_ids_by_hashes(
+    state: &AppState,
+    hashes: &[String],
+) -> ApiResult<HashMap<String, String>> {
+    Ok(store::person_ids_by_hashes(&state.db, hashes)
+        .await?
+        .into_iter()
+        .collect())
 }
 
 /// A person's masked summary by id (no audit: masked data).

@@ -214,20 +214,20 @@ pub async fn list_orgs(
 
 /// Names of organisations by id.
 pub async fn org_names(db: &Db, ids: &[String]) -> Result<Vec<(String, String)>, sqlx::Error> {
-    names(db, "SELECT id, name FROM organisations", ids).await
+    pairs(db, "SELECT id, name FROM organisations WHERE id IN ", ids).await
 }
 
-/// (id, name) pairs for `ids` from a `SELECT id, <name> FROM <table>` in one query.
-async fn names(
+/// String pairs for `keys` from a `SELECT a, b FROM <table> WHERE <key> IN ` prefix, in
+/// one query per 500 keys.
+async fn pairs(
     db: &Db,
     select: &'static str,
-    ids: &[String],
+    keys: &[String],
 ) -> Result<Vec<(String, String)>, sqlx::Error> {
-    let mut out = Vec::with_capacity(ids.len());
-    for chunk in ids.chunks(500) {
+    let mut out = Vec::with_capacity(keys.len());
+    for chunk in keys.chunks(500) {
         let rows: Vec<(String, String)> = on_pool!(db.read(), |c| {
             let mut builder = sqlx::QueryBuilder::new(select);
-            builder.push(" WHERE id IN ");
             push_list(&mut builder, chunk);
             builder.build_query_as().fetch_all(c).await
         })?;
@@ -292,6 +292,19 @@ pub async fn get_person(db: &Db, id: &str) -> Result<Option<PersonRow>, sqlx::Er
     db.fetch_by(
         &format!("SELECT {PERSON_COLUMNS} FROM persons WHERE id = $1"),
         id,
+    )
+    .await
+}
+
+/// (resident ID hash, person id) for the persons among `hashes`.
+pub async fn person_ids_by_hashes(
+    db: &Db,
+    hashes: &[String],
+) -> Result<Vec<(String, String)>, sqlx::Error> {
+    pairs(
+        db,
+        "SELECT resident_id_hash, id FROM persons WHERE resident_id_hash IN ",
+        hashes,
     )
     .await
 }
@@ -710,5 +723,10 @@ pub async fn put_setting(db: &Db, key: &str, value: &str) -> Result<(), sqlx::Er
 
 /// Display names of accounts by id.
 pub async fn account_names(db: &Db, ids: &[String]) -> Result<Vec<(String, String)>, sqlx::Error> {
-    names(db, "SELECT id, display_name FROM accounts", ids).await
+    pairs(
+        db,
+        "SELECT id, display_name FROM accounts WHERE id IN ",
+        ids,
+    )
+    .await
 }

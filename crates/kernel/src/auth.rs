@@ -33,6 +33,9 @@ pub enum Role {
     Clerk,
     /// A resident acting for herself (or, as a proxy, for someone who authorised her).
     Citizen,
+    /// An organisation's information system calling the exchange gateway (X-Road's
+    /// subsystem): no person behind it, acts only for its organisation.
+    System,
 }
 
 impl Role {
@@ -44,6 +47,7 @@ impl Role {
             Role::Reviewer => "reviewer",
             Role::Clerk => "clerk",
             Role::Citizen => "citizen",
+            Role::System => "system",
         }
     }
 
@@ -55,13 +59,17 @@ impl Role {
             "reviewer" => Role::Reviewer,
             "clerk" => Role::Clerk,
             "citizen" => Role::Citizen,
+            "system" => Role::System,
             _ => return None,
         })
     }
 
     /// Whether this role is held within an organisation.
     pub fn is_staff(self) -> bool {
-        matches!(self, Role::OrgAdmin | Role::Reviewer | Role::Clerk)
+        matches!(
+            self,
+            Role::OrgAdmin | Role::Reviewer | Role::Clerk | Role::System
+        )
     }
 }
 

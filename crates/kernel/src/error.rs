@@ -31,6 +31,18 @@ pub enum ApiError {
     /// Authenticated, but not allowed.
     #[error("{0}")]
     Forbidden(String),
+    /// Refused for a named reason the caller can act on (e.g. `no_agreement`,
+    /// `consent_revoked`); 403 with that code as the problem type.
+    #[error("{detail}")]
+    Refused {
+        /// Stable reason code.
+        code: &'static str,
+        /// What is missing, in plain words.
+        detail: String,
+    },
+    /// An upstream system (a provider's endpoint) failed or did not answer.
+    #[error("{0}")]
+    BadGateway(String),
     /// Too many attempts; try again after `retry_after_secs`.
     #[error("{detail}")]
     TooManyRequests {
@@ -78,6 +90,8 @@ impl ApiError {
             ApiError::Conflict(_) => "conflict",
             ApiError::Unauthenticated(_) => "unauthenticated",
             ApiError::Forbidden(_) => "forbidden",
+            ApiError::Refused { code, .. } => code,
+            ApiError::BadGateway(_) => "bad_gateway",
             ApiError::TooManyRequests { .. } => "too_many_requests",
             ApiError::PayloadTooLarge(_) => "payload_too_large",
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
@@ -93,7 +107,8 @@ impl ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::Forbidden(_) | ApiError::Refused { .. } => StatusCode::FORBIDDEN,
+            ApiError::BadGateway(_) => StatusCode::BAD_GATEWAY,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -148,7 +163,7 @@ impl From<sqlx::Error> for ApiError {
 }
 
 /// An RFC 9457 problem document.
-#[derive(Debug, Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct Problem {
     /// Stable problem type, `urn:civitas:problem:<code>`.
     pub r#type: String,

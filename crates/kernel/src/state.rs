@@ -24,4 +24,7 @@ pub struct AppState {
     pub audit: Arc<dyn AuditSink>,
     /// The site navigation, contributed by every capability.
     pub nav: Arc<Vec<NavItem>>,
+    /// Per-capability runtime parts (caches, limiters, background workers), by type: a
+    /// capability inserts its own when the application is built and finds it here.
+    pub extensions: Arc<axum::http::Extensions>,
 }

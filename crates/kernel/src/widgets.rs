@@ -231,6 +231,52 @@ impl Table {
     }
 }
 
+/// A table whose last column holds trusted markup (buttons from [`post_button`]); every
+/// other cell is escaped.
+pub fn action_table(caption: &str, headers: &[&str], rows: Vec<Vec<Cell>>, empty: &str) -> String {
+    let mut html = format!(
+        "<div class=\"table-wrap\" tabindex=\"0\" role=\"region\" aria-label=\"{0}\"><table><caption>{0}</caption><thead><tr>",
+        askama_escape(caption)
+    );
+    for h in headers {
+        html.push_str(&format!("<th scope=\"col\">{}</th>", askama_escape(h)));
+    }
+    html.push_str("</tr></thead><tbody>");
+    if rows.is_empty() {
+        html.push_str(&format!(
+            "<tr><td colspan=\"{}\">{}</td></tr>",
+            headers.len(),
+            askama_escape(empty)
+        ));
+    }
+    for row in rows {
+        html.push_str("<tr>");
+        let last = row.len().saturating_sub(1);
+        for (i, cell) in row.into_iter().enumerate() {
+            if i == last {
+                html.push_str(&format!("<td>{}</td>", cell.text));
+            } else {
+                html.push_str(&format!("<td>{}</td>", askama_escape(&cell.text)));
+            }
+        }
+        html.push_str("</tr>");
+    }
+    html.push_str("</tbody></table></div>");
+    html
+}
+
+/// A one-button form that posts to `action` with the CSRF token (for rows of an
+/// [`action_table`]); `warning` styles it as a destructive act.
+pub fn post_button(ctx: &PageContext, action: &str, label: &str, warning: bool) -> String {
+    format!(
+        "<form method=\"post\" action=\"{}\"><input type=\"hidden\" name=\"csrf\" value=\"{}\"><button type=\"submit\" class=\"button{}\">{}</button></form>",
+        askama_escape(action),
+        askama_escape(&ctx.csrf),
+        if warning { " warning" } else { "" },
+        askama_escape(label)
+    )
+}
+
 /// A list of (label, value) pairs.
 #[derive(Template, Clone, Debug)]
 #[template(path = "summary.html")]

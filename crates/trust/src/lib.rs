@@ -1,5 +1,6 @@
-//! Civitas trust: the hash-chained audit log and the citizen's data footprint.
-//! (Consent artefacts arrive with the data-exchange capability.)
+//! Civitas trust: the hash-chained audit log, consent artefacts and the citizen's data
+//! footprint. (The exchange crate offers consents for its resources and checks them on
+//! every gateway call; they are stored and counted here.)
 
 pub mod api;
 pub mod model;
@@ -22,5 +23,12 @@ pub const MIGRATIONS: &[kernel::migrate::Migration] = &[
         name: "audit records pending in domain transactions",
         sqlite: include_str!("../migrations/sqlite/0002_audit_pending.sql"),
         postgres: include_str!("../migrations/postgres/0002_audit_pending.sql"),
+    },
+    kernel::migrate::Migration {
+        component: "trust",
+        version: 3,
+        name: "consent artefacts",
+        sqlite: include_str!("../migrations/sqlite/0003_consents.sql"),
+        postgres: include_str!("../migrations/postgres/0003_consents.sql"),
     },
 ];

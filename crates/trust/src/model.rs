@@ -149,3 +149,137 @@ pub struct FootprintEntry {
     /// success, denied or failure.
     pub outcome: String,
 }
+
+/// How often a consumer may fetch under a consent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FetchType {
+    /// One fetch; the consent is then used up.
+    Once,
+    /// Repeated fetches within the window, at most `max_fetches_per_day` a day.
+    Periodic,
+}
+
+impl FetchType {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FetchType::Once => "once",
+            FetchType::Periodic => "periodic",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(s: &str) -> Option<FetchType> {
+        match s {
+            "once" => Some(FetchType::Once),
+            "periodic" => Some(FetchType::Periodic),
+            _ => None,
+        }
+    }
+}
+
+/// Where a consent stands now.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ConsentStatus {
+    /// In force.
+    Active,
+    /// Its window has not opened yet.
+    NotYetValid,
+    /// Its window has closed.
+    Expired,
+    /// The person withdrew it.
+    Revoked,
+    /// A once-only consent that has been used.
+    Used,
+}
+
+/// A consent artefact: who allows whom to receive what, why, for how long, how often.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct Consent {
+    /// Id.
+    pub id: String,
+    /// The data principal (the person whose data it is).
+    pub person_id: String,
+    /// The organisation that receives the data.
+    pub consumer_org_id: String,
+    /// Its name.
+    pub consumer_name: String,
+    /// The organisation that provides the data.
+    pub provider_org_id: String,
+    /// Its name.
+    pub provider_name: String,
+    /// The exchange resource.
+    pub resource_id: String,
+    /// Its name.
+    pub resource_name: String,
+    /// Fields the consumer may receive.
+    pub fields: Vec<String>,
+    /// Purpose.
+    pub purpose: String,
+    /// Once or periodic.
+    pub fetch_type: FetchType,
+    /// Fetches allowed per day (periodic).
+    pub max_fetches_per_day: i64,
+    /// Window opens.
+    pub valid_from: Timestamp,
+    /// Window closes.
+    pub valid_until: Timestamp,
+    /// Whether a proxy granted it for the person.
+    pub granted_by_proxy: bool,
+    /// Granted.
+    pub created_at: Timestamp,
+    /// Withdrawn.
+    pub revoked_at: Option<Timestamp>,
+    /// Fetches made so far.
+    pub fetches: i64,
+    /// Last fetch.
+    pub last_fetched_at: Option<Timestamp>,
+    /// Status now.
+    pub status: ConsentStatus,
+}
+
+/// A consent to store, already checked by the capability that knows the resource.
+#[derive(Clone, Debug)]
+pub struct ConsentGrant {
+    /// The data principal.
+    pub person_id: String,
+    /// Consumer organisation.
+    pub consumer_org_id: String,
+    /// Provider organisation.
+    pub provider_org_id: String,
+    /// Resource id.
+    pub resource_id: String,
+    /// Resource name (kept for the person's list).
+    pub resource_name: String,
+    /// Fields.
+    pub fields: Vec<String>,
+    /// Purpose.
+    pub purpose: String,
+    /// Once or periodic.
+    pub fetch_type: FetchType,
+    /// Fetches allowed per day.
+    pub max_fetches_per_day: i64,
+    /// Window opens.
+    pub valid_from: Timestamp,
+    /// Window closes.
+    pub valid_until: Timestamp,
+}
+
+/// Why no consent covers a fetch.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ConsentRefusal {
+    /// The person gave none for this consumer and resource.
+    None,
+    /// The person withdrew it.
+    Revoked,
+    /// Its window has closed (or not opened).
+    Expired,
+    /// A once-only consent already used.
+    Used,
+    /// Today's fetches are used up.
+    Exhausted,
+    /// It does not cover these fields.
+    Fields(Vec<String>),
+}

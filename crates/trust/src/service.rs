@@ -18,8 +18,11 @@ use kernel::{ApiError, ApiResult, AppState};
 use sha2::{Digest, Sha256};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::model::{AuditRecord, ChainBreak, FootprintEntry, GENESIS_HASH, VerifyReport};
-use crate::store;
+use crate::model::{
+    AuditRecord, ChainBreak, Consent, ConsentGrant, ConsentRefusal, ConsentStatus, FetchType,
+    FootprintEntry, GENESIS_HASH, VerifyReport,
+};
+use crate::store::{self, ConsentRow};
 
 /// Most records committed in one transaction.
 const MAX_BATCH: usize = 1024;
@@ -415,4 +418,218 @@ fn unique(items: impl Iterator<Item = String>) -> Vec<String> {
     v.sort();
     v.dedup();
     v
+}
+
+// ---- consents ----
+
+fn consent_status(row: &ConsentRow, now: Timestamp) -> ConsentStatus {
+    if row.revoked_at.is_some() {
+        ConsentStatus::Revoked
+    } else if row.fetch_type == FetchType::Once.as_str() && row.fetches > 0 {
+        ConsentStatus::Used
+    } else if now < row.valid_from {
+        ConsentStatus::NotYetValid
+    } else if now >= row.valid_until {
+        ConsentStatus::Expired
+    } else {
+        ConsentStatus::Active
+    }
+}
+
+fn consent_view(row: ConsentRow) -> Consent {
+    let status = consent_status(&row, Timestamp::now());
+    Consent {
+        fields: serde_json::from_str(&row.fields).unwrap_or_default(),
+        fetch_type: FetchType::parse(&row.fetch_type).unwrap_or(FetchType::Once),
+        granted_by_proxy: row.proxy_authorisation_id.is_some(),
+        status,
+        id: row.id,
+        person_id: row.person_id,
+        consumer_org_id: row.consumer_org_id,
+        consumer_name: row.consumer_name,
+        provider_org_id: row.provider_org_id,
+        provider_name: row.provider_name,
+        resource_id: row.resource_id,
+        resource_name: row.resource_name,
+        purpose: row.purpose,
+        max_fetches_per_day: row.max_fetches_per_day,
+        valid_from: row.valid_from,
+        valid_until: row.valid_until,
+        created_at: row.created_at,
+        revoked_at: row.revoked_at,
+        fetches: row.fetches,
+        last_fetched_at: row.last_fetched_at,
+    }
+}
+
+/// The person whose consents `principal` manages: her own, or (as a proxy with the
+/// `services` scope) the person she acts for.
+fn consenting_person(principal: &Principal) -> ApiResult<String> {
+    principal.require_scope("services")?;
+    principal
+        .subject_person_id()
+        .map(str::to_string)
+        .ok_or_else(|| ApiError::Forbidden("only a resident gives or withdraws consent".into()))
+}
+
+fn own_or_proxy(principal: &Principal) -> kernel::audit::Basis {
+    match &principal.acting_for {
+        Some(a) => kernel::audit::Basis::Proxy(a.authorisation_id.clone()),
+        None => kernel::audit::Basis::OwnData,
+    }
+}
+
+/// Records a consent the person (or her proxy) gives; the caller has checked the
+/// resource, the organisations and the fields.
+pub async fn grant_consent(
+    state: &AppState,
+    principal: &Principal,
+    grant: ConsentGrant,
+) -> ApiResult<Consent> {
+    let person = consenting_person(principal)?;
+    if person != grant.person_id {
+        return Err(ApiError::Forbidden(
+            "a consent is given by the person whose data it is".into(),
+        ));
+    }
+    let row = ConsentRow {
+        id: new_id(),
+        person_id: grant.person_id,
+        consumer_org_id: grant.consumer_org_id,
+        consumer_name: String::new(),
+        provider_org_id: grant.provider_org_id,
+        provider_name: String::new(),
+        resource_id: grant.resource_id,
+        resource_name: grant.resource_name,
+        fields: serde_json::to_string(&grant.fields).map_err(|e| ApiError::Unexpected(e.into()))?,
+        purpose: grant.purpose,
+        fetch_type: grant.fetch_type.as_str().into(),
+        max_fetches_per_day: grant.max_fetches_per_day,
+        valid_from: grant.valid_from,
+        valid_until: grant.valid_until,
+        granted_by_account_id: principal.account_id.clone(),
+        proxy_authorisation_id: principal
+            .acting_for
+            .as_ref()
+            .map(|a| a.authorisation_id.clone()),
+        created_at: Timestamp::now(),
+        revoked_at: None,
+        fetches: 0,
+        fetch_day: 0,
+        fetches_on_day: 0,
+        last_fetched_at: None,
+    };
+    let mut tx = state.db.begin().await?;
+    store::insert_consent(&mut tx, &row).await?;
+    let event = AuditEvent::by(
+        principal,
+        "consent.grant",
+        format!(
+            "consent:{} resource:{} consumer:{}",
+            row.id, row.resource_id, row.consumer_org_id
+        ),
+    )
+    .subject(&row.person_id)
+    .because(row.purpose.clone(), own_or_proxy(principal));
+    state.audit.record_in(&mut tx, event).await?;
+    kernel::audit::commit_audited(state.audit.as_ref(), tx).await?;
+    let stored = store::get_consent(&state.db, &row.id)
+        .await?
+        .ok_or_else(|| ApiError::Unexpected(anyhow::anyhow!("consent vanished after insert")))?;
+    Ok(consent_view(stored))
+}
+
+/// The consents of the principal's person (or of the person she acts for).
+pub async fn my_consents(state: &AppState, principal: &Principal) -> ApiResult<Vec<Consent>> {
+    let person = consenting_person(principal)?;
+    Ok(store::consents_of(&state.db, &person)
+        .await?
+        .into_iter()
+        .map(consent_view)
+        .collect())
+}
+
+/// Withdraws one of the person's consents; fetches under it stop at once.
+pub async fn revoke_consent(
+    state: &AppState,
+    principal: &Principal,
+    id: &str,
+) -> ApiResult<Consent> {
+    let person = consenting_person(principal)?;
+    let not_found = || ApiError::NotFound("no such consent".into());
+    if !kernel::ids::is_uuid(id) {
+        return Err(not_found());
+    }
+    let row = store::get_consent(&state.db, id)
+        .await?
+        .filter(|r| r.person_id == person)
+        .ok_or_else(not_found)?;
+    let mut tx = state.db.begin().await?;
+    if !store::revoke_consent(&mut tx, id, &person).await? {
+        return Err(ApiError::Conflict(
+            "this consent was already withdrawn".into(),
+        ));
+    }
+    let event = AuditEvent::by(principal, "consent.revoke", format!("consent:{id}"))
+        .subject(&person)
+        .because(row.purpose.clone(), own_or_proxy(principal));
+    state.audit.record_in(&mut tx, event).await?;
+    kernel::audit::commit_audited(state.audit.as_ref(), tx).await?;
+    let stored = store::get_consent(&state.db, id)
+        .await?
+        .ok_or_else(not_found)?;
+    Ok(consent_view(stored))
+}
+
+/// Finds the person's consent that covers `fields` of `resource_id` for the consumer now
+/// and counts this fetch against it; returns its id, or why none does.
+pub async fn consent_for_fetch(
+    db: &Db,
+    person_id: &str,
+    consumer_org_id: &str,
+    resource_id: &str,
+    fields: &[String],
+) -> ApiResult<Result<String, ConsentRefusal>> {
+    let now = Timestamp::now();
+    let day = now.0.div_euclid(86_400_000_000);
+    let rows = store::consents_for(db, person_id, consumer_org_id, resource_id).await?;
+    let mut refusal = ConsentRefusal::None;
+    // Prefer the most telling reason when nothing fits: fields, then exhausted, used,
+    // expired, revoked.
+    let rank = |r: &ConsentRefusal| match r {
+        ConsentRefusal::None => 0,
+        ConsentRefusal::Revoked => 1,
+        ConsentRefusal::Expired => 2,
+        ConsentRefusal::Used => 3,
+        ConsentRefusal::Exhausted => 4,
+        ConsentRefusal::Fields(_) => 5,
+    };
+    for row in rows {
+        let covered: Vec<String> = serde_json::from_str(&row.fields).unwrap_or_default();
+        let reason = match consent_status(&row, now) {
+            ConsentStatus::Revoked => Some(ConsentRefusal::Revoked),
+            ConsentStatus::Used => Some(ConsentRefusal::Used),
+            ConsentStatus::Expired | ConsentStatus::NotYetValid => Some(ConsentRefusal::Expired),
+            ConsentStatus::Active => {
+                let missing: Vec<String> = fields
+                    .iter()
+                    .filter(|f| !covered.contains(f))
+                    .cloned()
+                    .collect();
+                if !missing.is_empty() {
+                    Some(ConsentRefusal::Fields(missing))
+                } else if store::count_fetch(db, &row.id, day, now).await? {
+                    return Ok(Ok(row.id));
+                } else {
+                    Some(ConsentRefusal::Exhausted)
+                }
+            }
+        };
+        if let Some(reason) = reason
+            && rank(&reason) > rank(&refusal)
+        {
+            refusal = reason;
+        }
+    }
+    Ok(Err(refusal))
 }

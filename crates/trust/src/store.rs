@@ -232,3 +232,141 @@ pub async fn recent(
     .fetch_all(c)
     .await)
 }
+
+// ---- consents ----
+
+/// A consent row with the organisations' names.
+#[derive(sqlx::FromRow)]
+pub struct ConsentRow {
+    pub id: String,
+    pub person_id: String,
+    pub consumer_org_id: String,
+    pub consumer_name: String,
+    pub provider_org_id: String,
+    pub provider_name: String,
+    pub resource_id: String,
+    pub resource_name: String,
+    pub fields: String,
+    pub purpose: String,
+    pub fetch_type: String,
+    pub max_fetches_per_day: i64,
+    pub valid_from: Timestamp,
+    pub valid_until: Timestamp,
+    pub granted_by_account_id: String,
+    pub proxy_authorisation_id: Option<String>,
+    pub created_at: Timestamp,
+    pub revoked_at: Option<Timestamp>,
+    pub fetches: i64,
+    pub fetch_day: i64,
+    pub fetches_on_day: i64,
+    pub last_fetched_at: Option<Timestamp>,
+}
+
+const CONSENT_SELECT: &str = "SELECT c.id, c.person_id, c.consumer_org_id, \
+     co.name AS consumer_name, c.provider_org_id, po.name AS provider_name, c.resource_id, \
+     c.resource_name, c.fields, c.purpose, c.fetch_type, c.max_fetches_per_day, c.valid_from, \
+     c.valid_until, c.granted_by_account_id, c.proxy_authorisation_id, c.created_at, \
+     c.revoked_at, c.fetches, c.fetch_day, c.fetches_on_day, c.last_fetched_at \
+     FROM consents c JOIN organisations co ON co.id = c.consumer_org_id \
+     JOIN organisations po ON po.id = c.provider_org_id";
+
+pub async fn insert_consent(tx: &mut Tx, r: &ConsentRow) -> Result<(), sqlx::Error> {
+    on_tx!(tx, |c| sqlx::query(
+        "INSERT INTO consents (id, person_id, consumer_org_id, provider_org_id, resource_id,
+             resource_name, fields, purpose, fetch_type, max_fetches_per_day, valid_from,
+             valid_until, granted_by_account_id, proxy_authorisation_id, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
+    )
+    .bind(&r.id)
+    .bind(&r.person_id)
+    .bind(&r.consumer_org_id)
+    .bind(&r.provider_org_id)
+    .bind(&r.resource_id)
+    .bind(&r.resource_name)
+    .bind(&r.fields)
+    .bind(&r.purpose)
+    .bind(&r.fetch_type)
+    .bind(r.max_fetches_per_day)
+    .bind(r.valid_from)
+    .bind(r.valid_until)
+    .bind(&r.granted_by_account_id)
+    .bind(&r.proxy_authorisation_id)
+    .bind(r.created_at)
+    .execute(c)
+    .await
+    .map(|_| ()))
+}
+
+pub async fn get_consent(db: &Db, id: &str) -> Result<Option<ConsentRow>, sqlx::Error> {
+    db.fetch_by(&format!("{CONSENT_SELECT} WHERE c.id = $1"), id)
+        .await
+}
+
+/// A person's consents, newest first.
+pub async fn consents_of(db: &Db, person_id: &str) -> Result<Vec<ConsentRow>, sqlx::Error> {
+    let sql =
+        format!("{CONSENT_SELECT} WHERE c.person_id = $1 ORDER BY c.created_at DESC LIMIT 500");
+    on_pool!(db.read(), |c| sqlx::query_as(sqlx::AssertSqlSafe(
+        sql.as_str()
+    ))
+    .bind(person_id)
+    .fetch_all(c)
+    .await)
+}
+
+/// Every consent a person gave one consumer for one resource.
+pub async fn consents_for(
+    db: &Db,
+    person_id: &str,
+    consumer_org_id: &str,
+    resource_id: &str,
+) -> Result<Vec<ConsentRow>, sqlx::Error> {
+    let sql = format!(
+        "{CONSENT_SELECT} WHERE c.person_id = $1 AND c.consumer_org_id = $2 AND c.resource_id = $3
+         ORDER BY c.created_at DESC LIMIT 100"
+    );
+    on_pool!(db.read(), |c| sqlx::query_as(sqlx::AssertSqlSafe(
+        sql.as_str()
+    ))
+    .bind(person_id)
+    .bind(consumer_org_id)
+    .bind(resource_id)
+    .fetch_all(c)
+    .await)
+}
+
+/// Withdraws a consent of `person_id`; false when it was not hers or already withdrawn.
+pub async fn revoke_consent(tx: &mut Tx, id: &str, person_id: &str) -> Result<bool, sqlx::Error> {
+    let n = on_tx!(tx, |c| {
+        sqlx::query(
+        "UPDATE consents SET revoked_at = $3 WHERE id = $1 AND person_id = $2 AND revoked_at IS NULL"
+    )
+    .bind(id)
+    .bind(person_id)
+    .bind(Timestamp::now())
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected())
+    })?;
+    Ok(n == 1)
+}
+
+/// Counts one fetch under a consent, atomically with its limits: false when it was
+/// withdrawn, used up (once) or today's fetches are spent, in the meantime.
+pub async fn count_fetch(db: &Db, id: &str, day: i64, now: Timestamp) -> Result<bool, sqlx::Error> {
+    let n = on_pool!(db.write(), |c| sqlx::query(
+        "UPDATE consents SET fetches = fetches + 1,
+             fetches_on_day = CASE WHEN fetch_day = $2 THEN fetches_on_day + 1 ELSE 1 END,
+             fetch_day = $2, last_fetched_at = $3
+         WHERE id = $1 AND revoked_at IS NULL AND valid_from <= $3 AND valid_until > $3
+           AND (fetch_type <> 'once' OR fetches = 0)
+           AND (fetch_day <> $2 OR fetches_on_day < max_fetches_per_day)"
+    )
+    .bind(id)
+    .bind(day)
+    .bind(now)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(n == 1)
+}
