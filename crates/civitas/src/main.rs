@@ -139,6 +139,11 @@ async fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    if let Command::DemoProvider { bind } = cli.command {
+        // A stand-in for another system: it reads none of Civitas's configuration.
+        civitas::demo_provider::run(bind).await?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let mut config = load_config(&cli)?;
     match cli.command {
         Command::Serve { demo, bind } => {
@@ -158,10 +163,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             app.run_until_stopped().await?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::DemoProvider { bind } => {
-            civitas::demo_provider::run(bind).await?;
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::DemoProvider { .. } => Ok(ExitCode::SUCCESS),
         Command::Migrate => {
             let db = kernel::db::Db::connect(&config).await?;
             let applied = kernel::migrate::run(&db, &civitas::app::migrations()).await?;

@@ -9,6 +9,7 @@ mod cli;
 mod demo;
 mod exchange;
 mod footprint;
+mod gateway;
 mod helpers;
 mod openapi;
 mod pages;

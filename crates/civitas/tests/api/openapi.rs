@@ -8,7 +8,7 @@ use serde_json::Value;
 use crate::helpers::TestApp;
 
 /// Every JSON route the routers define, with its methods.
-const ROUTES: [(&str, &[&str]); 27] = [
+const ROUTES: [(&str, &[&str]); 35] = [
     ("/api/v1/auth/login", &["post"]),
     ("/api/v1/auth/logout", &["post"]),
     ("/api/v1/me", &["get"]),
@@ -36,14 +36,23 @@ const ROUTES: [(&str, &[&str]); 27] = [
     ("/api/v1/exchange/agreements", &["get"]),
     ("/api/v1/exchange/agreements/{id}", &["get"]),
     ("/api/v1/exchange/agreements/{id}/revoke", &["post"]),
+    ("/api/v1/exchange/resources/{resource}/records", &["post"]),
+    ("/api/v1/exchange/{resource}/records/{subject}", &["get"]),
+    ("/api/v1/exchange/{resource}/records:batch", &["post"]),
+    ("/api/v1/exchange/keys", &["get"]),
+    ("/api/v1/exchange/keys/rotate", &["post"]),
+    ("/api/v1/exchange/traffic", &["get"]),
+    ("/api/v1/me/consents", &["get", "post"]),
+    ("/api/v1/me/consents/{id}/revoke", &["post"]),
 ];
 
 /// Operations anyone may call, without a bearer token.
-const PUBLIC: [(&str, &str); 4] = [
+const PUBLIC: [(&str, &str); 5] = [
     ("/api/v1/auth/login", "post"),
     ("/api/v1/exchange/resources", "get"),
     ("/api/v1/exchange/resources/{resource}", "get"),
     ("/api/v1/exchange/dcat", "get"),
+    ("/api/v1/exchange/keys", "get"),
 ];
 
 #[tokio::test]
