@@ -63,7 +63,8 @@ fn event(writer: usize, i: usize) -> AuditEvent {
     e
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> f64 {
+/// The `p` quantile of sorted latencies, in milliseconds.
+pub(crate) fn percentile(sorted: &[Duration], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
     }
@@ -215,11 +216,13 @@ pub async fn audit(
     })
 }
 
-fn round3(x: f64) -> f64 {
+/// Rounds to three decimals.
+pub(crate) fn round3(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
 }
 
-fn tempfile_dir() -> anyhow::Result<tempfile::TempDir> {
+/// A scratch folder for a benchmark run.
+pub(crate) fn tempfile_dir() -> anyhow::Result<tempfile::TempDir> {
     Ok(tempfile::Builder::new()
         .prefix("civitas-bench-")
         .tempdir()?)
@@ -231,7 +234,7 @@ fn config_url(url: Option<&str>) -> &str {
 
 /// A configuration pointing at a scratch store: a temporary SQLite folder, or a fresh
 /// schema on the PostgreSQL server the configuration names.
-async fn scratch_config(
+pub(crate) async fn scratch_config(
     config: &Config,
     dir: &tempfile::TempDir,
 ) -> anyhow::Result<(Config, Option<String>)> {
@@ -261,7 +264,8 @@ pub fn with_search_path(url: &str, schema: &str) -> String {
     format!("{url}{sep}options=-c%20search_path%3D{schema}")
 }
 
-async fn drop_schema(url: &str, schema: &str) -> anyhow::Result<()> {
+/// Drops a scratch schema on the PostgreSQL server of `url`.
+pub(crate) async fn drop_schema(url: &str, schema: &str) -> anyhow::Result<()> {
     let base = url
         .split("options=")
         .next()

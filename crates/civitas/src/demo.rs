@@ -95,7 +95,8 @@ const GIVEN: [&str; 32] = [
     "海燕", "建国", "淑珍",
 ];
 
-fn system_admin() -> Principal {
+/// The platform itself acting as administrator (seeding, benchmarks).
+pub fn system_admin() -> Principal {
     Principal {
         account_id: "system".into(),
         username: "system".into(),

@@ -2,5 +2,6 @@
 
 pub mod app;
 pub mod bench;
+pub mod bench_exchange;
 pub mod demo;
 pub mod demo_provider;

@@ -105,6 +105,35 @@ enum BenchArea {
         #[arg(long, default_value_t = 40_000)]
         records: usize,
     },
+    /// Signed, audited gateway calls per second over HTTP from a separate process, beside
+    /// the same server's /healthz (the ceiling).
+    Exchange {
+        /// Concurrent keep-alive connections.
+        #[arg(long, default_value_t = 64)]
+        connections: usize,
+        /// Seconds measured per phase (after one second of warm-up).
+        #[arg(long, default_value_t = 10.0)]
+        seconds: f64,
+    },
+    /// The load generator `bench exchange` runs as its own process.
+    #[command(hide = true)]
+    Load {
+        /// Server base URL.
+        #[arg(long)]
+        base: String,
+        /// File of paths to request, one per line (round robin).
+        #[arg(long)]
+        paths: PathBuf,
+        /// Bearer token (from the environment).
+        #[arg(long, env = "CIVITAS_BENCH_TOKEN", hide_env_values = true)]
+        token: Option<String>,
+        /// Concurrent keep-alive connections.
+        #[arg(long, default_value_t = 64)]
+        connections: usize,
+        /// Seconds measured.
+        #[arg(long, default_value_t = 10.0)]
+        seconds: f64,
+    },
 }
 
 fn load_config(cli: &Cli) -> anyhow::Result<Config> {
@@ -139,10 +168,40 @@ async fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    if let Command::DemoProvider { bind } = cli.command {
-        // A stand-in for another system: it reads none of Civitas's configuration.
-        civitas::demo_provider::run(bind).await?;
-        return Ok(ExitCode::SUCCESS);
+    // Stand-ins for other systems: they read none of Civitas's configuration.
+    match cli.command {
+        Command::DemoProvider { bind } => {
+            civitas::demo_provider::run(bind).await?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        Command::Bench {
+            area:
+                BenchArea::Load {
+                    base,
+                    paths,
+                    token,
+                    connections,
+                    seconds,
+                },
+        } => {
+            let paths: Vec<String> = std::fs::read_to_string(&paths)?
+                .lines()
+                .filter(|l| !l.is_empty())
+                .map(str::to_string)
+                .collect();
+            let result = civitas::bench_exchange::load(
+                &base,
+                paths,
+                token,
+                connections.clamp(1, 1024),
+                1.0,
+                seconds.clamp(0.5, 600.0),
+            )
+            .await?;
+            println!("{}", serde_json::to_string(&result)?);
+            return Ok(ExitCode::SUCCESS);
+        }
+        _ => {}
     }
     let mut config = load_config(&cli)?;
     match cli.command {
@@ -163,7 +222,6 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             app.run_until_stopped().await?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::DemoProvider { .. } => Ok(ExitCode::SUCCESS),
         Command::Migrate => {
             let db = kernel::db::Db::connect(&config).await?;
             let applied = kernel::migrate::run(&db, &civitas::app::migrations()).await?;
@@ -272,5 +330,25 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             civitas::bench::print_audit(&figures);
             Ok(ExitCode::SUCCESS)
         }
+        Command::Bench {
+            area:
+                BenchArea::Exchange {
+                    connections,
+                    seconds,
+                },
+        } => {
+            let figures = civitas::bench_exchange::exchange(
+                &config,
+                connections.clamp(1, 1024),
+                seconds.clamp(0.5, 600.0),
+            )
+            .await?;
+            civitas::bench_exchange::print_exchange(&figures);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench {
+            area: BenchArea::Load { .. },
+        }
+        | Command::DemoProvider { .. } => Ok(ExitCode::SUCCESS),
     }
 }
