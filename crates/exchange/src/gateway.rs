@@ -49,11 +49,23 @@ pub struct Gateway {
 }
 
 struct Inner {
+    /// (consumer, resource reference) → the resource and the consumer's agreements for it.
+    terms: moka::sync::Cache<(String, String), Arc<Terms>>,
     signers: Mutex<HashMap<String, Arc<OrgSigner>>>,
     buckets: Mutex<HashMap<String, Bucket>>,
     usage: Mutex<HashMap<UsageKey, (i64, i64)>>,
     http: reqwest::Client,
 }
+
+/// A resource and one consumer's agreements for it, as a call needs them.
+struct Terms {
+    resource: Resource,
+    agreements: Vec<AgreementRow>,
+}
+
+/// How long resource and agreement look-ups are remembered. Changes made on this node
+/// (publish, decide, revoke) clear them at once; on other nodes within this time.
+const TERMS_TTL: Duration = Duration::from_secs(2);
 
 /// (resource id, consumer organisation id, day since the epoch) → (served, refused).
 type UsageKey = (String, String, i64);
@@ -78,6 +90,10 @@ impl Gateway {
     pub fn start(db: Db) -> Gateway {
         let gateway = Gateway {
             inner: Arc::new(Inner {
+                terms: moka::sync::Cache::builder()
+                    .max_capacity(50_000)
+                    .time_to_live(TERMS_TTL)
+                    .build(),
                 signers: Mutex::new(HashMap::new()),
                 buckets: Mutex::new(HashMap::new()),
                 usage: Mutex::new(HashMap::new()),
@@ -174,6 +190,35 @@ impl Gateway {
             return Err(error.into());
         }
         Ok(())
+    }
+
+    /// Forgets remembered resources and agreements (after any of them changes).
+    pub fn forget_terms(&self) {
+        self.inner.terms.invalidate_all();
+    }
+
+    /// The resource and the consumer's agreements for it, remembered briefly.
+    async fn terms(
+        &self,
+        db: &Db,
+        consumer: &str,
+        resource_ref: &str,
+    ) -> ApiResult<Option<Arc<Terms>>> {
+        let key = (consumer.to_string(), resource_ref.to_string());
+        if let Some(found) = self.inner.terms.get(&key) {
+            return Ok(Some(found));
+        }
+        let Some(row) = store::get_resource(db, resource_ref).await? else {
+            return Ok(None);
+        };
+        let resource = crate::service::resource_view(row);
+        let agreements = store::agreements_for(db, consumer, &resource.id).await?;
+        let terms = Arc::new(Terms {
+            resource,
+            agreements,
+        });
+        self.inner.terms.insert(key, terms.clone());
+        Ok(Some(terms))
     }
 
     fn forget_signer(&self, organisation_id: &str) {
@@ -510,9 +555,16 @@ async fn prepare<'a>(
         };
         return Err(refuse(state, principal, what, None, "", error).await);
     };
-    let resource = match store::get_resource(&state.db, resource_ref).await? {
-        Some(row) if resource_ref.len() <= 64 => crate::service::resource_view(row),
-        _ => {
+    let terms = if resource_ref.len() <= 64 {
+        Gateway::of(state)?
+            .terms(&state.db, &consumer, resource_ref)
+            .await?
+    } else {
+        None
+    };
+    let (resource, agreements) = match terms {
+        Some(terms) => (terms.resource.clone(), terms.agreements.clone()),
+        None => {
             let error = ApiError::NotFound(format!(
                 "no resource '{}' in the catalogue",
                 resource_ref.chars().take(64).collect::<String>()
@@ -521,7 +573,6 @@ async fn prepare<'a>(
         }
     };
     let what = label(&resource.code);
-    let agreements = store::agreements_for(&state.db, &consumer, &resource.id).await?;
     let now = Timestamp::now();
     let in_force = agreements
         .iter()

@@ -13,6 +13,13 @@ use serde_json::{Map, Value, json};
 use crate::model::*;
 use crate::store::{self, AgreementRow, RequestRow, ResourceRow};
 
+/// Has the gateway look resources and agreements up afresh (after one changed).
+fn forget_terms(state: &AppState) {
+    if let Ok(gateway) = crate::gateway::Gateway::of(state) {
+        gateway.forget_terms();
+    }
+}
+
 /// Codes a resource may not take: they are path words of `/api/v1/exchange/…`.
 const RESERVED_CODES: &[&str] = &[
     "resources",
@@ -261,6 +268,7 @@ pub async fn publish(state: &AppState, actor: &Principal, new: NewResource) -> A
     let event = AuditEvent::by(actor, "resource.publish", format!("resource:{}", row.code));
     state.audit.record_in(&mut tx, event).await?;
     commit_audited(state.audit.as_ref(), tx).await?;
+    forget_terms(state);
     get_resource(state, &row.id).await
 }
 
@@ -471,6 +479,7 @@ pub async fn file_request(
         .await?;
     }
     commit_audited(state.audit.as_ref(), tx).await?;
+    forget_terms(state);
     get_request(state, &id).await
 }
 
@@ -623,6 +632,7 @@ pub async fn decide(
         state.audit.record_in(&mut tx, event).await?;
     }
     commit_audited(state.audit.as_ref(), tx).await?;
+    forget_terms(state);
     get_request(state, id).await
 }
 
@@ -689,6 +699,7 @@ pub async fn revoke_agreement(
     let event = AuditEvent::by(actor, "agreement.revoke", format!("agreement:{id}"));
     state.audit.record_in(&mut tx, event).await?;
     commit_audited(state.audit.as_ref(), tx).await?;
+    forget_terms(state);
     get_agreement(state, actor, id).await
 }
 

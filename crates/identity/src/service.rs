@@ -852,6 +852,8 @@ pub async fn set_account_disabled(
     let event = AuditEvent::by(actor, action, format!("account:{account_id}"));
     state.audit.record_in(&mut tx, event).await?;
     commit_audited(state.audit.as_ref(), tx).await?;
+    // Sessions of a disabled account stop at once on this node.
+    state.auth.forget_sessions();
     let mut row = row;
     row.disabled = disabled;
     Ok(account_view(row, roles))
@@ -891,7 +893,8 @@ async fn dummy_hash() -> String {
         .clone()
 }
 
-fn token_hash(token: &str) -> String {
+/// The stored form of a session token (SHA-256, hex).
+pub fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
@@ -983,6 +986,7 @@ pub async fn login(state: &AppState, request: LoginRequest) -> ApiResult<(LoginR
 /// Ends the session of a principal.
 pub async fn logout(state: &AppState, principal: &Principal) -> ApiResult<()> {
     store::revoke_session(&state.db, &principal.session_id).await?;
+    state.auth.forget_sessions();
     Ok(())
 }
 

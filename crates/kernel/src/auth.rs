@@ -203,6 +203,10 @@ pub trait Authenticator: Send + Sync {
 
     /// Checks that `principal` holds a proxy authorisation in force for `person_id`.
     async fn acting_for(&self, principal: &Principal, person_id: &str) -> ApiResult<ActingFor>;
+
+    /// Drops any principals remembered from earlier requests (after a logout or an
+    /// account change), so the next request is checked against the store.
+    fn forget_sessions(&self) {}
 }
 
 /// Where a request's credentials come from.
