@@ -224,7 +224,11 @@ pub async fn exchange(
         exchange::model::NewRequest {
             resource: "household-registration".into(),
             consumer_org_id: Some(civil),
-            fields: vec!["name".into(), "household_number".into(), "relation_to_head".into()],
+            fields: vec![
+                "name".into(),
+                "household_number".into(),
+                "relation_to_head".into(),
+            ],
             purpose: "基准测试：最低生活保障家庭成员核对".into(),
             legal_basis: "《社会救助暂行办法》第十一条".into(),
             statutory: true,
@@ -292,7 +296,14 @@ pub async fn exchange(
     let ceiling = run_load(&base, &health_file, None, connections, seconds).await?;
     let before = count_gateway_records(&state).await?;
     eprintln!("measuring the gateway for {seconds} s with {connections} connections…");
-    let gateway = run_load(&base, &gateway_file, Some(&login.token), connections, seconds).await?;
+    let gateway = run_load(
+        &base,
+        &gateway_file,
+        Some(&login.token),
+        connections,
+        seconds,
+    )
+    .await?;
     let after = count_gateway_records(&state).await?;
     anyhow::ensure!(
         gateway.errors == 0,
@@ -346,7 +357,10 @@ pub fn print_exchange(f: &ExchangeFigures) {
     );
     println!(
         "{:<44} {:>12.0} {:>10.3} {:>10.3}",
-        "/healthz (unaudited, unsigned: ceiling)", f.ceiling_per_s, f.ceiling_p50_ms, f.ceiling_p99_ms
+        "/healthz (unaudited, unsigned: ceiling)",
+        f.ceiling_per_s,
+        f.ceiling_p50_ms,
+        f.ceiling_p99_ms
     );
     println!(
         "{:<44} {:>12.0} {:>10.3} {:>10.3}",
