@@ -56,9 +56,7 @@ impl FromRequestParts<AppState> for Caller {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         Ok(Caller(
-            kernel::auth::principal_of(parts, state, Credentials::Bearer)
-                .await
-                .unwrap_or(None),
+            kernel::auth::principal_of(parts, state, Credentials::Bearer).await?,
         ))
     }
 }

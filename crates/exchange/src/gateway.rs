@@ -11,6 +11,7 @@
 //! buckets and usage counters (flushed to `exchange_usage` every two seconds).
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -19,7 +20,7 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use ed25519_dalek::{Signer as _, SigningKey, Verifier as _, VerifyingKey};
-use kernel::audit::{AuditEvent, Basis, Outcome};
+use kernel::audit::{AuditEvent, Basis, DESCRIPTION_SEPARATOR, Outcome};
 use kernel::auth::{Principal, Role};
 use kernel::db::{Db, is_unique_violation};
 use kernel::ids::new_id;
@@ -36,6 +37,10 @@ use crate::store::{self, AgreementRow, KeyRow};
 pub const MAX_BATCH: usize = 1000;
 /// How long the gateway waits for a proxied provider.
 const PROVIDER_TIMEOUT: Duration = Duration::from_secs(5);
+/// Largest answer accepted from a proxied provider.
+const MAX_PROVIDER_BODY: usize = 1024 * 1024;
+/// How many subjects of one batch are served at a time.
+const BATCH_CONCURRENCY: usize = 16;
 /// How often usage counters are written to the store.
 const USAGE_FLUSH_EVERY: Duration = Duration::from_secs(2);
 /// Hash context of credit-code subjects (resident IDs share the identity crate's).
@@ -51,7 +56,12 @@ pub struct Gateway {
 struct Inner {
     /// (consumer, resource reference) → the resource and the consumer's agreements for it.
     terms: moka::sync::Cache<(String, String), Arc<Terms>>,
-    signers: Mutex<HashMap<String, Arc<OrgSigner>>>,
+    /// Bumped whenever remembered terms are forgotten: a look-up that began before it
+    /// changed does not store what it read (it may predate the change).
+    terms_generation: AtomicU64,
+    /// Organisation → its current signing key; remembered for a minute, so a rotation on
+    /// another node is picked up within that time (the old key still verifies meanwhile).
+    signers: moka::sync::Cache<String, Arc<OrgSigner>>,
     buckets: Mutex<HashMap<String, Bucket>>,
     usage: Mutex<HashMap<UsageKey, (i64, i64)>>,
     http: reqwest::Client,
@@ -62,6 +72,9 @@ struct Terms {
     resource: Resource,
     agreements: Vec<AgreementRow>,
 }
+
+/// How long an organisation's signing key is remembered.
+const SIGNER_TTL: Duration = Duration::from_secs(60);
 
 /// How long resource and agreement look-ups are remembered. Changes made on this node
 /// (publish, decide, revoke) clear them at once; on other nodes within this time.
@@ -94,11 +107,17 @@ impl Gateway {
                     .max_capacity(50_000)
                     .time_to_live(TERMS_TTL)
                     .build(),
-                signers: Mutex::new(HashMap::new()),
+                terms_generation: AtomicU64::new(0),
+                signers: moka::sync::Cache::builder()
+                    .max_capacity(10_000)
+                    .time_to_live(SIGNER_TTL)
+                    .build(),
                 buckets: Mutex::new(HashMap::new()),
                 usage: Mutex::new(HashMap::new()),
                 http: reqwest::Client::builder()
                     .timeout(PROVIDER_TIMEOUT)
+                    // A provider answers itself; it does not send the gateway elsewhere.
+                    .redirect(reqwest::redirect::Policy::none())
                     .build()
                     .unwrap_or_default(),
             }),
@@ -194,6 +213,7 @@ impl Gateway {
 
     /// Forgets remembered resources and agreements (after any of them changes).
     pub fn forget_terms(&self) {
+        self.inner.terms_generation.fetch_add(1, Ordering::SeqCst);
         self.inner.terms.invalidate_all();
     }
 
@@ -208,6 +228,7 @@ impl Gateway {
         if let Some(found) = self.inner.terms.get(&key) {
             return Ok(Some(found));
         }
+        let generation = self.inner.terms_generation.load(Ordering::SeqCst);
         let Some(row) = store::get_resource(db, resource_ref).await? else {
             return Ok(None);
         };
@@ -217,16 +238,14 @@ impl Gateway {
             resource,
             agreements,
         });
-        self.inner.terms.insert(key, terms.clone());
+        if self.inner.terms_generation.load(Ordering::SeqCst) == generation {
+            self.inner.terms.insert(key, terms.clone());
+        }
         Ok(Some(terms))
     }
 
     fn forget_signer(&self, organisation_id: &str) {
-        self.inner
-            .signers
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(organisation_id);
+        self.inner.signers.invalidate(organisation_id);
     }
 }
 
@@ -243,7 +262,7 @@ fn new_key_row(state: &AppState, organisation_id: &str) -> ApiResult<KeyRow> {
     let kid = new_id();
     let secret_enc = state
         .vault
-        .seal(&hex_encode(&secret), &key_context(&kid))
+        .seal(&hex::encode(secret), &key_context(&kid))
         .map_err(ApiError::Unexpected)?;
     Ok(KeyRow {
         public_key: URL_SAFE_NO_PAD.encode(key.verifying_key().as_bytes()),
@@ -255,26 +274,17 @@ fn new_key_row(state: &AppState, organisation_id: &str) -> ApiResult<KeyRow> {
     })
 }
 
-fn hex_encode(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 fn signer_from_row(state: &AppState, row: &KeyRow) -> ApiResult<OrgSigner> {
     let hex = state
         .vault
         .open(&row.secret_enc, &key_context(&row.id))
         .map_err(ApiError::Unexpected)?;
-    let mut secret = [0u8; 32];
-    if hex.len() != 64 {
-        return Err(ApiError::Unexpected(anyhow::anyhow!(
-            "signing key {} is damaged",
-            row.id
-        )));
-    }
-    for (i, byte) in secret.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16)
-            .map_err(|e| ApiError::Unexpected(e.into()))?;
-    }
+    let secret: [u8; 32] = hex::decode(hex.trim())
+        .ok()
+        .and_then(|bytes| bytes.try_into().ok())
+        .ok_or_else(|| {
+            ApiError::Unexpected(anyhow::anyhow!("signing key {} is damaged", row.id))
+        })?;
     Ok(OrgSigner {
         kid: row.id.clone(),
         key: SigningKey::from_bytes(&secret),
@@ -284,14 +294,8 @@ fn signer_from_row(state: &AppState, row: &KeyRow) -> ApiResult<OrgSigner> {
 /// The organisation's current signing key, created on first use.
 pub async fn signer(state: &AppState, organisation_id: &str) -> ApiResult<Arc<OrgSigner>> {
     let gateway = Gateway::of(state)?;
-    if let Some(found) = gateway
-        .inner
-        .signers
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .get(organisation_id)
-    {
-        return Ok(found.clone());
+    if let Some(found) = gateway.inner.signers.get(organisation_id) {
+        return Ok(found);
     }
     let row = match store::current_key(&state.db, organisation_id).await? {
         Some(row) => row,
@@ -314,12 +318,16 @@ pub async fn signer(state: &AppState, organisation_id: &str) -> ApiResult<Arc<Or
         }
     };
     let signer = Arc::new(signer_from_row(state, &row)?);
-    gateway
-        .inner
-        .signers
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .insert(organisation_id.to_string(), signer.clone());
+    // Only a current key is remembered (a rotation may have retired it meanwhile).
+    if store::current_key(&state.db, organisation_id)
+        .await?
+        .is_some_and(|current| current.id == row.id)
+    {
+        gateway
+            .inner
+            .signers
+            .insert(organisation_id.to_string(), signer.clone());
+    }
     Ok(signer)
 }
 
@@ -333,7 +341,13 @@ pub async fn rotate_key(
     let org = crate::service::officer_of(actor, organisation_id)?;
     let row = new_key_row(state, &org)?;
     let mut tx = state.db.begin().await?;
-    store::replace_key(&mut tx, &row).await?;
+    store::replace_key(&mut tx, &row).await.map_err(|e| {
+        if is_unique_violation(&e) {
+            ApiError::Conflict("the key is being rotated by another request; try again".into())
+        } else {
+            e.into()
+        }
+    })?;
     let event = AuditEvent::by(actor, "key.rotate", format!("key:{}", row.id));
     state.audit.record_in(&mut tx, event).await?;
     kernel::audit::commit_audited(state.audit.as_ref(), tx).await?;
@@ -522,6 +536,18 @@ pub async fn refuse_unauthenticated(state: &AppState, resource: &str) -> ApiErro
         "the gateway needs an organisation's system account: send 'Authorization: Bearer <token>'"
             .into(),
     );
+    // Anyone can send such calls: record at most this many a minute, so a flood cannot
+    // flood the audit log; the rest are counted in the metrics only.
+    let recorded = Gateway::of(state)
+        .map(|g| {
+            g.take(UNAUTHENTICATED_KEY, UNAUTHENTICATED_AUDITS_PER_MINUTE, 1)
+                .is_ok()
+        })
+        .unwrap_or(true);
+    if !recorded {
+        metrics::counter!("civitas_gateway_unauthenticated_unrecorded_total").increment(1);
+        return error;
+    }
     let event = AuditEvent::system("exchange.read", label(resource))
         .because("refused: no valid token", Basis::NotApplicable)
         .outcome(Outcome::Denied);
@@ -530,6 +556,11 @@ pub async fn refuse_unauthenticated(state: &AppState, resource: &str) -> ApiErro
         Err(audit_error) => audit_error,
     }
 }
+
+/// The bucket that limits how many unauthenticated calls are audited.
+const UNAUTHENTICATED_KEY: &str = "unauthenticated";
+/// Unauthenticated calls audited per minute at most.
+const UNAUTHENTICATED_AUDITS_PER_MINUTE: i64 = 6000;
 
 /// The consumer organisation of a system account.
 fn consumer_of(principal: &Principal) -> Option<String> {
@@ -603,6 +634,16 @@ async fn prepare<'a>(
         return Err(refuse(state, principal, what, None, "", error).await);
     };
     let what = format!("{what} agreement:{}", agreement.id);
+    if calls as i64 > agreement.rate_limit_per_minute {
+        let error = ApiError::invalid(
+            "subjects",
+            format!(
+                "a batch of {calls} is more than the agreement's {} calls a minute; send smaller batches",
+                agreement.rate_limit_per_minute
+            ),
+        );
+        return Err(refuse(state, principal, what, None, &agreement.purpose, error).await);
+    }
     if let Err(wait) =
         Gateway::of(state)?.take(&agreement.id, agreement.rate_limit_per_minute, calls)
     {
@@ -668,12 +709,22 @@ async fn prepare<'a>(
 }
 
 impl Call<'_> {
+    /// What the audit record names: machine tokens, then ` | ` and the resource's name
+    /// with the fields' titles, for the person reading her footprint.
     fn what(&self) -> String {
+        let titles: Vec<&str> = self
+            .fields
+            .iter()
+            .filter_map(|f| self.resource.fields.iter().find(|spec| &spec.name == f))
+            .map(|spec| spec.title.as_str())
+            .collect();
         format!(
-            "exchange:{} agreement:{} fields:{}",
+            "exchange:{} agreement:{} fields:{}{DESCRIPTION_SEPARATOR}{}：{}",
             self.resource.code,
             self.agreement.id,
-            self.fields.join(",")
+            self.fields.join(","),
+            self.resource.name,
+            titles.join("、")
         )
     }
 
@@ -736,7 +787,10 @@ impl Call<'_> {
             Serving::Proxied => {
                 let person = self.person_of(&hash).await?;
                 self.consent(person.as_deref()).await?;
-                let record = match self.ask_provider(subject).await {
+                let normalised = identity::model::ResidentId::parse(subject)
+                    .map(|rid| rid.as_str().to_string())
+                    .unwrap_or_else(|_| subject.to_string());
+                let record = match self.ask_provider(&normalised).await {
                     Ok(record) => record,
                     Err(error) => return Err(self.refuse(person.as_deref(), error).await),
                 };
@@ -770,12 +824,27 @@ impl Call<'_> {
             };
             return Err(self.refuse(None, error).await);
         };
+        // The consent must cover the personal fields asked for; public ones need none.
+        let personal: Vec<String> = self
+            .fields
+            .iter()
+            .filter(|f| {
+                self.resource.fields.iter().any(|spec| {
+                    &spec.name == *f
+                        && matches!(
+                            spec.sensitivity,
+                            Sensitivity::Personal | Sensitivity::SensitivePersonal
+                        )
+                })
+            })
+            .cloned()
+            .collect();
         let found = trust::service::consent_for_fetch(
             &self.state.db,
             person,
             &self.consumer,
             &self.resource.id,
-            &self.fields,
+            &personal,
         )
         .await?;
         let refusal = match found {
@@ -832,16 +901,33 @@ impl Call<'_> {
             .map_err(|_| ApiError::BadGateway("the provider's system did not answer".into()))?;
         match response.status() {
             s if s == reqwest::StatusCode::NOT_FOUND => Ok(None),
-            s if s.is_success() => response
-                .json::<Map<String, Value>>()
-                .await
-                .map(Some)
-                .map_err(|_| {
+            s if s.is_success() => {
+                let not_json = || {
                     ApiError::BadGateway(
                         "the provider's system answered with something other than a JSON object"
                             .into(),
                     )
-                }),
+                };
+                let too_large =
+                    || ApiError::BadGateway("the provider's answer is larger than 1 MiB".into());
+                if response
+                    .content_length()
+                    .is_some_and(|n| n > MAX_PROVIDER_BODY as u64)
+                {
+                    return Err(too_large());
+                }
+                let mut response = response;
+                let mut body = Vec::new();
+                while let Some(chunk) = response.chunk().await.map_err(|_| not_json())? {
+                    body.extend_from_slice(&chunk);
+                    if body.len() > MAX_PROVIDER_BODY {
+                        return Err(too_large());
+                    }
+                }
+                serde_json::from_slice::<Map<String, Value>>(&body)
+                    .map(Some)
+                    .map_err(|_| not_json())
+            }
             s => Err(ApiError::BadGateway(format!(
                 "the provider's system answered {}",
                 s.as_u16()
@@ -867,10 +953,17 @@ impl Call<'_> {
             .collect();
         let (basis, basis_name) = match &consent {
             Some(id) => (Basis::Consent(id.clone()), "consent"),
-            None if self.agreement.statutory && person.is_some() => (
-                Basis::Statutory(self.agreement.legal_basis.chars().take(200).collect()),
-                "statutory",
-            ),
+            // A statutory duty counts when the provider reviewed the request (conditional
+            // resources); unconditional agreements are approved unreviewed.
+            None if self.agreement.statutory
+                && person.is_some()
+                && self.resource.sharing_class == SharingClass::Conditional =>
+            {
+                (
+                    Basis::Statutory(self.agreement.legal_basis.chars().take(200).collect()),
+                    "statutory",
+                )
+            }
             None => (Basis::Agreement(self.agreement.id.clone()), "agreement"),
         };
         let mut event = AuditEvent::by(self.principal, "exchange.read", self.what())
@@ -940,14 +1033,16 @@ pub async fn fetch_batch(
     resource: &str,
     query: BatchQuery,
 ) -> ApiResult<Response> {
-    if query.subjects.is_empty() {
-        return Err(ApiError::invalid("subjects", "name 1 to 1,000 subjects"));
-    }
-    if query.subjects.len() > MAX_BATCH {
-        return Err(ApiError::PayloadTooLarge(format!(
-            "a batch names at most {MAX_BATCH} subjects; this one names {}",
-            query.subjects.len()
-        )));
+    if query.subjects.is_empty() || query.subjects.len() > MAX_BATCH {
+        let error = if query.subjects.is_empty() {
+            ApiError::invalid("subjects", "name 1 to 1,000 subjects")
+        } else {
+            ApiError::PayloadTooLarge(format!(
+                "a batch names at most {MAX_BATCH} subjects; this one names {}",
+                query.subjects.len()
+            ))
+        };
+        return Err(refuse(state, principal, label(resource), None, "", error).await);
     }
     let call = prepare(
         state,
@@ -957,9 +1052,13 @@ pub async fn fetch_batch(
         query.subjects.len(),
     )
     .await?;
-    let results =
-        futures::future::join_all(query.subjects.iter().enumerate().map(|(index, subject)| {
+    // A few subjects at a time, so one batch does not take every connection of the pool
+    // (or send a thousand requests at once to a proxied provider).
+    let mut results: Vec<BatchItem> = Vec::with_capacity(query.subjects.len());
+    for (n, chunk) in query.subjects.chunks(BATCH_CONCURRENCY).enumerate() {
+        let items = futures::future::join_all(chunk.iter().enumerate().map(|(i, subject)| {
             let call = &call;
+            let index = n * BATCH_CONCURRENCY + i;
             async move {
                 match call.serve(subject).await {
                     Ok(record) => BatchItem {
@@ -968,16 +1067,23 @@ pub async fn fetch_batch(
                         record: Some(record),
                         problem: None,
                     },
-                    Err(error) => BatchItem {
-                        index,
-                        status: error.status().as_u16(),
-                        record: None,
-                        problem: Some(error.problem()),
-                    },
+                    Err(error) => {
+                        if error.status().is_server_error() {
+                            tracing::error!(error = %format!("{error:#}"), index, "batch item failed");
+                        }
+                        BatchItem {
+                            index,
+                            status: error.status().as_u16(),
+                            record: None,
+                            problem: Some(error.problem()),
+                        }
+                    }
                 }
             }
         }))
         .await;
+        results.extend(items);
+    }
     let body =
         serde_json::to_vec(&BatchAnswer { results }).map_err(|e| ApiError::Unexpected(e.into()))?;
     let signer = signer(state, &call.resource.provider_org_id).await?;

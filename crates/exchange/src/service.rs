@@ -13,6 +13,15 @@ use serde_json::{Map, Value, json};
 use crate::model::*;
 use crate::store::{self, AgreementRow, RequestRow, ResourceRow};
 
+/// A reference in the body that names nothing is the body's fault (400 on that field);
+/// other failures pass through.
+fn not_found_as_invalid(error: ApiError, field: &str, detail: &str) -> ApiError {
+    match error {
+        ApiError::NotFound(_) => ApiError::invalid(field, detail),
+        other => other,
+    }
+}
+
 /// Has the gateway look resources and agreements up afresh (after one changed).
 fn forget_terms(state: &AppState) {
     if let Ok(gateway) = crate::gateway::Gateway::of(state) {
@@ -403,10 +412,10 @@ pub async fn file_request(
     let consumer = officer_of(actor, new.consumer_org_id.as_deref())?;
     identity::service::get_organisation(state, &consumer)
         .await
-        .map_err(|_| ApiError::invalid("consumer_org_id", "no organisation with that id"))?;
+        .map_err(|e| not_found_as_invalid(e, "consumer_org_id", "no organisation with that id"))?;
     let resource = get_resource(state, new.resource.trim())
         .await
-        .map_err(|_| ApiError::invalid("resource", "no such resource in the catalogue"))?;
+        .map_err(|e| not_found_as_invalid(e, "resource", "no such resource in the catalogue"))?;
     if resource.sharing_class == SharingClass::NotShared {
         return Err(ApiError::Conflict(format!(
             "'{}' is not shared: {}",
@@ -446,8 +455,14 @@ pub async fn file_request(
     )
     .because(purpose.clone(), Basis::NotApplicable);
     state.audit.record_in(&mut tx, event).await?;
-    if resource.sharing_class == SharingClass::Unconditional {
-        // Unconditional resources still get an agreement, so every call has a named basis.
+    let consumer_kind = identity::service::get_organisation(state, &consumer)
+        .await?
+        .kind;
+    if resource.sharing_class == SharingClass::Unconditional
+        && consumer_kind == identity::model::OrgKind::GovernmentDepartment
+    {
+        // Unconditional sharing is between government departments: they get an agreement
+        // at once, so every call has a named basis. Others wait for the provider.
         let row = RequestRow {
             id: id.clone(),
             resource_id: resource.id.clone(),
@@ -977,7 +992,7 @@ pub async fn grant_consent(
         .to_string();
     let resource = get_resource(state, new.resource.trim())
         .await
-        .map_err(|_| ApiError::invalid("resource", "no such resource in the catalogue"))?;
+        .map_err(|e| not_found_as_invalid(e, "resource", "no such resource in the catalogue"))?;
     if resource.subject_kind != SubjectKind::Person {
         return Err(ApiError::invalid(
             "resource",
@@ -995,7 +1010,7 @@ pub async fn grant_consent(
     }
     identity::service::get_organisation(state, &new.consumer_org_id)
         .await
-        .map_err(|_| ApiError::invalid("consumer_org_id", "no organisation with that id"))?;
+        .map_err(|e| not_found_as_invalid(e, "consumer_org_id", "no organisation with that id"))?;
     let agreement = store::agreements_for(&state.db, &new.consumer_org_id, &resource.id)
         .await?
         .into_iter()
@@ -1119,10 +1134,9 @@ pub async fn traffic(
     let org = officer_of(actor, organisation)?;
     if let Ok(gateway) = crate::gateway::Gateway::of(state) {
         // Show what was counted up to now, not up to the last flush.
-        gateway
-            .flush_usage(&state.db)
-            .await
-            .map_err(ApiError::Unexpected)?;
+        if let Err(error) = gateway.flush_usage(&state.db).await {
+            tracing::warn!(%error, "usage counts not written yet; showing what is stored");
+        }
     }
     let from = Timestamp::now().0.div_euclid(86_400_000_000) - 30;
     let line = |r: store::UsageRow| UsageLine {

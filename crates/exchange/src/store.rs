@@ -332,6 +332,18 @@ pub async fn upsert_records(
     rows: &[RecordRow],
 ) -> Result<u64, sqlx::Error> {
     let now = Timestamp::now();
+    // One row per subject (the last one wins): PostgreSQL refuses an upsert that names a
+    // key twice.
+    let mut last = std::collections::HashMap::new();
+    for (i, r) in rows.iter().enumerate() {
+        last.insert(r.subject_hash.as_str(), i);
+    }
+    let rows: Vec<&RecordRow> = rows
+        .iter()
+        .enumerate()
+        .filter(|(i, r)| last.get(r.subject_hash.as_str()) == Some(i))
+        .map(|(_, r)| r)
+        .collect();
     let mut replaced = 0;
     for chunk in rows.chunks(200) {
         let hashes: Vec<String> = chunk.iter().map(|r| r.subject_hash.clone()).collect();

@@ -29,6 +29,8 @@ const SESSION_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(5)
 pub struct SessionAuthenticator {
     db: Db,
     recent: moka::sync::Cache<String, Principal>,
+    /// Bumped by every forget: a look-up that began before does not store its result.
+    generation: std::sync::atomic::AtomicU64,
 }
 
 impl SessionAuthenticator {
@@ -40,6 +42,7 @@ impl SessionAuthenticator {
                 .max_capacity(100_000)
                 .time_to_live(SESSION_CACHE_TTL)
                 .build(),
+            generation: std::sync::atomic::AtomicU64::new(0),
         }
     }
 }
@@ -51,14 +54,20 @@ impl Authenticator for SessionAuthenticator {
         if let Some(principal) = self.recent.get(&key) {
             return Ok(Some(principal));
         }
+        use std::sync::atomic::Ordering;
+        let generation = self.generation.load(Ordering::SeqCst);
         let found = service::authenticate(&self.db, token).await?;
-        if let Some(principal) = &found {
+        if let Some(principal) = &found
+            && self.generation.load(Ordering::SeqCst) == generation
+        {
             self.recent.insert(key, principal.clone());
         }
         Ok(found)
     }
 
     fn forget_sessions(&self) {
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         self.recent.invalidate_all();
     }
 

@@ -7,6 +7,10 @@ use crate::auth::Principal;
 use crate::db::Tx;
 use crate::error::ApiResult;
 
+/// Separates an audit record's machine-readable `resource` from a description for people
+/// that may follow it (the footprint page shows the description).
+pub const DESCRIPTION_SEPARATOR: &str = " | ";
+
 /// On which basis personal data was used.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "kind", content = "reference", rename_all = "snake_case")]

@@ -42,6 +42,13 @@ fn action_label(ctx: &PageContext, action: &str) -> String {
         "person.create" => ("登记了您的信息", "Registered your record"),
         "proxy.grant" => ("授权代办", "Granted a proxy authorisation"),
         "proxy.revoke" => ("撤销代办授权", "Revoked a proxy authorisation"),
+        "exchange.read" => (
+            "通过数据共享获取了您的信息",
+            "Received your data through data sharing",
+        ),
+        "consent.grant" => ("代您给出了同意", "Gave a consent for you"),
+        "consent.revoke" => ("代您撤回了同意", "Withdrew a consent for you"),
+        "footprint.read" => ("查看了您的数据足迹", "Read your data footprint"),
         other => return other.to_string(),
     };
     ctx.pick(zh, en).to_string()
@@ -81,14 +88,19 @@ async fn footprint_page(
             vec![
                 Cell::from(e.at.short()),
                 Cell::from(who),
-                Cell::from(if e.outcome == "denied" {
-                    format!(
-                        "{}{}",
-                        action_label(&ctx, &e.action),
-                        ctx.pick("（已拒绝）", " (refused)")
-                    )
-                } else {
-                    action_label(&ctx, &e.action)
+                Cell::from({
+                    let mut what = action_label(&ctx, &e.action);
+                    // Gateway records end with a description for people: the resource's
+                    // name and the fields' titles.
+                    if let Some((_, described)) =
+                        e.resource.split_once(kernel::audit::DESCRIPTION_SEPARATOR)
+                    {
+                        what.push_str(&format!("：{described}"));
+                    }
+                    if e.outcome == "denied" {
+                        what.push_str(ctx.pick("（已拒绝）", " (refused)"));
+                    }
+                    what
                 }),
                 Cell::from(if e.purpose.is_empty() {
                     "—".to_string()

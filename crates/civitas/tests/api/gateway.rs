@@ -406,13 +406,17 @@ async fn refusals_are_named_audited_and_leak_nothing() {
     .await;
     check(&b, "consent_used");
 
-    // An expired agreement, then a revoked one.
+    // An expired agreement, then a revoked one. (Edited in the store directly, so the
+    // gateway's briefly remembered copy is dropped as its two seconds would.)
     w.app
         .exec(&format!(
             "UPDATE exchange_agreements SET expires_at = 1 WHERE id = '{}'",
             w.agreement
         ))
         .await;
+    exchange::gateway::Gateway::of(&w.app.state)
+        .unwrap()
+        .forget_terms();
     let b = problem(
         w.app.get(&path, Some(&w.c_system)).await,
         StatusCode::FORBIDDEN,
@@ -425,6 +429,9 @@ async fn refusals_are_named_audited_and_leak_nothing() {
             w.agreement
         ))
         .await;
+    exchange::gateway::Gateway::of(&w.app.state)
+        .unwrap()
+        .forget_terms();
     let r = w
         .app
         .post(
@@ -476,6 +483,17 @@ async fn statutory_agreements_need_no_consent_and_rate_limits_hold() {
     assert!(r.headers().get("retry-after").is_some());
     let b = problem(r, StatusCode::TOO_MANY_REQUESTS).await;
     assert!(b["detail"].as_str().unwrap().contains("2 calls a minute"));
+    // A batch larger than a minute's allowance can never pass: it is refused as such.
+    let r = w
+        .app
+        .post(
+            "/api/v1/exchange/household/records:batch",
+            Some(&w.c_system),
+            &json!({"subjects": [rid(SUBJECT_SEQ), rid(OTHER_SEQ), rid(SUBJECT_SEQ)]}),
+        )
+        .await;
+    let b = problem(r, StatusCode::BAD_REQUEST).await;
+    assert_eq!(b["field"], "subjects");
     // The footprint names the statute.
     let footprint: Value = w
         .app
