@@ -29,6 +29,7 @@ pub fn migrations() -> Vec<&'static [kernel::migrate::Migration]> {
         identity::MIGRATIONS,
         trust::MIGRATIONS,
         exchange::MIGRATIONS,
+        credentials::MIGRATIONS,
     ]
 }
 
@@ -88,6 +89,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(identity::api::router())
         .merge(trust::api::router())
         .merge(exchange::api::router())
+        .merge(credentials::api::router())
         .split_for_parts()
 }
 
@@ -177,14 +179,19 @@ impl Application {
     pub async fn build(config: Config, demo: bool) -> anyhow::Result<Application> {
         kernel::metrics::handle();
         let bind = config.bind;
-        let state = open_state(config, demo).await?;
-        if demo {
-            crate::demo::seed_if_needed(&state, false).await?;
-        }
         let listener = TcpListener::bind(bind)
             .await
             .with_context(|| format!("cannot listen on {bind}"))?;
         let port = listener.local_addr()?.port();
+        let mut config = config;
+        if config.base_url.is_none() {
+            // Links and identifiers (DIDs, DCAT) name the port actually bound.
+            config.base_url = Some(format!("http://{}:{port}", bind.ip()));
+        }
+        let state = open_state(config, demo).await?;
+        if demo {
+            crate::demo::seed_if_needed(&state, false).await?;
+        }
         Ok(Application {
             listener,
             state,

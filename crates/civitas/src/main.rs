@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use anyhow::Context;
 use civitas::app::{Application, open_state};
 use civitas::demo::{DEMO_ACCOUNTS, DEMO_PASSWORD};
 use clap::{Parser, Subcommand};
@@ -47,6 +48,11 @@ enum Command {
         #[command(subcommand)]
         command: AccountCommand,
     },
+    /// Work with e-certificates.
+    Credential {
+        #[command(subcommand)]
+        command: CredentialCommand,
+    },
     /// Work with the audit log.
     Audit {
         #[command(subcommand)]
@@ -85,6 +91,19 @@ enum AccountCommand {
         /// Read the password from standard input (required).
         #[arg(long)]
         password_stdin: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum CredentialCommand {
+    /// Verify a credential (a JSON file) offline, against this installation's issuers;
+    /// prints every check and exits 0 only when none failed.
+    Verify {
+        /// The credential.
+        file: PathBuf,
+        /// Make an issuer outside this platform's registry a warning, not a failure.
+        #[arg(long)]
+        trust_any_issuer: bool,
     },
 }
 
@@ -295,6 +314,43 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             println!("created account {} ({})", account.username, account.id);
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Credential {
+            command:
+                CredentialCommand::Verify {
+                    file,
+                    trust_any_issuer,
+                },
+        } => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            let document: serde_json::Value = match serde_json::from_str(&text) {
+                Ok(d) => d,
+                Err(e) => {
+                    println!("FAILED  format     not JSON: {e}");
+                    return Ok(ExitCode::from(1));
+                }
+            };
+            let state = civitas::app::open_state(config, false).await?;
+            let report = credentials::service::verify(&state, &document, trust_any_issuer)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            for c in &report.checks {
+                let outcome = match c.outcome {
+                    credentials::model::CheckOutcome::Passed => "passed ",
+                    credentials::model::CheckOutcome::Failed => "FAILED ",
+                    credentials::model::CheckOutcome::Warning => "warning",
+                    credentials::model::CheckOutcome::Skipped => "skipped",
+                };
+                println!("{outcome}  {:<10} {}", c.check, c.detail);
+            }
+            if report.verified {
+                println!("verified");
+                Ok(ExitCode::SUCCESS)
+            } else {
+                println!("NOT verified");
+                Ok(ExitCode::from(1))
+            }
         }
         Command::Audit {
             command: AuditCommand::Verify,

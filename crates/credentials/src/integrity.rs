@@ -207,7 +207,10 @@ pub struct VerifiedProof {
     pub proof_purpose: String,
 }
 
-fn proof_str<'a>(proof: &'a Map<String, Value>, name: &'static str) -> Result<&'a str, IntegrityError> {
+fn proof_str<'a>(
+    proof: &'a Map<String, Value>,
+    name: &'static str,
+) -> Result<&'a str, IntegrityError> {
     proof
         .get(name)
         .and_then(Value::as_str)
@@ -262,14 +265,18 @@ pub fn verify(
         }
         unsecured.insert("@context".into(), context.clone());
     }
-    let key = resolve(&method)
-        .ok_or_else(|| IntegrityError::UnknownVerificationMethod(method.chars().take(200).collect()))?;
+    let key = resolve(&method).ok_or_else(|| {
+        IntegrityError::UnknownVerificationMethod(method.chars().take(200).collect())
+    })?;
     let data = hash_data(&Value::Object(unsecured), &Value::Object(config))?;
     key.verify(&data, &Signature::from_bytes(&signature))
         .map_err(|_| IntegrityError::BadSignature)?;
     Ok(VerifiedProof {
         verification_method: method,
-        created: proof.get("created").and_then(Value::as_str).map(str::to_string),
+        created: proof
+            .get("created")
+            .and_then(Value::as_str)
+            .map(str::to_string),
         proof_purpose: purpose,
     })
 }
@@ -292,7 +299,10 @@ mod tests {
         assert!(verify(&signed, resolve_did_key).is_ok());
         let mut tampered = signed.clone();
         tampered["name"] = json!("李建国");
-        assert_eq!(verify(&tampered, resolve_did_key), Err(IntegrityError::BadSignature));
+        assert_eq!(
+            verify(&tampered, resolve_did_key),
+            Err(IntegrityError::BadSignature)
+        );
         let other = SigningKey::from_bytes(&[8u8; 32]).verifying_key();
         assert_eq!(
             verify(&signed, |_| Some(other)),
@@ -304,7 +314,10 @@ mod tests {
             verify(&wrong_suite, resolve_did_key),
             Err(IntegrityError::WrongCryptosuite(_))
         ));
-        assert_eq!(verify(&json!([1]), resolve_did_key), Err(IntegrityError::NotAnObject));
+        assert_eq!(
+            verify(&json!([1]), resolve_did_key),
+            Err(IntegrityError::NotAnObject)
+        );
         assert_eq!(verify(&doc, resolve_did_key), Err(IntegrityError::NoProof));
     }
 
@@ -313,9 +326,15 @@ mod tests {
         let key = SigningKey::from_bytes(&[9u8; 32]);
         let public = public_key_multibase(&key.verifying_key());
         assert!(public.starts_with("z6Mk"));
-        assert_eq!(public_key_from_multibase(&public).unwrap(), key.verifying_key());
+        assert_eq!(
+            public_key_from_multibase(&public).unwrap(),
+            key.verifying_key()
+        );
         let secret = secret_key_multibase(&key);
-        assert_eq!(secret_key_from_multibase(&secret).unwrap().to_bytes(), key.to_bytes());
+        assert_eq!(
+            secret_key_from_multibase(&secret).unwrap().to_bytes(),
+            key.to_bytes()
+        );
         assert!(public_key_from_multibase("zzzz").is_err());
         assert!(public_key_from_multibase("").is_err());
         assert!(resolve_did_key("did:web:example.org#key-1").is_none());

@@ -1,10 +1,25 @@
 //! Civitas credentials: e-certificates (电子证照) as W3C Verifiable Credentials 2.0 secured
 //! with Data Integrity proofs of the `eddsa-jcs-2022` cryptosuite (Ed25519 over RFC 8785
-//! canonical JSON), with `did:key` verification methods.
+//! canonical JSON). Issuing organisations sign with their own keys, published as
+//! `did:web` DID documents; `did:key` methods verify too.
 //!
-//! This first part is the cryptographic core, tested byte for byte against the W3C
-//! specification's test vectors and the RFC 8785 reference data. Certificate types,
-//! issuers' keys, issuance, status lists, the wallet, sharing, verification pages and
-//! dynamic passes build on it.
+//! Here so far: the cryptographic core (tested against the W3C vectors and the RFC 8785
+//! reference data), the certificate type catalogue with JSON Schemas of the claims,
+//! issuers' keys and DID documents, issuance, suspension, reinstatement and revocation,
+//! the holder's list, and verification that reports each check. Status list credentials,
+//! the wallet pages, QR codes, sharing and dynamic passes follow.
 
+pub mod api;
 pub mod integrity;
+pub mod model;
+pub mod service;
+pub mod store;
+
+/// This crate's migrations.
+pub const MIGRATIONS: &[kernel::migrate::Migration] = &[kernel::migrate::Migration {
+    component: "credentials",
+    version: 1,
+    name: "certificate types, issuer keys, certificates",
+    sqlite: include_str!("../migrations/sqlite/0001_credentials.sql"),
+    postgres: include_str!("../migrations/postgres/0001_credentials.sql"),
+}];

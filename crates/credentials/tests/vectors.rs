@@ -5,11 +5,11 @@
 //! fails the tests rather than skipping them.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use credentials::integrity::{
-    self, ProofOptions, canonicalize, did_key_method, public_key_from_multibase,
-    resolve_did_key, secret_key_from_multibase,
+    self, ProofOptions, canonicalize, did_key_method, public_key_from_multibase, resolve_did_key,
+    secret_key_from_multibase,
 };
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -27,11 +27,11 @@ fn testdata(sub: &str) -> PathBuf {
     dir
 }
 
-fn read(dir: &PathBuf, name: &str) -> String {
+fn read(dir: &Path, name: &str) -> String {
     std::fs::read_to_string(dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
-fn json(dir: &PathBuf, name: &str) -> Value {
+fn json(dir: &Path, name: &str) -> Value {
     serde_json::from_str(&read(dir, name)).unwrap()
 }
 
@@ -78,19 +78,28 @@ fn w3c_eddsa_jcs_2022_vectors_are_reproduced_step_by_step() {
     );
 
     let canon_doc = canonicalize(&unsigned).unwrap();
-    assert_eq!(String::from_utf8(canon_doc.clone()).unwrap(), read(&dir, "canonDocJCS.txt").trim());
+    assert_eq!(
+        String::from_utf8(canon_doc.clone()).unwrap(),
+        read(&dir, "canonDocJCS.txt").trim()
+    );
     let canon_proof = canonicalize(&config).unwrap();
     assert_eq!(
         String::from_utf8(canon_proof.clone()).unwrap(),
         read(&dir, "proofCanonJCS.txt").trim()
     );
-    assert_eq!(hex::encode(Sha256::digest(&canon_doc)), read(&dir, "docHashJCS.txt").trim());
+    assert_eq!(
+        hex::encode(Sha256::digest(&canon_doc)),
+        read(&dir, "docHashJCS.txt").trim()
+    );
     assert_eq!(
         hex::encode(Sha256::digest(&canon_proof)),
         read(&dir, "proofHashJCS.txt").trim()
     );
     let combined = integrity::hash_data(&unsigned, &config).unwrap();
-    assert_eq!(hex::encode(combined), read(&dir, "combinedHashJCS.txt").trim());
+    assert_eq!(
+        hex::encode(combined),
+        read(&dir, "combinedHashJCS.txt").trim()
+    );
 
     let options = ProofOptions {
         created: config["created"].as_str().unwrap().into(),

@@ -6,6 +6,7 @@ mod auth;
 mod authz;
 mod bad_input;
 mod cli;
+mod credentials;
 mod demo;
 mod exchange;
 mod footprint;

@@ -1,0 +1,552 @@
+//! E-certificates end to end: a type with a JSON Schema, issuance by the issuer's clerk,
+//! the holder's list, the issuer's DID document, verification reporting every check
+//! (tampering, suspension, revocation, unknown issuers, the W3C vectors), key rotation, the
+//! offline CLI, and bad input.
+
+use kernel::auth::Role;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, problem};
+
+struct World {
+    app: TestApp,
+    admin: String,
+    org: String,
+    org_admin: String,
+    clerk: String,
+    other_clerk: String,
+    citizen: String,
+    person: String,
+}
+
+fn senior_card_type() -> Value {
+    json!({
+        "code": "senior-citizen-card",
+        "name": "老年人优待证",
+        "description": "65 周岁以上老年人凭证享受公共交通、景区等优待。",
+        "issuer_kind": "government_department",
+        "validity_days": 3650,
+        "claims_schema": {
+            "type": "object",
+            "required": ["name", "birth_date", "card_number"],
+            "properties": {
+                "name": {"type": "string", "minLength": 1, "maxLength": 64},
+                "birth_date": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"},
+                "card_number": {"type": "string"}
+            },
+            "additionalProperties": false
+        }
+    })
+}
+
+async fn world() -> World {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    app.regions(&admin).await;
+    let org = app.organisation(&admin, 1, "示例市民政局").await;
+    let other = app.organisation(&admin, 2, "示例市公安局").await;
+    let org_admin = app
+        .account("admin-ca", Role::OrgAdmin, Some(&org), None)
+        .await;
+    let clerk = app.account("clerk-ca", Role::Clerk, Some(&org), None).await;
+    let other_clerk = app
+        .account("clerk-po", Role::Clerk, Some(&other), None)
+        .await;
+    let (person, _) = app.person(&admin, 501, "李秀英").await;
+    let citizen = app
+        .account("lixiuying", Role::Citizen, None, Some(&person))
+        .await;
+    let r = app
+        .post(
+            "/api/v1/credentials/types",
+            Some(&admin),
+            &senior_card_type(),
+        )
+        .await;
+    assert_eq!(
+        r.status(),
+        StatusCode::CREATED,
+        "{}",
+        r.text().await.unwrap()
+    );
+    World {
+        app,
+        admin,
+        org,
+        org_admin,
+        clerk,
+        other_clerk,
+        citizen,
+        person,
+    }
+}
+
+fn claims() -> Value {
+    json!({"name": "李秀英", "birth_date": "1944-03-08", "card_number": "LYZ-990100-0001"})
+}
+
+async fn issue(w: &World) -> Value {
+    let r = w
+        .app
+        .post(
+            "/api/v1/credentials",
+            Some(&w.clerk),
+            &json!({"type": "senior-citizen-card", "person_id": w.person, "claims": claims()}),
+        )
+        .await;
+    assert_eq!(
+        r.status(),
+        StatusCode::CREATED,
+        "{}",
+        r.text().await.unwrap()
+    );
+    r.json().await.unwrap()
+}
+
+async fn verify(app: &TestApp, document: &Value, query: &str) -> Value {
+    let r = app
+        .post(
+            &format!("/api/v1/credentials/verify{query}"),
+            None,
+            document,
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    r.json().await.unwrap()
+}
+
+fn outcome(report: &Value, check: &str) -> String {
+    report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["check"] == check)
+        .map(|c| c["outcome"].as_str().unwrap().to_string())
+        .unwrap_or_else(|| panic!("no {check} check in {report}"))
+}
+
+fn detail(report: &Value, check: &str) -> String {
+    report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["check"] == check)
+        .map(|c| c["detail"].as_str().unwrap().to_string())
+        .unwrap()
+}
+
+#[tokio::test]
+async fn an_issued_certificate_is_held_and_verifies_with_every_check() {
+    let w = world().await;
+    let issued = issue(&w).await;
+    let doc = &issued["document"];
+    assert_eq!(doc["@context"][0], "https://www.w3.org/ns/credentials/v2");
+    assert_eq!(doc["credentialSubject"]["card_number"], "LYZ-990100-0001");
+    assert_eq!(doc["proof"]["cryptosuite"], "eddsa-jcs-2022");
+    let issuer = doc["issuer"]["id"].as_str().unwrap();
+    assert!(
+        issuer.starts_with("did:web:127.0.0.1%3A") && issuer.ends_with(&w.org),
+        "{issuer}"
+    );
+    assert!(doc["validUntil"].is_string());
+
+    // The holder sees it in her wallet.
+    let mine: Value = w
+        .app
+        .get("/api/v1/me/credentials", Some(&w.citizen))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(mine.as_array().unwrap().len(), 1);
+    assert_eq!(&mine[0]["document"], doc);
+
+    // The issuer's DID document names the signing key.
+    let did: Value = w
+        .app
+        .get(&format!("/issuers/{}/did.json", w.org), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(did["id"], issuer);
+    assert_eq!(
+        did["assertionMethod"][0],
+        doc["proof"]["verificationMethod"]
+    );
+
+    // Anyone verifies it: every check passes.
+    let report = verify(&w.app, doc, "").await;
+    assert_eq!(report["verified"], true, "{report}");
+    for check in [
+        "format",
+        "signature",
+        "issuer",
+        "validity",
+        "status",
+        "schema",
+    ] {
+        assert_eq!(outcome(&report, check), "passed", "{check}: {report}");
+    }
+
+    // Tampered claims break the signature.
+    let mut tampered = doc.clone();
+    tampered["credentialSubject"]["birth_date"] = json!("1934-03-08");
+    let report = verify(&w.app, &tampered, "").await;
+    assert_eq!(report["verified"], false);
+    assert_eq!(outcome(&report, "signature"), "failed");
+    assert!(detail(&report, "signature").contains("bad signature"));
+
+    // A proof of another type is named.
+    let mut wrong = doc.clone();
+    wrong["proof"]["type"] = json!("Ed25519Signature2020");
+    let report = verify(&w.app, &wrong, "").await;
+    assert!(detail(&report, "signature").contains("Ed25519Signature2020"));
+
+    // A verification by an organisation's staff is in the holder's footprint.
+    let r = w
+        .app
+        .post("/api/v1/credentials/verify", Some(&w.other_clerk), doc)
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let footprint: Value = w
+        .app
+        .get("/api/v1/me/footprint", Some(&w.citizen))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        footprint["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["action"] == "credential.verify" && e["organisation"] == "示例市公安局"),
+        "{footprint}"
+    );
+}
+
+async fn status(w: &World, id: &str, action: &str, reason: Option<&str>) -> reqwest::Response {
+    let mut body = json!({"action": action});
+    if let Some(r) = reason {
+        body["reason"] = json!(r);
+    }
+    w.app
+        .post(
+            &format!("/api/v1/credentials/{id}/status"),
+            Some(&w.clerk),
+            &body,
+        )
+        .await
+}
+
+#[tokio::test]
+async fn suspension_revocation_and_key_rotation_show_in_verification() {
+    let w = world().await;
+    let issued = issue(&w).await;
+    let id = issued["id"].as_str().unwrap();
+    let doc = &issued["document"];
+    // A reason is required to suspend.
+    problem(
+        status(&w, id, "suspend", None).await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert_eq!(
+        status(&w, id, "suspend", Some("核查户籍信息"))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    let report = verify(&w.app, doc, "").await;
+    assert_eq!(report["verified"], false);
+    assert_eq!(outcome(&report, "status"), "failed");
+    assert!(detail(&report, "status").starts_with("suspended"));
+    assert_eq!(
+        status(&w, id, "reinstate", None).await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(verify(&w.app, doc, "").await["verified"], true);
+
+    // Rotation: the old certificate still verifies; new ones use the new key.
+    let r = w
+        .app
+        .post(
+            "/api/v1/credentials/keys/rotate",
+            Some(&w.org_admin),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let did: Value = r.json().await.unwrap();
+    assert_eq!(did["verificationMethod"].as_array().unwrap().len(), 2);
+    assert_eq!(verify(&w.app, doc, "").await["verified"], true);
+    let second = issue(&w).await;
+    assert_ne!(
+        second["document"]["proof"]["verificationMethod"],
+        doc["proof"]["verificationMethod"]
+    );
+    assert_eq!(
+        verify(&w.app, &second["document"], "").await["verified"],
+        true
+    );
+    // A clerk cannot rotate; another organisation's clerk cannot change the status.
+    let r = w
+        .app
+        .post(
+            "/api/v1/credentials/keys/rotate",
+            Some(&w.clerk),
+            &json!({}),
+        )
+        .await;
+    problem(r, StatusCode::FORBIDDEN).await;
+    let r = w
+        .app
+        .post(
+            &format!("/api/v1/credentials/{id}/status"),
+            Some(&w.other_clerk),
+            &json!({"action": "revoke", "reason": "x"}),
+        )
+        .await;
+    problem(r, StatusCode::NOT_FOUND).await;
+
+    assert_eq!(
+        status(&w, id, "revoke", Some("持证人已注销户籍"))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    let report = verify(&w.app, doc, "").await;
+    assert!(detail(&report, "status").starts_with("revoked"));
+    problem(
+        status(&w, id, "reinstate", None).await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn credentials_from_elsewhere_need_trust_and_the_w3c_vector_verifies() {
+    let w = world().await;
+    let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/testdata/vc-di-eddsa/signedJCS.json");
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("W3C vector missing at {}: {e}", path.display()));
+    let vector: Value = serde_json::from_str(&text).unwrap();
+    let report = verify(&w.app, &vector, "").await;
+    assert_eq!(outcome(&report, "signature"), "passed", "{report}");
+    // Its issuer is not the key's DID: the W3C example signs with a did:key for an https
+    // issuer, so the issuer check fails even when trusting any issuer.
+    assert_eq!(outcome(&report, "issuer"), "failed");
+    assert_eq!(report["verified"], false);
+
+    // A did:key-issued credential of our own making: unknown issuer unless trusted.
+    let key = ed25519_dalek::SigningKey::from_bytes(&[3u8; 32]);
+    let method = credentials::integrity::did_key_method(&key.verifying_key());
+    let did = method.split('#').next().unwrap().to_string();
+    let unsigned = json!({
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "type": ["VerifiableCredential"],
+        "issuer": did,
+        "validFrom": "2020-01-01T00:00:00Z",
+        "credentialSubject": {"id": "did:example:123", "degree": "学士"}
+    });
+    let signed = credentials::integrity::sign(
+        &unsigned,
+        &key,
+        &credentials::integrity::ProofOptions {
+            created: "2026-01-01T00:00:00Z".into(),
+            verification_method: method,
+            proof_purpose: "assertionMethod".into(),
+        },
+    )
+    .unwrap();
+    let report = verify(&w.app, &signed, "").await;
+    assert_eq!(outcome(&report, "issuer"), "failed");
+    assert!(detail(&report, "issuer").contains("unknown issuer"));
+    let report = verify(&w.app, &signed, "?trust_any_issuer=true").await;
+    assert_eq!(outcome(&report, "issuer"), "warning");
+    assert_eq!(outcome(&report, "status"), "skipped");
+    assert_eq!(report["verified"], true, "{report}");
+
+    // Expired and not-yet-valid.
+    let mut expired = unsigned.clone();
+    expired["validUntil"] = json!("2021-01-01T00:00:00Z");
+    let expired = credentials::integrity::sign(
+        &expired,
+        &key,
+        &credentials::integrity::ProofOptions {
+            created: "2020-01-01T00:00:00Z".into(),
+            verification_method: credentials::integrity::did_key_method(&key.verifying_key()),
+            proof_purpose: "assertionMethod".into(),
+        },
+    )
+    .unwrap();
+    let report = verify(&w.app, &expired, "?trust_any_issuer=true").await;
+    assert!(
+        detail(&report, "validity").starts_with("expired"),
+        "{report}"
+    );
+    assert_eq!(report["verified"], false);
+
+    // The CLI verifies offline: exit 0 only when nothing failed.
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.json");
+    std::fs::write(&good, signed.to_string()).unwrap();
+    let (code, out, _) = w
+        .app
+        .cli(&[
+            "credential",
+            "verify",
+            good.to_str().unwrap(),
+            "--trust-any-issuer",
+        ])
+        .await;
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("warning") && out.contains("verified"), "{out}");
+    let (code, out, _) = w
+        .app
+        .cli(&["credential", "verify", good.to_str().unwrap()])
+        .await;
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("unknown issuer"), "{out}");
+    let issued = issue(&w).await;
+    let ours = dir.path().join("ours.json");
+    std::fs::write(&ours, issued["document"].to_string()).unwrap();
+    let (code, out, _) = w
+        .app
+        .cli(&["credential", "verify", ours.to_str().unwrap()])
+        .await;
+    assert_eq!(code, 0, "{out}");
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, "{not json").unwrap();
+    let (code, out, _) = w
+        .app
+        .cli(&["credential", "verify", bad.to_str().unwrap()])
+        .await;
+    assert_eq!(code, 1, "{out}");
+    let _ = &w.admin;
+}
+
+#[tokio::test]
+async fn bad_input_is_refused_clearly() {
+    let w = world().await;
+    let app = &w.app;
+    // Types: only platform admins; the schema must be an object schema and valid.
+    let r = app
+        .post(
+            "/api/v1/credentials/types",
+            Some(&w.clerk),
+            &senior_card_type(),
+        )
+        .await;
+    problem(r, StatusCode::FORBIDDEN).await;
+    let r = app
+        .post(
+            "/api/v1/credentials/types",
+            Some(&w.admin),
+            &senior_card_type(),
+        )
+        .await;
+    problem(r, StatusCode::CONFLICT).await;
+    let mut t = senior_card_type();
+    t["code"] = json!("degree");
+    t["claims_schema"] = json!({"type": "string"});
+    let b = problem(
+        app.post("/api/v1/credentials/types", Some(&w.admin), &t)
+            .await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert_eq!(b["field"], "claims_schema");
+    t["claims_schema"] = json!({"type": "object", "properties": {"a": {"type": "nonsense"}}});
+    let b = problem(
+        app.post("/api/v1/credentials/types", Some(&w.admin), &t)
+            .await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert_eq!(b["field"], "claims_schema");
+
+    // Issuance: claims against the schema; the right organisation kind; staff only.
+    let r = app
+        .post(
+            "/api/v1/credentials",
+            Some(&w.clerk),
+            &json!({"type": "senior-citizen-card", "person_id": w.person,
+                    "claims": {"name": "李秀英", "birth_date": "8 March 1944", "card_number": "x"}}),
+        )
+        .await;
+    let b = problem(r, StatusCode::BAD_REQUEST).await;
+    assert_eq!(b["field"], "claims");
+    assert!(b["detail"].as_str().unwrap().contains("/birth_date"), "{b}");
+    let r = app
+        .post(
+            "/api/v1/credentials",
+            Some(&w.clerk),
+            &json!({"type": "senior-citizen-card", "person_id": w.person,
+                    "claims": {"name": "李秀英", "birth_date": "1944-03-08", "card_number": "x", "extra": 1}}),
+        )
+        .await;
+    problem(r, StatusCode::BAD_REQUEST).await;
+    let r = app
+        .post(
+            "/api/v1/credentials",
+            Some(&w.citizen),
+            &json!({"type": "senior-citizen-card", "person_id": w.person, "claims": claims()}),
+        )
+        .await;
+    problem(r, StatusCode::FORBIDDEN).await;
+    let r = app
+        .post(
+            "/api/v1/credentials",
+            Some(&w.clerk),
+            &json!({"type": "senior-citizen-card", "person_id": "nope", "claims": claims()}),
+        )
+        .await;
+    assert_eq!(
+        problem(r, StatusCode::BAD_REQUEST).await["field"],
+        "person_id"
+    );
+    let mut school = senior_card_type();
+    school["code"] = json!("degree-certificate");
+    school["issuer_kind"] = json!("school");
+    let r = app
+        .post("/api/v1/credentials/types", Some(&w.admin), &school)
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let r = app
+        .post(
+            "/api/v1/credentials",
+            Some(&w.clerk),
+            &json!({"type": "degree-certificate", "person_id": w.person, "claims": claims()}),
+        )
+        .await;
+    problem(r, StatusCode::FORBIDDEN).await;
+
+    // Verification: malformed JSON is 400, a non-credential a failed format check, a
+    // huge document 413; never 500.
+    let r = app
+        .send(
+            Method::POST,
+            "/api/v1/credentials/verify",
+            None,
+            &[],
+            Some(("application/json", b"{\"@context\": [".to_vec())),
+        )
+        .await;
+    problem(r, StatusCode::BAD_REQUEST).await;
+    let report = verify(app, &json!([1, 2, 3]), "").await;
+    assert_eq!(outcome(&report, "format"), "failed");
+    let report = verify(app, &json!({"@context": ["x"], "proof": 1}), "").await;
+    assert_eq!(outcome(&report, "format"), "failed");
+    let huge = json!({"@context": ["https://www.w3.org/ns/credentials/v2"], "blob": "x".repeat(2 * 1024 * 1024)});
+    let r = app.post("/api/v1/credentials/verify", None, &huge).await;
+    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let mut no_proof = issue(&w).await["document"].clone();
+    no_proof.as_object_mut().unwrap().remove("proof");
+    let report = verify(app, &no_proof, "").await;
+    assert_eq!(outcome(&report, "signature"), "failed");
+    assert_eq!(report["verified"], false);
+}
