@@ -45,6 +45,7 @@ fn navigation() -> Vec<NavItem> {
     let mut nav = identity::pages::nav();
     nav.extend(trust::pages::nav());
     nav.extend(exchange::pages::nav());
+    nav.extend(credentials::pages::nav());
     nav
 }
 
@@ -102,6 +103,7 @@ pub fn router(state: AppState) -> Router {
         .merge(identity::pages::router())
         .merge(trust::pages::router())
         .merge(exchange::pages::router())
+        .merge(credentials::pages::router())
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))

@@ -595,6 +595,13 @@ async fn seed(state: &AppState, show_progress: bool) -> anyhow::Result<()> {
         session_id: String::new(),
         acting_for: None,
     };
+    seed_credentials(
+        state,
+        &admin,
+        &org_ids,
+        [&elder.id, &relative.id, &citizen.id],
+    )
+    .await?;
     seed_records_and_calls(
         state,
         &admin,
@@ -1236,6 +1243,221 @@ async fn seed_records_and_calls(
         exchange::gateway::fetch_one(state, estate, "marriage-registration", elder, None).await;
     if refused.is_ok() {
         anyhow::bail!("the demo's unconsented call was served");
+    }
+    Ok(())
+}
+
+/// The e-certificate catalogue (eight types) and certificates for the named demo people.
+async fn seed_credentials(
+    state: &AppState,
+    admin: &Principal,
+    orgs: &[String],
+    [elder, relative, citizen]: [&String; 3],
+) -> anyhow::Result<()> {
+    use credentials::model::{IssueRequest, NewCredentialType};
+    use serde_json::json;
+    let string = json!({"type": "string", "minLength": 1, "maxLength": 200});
+    let date = json!({"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"});
+    let schema = |fields: &[(&str, &serde_json::Value)]| {
+        let properties: serde_json::Map<String, serde_json::Value> = fields
+            .iter()
+            .map(|(name, spec)| (name.to_string(), (*spec).clone()))
+            .collect();
+        let required: Vec<&str> = fields.iter().map(|(name, _)| *name).collect();
+        json!({"type": "object", "properties": properties, "required": required,
+               "additionalProperties": false})
+    };
+    let types = [
+        (
+            "resident-card",
+            "居民身份证电子证照",
+            "居民身份证的电子证照，与实体证件同等效力。",
+            "government_department",
+            Some(7300),
+            schema(&[
+                ("name", &string),
+                ("sex", &string),
+                ("birth_date", &date),
+                ("address", &string),
+            ]),
+        ),
+        (
+            "household-register",
+            "户口簿",
+            "常住人口登记卡：户号、户主、与户主关系。",
+            "government_department",
+            None,
+            schema(&[
+                ("name", &string),
+                ("household_number", &string),
+                ("relation_to_head", &string),
+            ]),
+        ),
+        (
+            "marriage-certificate",
+            "结婚证",
+            "婚姻登记机关颁发的结婚证。",
+            "government_department",
+            None,
+            schema(&[
+                ("name", &string),
+                ("spouse_name", &string),
+                ("registered_on", &date),
+                ("certificate_number", &string),
+            ]),
+        ),
+        (
+            "degree-certificate",
+            "学历证书",
+            "学校颁发的毕业（学历）证书。",
+            "school",
+            None,
+            schema(&[
+                ("name", &string),
+                ("school", &string),
+                ("level", &string),
+                ("graduated_on", &date),
+            ]),
+        ),
+        (
+            "real-estate-certificate",
+            "不动产权证书",
+            "不动产登记机构颁发的不动产权证书。",
+            "government_department",
+            None,
+            schema(&[
+                ("owner", &string),
+                ("unit_number", &string),
+                ("location", &string),
+                ("area_m2", &json!({"type": "number", "minimum": 0})),
+            ]),
+        ),
+        (
+            "business-licence",
+            "营业执照",
+            "市场监督管理部门颁发的营业执照（持证人为法定代表人）。",
+            "government_department",
+            None,
+            schema(&[
+                ("entity_name", &string),
+                ("credit_code", &string),
+                ("legal_representative", &string),
+                ("entity_type", &string),
+            ]),
+        ),
+        (
+            "disability-certificate",
+            "残疾人证",
+            "残疾类别与等级。",
+            "government_department",
+            Some(3650),
+            schema(&[
+                ("name", &string),
+                ("category", &string),
+                (
+                    "grade",
+                    &json!({"type": "integer", "minimum": 1, "maximum": 4}),
+                ),
+            ]),
+        ),
+        (
+            "senior-citizen-card",
+            "老年人优待证",
+            "60 周岁以上老年人凭证享受公共交通、景区等优待。",
+            "government_department",
+            Some(3650),
+            schema(&[
+                ("name", &string),
+                ("birth_date", &date),
+                ("card_number", &string),
+            ]),
+        ),
+    ];
+    for (code, name, description, kind, validity_days, claims_schema) in types {
+        credentials::service::create_type(
+            state,
+            admin,
+            NewCredentialType {
+                code: code.into(),
+                name: name.into(),
+                description: description.into(),
+                issuer_kind: kind.into(),
+                claims_schema,
+                validity_days,
+            },
+        )
+        .await?;
+    }
+    let (police, civil, market, real_estate, school) =
+        (&orgs[0], &orgs[1], &orgs[5], &orgs[7], &orgs[12]);
+    let issues = [
+        (
+            police,
+            elder,
+            "resident-card",
+            json!({"name": "李秀英", "sex": "女", "birth_date": "1944-03-08", "address": "示例市东湖区湖滨街道幸福社区 3 栋 2 单元 101"}),
+        ),
+        (
+            police,
+            elder,
+            "household-register",
+            json!({"name": "李秀英", "household_number": "990100-0001", "relation_to_head": "户主"}),
+        ),
+        (
+            civil,
+            elder,
+            "senior-citizen-card",
+            json!({"name": "李秀英", "birth_date": "1944-03-08", "card_number": "LYZ-990100-000001"}),
+        ),
+        (
+            police,
+            relative,
+            "resident-card",
+            json!({"name": "李建国", "sex": "男", "birth_date": "1971-06-15", "address": "示例市东湖区湖滨街道幸福社区 3 栋 2 单元 101"}),
+        ),
+        (
+            market,
+            relative,
+            "business-licence",
+            json!({"entity_name": "示例市建国商贸有限公司", "credit_code": "91990100MA0000001X", "legal_representative": "李建国", "entity_type": "有限责任公司"}),
+        ),
+        (
+            police,
+            citizen,
+            "resident-card",
+            json!({"name": "王小梅", "sex": "女", "birth_date": "1991-09-21", "address": "示例市西山区西山街道光明社区 12 号"}),
+        ),
+        (
+            civil,
+            citizen,
+            "marriage-certificate",
+            json!({"name": "王小梅", "spouse_name": "赵磊", "registered_on": "2018-05-20", "certificate_number": "J990100-2018-000520"}),
+        ),
+        (
+            school,
+            citizen,
+            "degree-certificate",
+            json!({"name": "王小梅", "school": "示例市第一中学", "level": "高中", "graduated_on": "2009-06-30"}),
+        ),
+        (
+            real_estate,
+            citizen,
+            "real-estate-certificate",
+            json!({"owner": "王小梅", "unit_number": "990103001002GB00012F00010203", "location": "示例市西山区光明路 12 号 3 单元 502", "area_m2": 89.5}),
+        ),
+    ];
+    for (issuer, person, type_code, claims) in issues {
+        credentials::service::issue(
+            state,
+            admin,
+            IssueRequest {
+                type_code: type_code.into(),
+                person_id: person.clone(),
+                claims,
+                issuer_org_id: Some(issuer.clone()),
+            },
+        )
+        .await?;
     }
     Ok(())
 }

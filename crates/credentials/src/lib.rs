@@ -12,6 +12,7 @@
 pub mod api;
 pub mod integrity;
 pub mod model;
+pub mod pages;
 pub mod service;
 pub mod store;
 
