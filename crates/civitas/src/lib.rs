@@ -2,6 +2,7 @@
 
 pub mod app;
 pub mod bench;
+pub mod bench_credentials;
 pub mod bench_exchange;
 pub mod demo;
 pub mod demo_provider;

@@ -134,6 +134,12 @@ enum BenchArea {
         #[arg(long, default_value_t = 10.0)]
         seconds: f64,
     },
+    /// Certificate verifications and issuances per second beside bare Ed25519.
+    Credentials {
+        /// Seconds measured per figure.
+        #[arg(long, default_value_t = 3.0)]
+        seconds: f64,
+    },
     /// The load generator `bench exchange` runs as its own process.
     #[command(hide = true)]
     Load {
@@ -406,6 +412,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             )
             .await?;
             civitas::bench_exchange::print_exchange(&figures);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench {
+            area: BenchArea::Credentials { seconds },
+        } => {
+            let figures = civitas::bench_credentials::credentials(seconds.clamp(0.2, 600.0))?;
+            civitas::bench_credentials::print_credentials(&figures);
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench {

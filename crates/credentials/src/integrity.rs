@@ -5,9 +5,9 @@
 //! base58-btc multibase `proofValue`. Verification methods are `did:key` Ed25519 keys
 //! (multicodec `0xed01`), or any key the caller resolves.
 //!
-//! Canonicalisation uses `serde_json_canonicalizer` (ECMAScript number formatting included);
-//! multibase and the multicodec prefixes are a few lines over `bs58`, written here because
-//! only base58-btc and the two Ed25519 codes are needed.
+//! Canonicalisation is written here (see [`canonicalize`] for why), with ECMAScript number
+//! formatting from `ryu-js`; multibase and the multicodec prefixes are a few lines over
+//! `bs58`, written here because only base58-btc and the two Ed25519 codes are needed.
 
 use ed25519_dalek::{Signature, Signer as _, SigningKey, Verifier as _, VerifyingKey};
 use serde_json::{Map, Value};
@@ -66,8 +66,125 @@ pub enum IntegrityError {
 
 /// RFC 8785 canonical form of a JSON value.
 pub fn canonicalize(value: &Value) -> Result<Vec<u8>, IntegrityError> {
-    serde_json_canonicalizer::to_vec(value)
+    let mut out = Vec::with_capacity(1024);
+    write_value(&mut out, value)?;
+    Ok(out)
+}
+
+/// Something that canonicalises: a JSON value, or an object seen through a [`View`].
+pub trait Canonical {
+    /// Appends the RFC 8785 form.
+    fn write_canonical(&self, out: &mut Vec<u8>) -> Result<(), IntegrityError>;
+}
+
+impl Canonical for Value {
+    fn write_canonical(&self, out: &mut Vec<u8>) -> Result<(), IntegrityError> {
+        write_value(out, self)
+    }
+}
+
+/// A JSON object seen without one member and, optionally, with another `@context`:
+/// what is hashed, without copying the document.
+struct View<'a> {
+    map: &'a Map<String, Value>,
+    without: &'static str,
+    context: Option<&'a Value>,
+}
+
+impl Canonical for View<'_> {
+    fn write_canonical(&self, out: &mut Vec<u8>) -> Result<(), IntegrityError> {
+        write_object(
+            out,
+            self.map
+                .iter()
+                .filter(|(name, _)| name.as_str() != self.without)
+                .map(|(name, value)| match (name.as_str(), self.context) {
+                    ("@context", Some(context)) => (name.as_str(), context),
+                    _ => (name.as_str(), value),
+                }),
+        )
+    }
+}
+
+// RFC 8785 by hand: the `serde_json_canonicalizer` crate re-parses every member name to
+// sort it, which made canonicalisation cost more than the hashing and half the Ed25519
+// verification (see `civitas bench credentials`). The rules are few — members sorted by
+// UTF-16 code units, JSON string escaping as serde_json writes it, numbers as ECMAScript
+// prints them (the `ryu-js` crate) — and the RFC's reference data checks every byte.
+fn write_value(out: &mut Vec<u8>, value: &Value) -> Result<(), IntegrityError> {
+    match value {
+        Value::Null => out.extend_from_slice(b"null"),
+        Value::Bool(true) => out.extend_from_slice(b"true"),
+        Value::Bool(false) => out.extend_from_slice(b"false"),
+        Value::Number(n) => write_number(out, n)?,
+        Value::String(s) => write_string(out, s)?,
+        Value::Array(items) => {
+            out.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_value(out, item)?;
+            }
+            out.push(b']');
+        }
+        Value::Object(map) => write_object(out, map.iter().map(|(k, v)| (k.as_str(), v)))?,
+    }
+    Ok(())
+}
+
+fn write_object<'a>(
+    out: &mut Vec<u8>,
+    members: impl Iterator<Item = (&'a str, &'a Value)>,
+) -> Result<(), IntegrityError> {
+    let mut members: Vec<(&str, &Value)> = members.collect();
+    // UTF-16 order; for ASCII names that is byte order, compared without decoding.
+    members.sort_unstable_by(|a, b| {
+        if a.0.is_ascii() && b.0.is_ascii() {
+            a.0.cmp(b.0)
+        } else {
+            a.0.encode_utf16().cmp(b.0.encode_utf16())
+        }
+    });
+    out.push(b'{');
+    for (i, (name, value)) in members.into_iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write_string(out, name)?;
+        out.push(b':');
+        write_value(out, value)?;
+    }
+    out.push(b'}');
+    Ok(())
+}
+
+fn write_string(out: &mut Vec<u8>, text: &str) -> Result<(), IntegrityError> {
+    serde_json::to_writer(&mut *out, text)
         .map_err(|e| IntegrityError::Canonicalisation(e.to_string()))
+}
+
+/// Largest integer an IEEE double holds exactly.
+const MAX_SAFE: u64 = (1 << 53) - 1;
+
+fn write_number(out: &mut Vec<u8>, n: &serde_json::Number) -> Result<(), IntegrityError> {
+    if let Some(i) = n.as_i64()
+        && i.unsigned_abs() <= MAX_SAFE
+    {
+        out.extend_from_slice(i.to_string().as_bytes());
+        return Ok(());
+    }
+    let f = n
+        .as_f64()
+        .filter(|f| f.is_finite())
+        .ok_or_else(|| IntegrityError::Canonicalisation("a number is not finite".into()))?;
+    if f == 0.0 {
+        out.push(b'0');
+        return Ok(());
+    }
+    let mut buffer = ryu_js::Buffer::new();
+    out.extend_from_slice(buffer.format_finite(f).as_bytes());
+    Ok(())
 }
 
 /// Decodes a base58-btc multibase string (`z…`).
@@ -163,10 +280,17 @@ fn proof_configuration(document: &Map<String, Value>, options: &ProofOptions) ->
 
 /// The bytes Ed25519 signs: SHA-256 of the canonical proof configuration, then SHA-256 of
 /// the canonical document (without its proof).
-pub fn hash_data(document: &Value, proof_config: &Value) -> Result<[u8; 64], IntegrityError> {
+pub fn hash_data(
+    document: &impl Canonical,
+    proof_config: &impl Canonical,
+) -> Result<[u8; 64], IntegrityError> {
+    let mut buffer = Vec::with_capacity(2048);
     let mut out = [0u8; 64];
-    out[..32].copy_from_slice(&Sha256::digest(canonicalize(proof_config)?));
-    out[32..].copy_from_slice(&Sha256::digest(canonicalize(document)?));
+    proof_config.write_canonical(&mut buffer)?;
+    out[..32].copy_from_slice(&Sha256::digest(&buffer));
+    buffer.clear();
+    document.write_canonical(&mut buffer)?;
+    out[32..].copy_from_slice(&Sha256::digest(&buffer));
     Ok(out)
 }
 
@@ -176,13 +300,26 @@ pub fn sign(
     key: &SigningKey,
     options: &ProofOptions,
 ) -> Result<Value, IntegrityError> {
-    let mut unsigned = document
-        .as_object()
-        .ok_or(IntegrityError::NotAnObject)?
-        .clone();
+    sign_owned(document.clone(), key, options)
+}
+
+/// [`sign`], taking the document (no copy is made).
+pub fn sign_owned(
+    document: Value,
+    key: &SigningKey,
+    options: &ProofOptions,
+) -> Result<Value, IntegrityError> {
+    let Value::Object(mut unsigned) = document else {
+        return Err(IntegrityError::NotAnObject);
+    };
     unsigned.remove("proof");
     let config = proof_configuration(&unsigned, options);
-    let data = hash_data(&Value::Object(unsigned.clone()), &config)?;
+    let view = View {
+        map: &unsigned,
+        without: "proof",
+        context: None,
+    };
+    let data = hash_data(&view, &config)?;
     let signature = key.sign(&data);
     let mut proof = match config {
         Value::Object(map) => map,
@@ -223,39 +360,35 @@ pub fn verify(
     document: &Value,
     resolve: impl Fn(&str) -> Option<VerifyingKey>,
 ) -> Result<VerifiedProof, IntegrityError> {
-    let mut unsecured = document
-        .as_object()
-        .ok_or(IntegrityError::NotAnObject)?
-        .clone();
-    let proof = match unsecured.remove("proof") {
+    let map = document.as_object().ok_or(IntegrityError::NotAnObject)?;
+    let proof = match map.get("proof") {
         None => return Err(IntegrityError::NoProof),
         Some(Value::Object(proof)) => proof,
         Some(_) => return Err(IntegrityError::MalformedProof),
     };
-    let proof_type = proof_str(&proof, "type")?;
+    let proof_type = proof_str(proof, "type")?;
     if proof_type != PROOF_TYPE {
         return Err(IntegrityError::WrongProofType(
             proof_type.chars().take(64).collect(),
         ));
     }
-    let suite = proof_str(&proof, "cryptosuite")?;
+    let suite = proof_str(proof, "cryptosuite")?;
     if suite != CRYPTOSUITE {
         return Err(IntegrityError::WrongCryptosuite(
             suite.chars().take(64).collect(),
         ));
     }
-    let method = proof_str(&proof, "verificationMethod")?.to_string();
-    let purpose = proof_str(&proof, "proofPurpose")?.to_string();
-    let proof_value = proof_str(&proof, "proofValue")?;
+    let method = proof_str(proof, "verificationMethod")?.to_string();
+    let purpose = proof_str(proof, "proofPurpose")?.to_string();
+    let proof_value = proof_str(proof, "proofValue")?;
     let signature: [u8; 64] = multibase_decode(proof_value)
         .and_then(|b| b.try_into().ok())
         .ok_or(IntegrityError::MalformedProofValue)?;
-    let mut config = proof.clone();
-    config.remove("proofValue");
     // The proof's @context, when present, must begin the document's; the document is
     // then hashed with it.
-    if let Some(context) = config.get("@context") {
-        let prefix_of_document = match (context, unsecured.get("@context")) {
+    let context = proof.get("@context");
+    if let Some(context) = context {
+        let prefix_of_document = match (context, map.get("@context")) {
             (Value::Array(p), Some(Value::Array(d))) => d.starts_with(p),
             (p, Some(d)) => p == d,
             (_, None) => false,
@@ -263,12 +396,21 @@ pub fn verify(
         if !prefix_of_document {
             return Err(IntegrityError::ContextMismatch);
         }
-        unsecured.insert("@context".into(), context.clone());
     }
     let key = resolve(&method).ok_or_else(|| {
         IntegrityError::UnknownVerificationMethod(method.chars().take(200).collect())
     })?;
-    let data = hash_data(&Value::Object(unsecured), &Value::Object(config))?;
+    let unsecured = View {
+        map,
+        without: "proof",
+        context,
+    };
+    let config = View {
+        map: proof,
+        without: "proofValue",
+        context: None,
+    };
+    let data = hash_data(&unsecured, &config)?;
     key.verify(&data, &Signature::from_bytes(&signature))
         .map_err(|_| IntegrityError::BadSignature)?;
     Ok(VerifiedProof {

@@ -440,8 +440,8 @@ pub async fn issue(
         document["validUntil"] = json!(date_time(until));
     }
     let (kid, key) = signing_key(state, &org_id).await?;
-    let signed = integrity::sign(
-        &document,
+    let signed = integrity::sign_owned(
+        document,
         &key,
         &ProofOptions {
             created: date_time(now),

@@ -1,0 +1,215 @@
+//! `civitas bench credentials`: full verifications of a signed certificate per second —
+//! parse the JSON text, canonicalise (RFC 8785), hash, verify Ed25519, look the index up
+//! in a cached status bitstring — on one core and on both, beside the bare Ed25519
+//! verification rate of the same library in the same run (the physical limit); and the
+//! same for issuance (build, canonicalise, hash, sign, serialise) against bare signing.
+//! Pure CPU: no store, no HTTP.
+
+use std::time::{Duration, Instant};
+
+use credentials::integrity::{self, ProofOptions};
+use ed25519_dalek::{Signer as _, SigningKey, Verifier as _};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+/// Figures of one credentials benchmark run.
+#[derive(Debug, Serialize)]
+pub struct CredentialFigures {
+    /// Always `credentials`.
+    pub bench: &'static str,
+    /// Seconds measured per figure.
+    pub seconds: f64,
+    /// Size of the signed certificate, bytes.
+    pub credential_bytes: usize,
+    /// Full verifications per second on one core.
+    pub verify_per_s: f64,
+    /// Bare Ed25519 verifications per second on one core.
+    pub bare_verify_per_s: f64,
+    /// verify_per_s / bare_verify_per_s.
+    pub verify_ratio: f64,
+    /// Full verifications per second on every core.
+    pub verify_all_cores_per_s: f64,
+    /// Bare Ed25519 verifications per second on every core.
+    pub bare_verify_all_cores_per_s: f64,
+    /// Cores used for the all-core figures.
+    pub cores: usize,
+    /// Issuances per second on one core.
+    pub issue_per_s: f64,
+    /// Bare Ed25519 signatures per second on one core.
+    pub bare_sign_per_s: f64,
+    /// issue_per_s / bare_sign_per_s.
+    pub issue_ratio: f64,
+    /// Pass verifications per second over HTTP (passes are not built yet).
+    pub pass_verify_http_per_s: Option<f64>,
+}
+
+/// Runs `op` on `threads` threads for `seconds`; returns operations per second.
+fn rate(threads: usize, seconds: f64, op: impl Fn() -> bool + Sync) -> anyhow::Result<f64> {
+    let stop = Instant::now() + Duration::from_secs_f64(seconds);
+    let started = Instant::now();
+    let counts: Vec<u64> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut n = 0u64;
+                    while Instant::now() < stop {
+                        for _ in 0..64 {
+                            if op() {
+                                n += 1;
+                            }
+                        }
+                    }
+                    n
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap_or(0)).collect()
+    });
+    let elapsed = started.elapsed().as_secs_f64();
+    let total: u64 = counts.iter().sum();
+    anyhow::ensure!(total > 0, "the benchmark's operation never succeeded");
+    Ok(total as f64 / elapsed)
+}
+
+/// The claims of a realistic certificate (a senior citizen card).
+fn claims(n: u64) -> Value {
+    json!({
+        "id": format!("urn:civitas:person:01a20000-0000-7000-8000-{n:012}"),
+        "name": "李秀英",
+        "birth_date": "1944-03-08",
+        "card_number": format!("LYZ-990100-{n:06}"),
+    })
+}
+
+fn unsigned(n: u64, issuer: &str) -> Value {
+    json!({
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "id": format!("urn:uuid:01a20000-0000-7000-8000-{n:012}"),
+        "type": ["VerifiableCredential", "CivitasCertificate"],
+        "name": "老年人优待证",
+        "issuer": {"id": issuer, "name": "示例市民政局"},
+        "validFrom": "2026-11-22T00:00:00Z",
+        "validUntil": "2036-11-20T00:00:00Z",
+        "credentialSubject": claims(n),
+        "credentialSchema": {"id": "https://civitas.example/api/v1/credentials/types/senior-citizen-card/schema", "type": "JsonSchema"},
+        "credentialStatus": {
+            "id": "https://civitas.example/status/1#4242",
+            "type": "BitstringStatusListEntry",
+            "statusPurpose": "revocation",
+            "statusListIndex": "4242",
+            "statusListCredential": "https://civitas.example/status/1"
+        }
+    })
+}
+
+/// Runs the benchmark.
+pub fn credentials(seconds: f64) -> anyhow::Result<CredentialFigures> {
+    let key = SigningKey::from_bytes(&[42u8; 32]);
+    let public = key.verifying_key();
+    let method = integrity::did_key_method(&public);
+    let issuer = method.split('#').next().unwrap_or_default().to_string();
+    let options = ProofOptions {
+        created: "2026-11-22T00:00:00Z".into(),
+        verification_method: method.clone(),
+        proof_purpose: "assertionMethod".into(),
+    };
+    let signed = integrity::sign(&unsigned(1, &issuer), &key, &options)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let text = signed.to_string();
+    // A cached status list: 131,072 entries (16 KiB), nothing revoked.
+    let status_list = vec![0u8; 16 * 1024];
+
+    let full_verify = || {
+        let Ok(document) = serde_json::from_str::<Value>(&text) else {
+            return false;
+        };
+        let verified = integrity::verify(&document, |m| (m == method).then_some(public)).is_ok();
+        let index: usize = document["credentialStatus"]["statusListIndex"]
+            .as_str()
+            .and_then(|i| i.parse().ok())
+            .unwrap_or(usize::MAX);
+        let revoked = status_list
+            .get(index / 8)
+            .map(|byte| byte & (0x80 >> (index % 8)) != 0)
+            .unwrap_or(true);
+        verified && !revoked
+    };
+    let message = [7u8; 64];
+    let bare_signature = key.sign(&message);
+    let bare_verify = || {
+        public
+            .verify(std::hint::black_box(&message), &bare_signature)
+            .is_ok()
+    };
+    let counter = std::sync::atomic::AtomicU64::new(0);
+    let issue = || {
+        let n = counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        integrity::sign_owned(unsigned(n, &issuer), &key, &options)
+            .map(|signed| !signed.to_string().is_empty())
+            .unwrap_or(false)
+    };
+    let bare_sign = || {
+        std::hint::black_box(key.sign(std::hint::black_box(&message)));
+        true
+    };
+
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    eprintln!("measuring, {seconds} s per figure…");
+    let bare_verify_per_s = rate(1, seconds, bare_verify)?;
+    let verify_per_s = rate(1, seconds, full_verify)?;
+    let bare_verify_all = rate(cores, seconds, bare_verify)?;
+    let verify_all = rate(cores, seconds, full_verify)?;
+    let bare_sign_per_s = rate(1, seconds, bare_sign)?;
+    let issue_per_s = rate(1, seconds, issue)?;
+    Ok(CredentialFigures {
+        bench: "credentials",
+        seconds,
+        credential_bytes: text.len(),
+        verify_per_s: verify_per_s.round(),
+        bare_verify_per_s: bare_verify_per_s.round(),
+        verify_ratio: crate::bench::round3(verify_per_s / bare_verify_per_s),
+        verify_all_cores_per_s: verify_all.round(),
+        bare_verify_all_cores_per_s: bare_verify_all.round(),
+        cores,
+        issue_per_s: issue_per_s.round(),
+        bare_sign_per_s: bare_sign_per_s.round(),
+        issue_ratio: crate::bench::round3(issue_per_s / bare_sign_per_s),
+        pass_verify_http_per_s: None,
+    })
+}
+
+/// Prints the figures as a table, then one line of JSON.
+pub fn print_credentials(f: &CredentialFigures) {
+    println!(
+        "civitas bench credentials — a {}-byte signed certificate, {} s per figure",
+        f.credential_bytes, f.seconds
+    );
+    println!(
+        "{:<52} {:>12} {:>12}",
+        "",
+        "1 core/s",
+        &format!("{} cores/s", f.cores)
+    );
+    println!(
+        "{:<52} {:>12.0} {:>12.0}",
+        "bare Ed25519 verification (the limit)", f.bare_verify_per_s, f.bare_verify_all_cores_per_s
+    );
+    println!(
+        "{:<52} {:>12.0} {:>12.0}",
+        "full verification (parse, JCS, hash, Ed25519, status)",
+        f.verify_per_s,
+        f.verify_all_cores_per_s
+    );
+    println!("{:<52} {:>12.0}", "bare Ed25519 signing", f.bare_sign_per_s);
+    println!(
+        "{:<52} {:>12.0}",
+        "issuance (build, JCS, hash, sign, serialise)", f.issue_per_s
+    );
+    println!(
+        "verify ratio {:.3} (goal ≥ 0.70), issue ratio {:.3} (goal ≥ 0.60); pass verification over HTTP: not built yet",
+        f.verify_ratio, f.issue_ratio
+    );
+    println!("{}", serde_json::to_string(f).unwrap_or_default());
+}
