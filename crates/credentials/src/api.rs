@@ -31,6 +31,27 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(verify))
         .routes(routes!(rotate_key))
         .routes(routes!(did_document))
+        .routes(routes!(status_list))
+}
+
+/// An issuer's Bitstring Status List credential (`revocation` or `suspension`), signed;
+/// verifiers fetch it and cache it for a minute.
+#[utoipa::path(get, path = "/api/v1/credentials/status/{id}/{purpose}", tag = "credentials",
+    params(("id" = String, Path, description = "Issuing organisation id"),
+           ("purpose" = String, Path, description = "revocation or suspension")),
+    responses((status = 200, description = "BitstringStatusListCredential"), (status = 404, body = Problem)))]
+async fn status_list(
+    State(state): State<AppState>,
+    Path((id, purpose)): Path<(String, String)>,
+) -> ApiResult<impl IntoResponse> {
+    let list = crate::status::list_credential(&state, &id, &purpose).await?;
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "application/vc+json"),
+            (axum::http::header::CACHE_CONTROL, "public, max-age=60"),
+        ],
+        axum::Json(list),
+    ))
 }
 
 /// The certificate type catalogue (电子证照目录; anyone may read it).

@@ -6,14 +6,15 @@
 //! Here so far: the cryptographic core (tested against the W3C vectors and the RFC 8785
 //! reference data), the certificate type catalogue with JSON Schemas of the claims,
 //! issuers' keys and DID documents, issuance, suspension, reinstatement and revocation,
-//! the holder's list, and verification that reports each check. Status list credentials,
-//! the wallet pages, QR codes, sharing and dynamic passes follow.
+//! the holder's list and wallet pages with QR codes, Bitstring Status Lists, and verification
+//! that reports each check. Sharing, selective disclosure and dynamic passes follow.
 
 pub mod api;
 pub mod integrity;
 pub mod model;
 pub mod pages;
 pub mod service;
+pub mod status;
 pub mod store;
 
 /// This crate's migrations.

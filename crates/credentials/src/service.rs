@@ -222,7 +222,10 @@ fn open_key(state: &AppState, row: &KeyRow) -> ApiResult<SigningKey> {
 }
 
 /// The organisation's current issuing key, made on first use.
-async fn signing_key(state: &AppState, organisation_id: &str) -> ApiResult<(String, SigningKey)> {
+pub(crate) async fn signing_key(
+    state: &AppState,
+    organisation_id: &str,
+) -> ApiResult<(String, SigningKey)> {
     if let Some(row) = store::current_key(&state.db, organisation_id).await? {
         return Ok((row.id.clone(), open_key(state, &row)?));
     }
@@ -243,6 +246,30 @@ async fn signing_key(state: &AppState, organisation_id: &str) -> ApiResult<(Stri
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// The public half of the organisation's current issuing key, if it has one.
+pub(crate) async fn current_public_key(
+    state: &AppState,
+    organisation_id: &str,
+) -> ApiResult<Option<VerifyingKey>> {
+    Ok(store::current_key(&state.db, organisation_id)
+        .await?
+        .and_then(|k| integrity::public_key_from_multibase(&k.public_key_multibase).ok()))
+}
+
+/// A free place in the issuer's status lists, chosen at random (so list positions say
+/// nothing about when a certificate was issued).
+async fn free_status_index(state: &AppState, organisation_id: &str) -> ApiResult<usize> {
+    for _ in 0..16 {
+        let index = (rand::rngs::OsRng.next_u32() as usize) % crate::status::LIST_SIZE;
+        if !store::index_taken(&state.db, organisation_id, index as i64).await? {
+            return Ok(index);
+        }
+    }
+    Err(ApiError::Conflict(
+        "this issuer's status list is nearly full".into(),
+    ))
 }
 
 /// The organisation `actor` issues for: `requested` or her own, if she is its staff.
@@ -364,7 +391,7 @@ fn document_context(id: &str) -> String {
 }
 
 /// XML Schema dateTime of a timestamp, to the second (`2026-11-22T08:00:00Z`).
-fn date_time(t: Timestamp) -> String {
+pub(crate) fn date_time(t: Timestamp) -> String {
     Timestamp(t.0 - t.0.rem_euclid(1_000_000))
         .rfc3339()
         .replace(".000000Z", "Z")
@@ -439,6 +466,8 @@ pub async fn issue(
     if let Some(until) = valid_until {
         document["validUntil"] = json!(date_time(until));
     }
+    let status_index = free_status_index(state, &org_id).await?;
+    document["credentialStatus"] = crate::status::entries(state, &org_id, status_index);
     let (kid, key) = signing_key(state, &org_id).await?;
     let signed = integrity::sign_owned(
         document,
@@ -468,9 +497,18 @@ pub async fn issue(
         valid_until,
         issued_by: actor.account_id.clone(),
         created_at: now,
+        status_index: status_index as i64,
     };
     let mut tx = state.db.begin().await?;
-    store::insert_credential(&mut tx, &row).await?;
+    store::insert_credential(&mut tx, &row).await.map_err(|e| {
+        if is_unique_violation(&e) {
+            ApiError::Conflict(
+                "another certificate took the same status list place; issue again".into(),
+            )
+        } else {
+            e.into()
+        }
+    })?;
     let event = AuditEvent::by(
         actor,
         "credential.issue",
@@ -814,8 +852,13 @@ pub async fn verify(
         (Some(id), Some(_)) => store::get_credential(&state.db, id).await?,
         _ => None,
     };
-    match &row {
-        Some(row) => match CredentialStatus::parse(&row.status) {
+    let listed = match &our_key {
+        Some((org, _)) if signature_ok => crate::status::check(state, document, org).await?,
+        _ => None,
+    };
+    match (listed, &row) {
+        (Some(listed), _) => report.checks.push(listed),
+        (None, Some(row)) => match CredentialStatus::parse(&row.status) {
             Some(CredentialStatus::Active) => check(
                 &mut report,
                 "status",
@@ -838,7 +881,7 @@ pub async fn verify(
                 format!("revoked: {}", row.status_reason.clone().unwrap_or_default()),
             ),
         },
-        None => check(
+        (None, None) => check(
             &mut report,
             "status",
             CheckOutcome::Skipped,

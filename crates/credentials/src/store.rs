@@ -141,19 +141,20 @@ pub struct CredentialRow {
     pub valid_until: Option<Timestamp>,
     pub issued_by: String,
     pub created_at: Timestamp,
+    pub status_index: i64,
 }
 
 const CREDENTIAL_SELECT: &str = "SELECT c.id, c.type_id, t.code AS type_code, t.name AS type_name, \
      c.issuer_org_id, o.name AS issuer_name, c.person_id, c.document_enc, c.status, \
-     c.status_reason, c.valid_from, c.valid_until, c.issued_by, c.created_at \
+     c.status_reason, c.valid_from, c.valid_until, c.issued_by, c.created_at, c.status_index \
      FROM credentials c JOIN credential_types t ON t.id = c.type_id \
      JOIN organisations o ON o.id = c.issuer_org_id";
 
 pub async fn insert_credential(tx: &mut Tx, r: &CredentialRow) -> Result<(), sqlx::Error> {
     on_tx!(tx, |c| sqlx::query(
         "INSERT INTO credentials (id, type_id, issuer_org_id, person_id, document_enc, status,
-             valid_from, valid_until, issued_by, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+             valid_from, valid_until, issued_by, created_at, status_index)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
     )
     .bind(&r.id)
     .bind(&r.type_id)
@@ -165,6 +166,7 @@ pub async fn insert_credential(tx: &mut Tx, r: &CredentialRow) -> Result<(), sql
     .bind(r.valid_until)
     .bind(&r.issued_by)
     .bind(r.created_at)
+    .bind(r.status_index)
     .execute(c)
     .await
     .map(|_| ()))
@@ -221,4 +223,31 @@ pub async fn change_status(
     .await
     .map(|r| r.rows_affected()))?;
     Ok(n == 1)
+}
+
+/// The status-list indexes of an issuer's certificates in `status`.
+pub async fn status_indexes(
+    db: &Db,
+    organisation_id: &str,
+    status: &str,
+) -> Result<Vec<i64>, sqlx::Error> {
+    on_pool!(db.read(), |c| sqlx::query_scalar(
+        "SELECT status_index FROM credentials WHERE issuer_org_id = $1 AND status = $2"
+    )
+    .bind(organisation_id)
+    .bind(status)
+    .fetch_all(c)
+    .await)
+}
+
+/// Whether an issuer already gave `index` to a certificate.
+pub async fn index_taken(db: &Db, organisation_id: &str, index: i64) -> Result<bool, sqlx::Error> {
+    let n: i64 = on_pool!(db.read(), |c| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM credentials WHERE issuer_org_id = $1 AND status_index = $2"
+    )
+    .bind(organisation_id)
+    .bind(index)
+    .fetch_one(c)
+    .await)?;
+    Ok(n > 0)
 }

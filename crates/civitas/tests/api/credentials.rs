@@ -253,12 +253,51 @@ async fn suspension_revocation_and_key_rotation_show_in_verification() {
         StatusCode::BAD_REQUEST,
     )
     .await;
+    // The certificate names its place in the issuer's two status lists.
+    let entries = doc["credentialStatus"].as_array().unwrap();
+    assert_eq!(entries.len(), 2);
+    assert_eq!(entries[1]["statusPurpose"], "suspension");
+    let index: usize = entries[1]["statusListIndex"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let list_path = entries[1]["statusListCredential"]
+        .as_str()
+        .unwrap()
+        .replace(&w.app.address, "");
+    let bit_of = |list: &Value| {
+        let bits =
+            credentials::status::decode(list["credentialSubject"]["encodedList"].as_str().unwrap())
+                .unwrap();
+        credentials::status::bit(&bits, index).unwrap()
+    };
+    let list: Value = w.app.get(&list_path, None).await.json().await.unwrap();
+    assert!(!bit_of(&list));
     assert_eq!(
         status(&w, id, "suspend", Some("核查户籍信息"))
             .await
             .status(),
         StatusCode::OK
     );
+    // The published suspension list now has the bit set, and is itself a signed credential.
+    let r = w.app.get(&list_path, None).await;
+    assert!(
+        r.headers()["cache-control"]
+            .to_str()
+            .unwrap()
+            .contains("max-age")
+    );
+    let list: Value = r.json().await.unwrap();
+    assert!(bit_of(&list));
+    assert_eq!(list["type"][1], "BitstringStatusListCredential");
+    let list_report = verify(&w.app, &list, "").await;
+    assert_eq!(
+        outcome(&list_report, "signature"),
+        "passed",
+        "{list_report}"
+    );
+    assert_eq!(outcome(&list_report, "issuer"), "passed", "{list_report}");
     let report = verify(&w.app, doc, "").await;
     assert_eq!(report["verified"], false);
     assert_eq!(outcome(&report, "status"), "failed");

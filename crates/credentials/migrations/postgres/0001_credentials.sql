@@ -31,6 +31,7 @@ CREATE TABLE credentials (
     document_enc BYTEA NOT NULL,
     status TEXT NOT NULL,
     status_reason TEXT,
+    status_index BIGINT NOT NULL,
     valid_from BIGINT NOT NULL,
     valid_until BIGINT,
     issued_by TEXT NOT NULL,
@@ -39,3 +40,5 @@ CREATE TABLE credentials (
 );
 CREATE INDEX credentials_person ON credentials(person_id, created_at);
 CREATE INDEX credentials_issuer ON credentials(issuer_org_id, created_at);
+-- Each certificate's place in its issuer's status lists (chosen at random).
+CREATE UNIQUE INDEX credentials_status_index ON credentials(issuer_org_id, status_index);
