@@ -32,6 +32,49 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(rotate_key))
         .routes(routes!(did_document))
         .routes(routes!(status_list))
+        .routes(routes!(share))
+        .routes(routes!(shared_with))
+        .routes(routes!(read_shared))
+}
+
+/// Share one of my certificates with an organisation for a purpose (a consent; withdraw
+/// it with `POST /api/v1/me/consents/{id}/revoke`).
+#[utoipa::path(post, path = "/api/v1/me/credentials/{id}/shares", tag = "credentials", security(("bearer" = [])),
+    params(("id" = String, Path)), request_body = NewShare,
+    responses((status = 201, body = trust::model::Consent), (status = 400, body = Problem), (status = 404, body = Problem)))]
+async fn share(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    Json(new): Json<NewShare>,
+) -> ApiResult<(StatusCode, Json<trust::model::Consent>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(service::share(&state, &principal, &id, new).await?),
+    ))
+}
+
+/// Certificates shared with my organisation.
+#[utoipa::path(get, path = "/api/v1/credentials/shared", tag = "credentials", security(("bearer" = [])),
+    responses((status = 200, body = Vec<trust::model::Consent>), (status = 403, body = Problem)))]
+async fn shared_with(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> ApiResult<Json<Vec<trust::model::Consent>>> {
+    Ok(Json(service::shared_with(&state, &principal).await?))
+}
+
+/// Read a certificate shared with my organisation (counted against the share, audited,
+/// verified on the way).
+#[utoipa::path(get, path = "/api/v1/credentials/shared/{id}", tag = "credentials", security(("bearer" = [])),
+    params(("id" = String, Path, description = "The share (consent) id")),
+    responses((status = 200, body = SharedCredential), (status = 403, body = Problem), (status = 404, body = Problem)))]
+async fn read_shared(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<Json<SharedCredential>> {
+    Ok(Json(service::read_shared(&state, &principal, &id).await?))
 }
 
 /// An issuer's Bitstring Status List credential (`revocation` or `suspension`), signed;

@@ -183,3 +183,31 @@ impl VerificationReport {
             .all(|c| c.outcome == CheckOutcome::Passed)
     }
 }
+
+/// `POST /api/v1/me/credentials/{id}/shares`: the holder lets an organisation read one of
+/// her certificates (a consent artefact).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewShare {
+    /// The organisation that may read it.
+    pub organisation_id: String,
+    /// Why (≤ 500), e.g. 办理公交优待卡.
+    pub purpose: String,
+    /// Until when (default 30 days; at most one year).
+    #[serde(default)]
+    pub valid_until: Option<Timestamp>,
+}
+
+/// A certificate an organisation reads under the holder's consent, with its verification.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct SharedCredential {
+    /// The consent it is read under.
+    pub consent_id: String,
+    /// The purpose the holder consented to.
+    pub purpose: String,
+    /// The signed certificate.
+    #[schema(value_type = Object)]
+    pub document: serde_json::Value,
+    /// Its verification, made now.
+    pub verification: VerificationReport,
+}

@@ -30,6 +30,9 @@ pub fn router() -> Router<AppState> {
         .route("/credentials/issued", get(issued_page))
         .route("/credentials/issued/{id}/{action}", post(change_status))
         .route("/credentials/verify", get(verify_page).post(verify))
+        .route("/me/wallet/{id}/share", post(share))
+        .route("/credentials/shared", get(shared_page))
+        .route("/credentials/shared/{id}", get(shared_item))
 }
 
 fn is_issuer_staff(p: Option<&Principal>) -> bool {
@@ -51,6 +54,12 @@ pub fn nav() -> Vec<NavItem> {
             href: "/credentials/issued",
             zh: "证照签发",
             en: "Issue certificates",
+            visible: is_issuer_staff,
+        },
+        NavItem {
+            href: "/credentials/shared",
+            zh: "他人分享的证照",
+            en: "Shared with us",
             visible: is_issuer_staff,
         },
         NavItem {
@@ -187,6 +196,18 @@ async fn wallet_item(
                 "Ask the checker to scan this code: it holds the whole signed certificate."
             ))
         ));
+    }
+    if user.subject_person_id() == Some(c.person_id.as_str()) {
+        let orgs = share_options(&state).await.map_err(|e| ctx.error(e))?;
+        body.push_str(&format!(
+            "<h2>{}</h2><p>{}</p>",
+            esc(ctx.pick("分享给办事单位", "Share with an organisation")),
+            esc(ctx.pick(
+                "对方凭您的同意查看此证照，每次查看都记入您的数据足迹；您可随时在“我的授权同意”中撤回。",
+                "They read it under your consent; every reading appears in your data footprint; withdraw it any time under My consents."
+            ))
+        ));
+        body.push_str(&share_form(&ctx, &c.id, orgs).html());
     }
     body.push_str(&format!(
         "<p><a class=\"button secondary\" href=\"/me/wallet/{}/download\">{}</a> <a href=\"/me/wallet\">{}</a></p>",
@@ -598,5 +619,163 @@ async fn verify(State(state): State<AppState>, ctx: PageContext, body: Bytes) ->
     );
     body.push_str(&verify_form(&ctx).html());
     let response: Response = ctx.render(title, &body);
+    Ok(response)
+}
+
+// ---- sharing ----
+
+async fn share_options(state: &AppState) -> Result<Vec<(String, String)>, ApiError> {
+    let page = identity::service::list_organisations(
+        state,
+        None,
+        &kernel::api::PageQuery {
+            cursor: None,
+            limit: Some(100),
+        },
+    )
+    .await?;
+    Ok(page.items.into_iter().map(|o| (o.id, o.name)).collect())
+}
+
+fn share_form(ctx: &PageContext, id: &str, orgs: Vec<(String, String)>) -> Form {
+    Form::new(
+        ctx,
+        &format!("/me/wallet/{id}/share"),
+        ctx.pick("分享", "Share"),
+        vec![
+            Field::of(
+                "organisation_id",
+                ctx.pick("分享给", "Share with"),
+                FieldKind::Select(orgs),
+            ),
+            Field::text("purpose", ctx.pick("用途", "Purpose")).hint(ctx.pick(
+                "例如：办理公交老年优待卡",
+                "For example: to apply for a senior bus pass",
+            )),
+        ],
+    )
+}
+
+async fn share(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> PageResult {
+    let user = ctx.user()?;
+    let pairs = form_pairs(&body);
+    ctx.check_csrf(form_value(&pairs, "csrf"))?;
+    let result = service::share(
+        &state,
+        user,
+        &id,
+        NewShare {
+            organisation_id: form_value(&pairs, "organisation_id").into(),
+            purpose: form_value(&pairs, "purpose").into(),
+            valid_until: None,
+        },
+    )
+    .await;
+    match result {
+        Ok(_) => Ok(Redirect::to("/me/consents").into_response()),
+        Err(error) if error.status().is_client_error() => {
+            let orgs = share_options(&state).await.map_err(|e| ctx.error(e))?;
+            let title = ctx.pick("分享给办事单位", "Share with an organisation");
+            let form = share_form(&ctx, &id, orgs).fill(&pairs).with_error(&error);
+            let body = format!("<h1>{}</h1>", esc(title)) + &form.html();
+            Ok(ctx.render_status(error.status(), title, &body))
+        }
+        Err(error) => Err(ctx.error(error)),
+    }
+}
+
+async fn shared_page(State(state): State<AppState>, ctx: PageContext) -> PageResult {
+    let user = ctx.user()?;
+    let shares = service::shared_with(&state, user)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    let title = ctx.pick("他人分享给本单位的证照", "Certificates shared with us");
+    let rows = shares
+        .iter()
+        .map(|c| {
+            vec![
+                Cell::link(
+                    c.resource_name.clone(),
+                    format!("/credentials/shared/{}", c.id),
+                ),
+                Cell::from(c.purpose.clone()),
+                Cell::from(c.valid_until.short()),
+                Cell::from(match c.status {
+                    trust::model::ConsentStatus::Active => ctx.pick("有效", "In force"),
+                    trust::model::ConsentStatus::NotYetValid => ctx.pick("未生效", "Not yet valid"),
+                    trust::model::ConsentStatus::Expired => ctx.pick("已过期", "Expired"),
+                    trust::model::ConsentStatus::Revoked => ctx.pick("已撤回", "Withdrawn"),
+                    trust::model::ConsentStatus::Used => ctx.pick("已使用", "Used"),
+                }),
+            ]
+        })
+        .collect();
+    let body = format!("<h1>{}</h1>", esc(title))
+        + &Table {
+            caption: title.into(),
+            headers: vec![
+                ctx.pick("证照", "Certificate").into(),
+                ctx.pick("用途", "Purpose").into(),
+                ctx.pick("有效期至", "Until").into(),
+                ctx.pick("状态", "Status").into(),
+            ],
+            rows,
+            empty: ctx
+                .pick(
+                    "还没有人分享证照给本单位。",
+                    "Nothing has been shared with us.",
+                )
+                .into(),
+        }
+        .html();
+    Ok(ctx.render(title, &body))
+}
+
+async fn shared_item(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    Path(id): Path<String>,
+) -> PageResult {
+    let user = ctx.user()?;
+    let shared = service::read_shared(&state, user, &id)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    let title = shared.document["name"]
+        .as_str()
+        .unwrap_or("证照")
+        .to_string();
+    let verdict = if shared.verification.verified {
+        ctx.pick(
+            "核验通过：证照真实有效。",
+            "Verified: the certificate is genuine and valid.",
+        )
+    } else {
+        ctx.pick(
+            "核验未通过：请勿采信此证照。",
+            "Not verified: do not rely on this certificate.",
+        )
+    };
+    let mut body = format!(
+        "<h1>{}</h1><p class=\"notice\" role=\"status\">{}</p><p>{} {}</p>",
+        esc(&title),
+        esc(verdict),
+        esc(ctx.pick("用途：", "Purpose:")),
+        esc(&shared.purpose)
+    );
+    body.push_str(
+        &Summary {
+            rows: claim_rows(&shared.document),
+        }
+        .html(),
+    );
+    let mut response = ctx.render(&title, &body);
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
 }

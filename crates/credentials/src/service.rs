@@ -960,3 +960,168 @@ pub async fn record_verification(
     state.audit.record(event).await?;
     Ok(())
 }
+
+// ---- sharing (DigiLocker's issuer → holder → requester, with consent) ----
+
+/// The consent resource id of a certificate.
+fn share_resource(id: &str) -> String {
+    format!("credential:{id}")
+}
+
+/// The holder shares one of her certificates with an organisation for a purpose: a
+/// consent artefact (periodic, until the date she sets) that the organisation's staff
+/// read it under; she withdraws it on 我的授权同意.
+pub async fn share(
+    state: &AppState,
+    principal: &Principal,
+    id: &str,
+    new: NewShare,
+) -> ApiResult<trust::model::Consent> {
+    let credential = credential_for(state, principal, id).await?;
+    if principal.subject_person_id() != Some(credential.person_id.as_str()) {
+        return Err(ApiError::NotFound("no such certificate".into()));
+    }
+    if !is_uuid(&new.organisation_id) {
+        return Err(ApiError::invalid(
+            "organisation_id",
+            "not a valid organisation id",
+        ));
+    }
+    identity::service::get_organisation(state, &new.organisation_id)
+        .await
+        .map_err(|e| match e {
+            ApiError::NotFound(_) => {
+                ApiError::invalid("organisation_id", "no organisation with that id")
+            }
+            other => other,
+        })?;
+    let purpose = text("purpose", &new.purpose, 500, true)?;
+    let now = Timestamp::now();
+    let valid_until = new
+        .valid_until
+        .unwrap_or(now.plus_minutes(30 * DAY_MINUTES));
+    if valid_until <= now || valid_until > now.plus_minutes(366 * DAY_MINUTES) {
+        return Err(ApiError::invalid(
+            "valid_until",
+            "a share lasts from now up to one year",
+        ));
+    }
+    let fields: Vec<String> = credential.document["credentialSubject"]
+        .as_object()
+        .map(|m| m.keys().filter(|k| *k != "id").cloned().collect())
+        .unwrap_or_default();
+    trust::service::grant_consent(
+        state,
+        principal,
+        trust::model::ConsentGrant {
+            person_id: credential.person_id.clone(),
+            consumer_org_id: new.organisation_id,
+            provider_org_id: credential.issuer_org_id.clone(),
+            resource_id: share_resource(&credential.id),
+            resource_name: credential.type_name.clone(),
+            fields,
+            purpose,
+            fetch_type: trust::model::FetchType::Periodic,
+            max_fetches_per_day: 100,
+            valid_from: now,
+            valid_until,
+        },
+    )
+    .await
+}
+
+/// The staff organisation an actor reads shared certificates for.
+fn reader_org(actor: &Principal) -> ApiResult<String> {
+    actor.organisation_id().map(str::to_string).ok_or_else(|| {
+        ApiError::Forbidden("only an organisation's staff read shared certificates".into())
+    })
+}
+
+/// Certificates shared with the actor's organisation (the consents; reading one is
+/// [`read_shared`]).
+pub async fn shared_with(
+    state: &AppState,
+    actor: &Principal,
+) -> ApiResult<Vec<trust::model::Consent>> {
+    let org = reader_org(actor)?;
+    trust::service::consents_to_organisation(state, &org, "credential:").await
+}
+
+/// Reads a certificate shared with the actor's organisation: the consent must be in force
+/// (each read is counted against it); the read is audited with the consent as its basis,
+/// so it appears in the holder's footprint; the certificate is verified on the way.
+pub async fn read_shared(
+    state: &AppState,
+    actor: &Principal,
+    consent_id: &str,
+) -> ApiResult<SharedCredential> {
+    let org = reader_org(actor)?;
+    let not_found =
+        || ApiError::NotFound("nothing was shared with your organisation under that id".into());
+    let consent = trust::service::consent_by_id(state, consent_id)
+        .await?
+        .filter(|c| c.consumer_org_id == org && c.resource_id.starts_with("credential:"))
+        .ok_or_else(not_found)?;
+    let credential_id = consent
+        .resource_id
+        .trim_start_matches("credential:")
+        .to_string();
+    let row = store::get_credential(&state.db, &credential_id)
+        .await?
+        .ok_or_else(not_found)?;
+    let what = format!(
+        "credential:{credential_id}{}{}",
+        kernel::audit::DESCRIPTION_SEPARATOR,
+        row.type_name
+    );
+    let allowed = trust::service::consent_for_fetch(
+        &state.db,
+        &consent.person_id,
+        &org,
+        &consent.resource_id,
+        &consent.fields,
+    )
+    .await?;
+    let used = match allowed {
+        Ok(id) => id,
+        Err(refusal) => {
+            use trust::model::ConsentRefusal as R;
+            let (code, detail) = match refusal {
+                R::Revoked => ("consent_revoked", "the holder withdrew the share"),
+                R::Expired => ("consent_expired", "the share has ended"),
+                R::Exhausted => (
+                    "consent_exhausted",
+                    "today's reads of this share are used up",
+                ),
+                _ => (
+                    "no_consent",
+                    "the holder has not shared this certificate with you",
+                ),
+            };
+            let event = AuditEvent::by(actor, "credential.read", what)
+                .subject(&consent.person_id)
+                .because(
+                    format!("{} — refused: {code}", consent.purpose),
+                    Basis::NotApplicable,
+                )
+                .outcome(kernel::audit::Outcome::Denied);
+            state.audit.record(event).await?;
+            return Err(ApiError::Refused {
+                code,
+                detail: detail.into(),
+            });
+        }
+    };
+    let event = AuditEvent::by(actor, "credential.read", what)
+        .subject(&consent.person_id)
+        .because(consent.purpose.clone(), Basis::Consent(used.clone()));
+    state.audit.record(event).await?;
+    let view = credential_view(state, row)?;
+    let verification = verify(state, &view.document, false).await?;
+    Ok(SharedCredential {
+        consent_id: used,
+        purpose: consent.purpose,
+        document: view.document,
+        verification,
+    })
+}

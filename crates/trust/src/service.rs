@@ -633,3 +633,25 @@ pub async fn consent_for_fetch(
     }
     Ok(Err(refusal))
 }
+
+/// Consents given to an organisation for resources whose id starts with `prefix` (the
+/// caller has checked that the actor works there).
+pub async fn consents_to_organisation(
+    state: &AppState,
+    organisation_id: &str,
+    prefix: &str,
+) -> ApiResult<Vec<Consent>> {
+    Ok(store::consents_to(&state.db, organisation_id, prefix)
+        .await?
+        .into_iter()
+        .map(consent_view)
+        .collect())
+}
+
+/// One consent by id, whoever it concerns (the caller decides who may see it).
+pub async fn consent_by_id(state: &AppState, id: &str) -> ApiResult<Option<Consent>> {
+    if !kernel::ids::is_uuid(id) {
+        return Ok(None);
+    }
+    Ok(store::get_consent(&state.db, id).await?.map(consent_view))
+}

@@ -370,3 +370,22 @@ pub async fn count_fetch(db: &Db, id: &str, day: i64, now: Timestamp) -> Result<
     .map(|r| r.rows_affected()))?;
     Ok(n == 1)
 }
+
+/// Consents given to one consumer for resources whose id starts with `prefix`, newest first.
+pub async fn consents_to(
+    db: &Db,
+    consumer_org_id: &str,
+    prefix: &str,
+) -> Result<Vec<ConsentRow>, sqlx::Error> {
+    let sql = format!(
+        "{CONSENT_SELECT} WHERE c.consumer_org_id = $1 AND c.resource_id LIKE $2
+         ORDER BY c.created_at DESC LIMIT 500"
+    );
+    on_pool!(db.read(), |c| sqlx::query_as(sqlx::AssertSqlSafe(
+        sql.as_str()
+    ))
+    .bind(consumer_org_id)
+    .bind(format!("{prefix}%"))
+    .fetch_all(c)
+    .await)
+}

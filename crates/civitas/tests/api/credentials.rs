@@ -746,3 +746,135 @@ async fn clerks_issue_from_a_form_and_holders_see_the_wallet_with_a_qr_code() {
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(verify(app, &document, "").await["verified"], false);
 }
+
+#[tokio::test]
+async fn a_holder_shares_a_certificate_and_the_reading_is_in_her_footprint() {
+    let w = world().await;
+    let issued = issue(&w).await;
+    let id = issued["id"].as_str().unwrap();
+    let police = w.app.state.db.clone();
+    let reader_org: String = kernel::on_pool!(police.read(), |c| sqlx::query_scalar(
+        "SELECT id FROM organisations WHERE name = '示例市公安局'"
+    )
+    .fetch_one(c)
+    .await)
+    .unwrap();
+    // Bad shares.
+    for (body, field) in [
+        (
+            json!({"organisation_id": "x", "purpose": "p"}),
+            "organisation_id",
+        ),
+        (
+            json!({"organisation_id": reader_org, "purpose": ""}),
+            "purpose",
+        ),
+        (
+            json!({"organisation_id": reader_org, "purpose": "p", "valid_until": "2020-01-01T00:00:00Z"}),
+            "valid_until",
+        ),
+    ] {
+        let r = w
+            .app
+            .post(
+                &format!("/api/v1/me/credentials/{id}/shares"),
+                Some(&w.citizen),
+                &body,
+            )
+            .await;
+        assert_eq!(problem(r, StatusCode::BAD_REQUEST).await["field"], field);
+    }
+    // Only the holder shares it.
+    let r = w
+        .app
+        .post(
+            &format!("/api/v1/me/credentials/{id}/shares"),
+            Some(&w.other_clerk),
+            &json!({"organisation_id": reader_org, "purpose": "办理公交优待卡"}),
+        )
+        .await;
+    assert!(r.status().is_client_error());
+    let r = w
+        .app
+        .post(
+            &format!("/api/v1/me/credentials/{id}/shares"),
+            Some(&w.citizen),
+            &json!({"organisation_id": reader_org, "purpose": "办理公交优待卡"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let share: Value = r.json().await.unwrap();
+    let share_id = share["id"].as_str().unwrap();
+
+    // The police clerk sees it, reads it verified; another organisation cannot.
+    let list: Value = w
+        .app
+        .get("/api/v1/credentials/shared", Some(&w.other_clerk))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list[0]["id"], share_id);
+    let r = w
+        .app
+        .get(
+            &format!("/api/v1/credentials/shared/{share_id}"),
+            Some(&w.other_clerk),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let shared: Value = r.json().await.unwrap();
+    assert_eq!(shared["verification"]["verified"], true);
+    assert_eq!(
+        shared["document"]["credentialSubject"]["card_number"],
+        "LYZ-990100-0001"
+    );
+    let r = w
+        .app
+        .get(
+            &format!("/api/v1/credentials/shared/{share_id}"),
+            Some(&w.clerk),
+        )
+        .await;
+    problem(r, StatusCode::NOT_FOUND).await;
+
+    // Her footprint shows the reading, on her consent.
+    let footprint: Value = w
+        .app
+        .get("/api/v1/me/footprint", Some(&w.citizen))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let read = footprint["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "credential.read")
+        .unwrap_or_else(|| panic!("{footprint}"));
+    assert_eq!(read["basis_kind"], "consent");
+    assert_eq!(read["basis_ref"], share_id);
+    assert_eq!(read["purpose"], "办理公交优待卡");
+
+    // Withdrawn, it can no longer be read; the refusal is audited too.
+    let r = w
+        .app
+        .post(
+            &format!("/api/v1/me/consents/{share_id}/revoke"),
+            Some(&w.citizen),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = w
+        .app
+        .get(
+            &format!("/api/v1/credentials/shared/{share_id}"),
+            Some(&w.other_clerk),
+        )
+        .await;
+    assert_eq!(
+        problem(r, StatusCode::FORBIDDEN).await["type"],
+        "urn:civitas:problem:consent_revoked"
+    );
+}

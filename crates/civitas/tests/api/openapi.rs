@@ -8,7 +8,7 @@ use serde_json::Value;
 use crate::helpers::TestApp;
 
 /// Every JSON route the routers define, with its methods.
-const ROUTES: [(&str, &[&str]); 45] = [
+const ROUTES: [(&str, &[&str]); 48] = [
     ("/api/v1/auth/login", &["post"]),
     ("/api/v1/auth/logout", &["post"]),
     ("/api/v1/me", &["get"]),
@@ -54,6 +54,9 @@ const ROUTES: [(&str, &[&str]); 45] = [
     ("/api/v1/credentials/verify", &["post"]),
     ("/api/v1/credentials/keys/rotate", &["post"]),
     ("/api/v1/credentials/status/{id}/{purpose}", &["get"]),
+    ("/api/v1/me/credentials/{id}/shares", &["post"]),
+    ("/api/v1/credentials/shared", &["get"]),
+    ("/api/v1/credentials/shared/{id}", &["get"]),
 ];
 
 /// Operations anyone may call, without a bearer token.
