@@ -595,13 +595,31 @@ async fn seed(state: &AppState, show_progress: bool) -> anyhow::Result<()> {
         session_id: String::new(),
         acting_for: None,
     };
-    seed_credentials(
+    let certificates = seed_credentials(
         state,
         &admin,
         &org_ids,
         [&elder.id, &relative.id, &citizen.id],
     )
     .await?;
+    // 王小梅 shares her real estate certificate with the civil affairs bureau (housing check
+    // for an allowance); its clerk finds it under 他人分享的证照.
+    if let Some(estate) = certificates
+        .iter()
+        .find(|c| c.type_code == "real-estate-certificate")
+    {
+        credentials::service::share(
+            state,
+            &citizen_principal,
+            &estate.id,
+            credentials::model::NewShare {
+                organisation_id: civil_affairs.clone(),
+                purpose: "最低生活保障申请：核对住房情况".into(),
+                valid_until: None,
+            },
+        )
+        .await?;
+    }
     seed_records_and_calls(
         state,
         &admin,
@@ -1253,7 +1271,7 @@ async fn seed_credentials(
     admin: &Principal,
     orgs: &[String],
     [elder, relative, citizen]: [&String; 3],
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Vec<credentials::model::IssuedCredential>> {
     use credentials::model::{IssueRequest, NewCredentialType};
     use serde_json::json;
     let string = json!({"type": "string", "minLength": 1, "maxLength": 200});
@@ -1446,18 +1464,21 @@ async fn seed_credentials(
             json!({"owner": "王小梅", "unit_number": "990103001002GB00012F00010203", "location": "示例市西山区光明路 12 号 3 单元 502", "area_m2": 89.5}),
         ),
     ];
+    let mut issued = Vec::new();
     for (issuer, person, type_code, claims) in issues {
-        credentials::service::issue(
-            state,
-            admin,
-            IssueRequest {
-                type_code: type_code.into(),
-                person_id: person.clone(),
-                claims,
-                issuer_org_id: Some(issuer.clone()),
-            },
-        )
-        .await?;
+        issued.push(
+            credentials::service::issue(
+                state,
+                admin,
+                IssueRequest {
+                    type_code: type_code.into(),
+                    person_id: person.clone(),
+                    claims,
+                    issuer_org_id: Some(issuer.clone()),
+                },
+            )
+            .await?,
+        );
     }
-    Ok(())
+    Ok(issued)
 }
