@@ -188,9 +188,18 @@ async fn wallet_item(
     let mut body = format!("<h1>{}</h1>", esc(&c.type_name));
     body.push_str(&Summary { rows }.html());
     if let Some(svg) = qr_svg(&c.document) {
+        // The drawing itself carries the image role and its name (a figure may not).
+        let svg = svg
+            .split_once("<svg")
+            .map(|(_, rest)| {
+                format!(
+                    "<svg role=\"img\" aria-label=\"{}\"{rest}",
+                    esc(ctx.pick("证照二维码", "QR code of the certificate"))
+                )
+            })
+            .unwrap_or_default();
         body.push_str(&format!(
-            "<figure class=\"qr\" role=\"img\" aria-label=\"{}\">{svg}<figcaption>{}</figcaption></figure>",
-            esc(ctx.pick("证照二维码", "QR code of the certificate")),
+            "<figure class=\"qr\">{svg}<figcaption>{}</figcaption></figure>",
             esc(ctx.pick(
                 "请核验人员扫描此二维码；二维码包含带签名的完整证照。",
                 "Ask the checker to scan this code: it holds the whole signed certificate."
