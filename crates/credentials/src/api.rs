@@ -1,14 +1,13 @@
 //! The credentials' JSON routes: the type catalogue, issuance and status, the holder's
 //! certificates, verification, and issuers' DID documents.
 
-use axum::extract::{FromRequestParts, State};
+use axum::extract::State;
 use axum::http::StatusCode;
-use axum::http::request::Parts;
 use axum::response::IntoResponse;
 use kernel::api::{Json, Path, Query};
-use kernel::auth::{Credentials, Principal};
+use kernel::auth::{MaybePrincipal, Principal};
 use kernel::error::Problem;
-use kernel::{ApiError, ApiResult, AppState};
+use kernel::{ApiResult, AppState};
 use serde::Deserialize;
 use serde_json::Value;
 use utoipa::IntoParams;
@@ -221,20 +220,6 @@ async fn my_credentials(
 struct VerifyQuery {
     /// Make an unknown issuer a warning instead of a failure.
     trust_any_issuer: Option<bool>,
-}
-
-/// The caller, if signed in (anyone may verify; an organisation's verifications are
-/// audited).
-struct MaybePrincipal(Option<Principal>);
-
-impl FromRequestParts<AppState> for MaybePrincipal {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        Ok(MaybePrincipal(
-            kernel::auth::principal_of(parts, state, Credentials::Bearer).await?,
-        ))
-    }
 }
 
 /// Verify a credential: every check (format, signature, issuer, validity, status,

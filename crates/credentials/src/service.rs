@@ -248,16 +248,6 @@ pub(crate) async fn signing_key(
     }
 }
 
-/// The public half of the organisation's current issuing key, if it has one.
-pub(crate) async fn current_public_key(
-    state: &AppState,
-    organisation_id: &str,
-) -> ApiResult<Option<VerifyingKey>> {
-    Ok(store::current_key(&state.db, organisation_id)
-        .await?
-        .and_then(|k| integrity::public_key_from_multibase(&k.public_key_multibase).ok()))
-}
-
 /// A free place in the issuer's status lists, chosen at random (so list positions say
 /// nothing about when a certificate was issued).
 async fn free_status_index(state: &AppState, organisation_id: &str) -> ApiResult<usize> {

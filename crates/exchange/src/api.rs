@@ -2,12 +2,11 @@
 //! import, the gateway and its keys, traffic, and residents' consents.
 
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, FromRequestParts, State};
-use axum::http::request::Parts;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use kernel::api::{Json, Page, PageQuery, Path, Query};
-use kernel::auth::{Credentials, Principal};
+use kernel::auth::{MaybePrincipal, Principal};
 use kernel::error::Problem;
 use kernel::{ApiError, ApiResult, AppState};
 use serde::Deserialize;
@@ -47,20 +46,6 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// Largest import body (32 MiB: about 100,000 records of a dozen fields).
 pub const MAX_IMPORT_BYTES: usize = 32 * 1024 * 1024;
 
-/// The caller of a gateway route, if her token is valid; the gateway audits calls without
-/// one before refusing them.
-struct Caller(Option<Principal>);
-
-impl FromRequestParts<AppState> for Caller {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        Ok(Caller(
-            kernel::auth::principal_of(parts, state, Credentials::Bearer).await?,
-        ))
-    }
-}
-
 /// Which fields a gateway call wants.
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -85,7 +70,7 @@ struct FieldsQuery {
               (status = 404, body = Problem), (status = 429, body = Problem), (status = 502, body = Problem)))]
 async fn gateway_record(
     State(state): State<AppState>,
-    Caller(caller): Caller,
+    MaybePrincipal(caller): MaybePrincipal,
     Path((resource, subject)): Path<(String, String)>,
     Query(q): Query<FieldsQuery>,
 ) -> ApiResult<Response> {
@@ -106,7 +91,7 @@ async fn gateway_record(
               (status = 413, body = Problem), (status = 429, body = Problem)))]
 async fn gateway_batch(
     State(state): State<AppState>,
-    Caller(caller): Caller,
+    MaybePrincipal(caller): MaybePrincipal,
     Path(resource): Path<String>,
     Json(query): Json<BatchQuery>,
 ) -> ApiResult<Response> {

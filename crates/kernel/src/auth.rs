@@ -286,3 +286,21 @@ impl FromRequestParts<AppState> for Principal {
             })
     }
 }
+
+/// The principal of an API request when its bearer token is valid, `None` when it has
+/// none (or an unknown one): for routes anyone may call, or that record an unauthenticated
+/// attempt before refusing it.
+pub struct MaybePrincipal(pub Option<Principal>);
+
+impl FromRequestParts<AppState> for MaybePrincipal {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(MaybePrincipal(
+            principal_of(parts, state, Credentials::Bearer).await?,
+        ))
+    }
+}
