@@ -56,6 +56,8 @@ pub async fn open_state(config: Config, create_key: bool) -> anyhow::Result<AppS
     let audit = trust::service::AuditLog::start(db.clone());
     let mut extensions = axum::http::Extensions::new();
     extensions.insert(exchange::gateway::Gateway::start(db.clone()));
+    extensions.insert(credentials::passes::Passes::default());
+    extensions.insert(credentials::remote::Remote::default());
     Ok(AppState {
         extensions: Arc::new(extensions),
         auth: Arc::new(identity::SessionAuthenticator::new(db.clone())),

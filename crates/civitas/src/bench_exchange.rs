@@ -62,19 +62,52 @@ pub struct LoadResult {
     pub p99_ms: f64,
 }
 
+/// One request of a load phase: a line `/path` is a GET, `POST /path {json}` a POST.
+#[derive(Debug, Clone)]
+enum Call {
+    Get(String),
+    Post(String, String),
+}
+
+impl Call {
+    fn parse(line: &str) -> Call {
+        match line
+            .strip_prefix("POST ")
+            .and_then(|rest| rest.split_once(' '))
+        {
+            Some((path, body)) => Call::Post(path.to_string(), body.to_string()),
+            None => Call::Get(line.to_string()),
+        }
+    }
+}
+
+/// How a load phase sends and counts its requests.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// Send each line once (then stop), instead of round robin: for requests that may
+    /// succeed only once, such as scanning a pass.
+    pub once: bool,
+    /// A request counts as served only if its answer contains this text.
+    pub expect: Option<String>,
+}
+
 /// The load generator: `connections` tasks, each with one keep-alive connection, sending
-/// GETs to `base` + the paths (round robin) for `warmup` then `seconds`, counting only the
+/// the requests of `lines` to `base` for `warmup` then `seconds`, counting only the
 /// measured part. Runs as its own process so its CPU use is not the server's.
 pub async fn load(
     base: &str,
-    paths: Vec<String>,
+    lines: Vec<String>,
     token: Option<String>,
     connections: usize,
     warmup: f64,
     seconds: f64,
+    options: LoadOptions,
 ) -> anyhow::Result<LoadResult> {
-    anyhow::ensure!(!paths.is_empty(), "no paths to request");
-    let paths = std::sync::Arc::new(paths);
+    anyhow::ensure!(!lines.is_empty(), "no requests to send");
+    let calls: std::sync::Arc<Vec<Call>> =
+        std::sync::Arc::new(lines.iter().map(|l| Call::parse(l)).collect());
+    let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let options = std::sync::Arc::new(options);
     let start = Instant::now();
     let measure_from = start + Duration::from_secs_f64(warmup);
     let stop = measure_from + Duration::from_secs_f64(seconds);
@@ -83,33 +116,58 @@ pub async fn load(
         let client = reqwest::Client::builder()
             .pool_max_idle_per_host(1)
             .build()?;
-        let paths = paths.clone();
+        let calls = calls.clone();
+        let next = next.clone();
+        let options = options.clone();
         let base = base.to_string();
         let auth = token.as_ref().map(|t| format!("Bearer {t}"));
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
             let (mut ok, mut errors) = (0u64, 0u64);
+            let mut last_done = measure_from;
             let mut i = c * 7919;
             loop {
                 let now = Instant::now();
                 if now >= stop {
                     break;
                 }
-                let url = format!("{base}{}", paths[i % paths.len()]);
-                i += 1;
-                let mut request = client.get(&url);
+                let call = if options.once {
+                    match calls.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed)) {
+                        Some(call) => call,
+                        None => break,
+                    }
+                } else {
+                    i += 1;
+                    &calls[(i - 1) % calls.len()]
+                };
+                let mut request = match call {
+                    Call::Get(path) => client.get(format!("{base}{path}")),
+                    Call::Post(path, body) => client
+                        .post(format!("{base}{path}"))
+                        .header("content-type", "application/json")
+                        .body(body.clone()),
+                };
                 if let Some(auth) = &auth {
                     request = request.header("authorization", auth);
                 }
                 let good = match request.send().await {
                     Ok(response) => {
                         let status = response.status();
-                        response.bytes().await.is_ok() && status.is_success()
+                        match response.bytes().await {
+                            Ok(body) => {
+                                status.is_success()
+                                    && options.expect.as_ref().is_none_or(|text| {
+                                        body.windows(text.len()).any(|w| w == text.as_bytes())
+                                    })
+                            }
+                            Err(_) => false,
+                        }
                     }
                     Err(_) => false,
                 };
                 if now >= measure_from {
                     latencies.push(now.elapsed());
+                    last_done = Instant::now();
                     if good {
                         ok += 1;
                     } else {
@@ -117,34 +175,45 @@ pub async fn load(
                     }
                 }
             }
-            (latencies, ok, errors)
+            (latencies, ok, errors, last_done)
         }));
     }
     let mut all = Vec::new();
     let (mut ok, mut errors) = (0, 0);
+    let mut last_done = measure_from;
     for task in tasks {
-        let (l, o, e) = task.await?;
+        let (l, o, e, done) = task.await?;
         all.extend(l);
         ok += o;
         errors += e;
+        last_done = last_done.max(done);
     }
     all.sort_unstable();
+    // A phase whose requests ran out ended early: its rate is over the time it ran.
+    let elapsed_s = if options.once {
+        (last_done - measure_from)
+            .as_secs_f64()
+            .clamp(0.001, seconds)
+    } else {
+        seconds
+    };
     Ok(LoadResult {
         ok,
         errors,
-        elapsed_s: seconds,
+        elapsed_s,
         p50_ms: round3(percentile(&all, 0.50)),
         p99_ms: round3(percentile(&all, 0.99)),
     })
 }
 
 /// Runs one load phase in a child process and reads its result.
-async fn run_load(
+pub(crate) async fn run_load(
     base: &str,
     paths_file: &std::path::Path,
     token: Option<&str>,
     connections: usize,
     seconds: f64,
+    options: &LoadOptions,
 ) -> anyhow::Result<LoadResult> {
     let exe = std::env::current_exe().context("cannot find the civitas binary")?;
     let mut command = tokio::process::Command::new(exe);
@@ -155,6 +224,12 @@ async fn run_load(
         .args(["--seconds", &seconds.to_string()])
         .env_remove("CIVITAS_BENCH_TOKEN")
         .stderr(std::process::Stdio::inherit());
+    if options.once {
+        command.arg("--once");
+    }
+    if let Some(expect) = &options.expect {
+        command.args(["--expect", expect]);
+    }
     if let Some(token) = token {
         // Passed in the environment, not the command line that `ps` shows.
         command.env("CIVITAS_BENCH_TOKEN", token);
@@ -293,7 +368,15 @@ pub async fn exchange(
         .map_err(|e| anyhow::anyhow!("the gateway's signature does not verify: {e}"))?;
 
     eprintln!("measuring /healthz for {seconds} s with {connections} connections…");
-    let ceiling = run_load(&base, &health_file, None, connections, seconds).await?;
+    let ceiling = run_load(
+        &base,
+        &health_file,
+        None,
+        connections,
+        seconds,
+        &LoadOptions::default(),
+    )
+    .await?;
     let before = count_gateway_records(&state).await?;
     eprintln!("measuring the gateway for {seconds} s with {connections} connections…");
     let gateway = run_load(
@@ -302,6 +385,7 @@ pub async fn exchange(
         Some(&login.token),
         connections,
         seconds,
+        &LoadOptions::default(),
     )
     .await?;
     let after = count_gateway_records(&state).await?;

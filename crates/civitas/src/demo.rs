@@ -26,7 +26,7 @@ pub const DEMO_PERSONS: usize = 1200;
 const SETTING: &str = "demo_seeded";
 
 /// The demo accounts: (username, what it is).
-pub const DEMO_ACCOUNTS: [(&str, &str); 6] = [
+pub const DEMO_ACCOUNTS: [(&str, &str); 7] = [
     ("demo-admin", "platform administrator"),
     (
         "demo-orgadmin",
@@ -41,6 +41,10 @@ pub const DEMO_ACCOUNTS: [(&str, &str); 6] = [
     (
         "demo-relative",
         "resident 李建国 (55), authorised proxy (代办) for demo-elder",
+    ),
+    (
+        "demo-driver",
+        "bus driver at the public transport group: scans passes",
     ),
 ];
 
@@ -280,6 +284,13 @@ async fn seed(state: &AppState, show_progress: bool) -> anyhow::Result<()> {
             code.clone(),
         ));
     }
+    // Appended after the committees so that the positions above stay as they are.
+    orgs.push((
+        "示例市公共交通集团".into(),
+        OrgKind::Employer,
+        AdminLevel::City,
+        "990100".into(),
+    ));
     let mut org_ids = Vec::new();
     let mut businesses: Vec<DemoBusiness> = Vec::new();
     for (i, (name, kind, level, region)) in orgs.iter().enumerate() {
@@ -620,6 +631,29 @@ async fn seed(state: &AppState, show_progress: bool) -> anyhow::Result<()> {
         )
         .await?;
     }
+    let bus_company = org_ids.last().cloned().unwrap_or_default();
+    let driver = service::create_account(
+        state,
+        None,
+        account(
+            "demo-driver",
+            Role::Clerk,
+            Some(&bus_company),
+            None,
+            Some("公交 12 路驾驶员 刘强"),
+        )?,
+    )
+    .await?;
+    let driver = Principal {
+        account_id: driver.id,
+        username: driver.username,
+        display_name: driver.display_name,
+        person_id: None,
+        roles: driver.roles,
+        session_id: String::new(),
+        acting_for: None,
+    };
+    seed_passes(state, &admin, &org_ids, &elder_principal, &driver).await?;
     seed_records_and_calls(
         state,
         &admin,
@@ -1262,6 +1296,81 @@ async fn seed_records_and_calls(
     if refused.is_ok() {
         anyhow::bail!("the demo's unconsented call was served");
     }
+    Ok(())
+}
+
+/// Three pass types — a senior transit pass from the senior citizen card, a venue pass from
+/// the resident card, a canteen pass from the rule "aged 60 or over" — and one bus ride
+/// of the elder's, so her footprint shows the scan.
+async fn seed_passes(
+    state: &AppState,
+    admin: &Principal,
+    orgs: &[String],
+    elder: &Principal,
+    driver: &Principal,
+) -> anyhow::Result<()> {
+    use credentials::passes::model::{NewPassType, PassRequest, ScanRequest};
+    let (police, civil) = (&orgs[0], &orgs[1]);
+    let types = [
+        (
+            "senior-transit",
+            "老年人公交乘车码",
+            "凭老年人优待证免费乘坐市内公交，上车扫码。",
+            civil,
+            Some("senior-citizen-card"),
+            None,
+        ),
+        (
+            "venue-entry",
+            "公共场馆入馆码",
+            "凭居民身份证电子证照进入图书馆、博物馆等公共场馆。",
+            police,
+            Some("resident-card"),
+            None,
+        ),
+        (
+            "elder-canteen",
+            "长者食堂就餐码",
+            "60 周岁以上老人在社区长者食堂享受助餐补贴。",
+            civil,
+            None,
+            Some(60),
+        ),
+    ];
+    for (code, name, description, issuer, credential_type, min_age) in types {
+        credentials::passes::service::create_pass_type(
+            state,
+            admin,
+            NewPassType {
+                code: code.into(),
+                name: name.into(),
+                description: description.into(),
+                issuer_org_id: issuer.clone(),
+                credential_type: credential_type.map(str::to_string),
+                min_age,
+                ttl_seconds: None,
+            },
+        )
+        .await?;
+    }
+    let pass = credentials::passes::service::mint(
+        state,
+        elder,
+        PassRequest {
+            type_code: "senior-transit".into(),
+        },
+    )
+    .await?;
+    let scanned = credentials::passes::service::scan(
+        state,
+        driver,
+        ScanRequest {
+            token: pass.token,
+            checkpoint: Some("12 路公交".into()),
+        },
+    )
+    .await?;
+    anyhow::ensure!(scanned.accepted, "the demo's bus ride was refused");
     Ok(())
 }
 

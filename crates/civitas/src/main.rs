@@ -134,11 +134,18 @@ enum BenchArea {
         #[arg(long, default_value_t = 10.0)]
         seconds: f64,
     },
-    /// Certificate verifications and issuances per second beside bare Ed25519.
+    /// Certificate verifications and issuances per second beside bare Ed25519, and pass
+    /// scans per second over HTTP from a separate load process.
     Credentials {
-        /// Seconds measured per figure.
+        /// Seconds measured per CPU figure.
         #[arg(long, default_value_t = 3.0)]
         seconds: f64,
+        /// Seconds of pass scans measured over HTTP (after one second of warm-up).
+        #[arg(long, default_value_t = 10.0)]
+        http_seconds: f64,
+        /// Concurrent keep-alive connections for the pass scans.
+        #[arg(long, default_value_t = 64)]
+        connections: usize,
     },
     /// The load generator `bench exchange` runs as its own process.
     #[command(hide = true)]
@@ -158,6 +165,12 @@ enum BenchArea {
         /// Seconds measured.
         #[arg(long, default_value_t = 10.0)]
         seconds: f64,
+        /// Send each line once, then stop.
+        #[arg(long)]
+        once: bool,
+        /// Count an answer as served only if it contains this text.
+        #[arg(long)]
+        expect: Option<String>,
     },
 }
 
@@ -213,6 +226,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     token,
                     connections,
                     seconds,
+                    once,
+                    expect,
                 },
         } => {
             let paths: Vec<String> = std::fs::read_to_string(&paths)?
@@ -227,6 +242,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 connections.clamp(1, 1024),
                 1.0,
                 seconds.clamp(0.5, 600.0),
+                civitas::bench_exchange::LoadOptions { once, expect },
             )
             .await?;
             println!("{}", serde_json::to_string(&result)?);
@@ -415,9 +431,21 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench {
-            area: BenchArea::Credentials { seconds },
+            area:
+                BenchArea::Credentials {
+                    seconds,
+                    http_seconds,
+                    connections,
+                },
         } => {
-            let figures = civitas::bench_credentials::credentials(seconds.clamp(0.2, 600.0))?;
+            let mut figures = civitas::bench_credentials::credentials(seconds.clamp(0.2, 600.0))?;
+            let scans = civitas::bench_credentials::pass_scans(
+                &config,
+                connections.clamp(1, 1024),
+                http_seconds.clamp(0.5, 600.0),
+            )
+            .await?;
+            figures.add_pass_scans(&scans);
             civitas::bench_credentials::print_credentials(&figures);
             Ok(ExitCode::SUCCESS)
         }

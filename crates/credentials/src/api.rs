@@ -34,6 +34,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(share))
         .routes(routes!(shared_with))
         .routes(routes!(read_shared))
+        .merge(crate::passes::api::router())
 }
 
 /// Share one of my certificates with an organisation for a purpose (a consent; withdraw

@@ -7,21 +7,33 @@
 //! reference data), the certificate type catalogue with JSON Schemas of the claims,
 //! issuers' keys and DID documents, issuance, suspension, reinstatement and revocation,
 //! the holder's list and wallet pages with QR codes, Bitstring Status Lists, and verification
-//! that reports each check. Sharing, selective disclosure and dynamic passes follow.
+//! that reports each check, sharing with organisations under consent, and dynamic passes
+//! (short-lived signed tokens with a colour, scanned once).
 
 pub mod api;
 pub mod integrity;
 pub mod model;
 pub mod pages;
+pub mod passes;
+pub mod remote;
 pub mod service;
 pub mod status;
 pub mod store;
 
 /// This crate's migrations.
-pub const MIGRATIONS: &[kernel::migrate::Migration] = &[kernel::migrate::Migration {
-    component: "credentials",
-    version: 1,
-    name: "certificate types, issuer keys, certificates",
-    sqlite: include_str!("../migrations/sqlite/0001_credentials.sql"),
-    postgres: include_str!("../migrations/postgres/0001_credentials.sql"),
-}];
+pub const MIGRATIONS: &[kernel::migrate::Migration] = &[
+    kernel::migrate::Migration {
+        component: "credentials",
+        version: 1,
+        name: "certificate types, issuer keys, certificates",
+        sqlite: include_str!("../migrations/sqlite/0001_credentials.sql"),
+        postgres: include_str!("../migrations/postgres/0001_credentials.sql"),
+    },
+    kernel::migrate::Migration {
+        component: "credentials",
+        version: 2,
+        name: "dynamic passes: pass types and scans",
+        sqlite: include_str!("../migrations/sqlite/0002_passes.sql"),
+        postgres: include_str!("../migrations/postgres/0002_passes.sql"),
+    },
+];

@@ -33,6 +33,7 @@ pub fn router() -> Router<AppState> {
         .route("/me/wallet/{id}/share", post(share))
         .route("/credentials/shared", get(shared_page))
         .route("/credentials/shared/{id}", get(shared_item))
+        .merge(crate::passes::pages::router())
 }
 
 fn is_issuer_staff(p: Option<&Principal>) -> bool {
@@ -69,6 +70,9 @@ pub fn nav() -> Vec<NavItem> {
             visible: |_| true,
         },
     ]
+    .into_iter()
+    .chain(crate::passes::pages::nav())
+    .collect()
 }
 
 fn status_label(ctx: &PageContext, status: CredentialStatus) -> String {
@@ -142,17 +146,18 @@ async fn wallet(State(state): State<AppState>, ctx: PageContext) -> PageResult {
     Ok(ctx.render(title, &body))
 }
 
-/// The credential as a QR code (SVG), for showing on a phone.
-fn qr_svg(document: &Value) -> Option<String> {
-    let compact = document.to_string();
+/// Text as a QR code (SVG) named `label` for screen readers, for showing on a phone.
+pub(crate) fn qr_svg(text: &str, label: &str) -> Option<String> {
     let code =
-        qrcode::QrCode::with_error_correction_level(compact.as_bytes(), qrcode::EcLevel::L).ok()?;
-    Some(
-        code.render::<qrcode::render::svg::Color>()
-            .min_dimensions(280, 280)
-            .quiet_zone(true)
-            .build(),
-    )
+        qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::L).ok()?;
+    let svg = code
+        .render::<qrcode::render::svg::Color>()
+        .min_dimensions(280, 280)
+        .quiet_zone(true)
+        .build();
+    // The drawing itself carries the image role and its name (a figure may not).
+    svg.split_once("<svg")
+        .map(|(_, rest)| format!("<svg role=\"img\" aria-label=\"{}\"{rest}", esc(label)))
 }
 
 async fn wallet_item(
@@ -187,17 +192,10 @@ async fn wallet_item(
     rows.extend(claim_rows(&c.document));
     let mut body = format!("<h1>{}</h1>", esc(&c.type_name));
     body.push_str(&Summary { rows }.html());
-    if let Some(svg) = qr_svg(&c.document) {
-        // The drawing itself carries the image role and its name (a figure may not).
-        let svg = svg
-            .split_once("<svg")
-            .map(|(_, rest)| {
-                format!(
-                    "<svg role=\"img\" aria-label=\"{}\"{rest}",
-                    esc(ctx.pick("证照二维码", "QR code of the certificate"))
-                )
-            })
-            .unwrap_or_default();
+    if let Some(svg) = qr_svg(
+        &c.document.to_string(),
+        ctx.pick("证照二维码", "QR code of the certificate"),
+    ) {
         body.push_str(&format!(
             "<figure class=\"qr\">{svg}<figcaption>{}</figcaption></figure>",
             esc(ctx.pick(
@@ -542,7 +540,7 @@ async fn verify_page(ctx: PageContext) -> PageResult {
     Ok(ctx.render(title, &body))
 }
 
-fn outcome_label(ctx: &PageContext, outcome: CheckOutcome) -> String {
+pub(crate) fn outcome_label(ctx: &PageContext, outcome: CheckOutcome) -> String {
     match outcome {
         CheckOutcome::Passed => ctx.pick("通过", "Passed"),
         CheckOutcome::Failed => ctx.pick("未通过", "Failed"),

@@ -72,6 +72,23 @@ fn check_claims(schema: &Value, claims: &Value, field: &str) -> ApiResult<()> {
     }
 }
 
+/// A catalogue code: 3-64 of a-z, 0-9 and `-`.
+pub(crate) fn type_code(field: &str, code: &str) -> ApiResult<String> {
+    let code = code.trim();
+    if (3..=64).contains(&code.len())
+        && code
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    {
+        Ok(code.to_string())
+    } else {
+        Err(ApiError::invalid(
+            field,
+            "a code has 3-64 of a-z, 0-9 and -",
+        ))
+    }
+}
+
 /// Defines a certificate type (platform administrators).
 pub async fn create_type(
     state: &AppState,
@@ -79,17 +96,7 @@ pub async fn create_type(
     new: NewCredentialType,
 ) -> ApiResult<CredentialType> {
     actor.require_platform_admin()?;
-    let code = new.code.trim().to_string();
-    if !(3..=64).contains(&code.len())
-        || !code
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-    {
-        return Err(ApiError::invalid(
-            "code",
-            "a type code has 3-64 of a-z, 0-9 and -",
-        ));
-    }
+    let code = type_code("code", &new.code)?;
     let name = text("name", &new.name, 64, true)?;
     let description = text("description", &new.description, 1000, true)?;
     let kind = OrgKind::parse(new.issuer_kind.trim()).ok_or_else(|| {
@@ -181,7 +188,7 @@ pub fn issuer_did(state: &AppState, organisation_id: &str) -> String {
 /// The organisation and key id named by a `did:web:<host>:issuers:<org>#<key>` method.
 /// Any host is accepted: the key is then looked up in this platform's store, so only this
 /// platform's keys resolve, whatever name the server had when it signed.
-fn our_method(method: &str) -> Option<(String, String)> {
+pub(crate) fn our_method(method: &str) -> Option<(String, String)> {
     let rest = method.strip_prefix("did:web:")?;
     let (_host, rest) = rest.split_once(":issuers:")?;
     let (org, kid) = rest.split_once('#')?;
@@ -716,10 +723,19 @@ pub async fn verify(
             }),
         None => None,
     };
+    // Not one of this platform's keys: a did:web issuer of a trusted platform, perhaps.
+    let remote = match (&our_key, method.as_deref()) {
+        (None, Some(m)) if m.starts_with("did:web:") => {
+            crate::remote::resolve(state, m).await.transpose()
+        }
+        _ => None,
+    };
+    let remote_key = remote.as_ref().and_then(|r| r.as_ref().ok());
     let resolved = integrity::verify(document, |m| {
         our_key
             .as_ref()
             .map(|(_, k)| *k)
+            .or_else(|| remote_key.map(|r| r.key))
             .or_else(|| integrity::resolve_did_key(m))
     });
     let signature_ok = match &resolved {
@@ -731,6 +747,19 @@ pub async fn verify(
                 "the eddsa-jcs-2022 proof verifies",
             );
             true
+        }
+        Err(IntegrityError::UnknownVerificationMethod(_)) if matches!(remote, Some(Err(_))) => {
+            let why = match &remote {
+                Some(Err(e)) => e.clone(),
+                _ => String::new(),
+            };
+            check(
+                &mut report,
+                "signature",
+                CheckOutcome::Failed,
+                format!("the issuer's key could not be resolved on its platform: {why}"),
+            );
+            false
         }
         Err(IntegrityError::UnknownVerificationMethod(m)) => {
             check(
@@ -784,6 +813,16 @@ pub async fn verify(
             "issuer",
             CheckOutcome::Passed,
             format!("issued by {name}, registered on this platform"),
+        );
+    } else if let Some(r) = remote_key {
+        check(
+            &mut report,
+            "issuer",
+            CheckOutcome::Passed,
+            format!(
+                "issued by {}, on the trusted platform {}",
+                r.name, r.platform
+            ),
         );
     } else if trust_any_issuer && signature_ok {
         check(
@@ -871,12 +910,17 @@ pub async fn verify(
                 format!("revoked: {}", row.status_reason.clone().unwrap_or_default()),
             ),
         },
-        (None, None) => check(
-            &mut report,
-            "status",
-            CheckOutcome::Skipped,
-            "not issued on this platform: its status is not known here",
-        ),
+        (None, None) => match remote_key {
+            Some(r) if signature_ok => report
+                .checks
+                .push(crate::remote::check_status(state, document, r).await),
+            _ => check(
+                &mut report,
+                "status",
+                CheckOutcome::Skipped,
+                "not issued on this platform: its status is not known here",
+            ),
+        },
     }
     let schema_type = match &row {
         Some(row) => store::get_type(&state.db, &row.type_id).await?,

@@ -159,64 +159,114 @@ fn our_list(url: &str) -> Option<(String, String)> {
     (is_uuid(org) && PURPOSES.contains(&purpose)).then(|| (org.to_string(), purpose.to_string()))
 }
 
+/// One `credentialStatus` entry: which list, for what, at which index.
+pub(crate) struct Entry {
+    /// The list credential's URL.
+    pub url: String,
+    /// `revocation` or `suspension`.
+    pub purpose: String,
+    /// The certificate's place in it.
+    pub index: usize,
+}
+
+/// A certificate's status entries; none when it names no list; an error in plain words
+/// when one is malformed.
+pub(crate) fn entries_of(document: &Value) -> Result<Vec<Entry>, String> {
+    let items: Vec<&Value> = match &document["credentialStatus"] {
+        Value::Array(items) => items.iter().collect(),
+        Value::Object(_) => vec![&document["credentialStatus"]],
+        _ => return Ok(Vec::new()),
+    };
+    items
+        .into_iter()
+        .map(|entry| {
+            let url = entry["statusListCredential"]
+                .as_str()
+                .ok_or("a status entry names no status list credential")?;
+            let purpose = entry["statusPurpose"]
+                .as_str()
+                .filter(|p| PURPOSES.contains(p))
+                .ok_or("a status entry's purpose is neither revocation nor suspension")?;
+            let index = entry["statusListIndex"]
+                .as_str()
+                .and_then(|i| i.parse::<usize>().ok())
+                .ok_or("the status list index is not a number")?;
+            Ok(Entry {
+                url: url.to_string(),
+                purpose: purpose.to_string(),
+                index,
+            })
+        })
+        .collect()
+}
+
+/// Whether an entry's bit in `bits` is clear; the reason in plain words when not.
+pub(crate) fn judge(bits: &[u8], entry: &Entry) -> Result<(), String> {
+    match bit(bits, entry.index) {
+        None => Err(format!("status list index {} is out of range", entry.index)),
+        Some(true) => {
+            let reason = if entry.purpose == "revocation" {
+                "revoked"
+            } else {
+                "suspended"
+            };
+            Err(format!(
+                "{reason} (status list {}, index {})",
+                entry.purpose, entry.index
+            ))
+        }
+        Some(false) => Ok(()),
+    }
+}
+
+/// The `status` check's result.
+pub(crate) fn status_check(result: Result<(), String>) -> Check {
+    match result {
+        Ok(()) => Check {
+            check: "status".into(),
+            outcome: CheckOutcome::Passed,
+            detail: "not revoked or suspended (checked in the issuer's status lists)".into(),
+        },
+        Err(detail) => Check {
+            check: "status".into(),
+            outcome: CheckOutcome::Failed,
+            detail,
+        },
+    }
+}
+
 /// Checks a certificate's status entries against this platform's lists: the certificate's
-/// bit is read in each. `None` when the
-/// certificate names no list of this platform.
+/// bit is read in each. `None` when the certificate names no list.
 pub async fn check(
     state: &AppState,
     document: &Value,
     issuer_org: &str,
 ) -> ApiResult<Option<Check>> {
-    let entries: Vec<&Value> = match &document["credentialStatus"] {
-        Value::Array(items) => items.iter().collect(),
-        Value::Object(_) => vec![&document["credentialStatus"]],
-        _ => return Ok(None),
+    let entries = match entries_of(document) {
+        Ok(entries) if entries.is_empty() => return Ok(None),
+        Ok(entries) => entries,
+        Err(e) => return Ok(Some(status_check(Err(e)))),
     };
-    if entries.is_empty() {
-        return Ok(None);
-    }
-    let failed = |detail: String| {
-        Ok(Some(Check {
-            check: "status".into(),
-            outcome: CheckOutcome::Failed,
-            detail,
-        }))
-    };
-    for entry in entries {
-        let Some((org, purpose)) = entry["statusListCredential"].as_str().and_then(our_list) else {
-            return failed("the status list is not one of this platform's".into());
+    for entry in &entries {
+        let Some((org, purpose)) = our_list(&entry.url) else {
+            return Ok(Some(status_check(Err(
+                "the status list is not one of this platform's".into(),
+            ))));
         };
-        if org != issuer_org || entry["statusPurpose"].as_str() != Some(purpose.as_str()) {
-            return failed("the status entry does not match its issuer's list".into());
+        if org != issuer_org || entry.purpose != purpose {
+            return Ok(Some(status_check(Err(
+                "the status entry does not match its issuer's list".into(),
+            ))));
         }
-        let Some(index) = entry["statusListIndex"]
-            .as_str()
-            .and_then(|i| i.parse::<usize>().ok())
-        else {
-            return failed("the status list index is not a number".into());
-        };
         // This platform's own lists are read where they are kept; signing one only to
         // check the signature again would add an Ed25519 signature and verification to
         // every verification.
         let bits = list_bits(state, &org, &purpose).await?;
-        match bit(&bits, index) {
-            None => return failed(format!("status list index {index} is out of range")),
-            Some(true) => {
-                let reason = if purpose == "revocation" {
-                    "revoked"
-                } else {
-                    "suspended"
-                };
-                return failed(format!("{reason} (status list {purpose}, index {index})"));
-            }
-            Some(false) => {}
+        if let Err(e) = judge(&bits, entry) {
+            return Ok(Some(status_check(Err(e))));
         }
     }
-    Ok(Some(Check {
-        check: "status".into(),
-        outcome: CheckOutcome::Passed,
-        detail: "not revoked or suspended (checked in the issuer's status lists)".into(),
-    }))
+    Ok(Some(status_check(Ok(()))))
 }
 
 #[cfg(test)]

@@ -580,6 +580,30 @@ pub async fn person_summary_by_id(state: &AppState, id: &str) -> ApiResult<Optio
         .map(person_summary))
 }
 
+/// A person's name and age in whole years today (UTC), for rules that depend on age.
+pub async fn name_and_age(state: &AppState, id: &str) -> ApiResult<Option<(String, i64)>> {
+    let today = time::OffsetDateTime::now_utc().date();
+    Ok(store::get_person(&state.db, id)
+        .await?
+        .map(|row| (row.name.clone(), age_on(&row.birth_date, today))))
+}
+
+/// Whole years from a stored `YYYY-MM-DD` birth date to `day`.
+pub fn age_on(birth_date: &str, day: time::Date) -> i64 {
+    let part = |r: std::ops::Range<usize>| {
+        birth_date
+            .get(r)
+            .and_then(|p| p.parse::<i64>().ok())
+            .unwrap_or(0)
+    };
+    let (year, month, date) = (part(0..4), part(5..7), part(8..10));
+    let mut age = i64::from(day.year()) - year;
+    if (i64::from(day.month() as u8), i64::from(day.day())) < (month, date) {
+        age -= 1;
+    }
+    age.max(0)
+}
+
 /// How many persons are registered.
 pub async fn count_persons(state: &AppState) -> ApiResult<i64> {
     Ok(store::count_persons(&state.db).await?)

@@ -23,6 +23,8 @@ pub enum Basis {
     Statutory(String),
     /// A proxy authorisation (authorisation id).
     Proxy(String),
+    /// The person presented it herself (e.g. showed a pass to be scanned; the pass id).
+    Presented(String),
     /// The person acting on her own data.
     OwnData,
     /// An act that touches no one's personal data.
@@ -37,17 +39,29 @@ impl Basis {
             Basis::Agreement(_) => "agreement",
             Basis::Statutory(_) => "statutory",
             Basis::Proxy(_) => "proxy",
+            Basis::Presented(_) => "presented",
             Basis::OwnData => "own_data",
             Basis::NotApplicable => "none",
+        }
+    }
+
+    /// The basis of a person's act on her own data: her own, or her proxy's authorisation
+    /// when a proxy acts for her.
+    pub fn own_or_proxy(principal: &Principal) -> Basis {
+        match &principal.acting_for {
+            Some(a) => Basis::Proxy(a.authorisation_id.clone()),
+            None => Basis::OwnData,
         }
     }
 
     /// The reference, if the kind has one.
     pub fn reference(&self) -> Option<&str> {
         match self {
-            Basis::Consent(r) | Basis::Agreement(r) | Basis::Statutory(r) | Basis::Proxy(r) => {
-                Some(r)
-            }
+            Basis::Consent(r)
+            | Basis::Agreement(r)
+            | Basis::Statutory(r)
+            | Basis::Proxy(r)
+            | Basis::Presented(r) => Some(r),
             Basis::OwnData | Basis::NotApplicable => None,
         }
     }

@@ -29,6 +29,10 @@ pub struct Config {
     pub max_connections: u32,
     /// Whether cookies are marked `Secure` (set when serving behind HTTPS).
     pub secure_cookies: bool,
+    /// Base URLs of other Civitas platforms whose `did:web` issuers this one trusts
+    /// (their DID documents and status lists are fetched from there), e.g.
+    /// `["https://civitas.city-b.example"]`.
+    pub trusted_platforms: Vec<String>,
 }
 
 impl Default for Config {
@@ -42,6 +46,7 @@ impl Default for Config {
             session_minutes: 8 * 60,
             max_connections: 16,
             secure_cookies: false,
+            trusted_platforms: Vec::new(),
         }
     }
 }

@@ -61,6 +61,7 @@ fn basis_label(ctx: &PageContext, kind: &str) -> String {
         "statutory" => ctx.pick("法定职责", "Statutory duty"),
         "proxy" => ctx.pick("您的代办授权", "Your proxy authorisation"),
         "own_data" => ctx.pick("本人操作", "Your own action"),
+        "presented" => ctx.pick("本人出示", "You presented it"),
         _ => ctx.pick("无", "None"),
     }
     .to_string()

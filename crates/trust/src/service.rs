@@ -472,13 +472,6 @@ fn consenting_person(principal: &Principal) -> ApiResult<String> {
         .ok_or_else(|| ApiError::Forbidden("only a resident gives or withdraws consent".into()))
 }
 
-fn own_or_proxy(principal: &Principal) -> kernel::audit::Basis {
-    match &principal.acting_for {
-        Some(a) => kernel::audit::Basis::Proxy(a.authorisation_id.clone()),
-        None => kernel::audit::Basis::OwnData,
-    }
-}
-
 /// Records a consent the person (or her proxy) gives; the caller has checked the
 /// resource, the organisations and the fields.
 pub async fn grant_consent(
@@ -530,7 +523,10 @@ pub async fn grant_consent(
         ),
     )
     .subject(&row.person_id)
-    .because(row.purpose.clone(), own_or_proxy(principal));
+    .because(
+        row.purpose.clone(),
+        kernel::audit::Basis::own_or_proxy(principal),
+    );
     state.audit.record_in(&mut tx, event).await?;
     kernel::audit::commit_audited(state.audit.as_ref(), tx).await?;
     let stored = store::get_consent(&state.db, &row.id)
@@ -572,7 +568,10 @@ pub async fn revoke_consent(
     }
     let event = AuditEvent::by(principal, "consent.revoke", format!("consent:{id}"))
         .subject(&person)
-        .because(row.purpose.clone(), own_or_proxy(principal));
+        .because(
+            row.purpose.clone(),
+            kernel::audit::Basis::own_or_proxy(principal),
+        );
     state.audit.record_in(&mut tx, event).await?;
     kernel::audit::commit_audited(state.audit.as_ref(), tx).await?;
     let stored = store::get_consent(&state.db, id)

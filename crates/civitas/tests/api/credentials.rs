@@ -878,3 +878,64 @@ async fn a_holder_shares_a_certificate_and_the_reading_is_in_her_footprint() {
         "urn:civitas:problem:consent_revoked"
     );
 }
+
+#[tokio::test]
+async fn a_trusted_platform_verifies_our_certificates_over_did_web_with_their_status() {
+    let w = world().await;
+    let kept = issue(&w).await;
+    let revoked = issue(&w).await;
+    let id = revoked["id"].as_str().unwrap();
+    assert_eq!(
+        status(&w, id, "revoke", Some("证件遗失")).await.status(),
+        StatusCode::OK
+    );
+    // Another platform that trusts this one resolves the issuer's did:web document and its
+    // status lists from here.
+    let issuer_platform = w.app.address.clone();
+    let other =
+        TestApp::spawn_configured(false, |c| c.trusted_platforms = vec![issuer_platform]).await;
+    let report = verify(&other, &kept["document"], "").await;
+    assert_eq!(report["verified"], true, "{report}");
+    for check in ["signature", "issuer", "validity", "status"] {
+        assert_eq!(outcome(&report, check), "passed", "{check}: {report}");
+    }
+    assert!(
+        detail(&report, "issuer").contains("示例市民政局"),
+        "{report}"
+    );
+    assert_eq!(outcome(&report, "schema"), "skipped");
+    let report = verify(&other, &revoked["document"], "").await;
+    assert_eq!(report["verified"], false);
+    assert_eq!(outcome(&report, "status"), "failed");
+    assert!(detail(&report, "status").contains("revoked"), "{report}");
+    let mut tampered = kept["document"].clone();
+    tampered["credentialSubject"]["name"] = json!("王小梅");
+    let report = verify(&other, &tampered, "").await;
+    assert_eq!(outcome(&report, "signature"), "failed");
+
+    // A platform that does not trust this one fetches nothing a document names: the key
+    // is unknown, even when any issuer is to be trusted.
+    let stranger = TestApp::spawn().await;
+    let report = verify(&stranger, &kept["document"], "?trust_any_issuer=true").await;
+    assert_eq!(report["verified"], false);
+    assert_eq!(outcome(&report, "signature"), "failed");
+
+    // A trusted platform that is down is named, not a 500.
+    let gone = TestApp::spawn_configured(false, |c| {
+        c.trusted_platforms = vec!["http://127.0.0.1:9".into()]
+    })
+    .await;
+    let mut elsewhere = kept["document"].clone();
+    let method = elsewhere["proof"]["verificationMethod"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let host = method.split(':').nth(2).unwrap().to_string();
+    elsewhere["proof"]["verificationMethod"] = json!(method.replace(&host, "127.0.0.1%3A9"));
+    let report = verify(&gone, &elsewhere, "").await;
+    assert_eq!(outcome(&report, "signature"), "failed");
+    assert!(
+        detail(&report, "signature").contains("could not be resolved"),
+        "{report}"
+    );
+}

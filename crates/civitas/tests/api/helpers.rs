@@ -42,6 +42,11 @@ impl TestApp {
     }
 
     async fn spawn_with(demo: bool) -> TestApp {
+        Self::spawn_configured(demo, |_| {}).await
+    }
+
+    /// Starts the application with settings changed by `configure`.
+    pub async fn spawn_configured(demo: bool, configure: impl FnOnce(&mut Config)) -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut config = Config {
             data_dir: dir.path().to_path_buf(),
@@ -50,6 +55,7 @@ impl TestApp {
             max_connections: 4,
             ..Config::default()
         };
+        configure(&mut config);
         let mut pg_schema = None;
         if let Some(url) = pg_url() {
             let schema = format!("t_{}", uuid::Uuid::now_v7().simple());

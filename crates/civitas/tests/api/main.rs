@@ -14,5 +14,6 @@ mod gateway;
 mod helpers;
 mod openapi;
 mod pages;
+mod passes;
 mod personal_data;
 mod smoke;

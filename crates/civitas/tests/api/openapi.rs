@@ -8,7 +8,7 @@ use serde_json::Value;
 use crate::helpers::TestApp;
 
 /// Every JSON route the routers define, with its methods.
-const ROUTES: [(&str, &[&str]); 48] = [
+const ROUTES: [(&str, &[&str]); 51] = [
     ("/api/v1/auth/login", &["post"]),
     ("/api/v1/auth/logout", &["post"]),
     ("/api/v1/me", &["get"]),
@@ -57,10 +57,13 @@ const ROUTES: [(&str, &[&str]); 48] = [
     ("/api/v1/me/credentials/{id}/shares", &["post"]),
     ("/api/v1/credentials/shared", &["get"]),
     ("/api/v1/credentials/shared/{id}", &["get"]),
+    ("/api/v1/passes/types", &["get", "post"]),
+    ("/api/v1/me/passes", &["get", "post"]),
+    ("/api/v1/passes/scan", &["post"]),
 ];
 
 /// Operations anyone may call, without a bearer token.
-const PUBLIC: [(&str, &str); 10] = [
+const PUBLIC: [(&str, &str); 11] = [
     ("/api/v1/auth/login", "post"),
     ("/api/v1/exchange/resources", "get"),
     ("/api/v1/exchange/resources/{resource}", "get"),
@@ -71,6 +74,7 @@ const PUBLIC: [(&str, &str); 10] = [
     ("/api/v1/credentials/types/{code}/schema", "get"),
     ("/api/v1/credentials/verify", "post"),
     ("/api/v1/credentials/status/{id}/{purpose}", "get"),
+    ("/api/v1/passes/types", "get"),
 ];
 
 #[tokio::test]
