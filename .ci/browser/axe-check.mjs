@@ -8,6 +8,9 @@
 // listed per role in pages.json beside this file, and checks every page in
 // three display modes (default Chinese, elder mode, English) with axe-core and
 // a few structural rules, saving a screenshot of each into artifacts/.
+// Pages reached only by submitting a form (POST) are checked through the
+// per-role FLOWS below: open a page, fill a form, submit it, and check the
+// resulting document exactly like a crawled page, in every mode.
 // One line per page check, then a closing line "N passed, M failed".
 // Exit 1 if anything failed or nothing was checked.
 //
@@ -38,7 +41,7 @@ const BUDGET_MS = (Number(process.env.AXE_CHECK_BUDGET_S) || 1200) * 1000;
 
 const PASSWORD = 'civitas-demo';
 // 'demo-relative:acting' signs in as demo-relative and then acts for demo-elder (代办).
-const ROLES = ['anonymous', 'demo-admin', 'demo-orgadmin', 'demo-clerk', 'demo-citizen', 'demo-elder', 'demo-relative', 'demo-relative:acting'];
+const ROLES = ['anonymous', 'demo-admin', 'demo-orgadmin', 'demo-clerk', 'demo-citizen', 'demo-elder', 'demo-relative', 'demo-relative:acting', 'demo-driver'];
 const RESET = '/prefs?elder=off&lang=zh-CN&back=/';
 // Each mode: the /prefs URL visited after RESET (null = none) and the
 // primary language the page's <html lang> must then declare.
@@ -48,6 +51,34 @@ const MODES = [
   { name: 'en', set: '/prefs?lang=en&back=/', lang: 'en' },
 ];
 const SKIP_PREFIXES = ['/logout', '/prefs', '/api/', '/metrics', '/static/'];
+
+// Form flows: pages reached only by a POST, which the crawler cannot find.
+// Per role, a list of steps, each run once per mode after that mode's crawl:
+//   name    short name, used in the report line and the screenshot's name
+//   page    the GET page holding the form
+//   submit  selector of the submit button (the first match is clicked)
+//   fill    optional { fieldName: value } for fields of that button's form;
+//           a value may be an async function ({ base }) returning the string
+//   expect  optional selector the resulting page must contain (proves that
+//           the intended page was reached, not e.g. the form again with an error)
+// The resulting document then gets the same checks as a crawled page.
+const showPass = (name, code) => ({
+  name, page: '/me/passes', submit: `form[action="/me/passes/${code}"] button[type="submit"]`, expect: '.pass .qr svg',
+});
+const SCAN_SUBMIT = 'form[action="/passes/scan"] button[type="submit"]';
+const FLOWS = {
+  'demo-elder': [showPass('show-senior-transit', 'senior-transit')],
+  'demo-relative:acting': [showPass('show-senior-transit', 'senior-transit')],
+  'demo-citizen': [showPass('show-venue-entry', 'venue-entry')],
+  'demo-driver': [
+    { name: 'scan-refused', page: '/passes/scan', submit: SCAN_SUBMIT,
+      fill: { token: 'not-a-pass', checkpoint: '12 路公交' }, expect: '.pass.pass-red' },
+    // Each pass scans once only: mint a fresh one (as the elder, over the API) per run.
+    { name: 'scan-accepted', page: '/passes/scan', submit: SCAN_SUBMIT,
+      fill: { token: ({ base }) => freshPassToken(base, 'demo-elder', 'senior-transit'), checkpoint: '12 路公交' },
+      expect: '.pass:not(.pass-red)' },
+  ],
+};
 
 // ---------------------------------------------------------------- tallies
 
@@ -123,6 +154,27 @@ async function goto(page, base, key) {
   return page.goto(base + key, { waitUntil: 'load', timeout: NAV_TIMEOUT_MS });
 }
 
+/** POSTs JSON to the API; returns the parsed reply or throws with the status and body. */
+async function apiPost(base, apiPath, body, bearer) {
+  const headers = { 'content-type': 'application/json' };
+  if (bearer) headers.authorization = `Bearer ${bearer}`;
+  const resp = await fetch(base + apiPath, {
+    method: 'POST', headers, body: JSON.stringify(body), signal: AbortSignal.timeout(NAV_TIMEOUT_MS),
+  });
+  const text = await resp.text();
+  if (!resp.ok) throw new Error(`POST ${apiPath}: HTTP ${resp.status} ${text.slice(0, 200)}`);
+  try { return JSON.parse(text); } catch { throw new Error(`POST ${apiPath}: reply is not JSON`); }
+}
+
+/** A fresh, unscanned pass token of `type` for `username`, minted over the JSON API. */
+async function freshPassToken(base, username, type) {
+  const login = await apiPost(base, '/api/v1/auth/login', { username, password: PASSWORD });
+  if (!login || typeof login.token !== 'string') throw new Error(`API login as ${username} returned no token`);
+  const pass = await apiPost(base, '/api/v1/me/passes', { type }, login.token);
+  if (!pass || typeof pass.token !== 'string') throw new Error(`POST /api/v1/me/passes (${type}) returned no token`);
+  return pass.token;
+}
+
 // ---------------------------------------------------------------- per page
 
 /**
@@ -155,19 +207,27 @@ async function checkPage(page, base, role, mode, key) {
     console.log(`skip ${role} ${mode.name} ${label} (content-type ${ctype || 'none'})`);
     return [];
   }
+  return checkDocument(page, role, mode, label, finalKey, response);
+}
 
-  const problems = [];
+/**
+ * Checks the document now loaded in `page` (lang, main, h1, axe-core),
+ * screenshots it under `shotKey`, reports one ok/FAIL line for `label`
+ * (plus `problems` found earlier) and returns the document's links.
+ */
+async function checkDocument(page, role, mode, label, shotKey, response, problems = [], expect = null) {
   let links = [];
   try {
     const status = response ? response.status() : 0;
     if (status >= 500) problems.push(`HTTP status ${status}`);
 
-    const info = await page.evaluate(() => ({
+    const info = await page.evaluate((expectSel) => ({
       lang: (document.documentElement.lang || '').trim(),
       hasMain: !!document.querySelector('main'),
       hasH1: !!document.querySelector('h1'),
+      hasExpected: expectSel ? !!document.querySelector(expectSel) : true,
       links: Array.from(document.querySelectorAll('a[href]'), (a) => a.href),
-    }));
+    }), expect);
     links = info.links;
     if (!info.lang) problems.push('<html> has no lang attribute');
     else if (info.lang.toLowerCase().split('-')[0] !== mode.lang) {
@@ -175,6 +235,7 @@ async function checkPage(page, base, role, mode, key) {
     }
     if (!info.hasMain) problems.push('page has no <main> element');
     if (!info.hasH1) problems.push('page has no <h1>');
+    if (!info.hasExpected) problems.push(`expected "${expect}" on the resulting page (HTTP ${status}), not found`);
 
     // axe-core with its default rule set; any violation of any impact fails.
     await page.addScriptTag({ content: axe.source });
@@ -196,7 +257,7 @@ async function checkPage(page, base, role, mode, key) {
       problems.push(`${v.id} [${v.impact}] ${v.help} :: ${v.targets.join(' | ')}${more}`);
     }
 
-    await page.screenshot({ path: shotPath(role, mode.name, finalKey), fullPage: true, timeout: NAV_TIMEOUT_MS });
+    await page.screenshot({ path: shotPath(role, mode.name, shotKey), fullPage: true, timeout: NAV_TIMEOUT_MS });
   } catch (e) {
     problems.push(`check error: ${errMsg(e)}`);
   }
@@ -204,6 +265,62 @@ async function checkPage(page, base, role, mode, key) {
   if (problems.length) reportFail(role, mode.name, label, problems);
   else reportOk(role, mode.name, label);
   return links;
+}
+
+/**
+ * Runs one form flow (see FLOWS): opens flow.page, fills the submit button's
+ * form, submits it and checks the resulting document like a crawled page.
+ * Reports exactly one ok/FAIL line; never throws.
+ */
+async function checkFlow(page, base, role, mode, flow) {
+  let label = `flow ${flow.name}: ${flow.page}`;
+  let response = null;
+  try {
+    await goto(page, base, flow.page);
+    const where = new URL(page.url()).pathname;
+    if (where !== flow.page) throw new Error(`GET ${flow.page} ended at ${where}`);
+
+    const button = page.locator(flow.submit).first();
+    if ((await button.count()) === 0) {
+      throw new Error(`submit selector ${JSON.stringify(flow.submit)} matches nothing on ${flow.page}`);
+    }
+    const form = button.locator('xpath=ancestor::form[1]');
+    if ((await form.count()) === 0) throw new Error(`submit ${JSON.stringify(flow.submit)} is not inside a <form>`);
+    for (const [name, value] of Object.entries(flow.fill || {})) {
+      const field = form.locator(`[name="${name}"]`).first();
+      if ((await field.count()) === 0) {
+        throw new Error(`form of ${JSON.stringify(flow.submit)} on ${flow.page} has no field named "${name}"`);
+      }
+      const text = typeof value === 'function' ? await value({ base, role, mode }) : String(value);
+      await field.fill(text, { timeout: NAV_TIMEOUT_MS });
+    }
+
+    // The final response of the main frame's navigation (after any redirects).
+    const gotResponse = page.waitForResponse(
+      (r) => r.frame() === page.mainFrame() && r.request().isNavigationRequest()
+        && !(r.status() >= 300 && r.status() < 400),
+      { timeout: NAV_TIMEOUT_MS },
+    );
+    gotResponse.catch(() => {});   // awaited below
+    const loaded = page.waitForEvent('load', { timeout: NAV_TIMEOUT_MS });
+    loaded.catch(() => {});
+    await button.click({ timeout: NAV_TIMEOUT_MS });
+    response = await gotResponse;
+    await loaded;
+  } catch (e) {
+    reportFail(role, mode.name, label, [`flow ${flow.name}: ${errMsg(e)}`]);
+    return;
+  }
+
+  const finalUrl = new URL(page.url());
+  const finalKey = finalUrl.pathname + finalUrl.search;
+  label = `flow ${flow.name}: ${flow.page} -> ${response.request().method()} ${finalKey}`;
+  const ctype = response.headers()['content-type'] || '';
+  if (!/html/i.test(ctype)) {
+    reportFail(role, mode.name, label, [`flow ${flow.name}: result has content-type ${ctype || 'none'}, not HTML`]);
+    return;
+  }
+  await checkDocument(page, role, mode, label, `flow_${flow.name}`, response, [], flow.expect || null);
 }
 
 // ---------------------------------------------------------------- per role
@@ -294,7 +411,7 @@ function closeActive() {
   return closing;
 }
 
-async function checkRole(base, role, extras) {
+async function checkRole(base, role, extras, flows) {
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'civitas-axe-'));
   const launch = chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
@@ -331,6 +448,10 @@ async function checkRole(base, role, extras) {
         await setMode(page, base, mode);
         const visited = await crawlMode(page, base, role, mode, list);
         if (mode === MODES[0]) list = visited;   // later modes revisit the default crawl
+        for (const flow of flows) {
+          if (exiting) break;
+          await checkFlow(page, base, role, mode, flow);
+        }
       } catch (e) {
         reportFail(role, mode.name, '-', [`role ${role}: ${errMsg(e)}`]);
       }
@@ -367,6 +488,11 @@ async function main() {
     process.exit(2);
   }
   const extraPages = loadExtraPages();
+  const unknown = Object.keys(FLOWS).filter((r) => !ROLES.includes(r));
+  if (unknown.length) {
+    console.error(`FLOWS names roles not in ROLES: ${unknown.join(', ')}`);
+    process.exit(2);
+  }
   fs.rmSync(ARTIFACTS, { recursive: true, force: true });
   fs.mkdirSync(ARTIFACTS, { recursive: true });
 
@@ -379,7 +505,7 @@ async function main() {
     if (exiting) return;
     const extras = (Array.isArray(extraPages[role]) ? extraPages[role] : [])
       .map((p) => (String(p).startsWith('/') ? String(p) : `/${p}`));
-    await checkRole(base, role, extras);
+    await checkRole(base, role, extras, FLOWS[role] || []);
   }
   console.log(`checked in ${((Date.now() - started) / 1000).toFixed(1)} s; screenshots in ${ARTIFACTS}`);
   await summaryAndExit();

@@ -56,7 +56,7 @@ pub async fn open_state(config: Config, create_key: bool) -> anyhow::Result<AppS
     let audit = trust::service::AuditLog::start(db.clone());
     let mut extensions = axum::http::Extensions::new();
     extensions.insert(exchange::gateway::Gateway::start(db.clone()));
-    extensions.insert(credentials::passes::Passes::default());
+    extensions.insert(credentials::passes::Passes::start(db.clone()));
     extensions.insert(credentials::remote::Remote::default());
     Ok(AppState {
         extensions: Arc::new(extensions),

@@ -258,6 +258,55 @@ pub(crate) async fn scratch_config(
     }
 }
 
+/// The demo city on a scratch store, for an HTTP benchmark: its state, its address and
+/// what must be dropped afterwards.
+pub(crate) struct ScratchDemo {
+    /// The application's state.
+    pub state: kernel::AppState,
+    /// Its base URL.
+    pub base: String,
+    /// The scratch folder (files for the load generator go here).
+    pub dir: tempfile::TempDir,
+    url: Option<String>,
+    pg_schema: Option<String>,
+}
+
+impl ScratchDemo {
+    /// Seeds the demo city in a scratch area of the store `config` names, bound to a free
+    /// port; the application is returned to be run.
+    pub async fn start(config: &Config) -> anyhow::Result<(crate::app::Application, ScratchDemo)> {
+        let dir = tempfile_dir()?;
+        let (mut config, pg_schema) = scratch_config(config, &dir).await?;
+        config.bind = "127.0.0.1:0".parse()?;
+        config.encryption_key = Some(kernel::crypto::Vault::generate_key_hex());
+        eprintln!("seeding the demo city in a scratch store…");
+        let app = crate::app::Application::build(config.clone(), true).await?;
+        let demo = ScratchDemo {
+            state: app.state().clone(),
+            base: format!("http://127.0.0.1:{}", app.port()),
+            dir,
+            url: config.database_url,
+            pg_schema,
+        };
+        Ok((app, demo))
+    }
+
+    /// After the run: the audit chains must verify; the scratch area is dropped. Returns
+    /// the store's name.
+    pub async fn finish(self) -> anyhow::Result<&'static str> {
+        let report = trust::service::verify(&self.state.db, |_| {}).await?;
+        if let Some(b) = report.first_break {
+            anyhow::bail!("the benchmark's audit chain does not verify: {b:?}");
+        }
+        let store = self.state.db.kind().name();
+        self.state.db.close().await;
+        if let Some(schema) = self.pg_schema {
+            drop_schema(self.url.as_deref().unwrap_or_default(), &schema).await?;
+        }
+        Ok(store)
+    }
+}
+
 /// Adds `options=-c search_path=SCHEMA` to a PostgreSQL URL.
 pub fn with_search_path(url: &str, schema: &str) -> String {
     let sep = if url.contains('?') { '&' } else { '?' };

@@ -16,7 +16,7 @@ use kernel::AppState;
 use kernel::on_pool;
 use serde::{Deserialize, Serialize};
 
-use crate::bench::{percentile, round3, scratch_config, tempfile_dir};
+use crate::bench::{percentile, round3};
 
 /// Figures of one exchange benchmark run.
 #[derive(Debug, Serialize)]
@@ -273,14 +273,10 @@ pub async fn exchange(
     connections: usize,
     seconds: f64,
 ) -> anyhow::Result<ExchangeFigures> {
-    let scratch = tempfile_dir()?;
-    let (mut config, pg_schema) = scratch_config(config, &scratch).await?;
-    config.bind = "127.0.0.1:0".parse()?;
-    config.encryption_key = Some(kernel::crypto::Vault::generate_key_hex());
-    eprintln!("seeding the demo city in a scratch store…");
-    let app = crate::app::Application::build(config.clone(), true).await?;
-    let state = app.state().clone();
-    let base = format!("http://127.0.0.1:{}", app.port());
+    let (app, demo) = crate::bench::ScratchDemo::start(config).await?;
+    let state = demo.state.clone();
+    let base = demo.base.clone();
+    let scratch = &demo.dir;
 
     // A statutory agreement with a rate limit far above what one machine serves.
     let admin = crate::demo::system_admin();
@@ -401,16 +397,7 @@ pub async fn exchange(
         after - before,
         gateway.ok
     );
-    let report = trust::service::verify(&state.db, |_| {}).await?;
-    if let Some(b) = report.first_break {
-        anyhow::bail!("the benchmark's audit chain does not verify: {b:?}");
-    }
-    let store = state.db.kind().name();
-    state.db.close().await;
-    if let Some(schema) = pg_schema {
-        crate::bench::drop_schema(config.database_url.as_deref().unwrap_or_default(), &schema)
-            .await?;
-    }
+    let store = demo.finish().await?;
     let calls_per_s = gateway.ok as f64 / gateway.elapsed_s;
     let ceiling_per_s = ceiling.ok as f64 / ceiling.elapsed_s;
     Ok(ExchangeFigures {

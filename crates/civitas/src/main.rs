@@ -140,7 +140,8 @@ enum BenchArea {
         /// Seconds measured per CPU figure.
         #[arg(long, default_value_t = 3.0)]
         seconds: f64,
-        /// Seconds of pass scans measured over HTTP (after one second of warm-up).
+        /// Seconds of pass scans measured over HTTP (after one second of warm-up); 0 skips
+        /// them.
         #[arg(long, default_value_t = 10.0)]
         http_seconds: f64,
         /// Concurrent keep-alive connections for the pass scans.
@@ -439,13 +440,15 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 },
         } => {
             let mut figures = civitas::bench_credentials::credentials(seconds.clamp(0.2, 600.0))?;
-            let scans = civitas::bench_credentials::pass_scans(
-                &config,
-                connections.clamp(1, 1024),
-                http_seconds.clamp(0.5, 600.0),
-            )
-            .await?;
-            figures.add_pass_scans(&scans);
+            if http_seconds > 0.0 {
+                let scans = civitas::bench_credentials::pass_scans(
+                    &config,
+                    connections.clamp(1, 1024),
+                    http_seconds.clamp(0.5, 600.0),
+                )
+                .await?;
+                figures.add_pass_scans(&scans);
+            }
             civitas::bench_credentials::print_credentials(&figures);
             Ok(ExitCode::SUCCESS)
         }

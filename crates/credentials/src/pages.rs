@@ -462,10 +462,7 @@ async fn issued_page(State(state): State<AppState>, ctx: PageContext) -> PageRes
                 Cell::from(holder),
                 Cell::from(c.created_at.short()),
                 Cell::from(status_label(&ctx, c.status)),
-                Cell {
-                    text: actions,
-                    href: None,
-                },
+                Cell::from(actions),
             ]
         })
         .collect();
@@ -540,7 +537,52 @@ async fn verify_page(ctx: PageContext) -> PageResult {
     Ok(ctx.render(title, &body))
 }
 
-pub(crate) fn outcome_label(ctx: &PageContext, outcome: CheckOutcome) -> String {
+/// The table of a verification's checks: each check, its outcome and what was found.
+pub(crate) fn checks_table(ctx: &PageContext, checks: &[Check]) -> String {
+    let rows = checks
+        .iter()
+        .map(|c| {
+            vec![
+                Cell::from(check_label(ctx, &c.check)),
+                Cell::from(outcome_label(ctx, c.outcome)),
+                // What was found is said in English by the service.
+                match ctx.lang {
+                    kernel::pages::Lang::ZhCn => Cell::in_lang(c.detail.clone(), "en"),
+                    kernel::pages::Lang::En => Cell::from(c.detail.clone()),
+                },
+            ]
+        })
+        .collect();
+    Table {
+        caption: ctx.pick("各项检查", "Each check").into(),
+        headers: vec![
+            ctx.pick("检查", "Check").into(),
+            ctx.pick("结果", "Outcome").into(),
+            ctx.pick("说明", "Detail").into(),
+        ],
+        rows,
+        empty: String::new(),
+    }
+    .html()
+}
+
+/// A check's name in the reader's language.
+fn check_label(ctx: &PageContext, check: &str) -> String {
+    match check {
+        "format" => ctx.pick("格式", "Format"),
+        "signature" => ctx.pick("签名", "Signature"),
+        "issuer" => ctx.pick("签发机关", "Issuer"),
+        "validity" => ctx.pick("有效期", "Validity"),
+        "status" => ctx.pick("状态", "Status"),
+        "schema" => ctx.pick("证照内容格式", "Claims schema"),
+        "colour" => ctx.pick("颜色", "Colour"),
+        "replay" => ctx.pick("重复使用", "Replay"),
+        other => other,
+    }
+    .to_string()
+}
+
+fn outcome_label(ctx: &PageContext, outcome: CheckOutcome) -> String {
     match outcome {
         CheckOutcome::Passed => ctx.pick("通过", "Passed"),
         CheckOutcome::Failed => ctx.pick("未通过", "Failed"),
@@ -587,17 +629,6 @@ async fn verify(State(state): State<AppState>, ctx: PageContext, body: Bytes) ->
             "Not verified: do not rely on this certificate.",
         )
     };
-    let rows = report
-        .checks
-        .iter()
-        .map(|c| {
-            vec![
-                Cell::from(c.check.clone()),
-                Cell::from(outcome_label(&ctx, c.outcome)),
-                Cell::from(c.detail.clone()),
-            ]
-        })
-        .collect();
     let mut body = format!(
         "<h1>{}</h1><p class=\"notice\" role=\"status\">{}</p>",
         esc(title),
@@ -611,19 +642,7 @@ async fn verify(State(state): State<AppState>, ctx: PageContext, body: Bytes) ->
             .html(),
         );
     }
-    body.push_str(
-        &Table {
-            caption: ctx.pick("各项检查", "Each check").into(),
-            headers: vec![
-                ctx.pick("检查", "Check").into(),
-                ctx.pick("结果", "Outcome").into(),
-                ctx.pick("说明", "Detail").into(),
-            ],
-            rows,
-            empty: String::new(),
-        }
-        .html(),
-    );
+    body.push_str(&checks_table(&ctx, &report.checks));
     body.push_str(&verify_form(&ctx).html());
     let response: Response = ctx.render(title, &body);
     Ok(response)

@@ -573,6 +573,7 @@ pub async fn change_status(
     .because(reason.unwrap_or_default(), Basis::NotApplicable);
     state.audit.record_in(&mut tx, event).await?;
     commit_audited(state.audit.as_ref(), tx).await?;
+    crate::passes::service::forget_standing(state, id);
     let row = store::get_credential(&state.db, id)
         .await?
         .ok_or_else(not_found)?;

@@ -981,10 +981,7 @@ async fn consents_page(State(state): State<AppState>, ctx: PageContext) -> PageR
                     ctx.pick("已使用次数", "used"),
                     c.fetches
                 )),
-                Cell {
-                    text: action,
-                    href: None,
-                },
+                Cell::from(action),
             ]
         })
         .collect();

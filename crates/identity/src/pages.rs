@@ -525,10 +525,7 @@ async fn proxies_body(
                     Cell::from(scopes(p)),
                     Cell::from(p.expires_at.short()),
                     Cell::from(status(p)),
-                    Cell {
-                        text: action,
-                        href: None,
-                    },
+                    Cell::from(action),
                 ]
             })
             .collect::<Vec<_>>();
@@ -1347,7 +1344,7 @@ fn accounts_table(
                 } else {
                     ctx.pick("正常", "Active")
                 }),
-                Cell { text: action, href: None },
+                Cell::from(action),
             ]
         })
         .collect();

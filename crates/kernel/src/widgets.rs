@@ -183,20 +183,23 @@ pub struct Cell {
     pub text: String,
     /// Link target.
     pub href: Option<String>,
+    /// The text's language when it is not the page's (e.g. `en` on a Chinese page).
+    pub lang: Option<&'static str>,
 }
 
 impl From<String> for Cell {
     fn from(text: String) -> Cell {
-        Cell { text, href: None }
+        Cell {
+            text,
+            href: None,
+            lang: None,
+        }
     }
 }
 
 impl From<&str> for Cell {
     fn from(text: &str) -> Cell {
-        Cell {
-            text: text.into(),
-            href: None,
-        }
+        Cell::from(text.to_string())
     }
 }
 
@@ -206,6 +209,16 @@ impl Cell {
         Cell {
             text: text.into(),
             href: Some(href.into()),
+            lang: None,
+        }
+    }
+
+    /// A cell whose text is in `lang`, not the page's language.
+    pub fn in_lang(text: impl Into<String>, lang: &'static str) -> Cell {
+        Cell {
+            text: text.into(),
+            href: None,
+            lang: Some(lang),
         }
     }
 }

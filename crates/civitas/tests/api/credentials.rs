@@ -590,45 +590,26 @@ async fn bad_input_is_refused_clearly() {
     assert_eq!(report["verified"], false);
 }
 
-/// A page request with a session token as the pages' cookie and a CSRF token.
-async fn page(
-    app: &TestApp,
-    method: Method,
-    path: &str,
-    token: &str,
-    form: &[(&str, &str)],
-) -> reqwest::Response {
-    let mut req = app.client.request(method, app.url(path)).header(
-        "cookie",
-        format!("civitas_session={token}; civitas_csrf=test-csrf-token"),
-    );
-    if !form.is_empty() {
-        let mut fields = form.to_vec();
-        fields.push(("csrf", "test-csrf-token"));
-        req = req.form(&fields);
-    }
-    req.send().await.unwrap()
-}
-
 #[tokio::test]
 async fn clerks_issue_from_a_form_and_holders_see_the_wallet_with_a_qr_code() {
     let w = world().await;
     let app = &w.app;
-    let html = page(app, Method::GET, "/credentials/issue", &w.clerk, &[])
+    let html = app
+        .page(Method::GET, "/credentials/issue", &w.clerk, &[])
         .await
         .text()
         .await
         .unwrap();
     assert!(html.contains("value=\"senior-citizen-card\""), "{html}");
     // Step one: the type; the form then asks for its claims.
-    let r = page(
-        app,
-        Method::POST,
-        "/credentials/issue",
-        &w.clerk,
-        &[("type", "senior-citizen-card")],
-    )
-    .await;
+    let r = app
+        .page(
+            Method::POST,
+            "/credentials/issue",
+            &w.clerk,
+            &[("type", "senior-citizen-card")],
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::OK);
     let html = r.text().await.unwrap();
     assert!(html.contains("name=\"claim.card_number\""), "{html}");
@@ -641,13 +622,18 @@ async fn clerks_issue_from_a_form_and_holders_see_the_wallet_with_a_qr_code() {
         ("claim.birth_date", "March 1944"),
         ("claim.card_number", "LYZ-1"),
     ];
-    let r = page(app, Method::POST, "/credentials/issue", &w.clerk, &fields).await;
+    let r = app
+        .page(Method::POST, "/credentials/issue", &w.clerk, &fields)
+        .await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     assert!(r.text().await.unwrap().contains("/birth_date"));
     fields[3] = ("claim.birth_date", "1944-03-08");
-    let r = page(app, Method::POST, "/credentials/issue", &w.clerk, &fields).await;
+    let r = app
+        .page(Method::POST, "/credentials/issue", &w.clerk, &fields)
+        .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let html = page(app, Method::GET, "/credentials/issued", &w.clerk, &[])
+    let html = app
+        .page(Method::GET, "/credentials/issued", &w.clerk, &[])
         .await
         .text()
         .await
@@ -659,7 +645,8 @@ async fn clerks_issue_from_a_form_and_holders_see_the_wallet_with_a_qr_code() {
 
     // The holder's wallet lists it; its page shows the claims and a QR code; the download
     // is the signed credential.
-    let html = page(app, Method::GET, "/me/wallet", &w.citizen, &[])
+    let html = app
+        .page(Method::GET, "/me/wallet", &w.citizen, &[])
         .await
         .text()
         .await
@@ -670,79 +657,74 @@ async fn clerks_issue_from_a_form_and_holders_see_the_wallet_with_a_qr_code() {
         .and_then(|rest| rest.split('"').next())
         .unwrap()
         .to_string();
-    let html = page(
-        app,
-        Method::GET,
-        &format!("/me/wallet/{id}"),
-        &w.citizen,
-        &[],
-    )
-    .await
-    .text()
-    .await
-    .unwrap();
+    let html = app
+        .page(Method::GET, &format!("/me/wallet/{id}"), &w.citizen, &[])
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(html.contains("<svg") && html.contains("LYZ-1"), "{html}");
-    let r = page(
-        app,
-        Method::GET,
-        &format!("/me/wallet/{id}/download"),
-        &w.citizen,
-        &[],
-    )
-    .await;
+    let r = app
+        .page(
+            Method::GET,
+            &format!("/me/wallet/{id}/download"),
+            &w.citizen,
+            &[],
+        )
+        .await;
     assert_eq!(r.headers()["content-type"], "application/vc+json");
     let document: Value = r.json().await.unwrap();
     // Someone else cannot open it.
-    let r = page(
-        app,
-        Method::GET,
-        &format!("/me/wallet/{id}"),
-        &w.other_clerk,
-        &[],
-    )
-    .await;
+    let r = app
+        .page(
+            Method::GET,
+            &format!("/me/wallet/{id}"),
+            &w.other_clerk,
+            &[],
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
 
     // The verification page, for anyone.
     let text = document.to_string();
-    let html = page(
-        app,
-        Method::POST,
-        "/credentials/verify",
-        "none",
-        &[("credential", text.as_str())],
-    )
-    .await
-    .text()
-    .await
-    .unwrap();
+    let html = app
+        .page(
+            Method::POST,
+            "/credentials/verify",
+            "none",
+            &[("credential", text.as_str())],
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(html.contains("核验通过"), "{html}");
     let tampered = text.replace("LYZ-1", "LYZ-2");
-    let html = page(
-        app,
-        Method::POST,
-        "/credentials/verify",
-        "none",
-        &[("credential", tampered.as_str())],
-    )
-    .await
-    .text()
-    .await
-    .unwrap();
+    let html = app
+        .page(
+            Method::POST,
+            "/credentials/verify",
+            "none",
+            &[("credential", tampered.as_str())],
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(
         html.contains("核验未通过") && html.contains("bad signature"),
         "{html}"
     );
 
     // Suspension from the console.
-    let r = page(
-        app,
-        Method::POST,
-        &format!("/credentials/issued/{id}/suspend"),
-        &w.clerk,
-        &[("reason", "核查")],
-    )
-    .await;
+    let r = app
+        .page(
+            Method::POST,
+            &format!("/credentials/issued/{id}/suspend"),
+            &w.clerk,
+            &[("reason", "核查")],
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(verify(app, &document, "").await["verified"], false);
 }

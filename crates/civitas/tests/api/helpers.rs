@@ -253,6 +253,28 @@ impl TestApp {
         req.send().await.unwrap()
     }
 
+    /// A page request with a session token as the pages' cookie; a POST carries `form`
+    /// with a matching CSRF token.
+    pub async fn page(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        form: &[(&str, &str)],
+    ) -> Response {
+        let is_post = method == Method::POST;
+        let mut req = self.client.request(method, self.url(path)).header(
+            "cookie",
+            format!("civitas_session={token}; civitas_csrf=test-csrf-token"),
+        );
+        if is_post || !form.is_empty() {
+            let mut fields = form.to_vec();
+            fields.push(("csrf", "test-csrf-token"));
+            req = req.form(&fields);
+        }
+        req.send().await.unwrap()
+    }
+
     /// GET as a proxy acting for `person` (`x-act-for`).
     pub async fn get_for(&self, path: &str, token: &str, person: &str) -> Response {
         self.send(

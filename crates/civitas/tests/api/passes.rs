@@ -423,32 +423,12 @@ async fn a_rule_pass_follows_the_age_and_pass_types_reject_bad_input() {
     assert_eq!(catalogue.as_array().unwrap().len(), 2);
 }
 
-/// A page request with a session token as the pages' cookie and a CSRF token.
-async fn page(
-    app: &TestApp,
-    method: Method,
-    path: &str,
-    token: &str,
-    form: &[(&str, &str)],
-) -> reqwest::Response {
-    let is_post = method == Method::POST;
-    let mut req = app.client.request(method, app.url(path)).header(
-        "cookie",
-        format!("civitas_session={token}; civitas_csrf=test-csrf-token"),
-    );
-    if is_post {
-        let mut fields = form.to_vec();
-        fields.push(("csrf", "test-csrf-token"));
-        req = req.form(&fields);
-    }
-    req.send().await.unwrap()
-}
-
 #[tokio::test]
 async fn holders_show_passes_and_checkers_scan_them_on_pages() {
     let w = world().await;
     let app = &w.app;
-    let html = page(app, Method::GET, "/me/passes", &w.citizen, &[])
+    let html = app
+        .page(Method::GET, "/me/passes", &w.citizen, &[])
         .await
         .text()
         .await
@@ -457,14 +437,9 @@ async fn holders_show_passes_and_checkers_scan_them_on_pages() {
         html.contains("老年人公交乘车码") && html.contains("action=\"/me/passes/senior-transit\""),
         "{html}"
     );
-    let r = page(
-        app,
-        Method::POST,
-        "/me/passes/senior-transit",
-        &w.citizen,
-        &[],
-    )
-    .await;
+    let r = app
+        .page(Method::POST, "/me/passes/senior-transit", &w.citizen, &[])
+        .await;
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(r.headers()["cache-control"], "no-store");
     let html = r.text().await.unwrap();
@@ -485,49 +460,68 @@ async fn holders_show_passes_and_checkers_scan_them_on_pages() {
 
     // The checker scans what the QR code holds.
     let pass = mint(app, &w.citizen, "senior-transit").await;
-    let html = page(app, Method::GET, "/passes/scan", &w.scanner, &[])
+    let html = app
+        .page(Method::GET, "/passes/scan", &w.scanner, &[])
         .await
         .text()
         .await
         .unwrap();
     assert!(html.contains("name=\"token\""), "{html}");
     let token = pass["token"].as_str().unwrap();
-    let r = page(
-        app,
-        Method::POST,
-        "/passes/scan",
-        &w.scanner,
-        &[("token", token), ("checkpoint", "12 路")],
-    )
-    .await;
+    let r = app
+        .page(
+            Method::POST,
+            "/passes/scan",
+            &w.scanner,
+            &[("token", token), ("checkpoint", "12 路")],
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::OK);
     let html = r.text().await.unwrap();
     assert!(
         html.contains("通过：请放行") && html.contains("李*英"),
         "{html}"
     );
-    let html = page(
-        app,
-        Method::POST,
-        "/passes/scan",
-        &w.scanner,
-        &[("token", token)],
-    )
-    .await
-    .text()
-    .await
-    .unwrap();
+    let html = app
+        .page(
+            Method::POST,
+            "/passes/scan",
+            &w.scanner,
+            &[("token", token)],
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(html.contains("不通过：请勿放行"), "{html}");
-    let r = page(
-        app,
-        Method::POST,
-        "/passes/scan",
-        &w.scanner,
-        &[("token", "")],
-    )
-    .await;
+    let r = app
+        .page(Method::POST, "/passes/scan", &w.scanner, &[("token", "")])
+        .await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     // A resident has no scanner.
-    let r = page(app, Method::GET, "/passes/scan", &w.citizen, &[]).await;
+    let r = app.page(Method::GET, "/passes/scan", &w.citizen, &[]).await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn concurrent_scans_of_one_pass_accept_exactly_one() {
+    let w = world().await;
+    let app = &w.app;
+    let pass = mint(app, &w.citizen, "senior-transit").await;
+    let token = pass["token"].as_str().unwrap().to_string();
+    // Sixteen readers at once (they land in one batch of the scan writer, or several).
+    let scanner = w.scanner.as_str();
+    let scans = (0..16).map(|_| {
+        let token = token.clone();
+        async move { scan(app, scanner, &token).await }
+    });
+    let results = futures::future::join_all(scans).await;
+    let accepted = results.iter().filter(|r| r["accepted"] == true).count();
+    assert_eq!(accepted, 1, "{results:?}");
+    assert!(
+        results
+            .iter()
+            .filter(|r| r["accepted"] == false)
+            .all(|r| outcome(r, "replay") == "failed")
+    );
 }

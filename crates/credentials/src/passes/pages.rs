@@ -12,13 +12,12 @@ use kernel::AppState;
 use kernel::auth::Principal;
 use kernel::pages::{NavItem, PageContext, PageResult};
 use kernel::widgets::{
-    Cell, Field, FieldKind, Form, Summary, Table, askama_escape as esc, form_pairs, form_value,
-    post_button,
+    Field, FieldKind, Form, Summary, askama_escape as esc, form_pairs, form_value, post_button,
 };
 
 use super::model::*;
 use super::service;
-use crate::pages::{outcome_label, qr_svg};
+use crate::pages::{checks_table, qr_svg};
 
 /// The passes' page routes.
 pub fn router() -> Router<AppState> {
@@ -330,32 +329,11 @@ async fn scan(State(state): State<AppState>, ctx: PageContext, body: Bytes) -> P
     if let Some(issuer) = &result.issuer {
         rows.push((ctx.pick("签发机关", "Issued by").into(), issuer.clone()));
     }
-    body.push_str(&Summary { rows }.html());
+    if !rows.is_empty() {
+        body.push_str(&Summary { rows }.html());
+    }
     body.push_str("</div>");
-    let rows = result
-        .checks
-        .iter()
-        .map(|c| {
-            vec![
-                Cell::from(c.check.clone()),
-                Cell::from(outcome_label(&ctx, c.outcome)),
-                Cell::from(c.detail.clone()),
-            ]
-        })
-        .collect();
-    body.push_str(
-        &Table {
-            caption: ctx.pick("各项检查", "Each check").into(),
-            headers: vec![
-                ctx.pick("检查", "Check").into(),
-                ctx.pick("结果", "Outcome").into(),
-                ctx.pick("说明", "Detail").into(),
-            ],
-            rows,
-            empty: String::new(),
-        }
-        .html(),
-    );
+    body.push_str(&checks_table(&ctx, &result.checks));
     body.push_str(&format!(
         "<h2>{}</h2>",
         esc(ctx.pick("核验下一个", "Check the next one"))

@@ -36,7 +36,7 @@ const SWEEP_EVERY: u64 = 4096;
 
 /// The passes' per-process parts, kept in [`AppState::extensions`]: public keys by
 /// verification method (a key never changes once made, so they are kept), pass types for
-/// two seconds, and the scan counter that schedules the sweep.
+/// two seconds, the scan writer, and the scan counter that schedules the sweep.
 #[derive(Clone)]
 pub struct Passes {
     inner: Arc<Inner>,
@@ -45,11 +45,53 @@ pub struct Passes {
 struct Inner {
     keys: moka::sync::Cache<String, Option<(String, VerifyingKey)>>,
     types: moka::sync::Cache<String, Option<Arc<PassTypeRow>>>,
+    standing: moka::sync::Cache<String, Option<Arc<store::SourceStatus>>>,
+    /// Bumped whenever a standing is forgotten: a look-up that began before does not
+    /// store what it read (it may predate the change).
+    standing_epoch: AtomicU64,
+    scans: tokio::sync::mpsc::Sender<ScanJob>,
     accepted: AtomicU64,
 }
 
-impl Default for Passes {
-    fn default() -> Self {
+/// A scan waiting for the writer, and where its answer goes (first scan or not).
+struct ScanJob {
+    row: ScanRow,
+    reply: tokio::sync::oneshot::Sender<Result<bool, String>>,
+}
+
+/// Most scans recorded in one transaction.
+const SCAN_BATCH: usize = 256;
+
+impl Passes {
+    /// Starts the scan writer: scans arriving together are recorded in one transaction
+    /// (group commit), so a busy checkpoint costs one commit per batch, not per scan.
+    pub fn start(db: kernel::db::Db) -> Passes {
+        let (sender, mut receiver) = tokio::sync::mpsc::channel::<ScanJob>(4 * SCAN_BATCH);
+        tokio::spawn(async move {
+            while let Some(first) = receiver.recv().await {
+                let mut batch = vec![first];
+                while batch.len() < SCAN_BATCH {
+                    match receiver.try_recv() {
+                        Ok(job) => batch.push(job),
+                        Err(_) => break,
+                    }
+                }
+                let rows: Vec<&ScanRow> = batch.iter().map(|j| &j.row).collect();
+                match store::record_scans(&db, &rows).await {
+                    Ok(firsts) => {
+                        for (job, first) in batch.into_iter().zip(firsts) {
+                            let _ = job.reply.send(Ok(first));
+                        }
+                    }
+                    Err(error) => {
+                        tracing::warn!(%error, "pass scans not recorded");
+                        for job in batch {
+                            let _ = job.reply.send(Err(error.to_string()));
+                        }
+                    }
+                }
+            }
+        });
         Passes {
             inner: Arc::new(Inner {
                 keys: moka::sync::Cache::builder().max_capacity(10_000).build(),
@@ -57,16 +99,77 @@ impl Default for Passes {
                     .max_capacity(1_000)
                     .time_to_live(Duration::from_secs(2))
                     .build(),
+                standing: moka::sync::Cache::builder()
+                    .max_capacity(100_000)
+                    .time_to_live(Duration::from_secs(2))
+                    .build(),
+                standing_epoch: AtomicU64::new(0),
+                scans: sender,
                 accepted: AtomicU64::new(0),
             }),
         }
     }
-}
 
-impl Passes {
     fn of(state: &AppState) -> Option<&Passes> {
         state.extensions.get::<Passes>()
     }
+}
+
+/// Forgets the remembered standing of a certificate whose status changed (on this node;
+/// other nodes within two seconds).
+pub fn forget_standing(state: &AppState, credential_id: &str) {
+    if let Some(passes) = Passes::of(state) {
+        passes.inner.standing_epoch.fetch_add(1, Ordering::SeqCst);
+        passes.inner.standing.invalidate(credential_id);
+    }
+}
+
+/// Where the certificate a pass was derived from stands (remembered two seconds: a busy
+/// bus route scans the same few certificates all day).
+async fn source_standing(
+    state: &AppState,
+    credential_id: &str,
+) -> ApiResult<Option<Arc<store::SourceStatus>>> {
+    let cache = Passes::of(state);
+    if let Some(hit) = cache.and_then(|c| c.inner.standing.get(credential_id)) {
+        return Ok(hit);
+    }
+    let epoch = cache.map(|c| c.inner.standing_epoch.load(Ordering::SeqCst));
+    let found = store::source_status(&state.db, credential_id)
+        .await?
+        .map(Arc::new);
+    if let Some(cache) = cache
+        && epoch == Some(cache.inner.standing_epoch.load(Ordering::SeqCst))
+    {
+        cache
+            .inner
+            .standing
+            .insert(credential_id.to_string(), found.clone());
+    }
+    Ok(found)
+}
+
+/// Records a scan through the writer (or directly, when none was started); false when
+/// the pass was scanned before.
+async fn record_scan(state: &AppState, row: ScanRow) -> ApiResult<bool> {
+    let Some(passes) = Passes::of(state) else {
+        return Ok(store::record_scans(&state.db, &[&row])
+            .await?
+            .first()
+            .copied()
+            .unwrap_or(false));
+    };
+    let (reply, answer) = tokio::sync::oneshot::channel();
+    passes
+        .inner
+        .scans
+        .send(ScanJob { row, reply })
+        .await
+        .map_err(|_| ApiError::Unavailable("the scan writer has stopped".into()))?;
+    answer
+        .await
+        .map_err(|_| ApiError::Unavailable("the scan writer has stopped".into()))?
+        .map_err(|e| ApiError::Unexpected(anyhow::anyhow!("recording a scan failed: {e}")))
 }
 
 fn type_view(row: &PassTypeRow) -> PassType {
@@ -619,7 +722,7 @@ pub async fn scan(
         Some(src) => {
             let id = src.strip_prefix("urn:uuid:").filter(|i| is_uuid(i));
             let source = match id {
-                Some(id) => store::source_status(&state.db, id).await?,
+                Some(id) => source_standing(state, id).await?,
                 None => None,
             };
             match source {
@@ -658,14 +761,14 @@ pub async fn scan(
     if !failed {
         let first = match (&t, &person) {
             (Some(t), Some(person)) => {
-                store::record_scan(
-                    &state.db,
-                    &ScanRow {
-                        jti: &claims.jti,
-                        pass_type_id: &t.id,
-                        person_id: person,
-                        scanner_org_id: &scanner_org,
-                        checkpoint: &checkpoint,
+                record_scan(
+                    state,
+                    ScanRow {
+                        jti: claims.jti.clone(),
+                        pass_type_id: t.id.clone(),
+                        person_id: person.clone(),
+                        scanner_org_id: scanner_org.clone(),
+                        checkpoint: checkpoint.clone(),
                         scanned_at: Timestamp::now(),
                         expires_at: seconds(claims.exp),
                     },

@@ -83,34 +83,41 @@ pub async fn source_status(
 }
 
 /// An accepted scan.
-pub struct ScanRow<'a> {
-    pub jti: &'a str,
-    pub pass_type_id: &'a str,
-    pub person_id: &'a str,
-    pub scanner_org_id: &'a str,
-    pub checkpoint: &'a str,
+pub struct ScanRow {
+    pub jti: String,
+    pub pass_type_id: String,
+    pub person_id: String,
+    pub scanner_org_id: String,
+    pub checkpoint: String,
     pub scanned_at: Timestamp,
     pub expires_at: Timestamp,
 }
 
-/// Records the first scan of a pass; false when it was scanned before (a replay).
-pub async fn record_scan(db: &Db, s: &ScanRow<'_>) -> Result<bool, sqlx::Error> {
-    let n = on_pool!(db.write(), |c| sqlx::query(
-        "INSERT INTO pass_scans (jti, pass_type_id, person_id, scanner_org_id, checkpoint,
-             scanned_at, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (jti) DO NOTHING"
-    )
-    .bind(s.jti)
-    .bind(s.pass_type_id)
-    .bind(s.person_id)
-    .bind(s.scanner_org_id)
-    .bind(s.checkpoint)
-    .bind(s.scanned_at)
-    .bind(s.expires_at)
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected()))?;
-    Ok(n == 1)
+/// Records the first scan of each pass in one transaction; for each, false when it was
+/// scanned before (a replay), in this batch or earlier, on any node.
+pub async fn record_scans(db: &Db, scans: &[&ScanRow]) -> Result<Vec<bool>, sqlx::Error> {
+    let mut tx = db.begin().await?;
+    let mut firsts = Vec::with_capacity(scans.len());
+    for s in scans {
+        let n = on_tx!(&mut tx, |c| sqlx::query(
+            "INSERT INTO pass_scans (jti, pass_type_id, person_id, scanner_org_id, checkpoint,
+                 scanned_at, expires_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (jti) DO NOTHING"
+        )
+        .bind(&s.jti)
+        .bind(&s.pass_type_id)
+        .bind(&s.person_id)
+        .bind(&s.scanner_org_id)
+        .bind(&s.checkpoint)
+        .bind(s.scanned_at)
+        .bind(s.expires_at)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+        firsts.push(n == 1);
+    }
+    tx.commit().await?;
+    Ok(firsts)
 }
 
 /// Forgets scans of passes that expired before `before` (they are refused as expired).
