@@ -525,3 +525,55 @@ async fn concurrent_scans_of_one_pass_accept_exactly_one() {
             .all(|r| outcome(r, "replay") == "failed")
     );
 }
+
+#[tokio::test]
+async fn a_certificate_ending_soon_gives_a_yellow_pass_that_still_scans() {
+    let w = world().await;
+    let app = &w.app;
+    let r = app
+        .post(
+            "/api/v1/credentials/types",
+            Some(&w.admin),
+            &json!({
+                "code": "temporary-card", "name": "临时优待证", "description": "十天有效",
+                "issuer_kind": "government_department", "validity_days": 10,
+                "claims_schema": {"type": "object"}
+            }),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let person = app
+        .get("/api/v1/me", Some(&w.citizen))
+        .await
+        .json::<Value>()
+        .await
+        .unwrap()["person"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = app
+        .post(
+            "/api/v1/credentials",
+            Some(&w.clerk),
+            &json!({"type": "temporary-card", "person_id": person, "claims": {}}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let r = app
+        .post(
+            "/api/v1/passes/types",
+            Some(&w.admin),
+            &json!({
+                "code": "temporary-pass", "name": "临时通行码", "description": "测试",
+                "issuer_org_id": w.civil, "credential_type": "temporary-card"
+            }),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let pass = mint(app, &w.citizen, "temporary-pass").await;
+    assert_eq!(pass["colour"], "yellow");
+    assert_eq!(pass["reason_code"], "expires_soon");
+    let result = scan(app, &w.scanner, pass["token"].as_str().unwrap()).await;
+    assert_eq!(result["accepted"], true, "{result}");
+    assert_eq!(outcome(&result, "colour"), "warning");
+}

@@ -219,6 +219,14 @@ async fn show_pass(
         }
         .html(),
     );
+    body.push_str(&format!(
+        "<details><summary>{}</summary><p class=\"token\">{}</p></details>",
+        esc(ctx.pick(
+            "扫不出时：通行码文字",
+            "If the code will not scan: the pass as text"
+        )),
+        esc(&pass.token)
+    ));
     body.push_str("</div>");
     body.push_str(&post_button(
         &ctx,
