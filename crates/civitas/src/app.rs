@@ -57,7 +57,7 @@ pub async fn open_state(config: Config, create_key: bool) -> anyhow::Result<AppS
     let mut extensions = axum::http::Extensions::new();
     extensions.insert(exchange::gateway::Gateway::start(db.clone()));
     extensions.insert(credentials::passes::Passes::start(db.clone()));
-    extensions.insert(credentials::remote::Remote::default());
+    extensions.insert(credentials::remote::Remote::new()?);
     Ok(AppState {
         extensions: Arc::new(extensions),
         auth: Arc::new(identity::SessionAuthenticator::new(db.clone())),

@@ -17,6 +17,8 @@ use sha2::{Digest, Sha256};
 pub const CRYPTOSUITE: &str = "eddsa-jcs-2022";
 /// The proof type of every Data Integrity proof.
 pub const PROOF_TYPE: &str = "DataIntegrityProof";
+/// Longest multibase key read (an Ed25519 key with its prefix is 48 characters).
+const MAX_KEY_MULTIBASE: usize = 64;
 /// Multicodec prefix of an Ed25519 public key.
 const ED25519_PUB: [u8; 2] = [0xed, 0x01];
 /// Multicodec prefix of an Ed25519 private key (seed).
@@ -231,6 +233,10 @@ pub fn public_key_multibase(key: &VerifyingKey) -> String {
 /// An Ed25519 public key from its multibase form.
 pub fn public_key_from_multibase(text: &str) -> Result<VerifyingKey, IntegrityError> {
     let bad = || IntegrityError::MalformedKey(text.chars().take(64).collect());
+    // A key is 48 characters; base58 decoding is quadratic, so nothing long is decoded.
+    if text.len() > MAX_KEY_MULTIBASE {
+        return Err(bad());
+    }
     let bytes = multibase_decode(text).ok_or_else(bad)?;
     let raw: [u8; 32] = bytes
         .strip_prefix(&ED25519_PUB)
@@ -249,6 +255,9 @@ pub fn secret_key_multibase(key: &SigningKey) -> String {
 /// An Ed25519 private key from its multibase form.
 pub fn secret_key_from_multibase(text: &str) -> Result<SigningKey, IntegrityError> {
     let bad = || IntegrityError::MalformedKey("(private key)".into());
+    if text.len() > MAX_KEY_MULTIBASE {
+        return Err(bad());
+    }
     let bytes = multibase_decode(text).ok_or_else(bad)?;
     let raw: [u8; 32] = bytes
         .strip_prefix(&ED25519_PRIV)

@@ -18,6 +18,8 @@ use crate::status::{self, Entry};
 const MAX_DOCUMENT_BYTES: usize = 256 * 1024;
 /// How long a fetched document is kept.
 const KEEP_FOR: Duration = Duration::from_secs(60);
+/// Longest `did:web` DID resolved.
+const MAX_DID_LEN: usize = 256;
 /// How long a platform has to answer.
 const TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -28,24 +30,20 @@ pub struct Remote {
     documents: moka::sync::Cache<String, Arc<Value>>,
 }
 
-impl Default for Remote {
-    fn default() -> Self {
-        Remote {
-            client: client(),
+impl Remote {
+    /// An HTTP client with a timeout and no redirects, and an empty store of documents.
+    pub fn new() -> anyhow::Result<Remote> {
+        Ok(Remote {
+            client: reqwest::Client::builder()
+                .timeout(TIMEOUT)
+                .redirect(reqwest::redirect::Policy::none())
+                .build()?,
             documents: moka::sync::Cache::builder()
-                .max_capacity(10_000)
+                .max_capacity(1_000)
                 .time_to_live(KEEP_FOR)
                 .build(),
-        }
+        })
     }
-}
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .timeout(TIMEOUT)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap_or_default()
 }
 
 /// An issuer key found on a trusted platform.
@@ -88,10 +86,15 @@ fn document_url(state: &AppState, did: &str) -> Option<(String, String)> {
     let host = parts.next()?;
     let platform = platform_for(state, host)?;
     let path: Vec<&str> = parts.collect();
-    if path
-        .iter()
-        .any(|p| p.is_empty() || p.contains(['/', '?', '#', '%']) || *p == "..")
-    {
+    // Plain segments only (a URL parser reads `\`, tabs or `..` as path steps).
+    let plain = |p: &&str| {
+        !p.is_empty()
+            && *p != "."
+            && *p != ".."
+            && p.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+    };
+    if did.len() > MAX_DID_LEN || !path.iter().all(plain) {
         return None;
     }
     let url = if path.is_empty() {
@@ -107,7 +110,7 @@ async fn fetch(state: &AppState, url: &str) -> Result<Arc<Value>, String> {
     let remote = match state.extensions.get::<Remote>() {
         Some(r) => r,
         None => {
-            fallback = Remote::default();
+            fallback = Remote::new().map_err(|e| format!("no HTTP client: {e}"))?;
             &fallback
         }
     };
@@ -210,6 +213,12 @@ async fn check_entry(state: &AppState, entry: &Entry, issuer: &RemoteKey) -> Res
         return Err("the status list is not served by the issuer's platform".into());
     }
     let list = fetch(state, &entry.url).await?;
+    let is_list = list["type"]
+        .as_array()
+        .is_some_and(|t| t.iter().any(|t| t == "BitstringStatusListCredential"));
+    if !is_list || list["id"].as_str() != Some(entry.url.as_str()) {
+        return Err("the status list credential is not the list the certificate names".into());
+    }
     let list_issuer = match &list["issuer"] {
         Value::String(s) => Some(s.as_str()),
         Value::Object(o) => o.get("id").and_then(Value::as_str),
@@ -236,11 +245,13 @@ async fn check_entry(state: &AppState, entry: &Entry, issuer: &RemoteKey) -> Res
     if list["credentialSubject"]["statusPurpose"].as_str() != Some(entry.purpose.as_str()) {
         return Err("the status list is for another purpose".into());
     }
-    let until = list["validUntil"]
-        .as_str()
-        .and_then(kernel::time::Timestamp::parse_rfc3339);
-    if until.is_some_and(|u| u <= kernel::time::Timestamp::now()) {
-        return Err("the issuer's status list has expired".into());
+    match list.get("validUntil") {
+        None => {}
+        Some(v) => match v.as_str().and_then(kernel::time::Timestamp::parse_rfc3339) {
+            Some(until) if until > kernel::time::Timestamp::now() => {}
+            Some(_) => return Err("the issuer's status list has expired".into()),
+            None => return Err("the status list's validUntil is not a date-time".into()),
+        },
     }
     let bits = list["credentialSubject"]["encodedList"]
         .as_str()

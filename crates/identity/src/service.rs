@@ -597,6 +597,10 @@ pub fn age_on(birth_date: &str, day: time::Date) -> i64 {
             .unwrap_or(0)
     };
     let (year, month, date) = (part(0..4), part(5..7), part(8..10));
+    // A date that does not read gives no age (0): no age rule is met by accident.
+    if year == 0 {
+        return 0;
+    }
     let mut age = i64::from(day.year()) - year;
     if (i64::from(day.month() as u8), i64::from(day.day())) < (month, date) {
         age -= 1;

@@ -577,3 +577,75 @@ async fn a_certificate_ending_soon_gives_a_yellow_pass_that_still_scans() {
     assert_eq!(result["accepted"], true, "{result}");
     assert_eq!(outcome(&result, "colour"), "warning");
 }
+
+#[tokio::test]
+async fn passes_signed_outside_their_type_s_terms_are_refused() {
+    let w = world().await;
+    let app = &w.app;
+    let state = &app.state;
+    let person = app
+        .get("/api/v1/me", Some(&w.citizen))
+        .await
+        .json::<Value>()
+        .await
+        .unwrap()["person"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let t = credentials::passes::service::pass_type_for_signing(state, "senior-transit")
+        .await
+        .unwrap();
+    let sign = |t: credentials::passes::store::PassTypeRow, source: Option<String>| {
+        let person = person.clone();
+        async move {
+            credentials::passes::service::sign_passes(
+                state,
+                &t,
+                &person,
+                "李秀英",
+                credentials::passes::model::Colour::Green,
+                source.as_deref(),
+                1,
+            )
+            .await
+            .unwrap()
+            .pop()
+            .unwrap()
+            .1
+        }
+    };
+    // With the issuer's own key, but a day's life where the type gives three minutes.
+    let mut long = (*t).clone();
+    long.ttl_seconds = 86_400;
+    let token = sign(long, Some(w.credential.clone())).await;
+    let result = scan(app, &w.scanner, &token).await;
+    assert_eq!(result["accepted"], false);
+    assert_eq!(outcome(&result, "validity"), "failed", "{result}");
+    // Naming no certificate, for a kind that is derived from one.
+    let token = sign((*t).clone(), None).await;
+    let result = scan(app, &w.scanner, &token).await;
+    assert_eq!(result["accepted"], false);
+    assert_eq!(outcome(&result, "status"), "failed", "{result}");
+    // A forged pass shows the checker nothing it claims.
+    let parts: Vec<&str> = token.split('.').collect();
+    let forged = format!("{}.{}.{}", parts[0], parts[1], "A".repeat(86));
+    let result = scan(app, &w.scanner, &forged).await;
+    assert_eq!(outcome(&result, "signature"), "failed");
+    assert!(
+        result["holder"].is_null() && result["colour"].is_null(),
+        "{result}"
+    );
+    // A verification method with an enormous key is refused at once, not decoded.
+    let huge = json!({
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "type": ["VerifiableCredential"], "issuer": "did:key:z6Mk",
+        "credentialSubject": {"id": "x"},
+        "proof": {"type": "DataIntegrityProof", "cryptosuite": "eddsa-jcs-2022",
+                  "proofPurpose": "assertionMethod", "proofValue": format!("z{}", "2".repeat(87)),
+                  "verificationMethod": format!("did:key:z{}", "2".repeat(200_000))}
+    });
+    let r = app.post("/api/v1/credentials/verify", None, &huge).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let report: Value = r.json().await.unwrap();
+    assert_eq!(report["verified"], false);
+}

@@ -43,7 +43,7 @@ pub struct Passes {
 }
 
 struct Inner {
-    keys: moka::sync::Cache<String, Option<(String, VerifyingKey)>>,
+    keys: moka::sync::Cache<String, Option<MethodKey>>,
     types: moka::sync::Cache<String, Option<Arc<PassTypeRow>>>,
     standing: moka::sync::Cache<String, Option<Arc<store::SourceStatus>>>,
     /// Bumped whenever a standing is forgotten: a look-up that began before does not
@@ -94,7 +94,10 @@ impl Passes {
         });
         Passes {
             inner: Arc::new(Inner {
-                keys: moka::sync::Cache::builder().max_capacity(10_000).build(),
+                keys: moka::sync::Cache::builder()
+                    .max_capacity(10_000)
+                    .time_to_live(Duration::from_secs(60))
+                    .build(),
                 types: moka::sync::Cache::builder()
                     .max_capacity(1_000)
                     .time_to_live(Duration::from_secs(2))
@@ -539,9 +542,18 @@ fn push(checks: &mut Vec<Check>, name: &str, outcome: CheckOutcome, detail: impl
     });
 }
 
-/// The organisation and public key of a verification method of this platform's issuers
-/// (remembered: a key never changes once made).
-async fn method_key(state: &AppState, method: &str) -> ApiResult<Option<(String, VerifyingKey)>> {
+/// A verification method of one of this platform's issuers.
+#[derive(Clone)]
+struct MethodKey {
+    organisation_id: String,
+    key: VerifyingKey,
+    retired_at: Option<Timestamp>,
+}
+
+/// The organisation, public key and retirement of a verification method of this
+/// platform's issuers (remembered a minute: a key never changes, and a retirement is
+/// seen within that time).
+async fn method_key(state: &AppState, method: &str) -> ApiResult<Option<MethodKey>> {
     let cache = Passes::of(state);
     if let Some(hit) = cache.and_then(|c| c.inner.keys.get(method)) {
         return Ok(hit);
@@ -553,7 +565,11 @@ async fn method_key(state: &AppState, method: &str) -> ApiResult<Option<(String,
             .and_then(|k| {
                 crate::integrity::public_key_from_multibase(&k.public_key_multibase)
                     .ok()
-                    .map(|key| (org, key))
+                    .map(|key| MethodKey {
+                        organisation_id: org,
+                        key,
+                        retired_at: k.retired_at,
+                    })
             }),
         None => None,
     };
@@ -620,12 +636,14 @@ pub async fn scan(
         .strip_prefix("urn:civitas:person:")
         .filter(|p| is_uuid(p))
         .map(str::to_string);
-    result.holder = Some(claims.nam.clone());
-    result.colour = Colour::parse(&claims.col);
-    result.expires_at = Some(seconds(claims.exp));
 
     // Signature, with this platform's issuers' keys.
-    let Some((org, key)) = method_key(state, &read.header.kid).await? else {
+    let Some(MethodKey {
+        organisation_id: org,
+        key,
+        retired_at,
+    }) = method_key(state, &read.header.kid).await?
+    else {
         push(
             checks,
             "signature",
@@ -652,9 +670,13 @@ pub async fn scan(
     let method_did = read.header.kid.split('#').next().unwrap_or_default();
     match &t {
         Some(t) if t.issuer_org_id == org && method_did == claims.iss => {
+            // Only what a pass type's issuer signed is shown to the checker.
             result.type_code = Some(t.code.clone());
             result.type_name = Some(t.name.clone());
             result.issuer = Some(t.issuer_name.clone());
+            result.holder = Some(claims.nam.clone());
+            result.colour = Colour::parse(&claims.col);
+            result.expires_at = Some(seconds(claims.exp));
             push(
                 checks,
                 "issuer",
@@ -690,6 +712,23 @@ pub async fn scan(
         );
     } else if claims.iat > now + CLOCK_LEEWAY_SECONDS || claims.exp <= claims.iat {
         push(checks, "validity", CheckOutcome::Failed, "not yet valid");
+    } else if t
+        .as_ref()
+        .is_some_and(|t| claims.exp - claims.iat > t.ttl_seconds)
+    {
+        push(
+            checks,
+            "validity",
+            CheckOutcome::Failed,
+            "the pass claims a longer life than its type gives",
+        );
+    } else if retired_at.is_some_and(|r| seconds(claims.iat) > r) {
+        push(
+            checks,
+            "validity",
+            CheckOutcome::Failed,
+            "signed with a key its issuer had already retired",
+        );
     } else {
         push(
             checks,
@@ -718,6 +757,7 @@ pub async fn scan(
     }
 
     // Status of the certificate it was derived from, now.
+    let wanted_type = t.as_ref().and_then(|t| t.credential_type_id.clone());
     match &claims.src {
         Some(src) => {
             let id = src.strip_prefix("urn:uuid:").filter(|i| is_uuid(i));
@@ -726,7 +766,10 @@ pub async fn scan(
                 None => None,
             };
             match source {
-                Some(s) if Some(&s.person_id) == person.as_ref() => {
+                Some(s)
+                    if Some(&s.person_id) == person.as_ref()
+                        && wanted_type.as_ref() == Some(&s.type_id) =>
+                {
                     let (colour, _, words) = standing(
                         &s.status,
                         s.status_reason.as_deref(),
@@ -744,10 +787,16 @@ pub async fn scan(
                     checks,
                     "status",
                     CheckOutcome::Failed,
-                    "the certificate it was derived from is not the holder's",
+                    "the certificate it was derived from is not the holder's, or not of this pass's kind",
                 ),
             }
         }
+        None if wanted_type.is_some() => push(
+            checks,
+            "status",
+            CheckOutcome::Failed,
+            "the pass names no certificate, and its kind is derived from one",
+        ),
         None => push(
             checks,
             "status",

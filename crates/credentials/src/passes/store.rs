@@ -65,6 +65,7 @@ pub async fn list_pass_types(db: &Db) -> Result<Vec<PassTypeRow>, sqlx::Error> {
 #[derive(sqlx::FromRow, Clone)]
 pub struct SourceStatus {
     pub person_id: String,
+    pub type_id: String,
     pub status: String,
     pub status_reason: Option<String>,
     pub valid_until: Option<Timestamp>,
@@ -76,7 +77,7 @@ pub async fn source_status(
     credential_id: &str,
 ) -> Result<Option<SourceStatus>, sqlx::Error> {
     db.fetch_by(
-        "SELECT person_id, status, status_reason, valid_until FROM credentials WHERE id = $1",
+        "SELECT person_id, type_id, status, status_reason, valid_until FROM credentials WHERE id = $1",
         credential_id,
     )
     .await
@@ -96,9 +97,14 @@ pub struct ScanRow {
 /// Records the first scan of each pass in one transaction; for each, false when it was
 /// scanned before (a replay), in this batch or earlier, on any node.
 pub async fn record_scans(db: &Db, scans: &[&ScanRow]) -> Result<Vec<bool>, sqlx::Error> {
+    // Rows go in in the order of their ids, so that two nodes' batches holding the same
+    // ids wait for each other instead of deadlocking.
+    let mut order: Vec<usize> = (0..scans.len()).collect();
+    order.sort_by(|a, b| scans[*a].jti.cmp(&scans[*b].jti));
     let mut tx = db.begin().await?;
-    let mut firsts = Vec::with_capacity(scans.len());
-    for s in scans {
+    let mut firsts = vec![false; scans.len()];
+    for i in order {
+        let s = scans[i];
         let n = on_tx!(&mut tx, |c| sqlx::query(
             "INSERT INTO pass_scans (jti, pass_type_id, person_id, scanner_org_id, checkpoint,
                  scanned_at, expires_at)
@@ -114,7 +120,7 @@ pub async fn record_scans(db: &Db, scans: &[&ScanRow]) -> Result<Vec<bool>, sqlx
         .execute(c)
         .await
         .map(|r| r.rows_affected()))?;
-        firsts.push(n == 1);
+        firsts[i] = n == 1;
     }
     tx.commit().await?;
     Ok(firsts)
