@@ -805,45 +805,22 @@ pub async fn scan(
         ),
     }
 
-    // Replay: only a pass that passed everything else is used up.
+    // Replay: only a pass that passed everything else is used up. Using it up and
+    // auditing the scan run as their own task, so that a checker who hangs up between
+    // the two cannot leave a pass used up without its audit record.
     let failed = checks.iter().any(|c| c.outcome == CheckOutcome::Failed);
-    if !failed {
-        let first = match (&t, &person) {
-            (Some(t), Some(person)) => {
-                record_scan(
-                    state,
-                    ScanRow {
-                        jti: claims.jti.clone(),
-                        pass_type_id: t.id.clone(),
-                        person_id: person.clone(),
-                        scanner_org_id: scanner_org.clone(),
-                        checkpoint: checkpoint.clone(),
-                        scanned_at: Timestamp::now(),
-                        expires_at: seconds(claims.exp),
-                    },
-                )
-                .await?
-            }
-            _ => false,
-        };
-        if first {
-            push(
-                checks,
-                "replay",
-                CheckOutcome::Passed,
-                "first scan of this pass",
-            );
-            sweep_now_and_then(state);
-        } else {
-            push(
-                checks,
-                "replay",
-                CheckOutcome::Failed,
-                "replayed: this pass was scanned before; ask the holder to refresh it",
-            );
-        }
-    }
-    result.accepted = checks.iter().all(|c| c.outcome != CheckOutcome::Failed);
+    let row = match (&t, &person) {
+        (Some(t), Some(person)) if !failed => Some(ScanRow {
+            jti: claims.jti.clone(),
+            pass_type_id: t.id.clone(),
+            person_id: person.clone(),
+            scanner_org_id: scanner_org.clone(),
+            checkpoint: checkpoint.clone(),
+            scanned_at: Timestamp::now(),
+            expires_at: seconds(claims.exp),
+        }),
+        _ => None,
+    };
     let resource = format!(
         "pass:{} type:{}{}{}",
         claims.jti.chars().take(40).collect::<String>(),
@@ -854,15 +831,46 @@ pub async fn scan(
     let subject = person
         .filter(|_| t.is_some())
         .map(|p| (p, claims.jti.clone()));
-    audit_scan(
-        state,
-        actor,
-        subject,
-        &resource,
-        &checkpoint,
-        result.accepted,
-    )
-    .await?;
+    let conclude = {
+        let (state, actor) = (state.clone(), actor.clone());
+        tokio::spawn(async move {
+            let first = match row {
+                Some(row) => Some(record_scan(&state, row).await?),
+                None => None,
+            };
+            let accepted = !failed && first == Some(true);
+            audit_scan(&state, &actor, subject, &resource, &checkpoint, accepted).await?;
+            Ok::<_, ApiError>(first)
+        })
+    };
+    let first = conclude
+        .await
+        .map_err(|e| ApiError::Unexpected(anyhow::anyhow!("recording a scan failed: {e}")))??;
+    match first {
+        Some(true) => {
+            push(
+                checks,
+                "replay",
+                CheckOutcome::Passed,
+                "first scan of this pass",
+            );
+            sweep_now_and_then(state);
+        }
+        Some(false) => push(
+            checks,
+            "replay",
+            CheckOutcome::Failed,
+            "replayed: this pass was scanned before; ask the holder to refresh it",
+        ),
+        None if !failed => push(
+            checks,
+            "replay",
+            CheckOutcome::Failed,
+            "the pass names no holder this platform knows",
+        ),
+        None => {}
+    }
+    result.accepted = checks.iter().all(|c| c.outcome != CheckOutcome::Failed);
     Ok(result)
 }
 
