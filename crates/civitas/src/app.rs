@@ -30,6 +30,7 @@ pub fn migrations() -> Vec<&'static [kernel::migrate::Migration]> {
         trust::MIGRATIONS,
         exchange::MIGRATIONS,
         credentials::MIGRATIONS,
+        messaging::MIGRATIONS,
     ]
 }
 
@@ -46,6 +47,7 @@ fn navigation() -> Vec<NavItem> {
     nav.extend(trust::pages::nav());
     nav.extend(exchange::pages::nav());
     nav.extend(credentials::pages::nav());
+    nav.extend(messaging::pages::nav());
     nav
 }
 
@@ -93,6 +95,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(trust::api::router())
         .merge(exchange::api::router())
         .merge(credentials::api::router())
+        .merge(messaging::api::router())
         .split_for_parts()
 }
 
@@ -106,6 +109,7 @@ pub fn router(state: AppState) -> Router {
         .merge(trust::pages::router())
         .merge(exchange::pages::router())
         .merge(credentials::pages::router())
+        .merge(messaging::pages::router())
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))

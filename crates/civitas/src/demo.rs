@@ -48,6 +48,24 @@ pub const DEMO_ACCOUNTS: [(&str, &str); 7] = [
     ),
 ];
 
+/// A government department for a benchmark's scratch store (its regions must exist).
+pub async fn bench_organisation(state: &AppState, admin: &Principal) -> anyhow::Result<String> {
+    let org = service::create_organisation(
+        state,
+        admin,
+        NewOrganisation {
+            credit_code: credit_code(1, OrgKind::GovernmentDepartment)?,
+            name: "示例市应急管理局".into(),
+            kind: OrgKind::GovernmentDepartment,
+            level: AdminLevel::City,
+            region: RegionCode::parse("990100").map_err(anyhow::Error::msg)?,
+            parent_id: None,
+        },
+    )
+    .await?;
+    Ok(org.id)
+}
+
 /// Seeds the demo city unless it was seeded before. Returns whether it seeded.
 pub async fn seed_if_needed(state: &AppState, show_progress: bool) -> anyhow::Result<bool> {
     if service::setting(state, SETTING).await?.is_some() {
@@ -654,6 +672,7 @@ async fn seed(state: &AppState, show_progress: bool) -> anyhow::Result<()> {
         acting_for: None,
     };
     seed_passes(state, &admin, &org_ids, &elder_principal, &driver).await?;
+    seed_messages(state, &admin, &civil_affairs).await?;
     seed_records_and_calls(
         state,
         &admin,
@@ -1295,6 +1314,44 @@ async fn seed_records_and_calls(
         exchange::gateway::fetch_one(state, estate, "marriage-registration", elder, None).await;
     if refused.is_ok() {
         anyhow::bail!("the demo's unconsented call was served");
+    }
+    Ok(())
+}
+
+/// Two notices of the civil affairs bureau: a heat warning to residents aged 60 or over,
+/// asking them to acknowledge, and a notice to the whole city.
+async fn seed_messages(state: &AppState, admin: &Principal, civil: &str) -> anyhow::Result<()> {
+    use messaging::model::{Audience, NewMessage};
+    for (subject, body, min_age, ack) in [
+        (
+            "高温天气提醒",
+            "明天最高气温 38℃。请少外出，多喝水；身体不适请拨打社区电话或 120。\n收到请点“收到”，社区工作人员会给未回复的老人打电话。",
+            Some(60),
+            true,
+        ),
+        (
+            "老年人优待证线上办理",
+            "60 周岁以上居民可在“我的电子证照”中查看老年人优待证，并在“我的通行码”中出示公交乘车码。",
+            None,
+            false,
+        ),
+    ] {
+        messaging::service::send(
+            state,
+            admin,
+            NewMessage {
+                subject: subject.into(),
+                body: body.into(),
+                audience: Audience {
+                    region: Some("990100".into()),
+                    min_age,
+                    ..Default::default()
+                },
+                ack_required: ack,
+                organisation_id: Some(civil.to_string()),
+            },
+        )
+        .await?;
     }
     Ok(())
 }

@@ -4,5 +4,6 @@ pub mod app;
 pub mod bench;
 pub mod bench_credentials;
 pub mod bench_exchange;
+pub mod bench_messaging;
 pub mod demo;
 pub mod demo_provider;

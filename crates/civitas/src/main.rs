@@ -148,6 +148,12 @@ enum BenchArea {
         #[arg(long, default_value_t = 64)]
         connections: usize,
     },
+    /// The time to fan one notice out to many residents beside a bare bulk insert.
+    Messaging {
+        /// Synthetic residents the notice reaches.
+        #[arg(long, default_value_t = 1_000_000)]
+        recipients: i64,
+    },
     /// The load generator `bench exchange` runs as its own process.
     #[command(hide = true)]
     Load {
@@ -450,6 +456,15 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 figures.add_pass_scans(&scans);
             }
             civitas::bench_credentials::print_credentials(&figures);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench {
+            area: BenchArea::Messaging { recipients },
+        } => {
+            let figures =
+                civitas::bench_messaging::messaging(&config, recipients.clamp(1, 20_000_000))
+                    .await?;
+            civitas::bench_messaging::print_messaging(&figures);
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench {

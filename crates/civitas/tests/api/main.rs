@@ -12,6 +12,7 @@ mod exchange;
 mod footprint;
 mod gateway;
 mod helpers;
+mod messaging;
 mod openapi;
 mod pages;
 mod passes;

@@ -8,7 +8,7 @@ use serde_json::Value;
 use crate::helpers::TestApp;
 
 /// Every JSON route the routers define, with its methods.
-const ROUTES: [(&str, &[&str]); 51] = [
+const ROUTES: [(&str, &[&str]); 57] = [
     ("/api/v1/auth/login", &["post"]),
     ("/api/v1/auth/logout", &["post"]),
     ("/api/v1/me", &["get"]),
@@ -60,6 +60,12 @@ const ROUTES: [(&str, &[&str]); 51] = [
     ("/api/v1/passes/types", &["get", "post"]),
     ("/api/v1/me/passes", &["get", "post"]),
     ("/api/v1/passes/scan", &["post"]),
+    ("/api/v1/messages", &["get", "post"]),
+    ("/api/v1/messages/{id}", &["get"]),
+    ("/api/v1/me/inbox", &["get"]),
+    ("/api/v1/me/inbox/unread", &["get"]),
+    ("/api/v1/me/inbox/{id}/read", &["post"]),
+    ("/api/v1/me/inbox/{id}/ack", &["post"]),
 ];
 
 /// Operations anyone may call, without a bearer token.

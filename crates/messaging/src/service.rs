@@ -1,0 +1,360 @@
+//! The rules of messaging: who may send to whom, the audience turned into a set-based
+//! fan-out, the inbox with read receipts and acknowledgements. No HTTP here.
+
+use identity::model::RegionCode;
+use kernel::api::{Page, PageQuery, text};
+use kernel::audit::{AuditEvent, Basis, commit_audited};
+use kernel::auth::{Principal, Role};
+use kernel::ids::{is_uuid, new_id};
+use kernel::time::Timestamp;
+use kernel::{ApiError, ApiResult, AppState};
+
+use crate::model::*;
+use crate::store::{self, Filter, InboxRow, MessageRow};
+
+/// Most residents an audience may name one by one.
+pub const MAX_NAMED: usize = 1_000;
+
+/// The prefix of `region_code` that covers a region: a province's two digits, a city's
+/// four, a county's six, a township's nine, a community's twelve.
+pub fn region_prefix(code: &RegionCode) -> String {
+    let code = code.as_str();
+    if code.len() == 6 {
+        if code.ends_with("0000") {
+            return code[..2].to_string();
+        }
+        if code.ends_with("00") {
+            return code[..4].to_string();
+        }
+    }
+    code.to_string()
+}
+
+/// `YYYY-MM-DD` of `years` before `day` (29 February falls back to the 28th).
+fn years_before(day: time::Date, years: i64) -> String {
+    let year = i64::from(day.year()) - years;
+    let year = i32::try_from(year).unwrap_or(0).max(0);
+    let (month, date) = (day.month() as u8, day.day());
+    let date = if month == 2 && date == 29 { 28 } else { date };
+    format!("{year:04}-{month:02}-{date:02}")
+}
+
+/// The organisation `actor` sends for: `requested` or her own, if she is its staff.
+fn sender_of(actor: &Principal, requested: Option<&str>) -> ApiResult<String> {
+    let org = match requested {
+        Some(org) if is_uuid(org) => org.to_string(),
+        Some(_) => {
+            return Err(ApiError::invalid(
+                "organisation_id",
+                "not a valid organisation id",
+            ));
+        }
+        None => actor
+            .organisation_id()
+            .ok_or_else(|| ApiError::Forbidden("only an organisation's staff send notices".into()))?
+            .to_string(),
+    };
+    let staff = [Role::Clerk, Role::Reviewer, Role::OrgAdmin]
+        .iter()
+        .any(|r| actor.has_role_in(*r, &org));
+    if staff || actor.is_platform_admin() {
+        Ok(org)
+    } else {
+        Err(ApiError::Forbidden(
+            "this needs a clerk, reviewer or administrator of the sending organisation".into(),
+        ))
+    }
+}
+
+fn message_view(row: MessageRow, read: i64, acknowledged: i64) -> Message {
+    Message {
+        audience: serde_json::from_str(&row.audience).unwrap_or_default(),
+        id: row.id,
+        sender_org_id: row.sender_org_id,
+        sender_name: row.sender_name,
+        subject: row.subject,
+        body: row.body,
+        ack_required: row.ack_required == 1,
+        recipients: row.recipients,
+        read,
+        acknowledged,
+        created_at: row.created_at,
+    }
+}
+
+/// Sends a notice: the audience is checked, the notice and every recipient's inbox entry
+/// are written in one transaction (set-based), and the sending is audited.
+pub async fn send(state: &AppState, actor: &Principal, new: NewMessage) -> ApiResult<Message> {
+    let org = sender_of(actor, new.organisation_id.as_deref())?;
+    let subject = text("subject", &new.subject, 100, true)?;
+    let body = text_block("body", &new.body, 5_000)?;
+    let audience = new.audience;
+    let region = audience
+        .region
+        .as_deref()
+        .map(|r| RegionCode::parse(r.trim()).map_err(|e| ApiError::invalid("audience.region", e)))
+        .transpose()?;
+    if region.is_none() && audience.persons.is_empty() {
+        return Err(ApiError::invalid(
+            "audience",
+            "name a region or residents: a notice is never sent to everyone by default",
+        ));
+    }
+    for (field, age) in [
+        ("audience.min_age", audience.min_age),
+        ("audience.max_age", audience.max_age),
+    ] {
+        if let Some(age) = age
+            && !(0..=150).contains(&age)
+        {
+            return Err(ApiError::invalid(field, "an age from 0 to 150"));
+        }
+    }
+    if let (Some(min), Some(max)) = (audience.min_age, audience.max_age)
+        && min > max
+    {
+        return Err(ApiError::invalid(
+            "audience.max_age",
+            "the highest age is below the lowest",
+        ));
+    }
+    if audience.persons.len() > MAX_NAMED {
+        return Err(ApiError::invalid(
+            "audience.persons",
+            format!("name at most {MAX_NAMED} residents; use a region and ages for more"),
+        ));
+    }
+    if let Some(bad) = audience.persons.iter().position(|p| !is_uuid(p)) {
+        return Err(ApiError::invalid(
+            format!("audience.persons[{bad}]"),
+            "not a valid person id",
+        ));
+    }
+    let today = time::OffsetDateTime::now_utc().date();
+    let born_on_or_before = audience
+        .min_age
+        .map(|a| years_before(today, a))
+        .unwrap_or_default();
+    let born_after = audience
+        .max_age
+        .map(|a| years_before(today, a + 1))
+        .unwrap_or_default();
+    let prefix = region.as_ref().map(region_prefix).unwrap_or_default();
+    let org_name = identity::service::get_organisation(state, &org).await?.name;
+    let now = Timestamp::now();
+    let mut row = MessageRow {
+        id: new_id(),
+        sender_org_id: org.clone(),
+        sender_name: org_name,
+        sender_account_id: actor.account_id.clone(),
+        subject,
+        body,
+        audience: serde_json::to_string(&audience).map_err(|e| ApiError::Unexpected(e.into()))?,
+        ack_required: i64::from(new.ack_required),
+        recipients: 0,
+        created_at: now,
+    };
+    let mut tx = state.db.begin().await?;
+    store::insert_message(&mut tx, &row).await?;
+    let persons = (!audience.persons.is_empty()).then_some(audience.persons.as_slice());
+    let reached = store::fan_out(
+        &mut tx,
+        &row.id,
+        now,
+        &Filter {
+            region_prefix: &prefix,
+            born_on_or_before: &born_on_or_before,
+            born_after: &born_after,
+        },
+        persons,
+    )
+    .await?;
+    row.recipients = i64::try_from(reached).unwrap_or(i64::MAX);
+    store::set_recipients(&mut tx, &row.id, row.recipients).await?;
+    // One record for the whole audience: the register was read for region and age only.
+    let event = AuditEvent::by(
+        actor,
+        "message.send",
+        format!(
+            "message:{} recipients:{} audience:{}",
+            row.id, row.recipients, row.audience
+        ),
+    )
+    .because(
+        format!("notice: {}", row.subject),
+        Basis::Statutory(row.sender_name.clone()),
+    );
+    state.audit.record_in(&mut tx, event).await?;
+    commit_audited(state.audit.as_ref(), tx).await?;
+    Ok(message_view(row, 0, 0))
+}
+
+/// Free text that may hold line breaks (and no other control characters).
+fn text_block(field: &str, value: &str, max: usize) -> ApiResult<String> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Err(ApiError::invalid(field, format!("{field} is required")));
+    }
+    if value.chars().count() > max {
+        return Err(ApiError::invalid(
+            field,
+            format!("{field} is longer than {max} characters"),
+        ));
+    }
+    if value
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+    {
+        return Err(ApiError::invalid(
+            field,
+            format!("{field} holds control characters"),
+        ));
+    }
+    Ok(value.to_string())
+}
+
+/// One notice with its receipts (its sender's staff).
+pub async fn message(state: &AppState, actor: &Principal, id: &str) -> ApiResult<Message> {
+    let not_found = || ApiError::NotFound("no such notice".into());
+    if !is_uuid(id) {
+        return Err(not_found());
+    }
+    let row = store::get_message(&state.db, id)
+        .await?
+        .ok_or_else(not_found)?;
+    sender_of(actor, Some(&row.sender_org_id)).map_err(|_| not_found())?;
+    let (read, acked) = store::receipts(&state.db, id).await?;
+    Ok(message_view(row, read, acked))
+}
+
+/// The notices an organisation sent, newest first (its staff).
+pub async fn sent(
+    state: &AppState,
+    actor: &Principal,
+    page: &PageQuery,
+) -> ApiResult<Page<Message>> {
+    let org = sender_of(actor, None)?;
+    let limit = page.limit();
+    let rows = store::messages_of(&state.db, &org, page.cursor()?, limit + 1).await?;
+    let mut items = Vec::with_capacity(rows.len());
+    for row in rows {
+        let (read, acked) = store::receipts(&state.db, &row.id).await?;
+        items.push(message_view(row, read, acked));
+    }
+    Ok(Page::from_rows(items, limit, |m| m.id.clone()))
+}
+
+fn inbox_view(row: InboxRow) -> InboxItem {
+    InboxItem {
+        id: row.id,
+        sender_name: row.sender_name,
+        subject: row.subject,
+        body: row.body,
+        ack_required: row.ack_required == 1,
+        created_at: row.created_at,
+        read_at: row.read_at,
+        acked_at: row.acked_at,
+    }
+}
+
+/// Whose inbox `principal` reads: her own, or (as a proxy with `profile`) the person's.
+fn reader(principal: &Principal) -> ApiResult<String> {
+    principal.require_scope("profile")?;
+    principal
+        .subject_person_id()
+        .map(str::to_string)
+        .ok_or_else(|| ApiError::Forbidden("only a resident has an inbox".into()))
+}
+
+/// The resident's inbox, newest first.
+pub async fn inbox(
+    state: &AppState,
+    principal: &Principal,
+    page: &PageQuery,
+) -> ApiResult<Page<InboxItem>> {
+    let person = reader(principal)?;
+    let limit = page.limit();
+    let rows = store::inbox(&state.db, &person, page.cursor()?, limit + 1).await?;
+    Ok(Page::from_rows(
+        rows.into_iter().map(inbox_view).collect(),
+        limit,
+        |i| i.id.clone(),
+    ))
+}
+
+/// Unread notices and those awaiting acknowledgement.
+pub async fn unread(state: &AppState, principal: &Principal) -> ApiResult<Unread> {
+    let person = reader(principal)?;
+    let (unread, awaiting_ack) = store::unread(&state.db, &person).await?;
+    Ok(Unread {
+        unread,
+        awaiting_ack,
+    })
+}
+
+/// Opens a notice: it is marked read (a read receipt for its sender) and returned.
+/// A proxy's reading is not the resident's: it leaves the receipt alone.
+pub async fn open(state: &AppState, principal: &Principal, id: &str) -> ApiResult<InboxItem> {
+    let person = reader(principal)?;
+    let not_found = || ApiError::NotFound("no such notice in this inbox".into());
+    if !is_uuid(id) {
+        return Err(not_found());
+    }
+    if principal.acting_for.is_none() {
+        store::mark(&state.db, &person, id, false).await?;
+    }
+    store::inbox_entry(&state.db, &person, id)
+        .await?
+        .map(inbox_view)
+        .ok_or_else(not_found)
+}
+
+/// Acknowledges a notice (收到); a proxy with `services` may do it for the person.
+pub async fn acknowledge(
+    state: &AppState,
+    principal: &Principal,
+    id: &str,
+) -> ApiResult<InboxItem> {
+    principal.require_scope("services")?;
+    let person = reader(principal)?;
+    let not_found = || ApiError::NotFound("no such notice in this inbox".into());
+    if !is_uuid(id) {
+        return Err(not_found());
+    }
+    let entry = store::inbox_entry(&state.db, &person, id)
+        .await?
+        .ok_or_else(not_found)?;
+    if entry.ack_required != 1 {
+        return Err(ApiError::Conflict(
+            "this notice does not ask for an acknowledgement".into(),
+        ));
+    }
+    store::mark(&state.db, &person, id, true).await?;
+    store::inbox_entry(&state.db, &person, id)
+        .await?
+        .map(inbox_view)
+        .ok_or_else(not_found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn region_prefixes_cover_what_is_under_them() {
+        let p = |c: &str| region_prefix(&RegionCode::parse(c).unwrap());
+        assert_eq!(p("990000"), "99");
+        assert_eq!(p("990100"), "9901");
+        assert_eq!(p("990102"), "990102");
+        assert_eq!(p("990102001"), "990102001");
+        assert_eq!(p("990102001001"), "990102001001");
+    }
+
+    #[test]
+    fn age_bands_are_birth_date_bounds() {
+        let day = time::Date::from_calendar_date(2026, time::Month::February, 28).unwrap();
+        assert_eq!(years_before(day, 60), "1966-02-28");
+        let leap = time::Date::from_calendar_date(2024, time::Month::February, 29).unwrap();
+        assert_eq!(years_before(leap, 1), "2023-02-28");
+    }
+}
