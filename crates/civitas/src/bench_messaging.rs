@@ -116,10 +116,14 @@ pub async fn messaging(
     eprintln!("bulk-inserting {recipients} rows into a bare table (reference)…");
     let started = Instant::now();
     let mut tx = state.db.begin().await?;
+    // The same rows: every resident, one message id of the same length, a timestamp.
+    let raw_id = kernel::ids::new_id();
     on_tx!(&mut tx, |c| sqlx::query(
         "INSERT INTO bench_inbox_raw (person_id, message_id, created_at)
-         SELECT id, 'raw', 0 FROM persons"
+         SELECT id, $1, $2 FROM persons"
     )
+    .bind(&raw_id)
+    .bind(kernel::time::Timestamp::now())
     .execute(c)
     .await
     .map(|_| ()))?;

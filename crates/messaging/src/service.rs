@@ -156,7 +156,10 @@ pub async fn send(state: &AppState, actor: &Principal, new: NewMessage) -> ApiRe
     };
     let mut tx = state.db.begin().await?;
     store::insert_message(&mut tx, &row).await?;
-    let persons = (!audience.persons.is_empty()).then_some(audience.persons.as_slice());
+    let mut named = audience.persons.clone();
+    named.sort_unstable();
+    named.dedup();
+    let persons = (!named.is_empty()).then_some(named.as_slice());
     let reached = store::fan_out(
         &mut tx,
         &row.id,

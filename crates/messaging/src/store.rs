@@ -62,8 +62,10 @@ pub struct Filter<'a> {
 }
 
 /// Puts a notice into the inbox of every resident matching `filter` (and, when given,
-/// among `persons`), in one statement per 500 named persons or one for the whole
-/// register: set-based, never a row at a time. Returns how many inboxes it reached.
+/// among `persons`, which must hold no duplicates), in one statement per 500 named persons
+/// or one for the whole register: set-based, never a row at a time. A new message id and
+/// distinct persons cannot collide, so there is no `ON CONFLICT` (PostgreSQL's speculative
+/// insertion would cost a third of the time). Returns how many inboxes it reached.
 pub async fn fan_out(
     tx: &mut Tx,
     message_id: &str,
@@ -100,7 +102,6 @@ pub async fn fan_out(
                 b.push(" AND id IN ");
                 push_list(&mut b, chunk);
             }
-            b.push(" ON CONFLICT DO NOTHING");
             b.build().execute(c).await.map(|r| r.rows_affected())
         })?;
     }

@@ -134,6 +134,14 @@ async fn a_notice_reaches_exactly_its_audience_and_receipts_reach_the_sender() {
     )
     .await;
     assert_eq!(named["recipients"], 1);
+    // A name given twice is one recipient.
+    let twice = send(
+        &w,
+        json!({"subject": "回访确认", "body": "明天上午。",
+               "audience": {"persons": [w.young.0, w.young.0]}}),
+    )
+    .await;
+    assert_eq!(twice["recipients"], 1);
 
     let unread: Value = app
         .get("/api/v1/me/inbox/unread", Some(&w.elder.1))
@@ -209,8 +217,8 @@ async fn a_notice_reaches_exactly_its_audience_and_receipts_reach_the_sender() {
     .await;
     // The sender's list, newest first, with counts; the sending is audited once.
     let sent = app.all_pages("/api/v1/messages", &w.clerk).await;
-    assert_eq!(sent.len(), 4);
-    assert_eq!(sent[0]["subject"], "回访");
+    assert_eq!(sent.len(), 5);
+    assert_eq!(sent[0]["subject"], "回访确认");
     let n: i64 = kernel::on_pool!(app.state.db.read(), |c| sqlx::query_scalar(
         "SELECT COUNT(*) FROM audit_records WHERE action = 'message.send'"
     )
@@ -223,7 +231,7 @@ async fn a_notice_reaches_exactly_its_audience_and_receipts_reach_the_sender() {
     .fetch_one(c)
     .await)
     .unwrap();
-    assert_eq!(n + pending, 4);
+    assert_eq!(n + pending, 5);
 }
 
 #[tokio::test]
