@@ -6,7 +6,7 @@ use ed25519_dalek::{SigningKey, VerifyingKey};
 use identity::model::OrgKind;
 use kernel::api::text;
 use kernel::audit::{AuditEvent, Basis, commit_audited};
-use kernel::auth::{Principal, Role};
+use kernel::auth::Principal;
 use kernel::db::is_unique_violation;
 use kernel::ids::{is_uuid, new_id};
 use kernel::time::Timestamp;
@@ -271,31 +271,7 @@ async fn free_status_index(state: &AppState, organisation_id: &str) -> ApiResult
 
 /// The organisation `actor` issues for: `requested` or her own, if she is its staff.
 fn issuer_of(actor: &Principal, requested: Option<&str>) -> ApiResult<String> {
-    let org = match requested {
-        Some(org) if is_uuid(org) => org.to_string(),
-        Some(_) => {
-            return Err(ApiError::invalid(
-                "issuer_org_id",
-                "not a valid organisation id",
-            ));
-        }
-        None => actor
-            .organisation_id()
-            .ok_or_else(|| {
-                ApiError::Forbidden("only an issuing organisation's staff can do this".into())
-            })?
-            .to_string(),
-    };
-    let staff = [Role::Clerk, Role::Reviewer, Role::OrgAdmin]
-        .iter()
-        .any(|r| actor.has_role_in(*r, &org));
-    if staff || actor.is_platform_admin() {
-        Ok(org)
-    } else {
-        Err(ApiError::Forbidden(
-            "this needs a clerk, reviewer or administrator of the issuing organisation".into(),
-        ))
-    }
+    actor.staff_organisation(requested, "issuer_org_id")
 }
 
 /// Retires the organisation's issuing key and makes a new one (its administrator).

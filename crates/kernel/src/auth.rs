@@ -174,6 +174,31 @@ impl Principal {
         }
     }
 
+    /// The organisation an officer acts for: `requested` (named by `field` in the request)
+    /// or her own; she must be its clerk, reviewer or administrator, or a platform admin.
+    pub fn staff_organisation(&self, requested: Option<&str>, field: &str) -> ApiResult<String> {
+        let org = match requested {
+            Some(org) if crate::ids::is_uuid(org) => org.to_string(),
+            Some(_) => return Err(ApiError::invalid(field, "not a valid organisation id")),
+            None => self
+                .organisation_id()
+                .ok_or_else(|| {
+                    ApiError::Forbidden("only an organisation's staff can do this".into())
+                })?
+                .to_string(),
+        };
+        let staff = [Role::Clerk, Role::Reviewer, Role::OrgAdmin]
+            .iter()
+            .any(|r| self.has_role_in(*r, &org));
+        if staff || self.is_platform_admin() {
+            Ok(org)
+        } else {
+            Err(ApiError::Forbidden(
+                "this needs a clerk, reviewer or administrator of that organisation".into(),
+            ))
+        }
+    }
+
     /// The person whose own data this request concerns: the person acted for when a
     /// proxy acts, else the account's own person.
     pub fn subject_person_id(&self) -> Option<&str> {

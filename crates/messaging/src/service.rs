@@ -4,7 +4,7 @@
 use identity::model::RegionCode;
 use kernel::api::{Page, PageQuery, text};
 use kernel::audit::{AuditEvent, Basis, commit_audited};
-use kernel::auth::{Principal, Role};
+use kernel::auth::Principal;
 use kernel::ids::{is_uuid, new_id};
 use kernel::time::Timestamp;
 use kernel::{ApiError, ApiResult, AppState};
@@ -41,29 +41,7 @@ fn years_before(day: time::Date, years: i64) -> String {
 
 /// The organisation `actor` sends for: `requested` or her own, if she is its staff.
 fn sender_of(actor: &Principal, requested: Option<&str>) -> ApiResult<String> {
-    let org = match requested {
-        Some(org) if is_uuid(org) => org.to_string(),
-        Some(_) => {
-            return Err(ApiError::invalid(
-                "organisation_id",
-                "not a valid organisation id",
-            ));
-        }
-        None => actor
-            .organisation_id()
-            .ok_or_else(|| ApiError::Forbidden("only an organisation's staff send notices".into()))?
-            .to_string(),
-    };
-    let staff = [Role::Clerk, Role::Reviewer, Role::OrgAdmin]
-        .iter()
-        .any(|r| actor.has_role_in(*r, &org));
-    if staff || actor.is_platform_admin() {
-        Ok(org)
-    } else {
-        Err(ApiError::Forbidden(
-            "this needs a clerk, reviewer or administrator of the sending organisation".into(),
-        ))
-    }
+    actor.staff_organisation(requested, "organisation_id")
 }
 
 fn message_view(row: MessageRow, read: i64, acknowledged: i64) -> Message {
@@ -239,11 +217,20 @@ pub async fn sent(
     let org = sender_of(actor, None)?;
     let limit = page.limit();
     let rows = store::messages_of(&state.db, &org, page.cursor()?, limit + 1).await?;
-    let mut items = Vec::with_capacity(rows.len());
-    for row in rows {
-        let (read, acked) = store::receipts(&state.db, &row.id).await?;
-        items.push(message_view(row, read, acked));
-    }
+    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    let receipts: std::collections::HashMap<String, (i64, i64)> =
+        store::receipts_of(&state.db, &ids)
+            .await?
+            .into_iter()
+            .map(|(id, read, acked)| (id, (read, acked)))
+            .collect();
+    let items = rows
+        .into_iter()
+        .map(|row| {
+            let (read, acked) = receipts.get(&row.id).copied().unwrap_or((0, 0));
+            message_view(row, read, acked)
+        })
+        .collect();
     Ok(Page::from_rows(items, limit, |m| m.id.clone()))
 }
 

@@ -139,6 +139,22 @@ pub async fn messages_of(
     .await)
 }
 
+/// Reads and acknowledgements of several notices, in one query: (message id, read, acked).
+pub async fn receipts_of(db: &Db, ids: &[String]) -> Result<Vec<(String, i64, i64)>, sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    on_pool!(db.read(), |c| {
+        let mut b = sqlx::QueryBuilder::new(
+            "SELECT message_id, COUNT(read_at), COUNT(acked_at) FROM inbox_entries \
+             WHERE message_id IN ",
+        );
+        push_list(&mut b, ids);
+        b.push(" GROUP BY message_id");
+        b.build_query_as().fetch_all(c).await
+    })
+}
+
 /// How many recipients have read and acknowledged a notice.
 pub async fn receipts(db: &Db, message_id: &str) -> Result<(i64, i64), sqlx::Error> {
     on_pool!(db.read(), |c| sqlx::query_as(

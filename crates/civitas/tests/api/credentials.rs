@@ -7,7 +7,7 @@ use kernel::auth::Role;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, problem};
+use crate::helpers::{TestApp, detail, outcome, problem};
 
 struct World {
     app: TestApp,
@@ -114,26 +114,6 @@ async fn verify(app: &TestApp, document: &Value, query: &str) -> Value {
         .await;
     assert_eq!(r.status(), StatusCode::OK);
     r.json().await.unwrap()
-}
-
-fn outcome(report: &Value, check: &str) -> String {
-    report["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["check"] == check)
-        .map(|c| c["outcome"].as_str().unwrap().to_string())
-        .unwrap_or_else(|| panic!("no {check} check in {report}"))
-}
-
-fn detail(report: &Value, check: &str) -> String {
-    report["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["check"] == check)
-        .map(|c| c["detail"].as_str().unwrap().to_string())
-        .unwrap()
 }
 
 #[tokio::test]

@@ -422,6 +422,26 @@ pub fn set_cookies(r: &Response) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The outcome of `check` in a report of checks (a verification or a scan).
+pub fn outcome(report: &Value, check: &str) -> String {
+    check_field(report, check, "outcome")
+}
+
+/// What was found by `check` in a report of checks.
+pub fn detail(report: &Value, check: &str) -> String {
+    check_field(report, check, "detail")
+}
+
+fn check_field(report: &Value, check: &str, field: &str) -> String {
+    report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["check"] == check)
+        .map(|c| c[field].as_str().unwrap().to_string())
+        .unwrap_or_else(|| panic!("no {check} check in {report}"))
+}
+
 /// Asserts a problem+json response with `status`, returning its body.
 pub async fn problem(r: Response, status: StatusCode) -> Value {
     assert_eq!(r.status(), status);

@@ -6,7 +6,7 @@ use kernel::auth::Role;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, problem};
+use crate::helpers::{TestApp, outcome, problem};
 
 struct World {
     app: TestApp,
@@ -108,16 +108,6 @@ async fn scan(app: &TestApp, scanner: &str, pass: &str) -> Value {
         .await;
     assert_eq!(r.status(), StatusCode::OK);
     r.json().await.unwrap()
-}
-
-fn outcome(result: &Value, check: &str) -> String {
-    result["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["check"] == check)
-        .map(|c| c["outcome"].as_str().unwrap().to_string())
-        .unwrap_or_else(|| panic!("no {check} check in {result}"))
 }
 
 #[tokio::test]
