@@ -31,6 +31,7 @@ pub fn migrations() -> Vec<&'static [kernel::migrate::Migration]> {
         exchange::MIGRATIONS,
         credentials::MIGRATIONS,
         messaging::MIGRATIONS,
+        services::MIGRATIONS,
     ]
 }
 
@@ -48,6 +49,7 @@ fn navigation() -> Vec<NavItem> {
     nav.extend(exchange::pages::nav());
     nav.extend(credentials::pages::nav());
     nav.extend(messaging::pages::nav());
+    nav.extend(services::pages::nav());
     nav
 }
 
@@ -60,6 +62,7 @@ pub async fn open_state(config: Config, create_key: bool) -> anyhow::Result<AppS
     extensions.insert(exchange::gateway::Gateway::start(db.clone()));
     extensions.insert(credentials::passes::Passes::start(db.clone()));
     extensions.insert(credentials::remote::Remote::new()?);
+    extensions.insert(services::blobs::Blobs::from_config(&config)?);
     Ok(AppState {
         extensions: Arc::new(extensions),
         auth: Arc::new(identity::SessionAuthenticator::new(db.clone())),
@@ -96,6 +99,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(exchange::api::router())
         .merge(credentials::api::router())
         .merge(messaging::api::router())
+        .merge(services::api::router())
         .split_for_parts()
 }
 
@@ -110,6 +114,7 @@ pub fn router(state: AppState) -> Router {
         .merge(exchange::pages::router())
         .merge(credentials::pages::router())
         .merge(messaging::pages::router())
+        .merge(services::pages::router())
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
@@ -220,6 +225,7 @@ impl Application {
 
     /// Serves until Ctrl-C or SIGTERM.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        services::start_sweeps(self.state.clone());
         let mut app = router(self.state.clone());
         if self.demo {
             // The demo's proxied resource is served by a stand-in provider system.

@@ -1025,6 +1025,34 @@ pub async fn fetch_one(
     Ok(signed_json(&signer, StatusCode::OK, body))
 }
 
+/// Fetches one person's record for `consumer_org_id` at a resident's own request (the
+/// one-stop desk attaching a material to her application, the once-only principle): the
+/// department's agreement, rate limit, consent and audit rules apply exactly as for a call
+/// by its system account; the record names `requested_by`'s account as the one who asked.
+pub async fn fetch_for(
+    state: &AppState,
+    requested_by: &Principal,
+    consumer_org_id: &str,
+    resource: &str,
+    subject: &str,
+    fields: Option<Vec<String>>,
+) -> ApiResult<GatewayRecord> {
+    let desk = Principal {
+        account_id: requested_by.account_id.clone(),
+        username: requested_by.username.clone(),
+        display_name: requested_by.display_name.clone(),
+        person_id: None,
+        roles: vec![kernel::auth::RoleBinding {
+            role: Role::System,
+            organisation_id: Some(consumer_org_id.to_string()),
+        }],
+        session_id: requested_by.session_id.clone(),
+        acting_for: None,
+    };
+    let call = prepare(state, &desk, resource, fields, 1).await?;
+    call.serve(subject).await
+}
+
 /// `POST /api/v1/exchange/{resource}/records:batch`: up to 1,000 subjects, each served
 /// and audited alone; the answer is signed as a whole.
 pub async fn fetch_batch(

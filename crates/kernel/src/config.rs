@@ -33,6 +33,12 @@ pub struct Config {
     /// (their DID documents and status lists are fetched from there), e.g.
     /// `["https://civitas.city-b.example"]`.
     pub trusted_platforms: Vec<String>,
+    /// Where uploaded files are kept: a folder (default `data_dir/blobs`) or
+    /// `s3://bucket/prefix` for an S3-compatible store, whose endpoint, region and keys
+    /// come from the usual `AWS_*` variables (`AWS_ENDPOINT` for MinIO and the like).
+    pub blob_store: Option<String>,
+    /// Largest file a resident may upload, in bytes.
+    pub max_upload_bytes: u64,
 }
 
 impl Default for Config {
@@ -47,6 +53,8 @@ impl Default for Config {
             max_connections: 16,
             secure_cookies: false,
             trusted_platforms: Vec::new(),
+            blob_store: None,
+            max_upload_bytes: 10 * 1024 * 1024,
         }
     }
 }

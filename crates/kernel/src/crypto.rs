@@ -84,6 +84,11 @@ impl Vault {
     /// Encrypts `plaintext`; `context` (e.g. `person.phone`) is bound as associated data so
     /// a value cannot be moved to another column unnoticed.
     pub fn seal(&self, plaintext: &str, context: &str) -> anyhow::Result<Vec<u8>> {
+        self.seal_bytes(plaintext.as_bytes(), context)
+    }
+
+    /// Encrypts bytes (an uploaded file) the same way as [`seal`](Self::seal).
+    pub fn seal_bytes(&self, plaintext: &[u8], context: &str) -> anyhow::Result<Vec<u8>> {
         let mut nonce = [0u8; 12];
         rand::rngs::OsRng.fill_bytes(&mut nonce);
         let ciphertext = self
@@ -91,7 +96,7 @@ impl Vault {
             .encrypt(
                 Nonce::from_slice(&nonce),
                 Payload {
-                    msg: plaintext.as_bytes(),
+                    msg: plaintext,
                     aad: context.as_bytes(),
                 },
             )
@@ -105,11 +110,15 @@ impl Vault {
 
     /// Decrypts a value sealed with the same `context`.
     pub fn open(&self, sealed: &[u8], context: &str) -> anyhow::Result<String> {
+        String::from_utf8(self.open_bytes(sealed, context)?).context("sealed value is not UTF-8")
+    }
+
+    /// Decrypts bytes sealed with [`seal_bytes`](Self::seal_bytes) and the same `context`.
+    pub fn open_bytes(&self, sealed: &[u8], context: &str) -> anyhow::Result<Vec<u8>> {
         if sealed.len() < 13 || sealed[0] != SEAL_VERSION {
             bail!("sealed value is malformed");
         }
-        let plaintext = self
-            .cipher
+        self.cipher
             .decrypt(
                 Nonce::from_slice(&sealed[1..13]),
                 Payload {
@@ -117,8 +126,7 @@ impl Vault {
                     aad: context.as_bytes(),
                 },
             )
-            .map_err(|_| anyhow!("sealed value does not decrypt with this key"))?;
-        String::from_utf8(plaintext).context("sealed value is not UTF-8")
+            .map_err(|_| anyhow!("sealed value does not decrypt with this key"))
     }
 
     /// The keyed hash of `value` for exact lookup (hex).

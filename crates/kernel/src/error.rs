@@ -19,6 +19,10 @@ pub enum ApiError {
         /// What is wrong, in plain words.
         detail: String,
     },
+    /// Several fields are wrong at once (a form checked against its schema); each is
+    /// named with what is wrong, in the order found.
+    #[error("{}", describe_fields(.0))]
+    InvalidFields(Vec<FieldError>),
     /// The thing asked for does not exist (or the caller may not know it exists).
     #[error("{0}")]
     NotFound(String),
@@ -85,7 +89,7 @@ impl ApiError {
     /// The stable problem code, e.g. `invalid_input`.
     pub fn code(&self) -> &'static str {
         match self {
-            ApiError::Invalid { .. } => "invalid_input",
+            ApiError::Invalid { .. } | ApiError::InvalidFields(_) => "invalid_input",
             ApiError::NotFound(_) => "not_found",
             ApiError::Conflict(_) => "conflict",
             ApiError::Unauthenticated(_) => "unauthenticated",
@@ -103,7 +107,7 @@ impl ApiError {
     /// The HTTP status.
     pub fn status(&self) -> StatusCode {
         match self {
-            ApiError::Invalid { .. } => StatusCode::BAD_REQUEST,
+            ApiError::Invalid { .. } | ApiError::InvalidFields(_) => StatusCode::BAD_REQUEST,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
@@ -121,6 +125,7 @@ impl ApiError {
     pub fn field(&self) -> Option<&str> {
         match self {
             ApiError::Invalid { field, .. } => field.as_deref(),
+            ApiError::InvalidFields(errors) => errors.first().map(|e| e.field.as_str()),
             _ => None,
         }
     }
@@ -147,7 +152,46 @@ impl ApiError {
             status: self.status().as_u16(),
             detail: self.public_detail(),
             field: self.field().map(str::to_string),
+            errors: match self {
+                ApiError::InvalidFields(errors) => errors.clone(),
+                _ => Vec::new(),
+            },
         }
+    }
+
+    /// Every field at fault with what is wrong with it (one for [`ApiError::Invalid`]).
+    pub fn field_errors(&self) -> Vec<FieldError> {
+        match self {
+            ApiError::InvalidFields(errors) => errors.clone(),
+            ApiError::Invalid {
+                field: Some(field),
+                detail,
+            } => vec![FieldError {
+                field: field.clone(),
+                detail: detail.clone(),
+            }],
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// One wrong field of a request.
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct FieldError {
+    /// The field (a form property or JSON path).
+    pub field: String,
+    /// What is wrong with it.
+    pub detail: String,
+}
+
+fn describe_fields(errors: &[FieldError]) -> String {
+    let parts: Vec<String> = errors
+        .iter()
+        .map(|e| format!("{}: {}", e.field, e.detail))
+        .collect();
+    match errors.len() {
+        1 => parts.join(""),
+        n => format!("{n} fields need attention — {}", parts.join("; ")),
     }
 }
 
@@ -176,6 +220,9 @@ pub struct Problem {
     /// The request field at fault, when there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// Every field at fault, when several are (form validation).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
 }
 
 impl IntoResponse for ApiError {

@@ -143,13 +143,20 @@ impl Form {
 
     /// Puts an API error at the field it names (or at the top).
     pub fn with_error(mut self, error: &ApiError) -> Form {
-        let detail = error.public_detail();
-        let field_name = error
-            .field()
-            .map(|f| f.split(['.', '[']).next().unwrap_or(f).to_string());
-        match field_name.and_then(|f| self.fields.iter_mut().find(|x| x.name == f)) {
-            Some(field) => field.error = Some(detail),
-            None => self.general_errors.push(detail),
+        let mut errors: Vec<(Option<String>, String)> = error
+            .field_errors()
+            .into_iter()
+            .map(|e| (Some(e.field), e.detail))
+            .collect();
+        if errors.len() <= 1 {
+            errors = vec![(error.field().map(str::to_string), error.public_detail())];
+        }
+        for (field, detail) in errors {
+            let name = field.map(|f| f.split(['.', '[']).next().unwrap_or(&f).to_string());
+            match name.and_then(|f| self.fields.iter_mut().find(|x| x.name == f)) {
+                Some(field) => field.error = Some(detail),
+                None => self.general_errors.push(detail),
+            }
         }
         self
     }

@@ -5,6 +5,7 @@ use identity::model::RegionCode;
 use kernel::api::{Page, PageQuery, text};
 use kernel::audit::{AuditEvent, Basis, commit_audited};
 use kernel::auth::Principal;
+use kernel::db::Tx;
 use kernel::ids::{is_uuid, new_id};
 use kernel::time::Timestamp;
 use kernel::{ApiError, ApiResult, AppState};
@@ -168,6 +169,45 @@ pub async fn send(state: &AppState, actor: &Principal, new: NewMessage) -> ApiRe
     state.audit.record_in(&mut tx, event).await?;
     commit_audited(state.audit.as_ref(), tx).await?;
     Ok(message_view(row, 0, 0))
+}
+
+/// Puts a notice from `organisation_id` into one resident's inbox inside the caller's
+/// transaction (a step of her application, say), so it commits or vanishes with the change
+/// it reports. Returns the message id.
+pub async fn notify_in(
+    tx: &mut Tx,
+    organisation_id: &str,
+    sender_account_id: &str,
+    person_id: &str,
+    subject: &str,
+    body: &str,
+) -> ApiResult<String> {
+    let now = Timestamp::now();
+    let audience = Audience {
+        persons: vec![person_id.to_string()],
+        ..Audience::default()
+    };
+    let row = MessageRow {
+        id: new_id(),
+        sender_org_id: organisation_id.to_string(),
+        sender_name: String::new(),
+        sender_account_id: sender_account_id.to_string(),
+        subject: subject.chars().take(100).collect(),
+        body: body.chars().take(5_000).collect(),
+        audience: serde_json::to_string(&audience).map_err(|e| ApiError::Unexpected(e.into()))?,
+        ack_required: 0,
+        recipients: 1,
+        created_at: now,
+    };
+    store::insert_message(tx, &row).await?;
+    let persons = [person_id.to_string()];
+    let filter = Filter {
+        region_prefix: "",
+        born_on_or_before: "",
+        born_after: "",
+    };
+    store::fan_out(tx, &row.id, now, &filter, Some(&persons)).await?;
+    Ok(row.id)
 }
 
 /// Free text that may hold line breaks (and no other control characters).
