@@ -26,7 +26,7 @@ pub const DEMO_PERSONS: usize = 1200;
 const SETTING: &str = "demo_seeded";
 
 /// The demo accounts: (username, what it is).
-pub const DEMO_ACCOUNTS: [(&str, &str); 7] = [
+pub const DEMO_ACCOUNTS: [(&str, &str); 13] = [
     ("demo-admin", "platform administrator"),
     (
         "demo-orgadmin",
@@ -45,6 +45,27 @@ pub const DEMO_ACCOUNTS: [(&str, &str); 7] = [
     (
         "demo-driver",
         "bus driver at the public transport group: scans passes",
+    ),
+    (
+        "demo-reviewer",
+        "reviewer at the Civil Affairs Bureau: approves, sees overdue cases",
+    ),
+    ("demo-clerk-health", "clerk at the Health Commission"),
+    (
+        "demo-clerk-police",
+        "household registration officer at the Public Security Bureau",
+    ),
+    (
+        "demo-clerk-medical",
+        "clerk at the Medical Insurance Bureau",
+    ),
+    (
+        "demo-reviewer-medical",
+        "reviewer at the Medical Insurance Bureau",
+    ),
+    (
+        "demo-clerk-hrss",
+        "clerk at the Human Resources and Social Security Bureau",
     ),
 ];
 
@@ -681,6 +702,30 @@ async fn seed(state: &AppState, show_progress: bool) -> anyhow::Result<()> {
         &businesses,
         &citizen_principal,
         &systems,
+    )
+    .await?;
+    let ages: Vec<(String, i32)> = people
+        .iter()
+        .skip(3)
+        .map(|p| (p.resident_id.clone(), p.age))
+        .collect();
+    let clerk_principal = Principal {
+        account_id: clerk.id.clone(),
+        username: clerk.username.clone(),
+        display_name: clerk.display_name.clone(),
+        person_id: None,
+        roles: clerk.roles.clone(),
+        session_id: String::new(),
+        acting_for: None,
+    };
+    crate::demo_services::seed(
+        state,
+        &admin,
+        &org_ids,
+        &ages,
+        &elder_principal,
+        &citizen_principal,
+        &clerk_principal,
     )
     .await?;
 

@@ -7,3 +7,4 @@ pub mod bench_exchange;
 pub mod bench_messaging;
 pub mod demo;
 pub mod demo_provider;
+pub mod demo_services;

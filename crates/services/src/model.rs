@@ -120,8 +120,8 @@ pub struct Step {
 pub struct ResultCertificate {
     /// Certificate type code.
     pub certificate_type: String,
-    /// Claim name → where its value comes from (a source such as `form.address` or
-    /// `profile.name`, or a literal string in quotes, e.g. `"'一级'"`).
+    /// Claim name → where its value comes from: `form.FIELD` (pre-fill the field from the
+    /// profile to carry a profile value), `case.number`, or a literal in quotes (`"'一级'"`).
     pub claims: BTreeMap<String, String>,
 }
 

@@ -795,7 +795,7 @@ async fn application_page(
     }
     if let Some(c) = a.cases.iter().find(|c| c.result_credential_id.is_some()) {
         body.push_str(&format!(
-            "<p class=\"notice\">{} <a href=\"/me/credentials\">{}</a></p>",
+            "<p class=\"notice\">{} <a href=\"/me/wallet\">{}</a></p>",
             esc(&format!(
                 "{}「{}」",
                 ctx.pick("办结结果已放入证照夹：", "The result is in your wallet:"),

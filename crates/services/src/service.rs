@@ -74,6 +74,8 @@ pub enum Source {
     Form(String),
     /// A literal (`'一级'`), for result certificates.
     Literal(String),
+    /// The application's number (`case.number`), for result certificates.
+    CaseNumber,
 }
 
 /// Parses a source.
@@ -81,6 +83,9 @@ pub fn parse_source(raw: &str) -> Result<Source, String> {
     let raw = raw.trim();
     if let Some(literal) = raw.strip_prefix('\'').and_then(|r| r.strip_suffix('\'')) {
         return Ok(Source::Literal(literal.to_string()));
+    }
+    if raw == "case.number" {
+        return Ok(Source::CaseNumber);
     }
     let parts: Vec<&str> = raw.split('.').collect();
     match parts.as_slice() {
@@ -90,7 +95,7 @@ pub fn parse_source(raw: &str) -> Result<Source, String> {
         ["certificate", code, claim] => Ok(Source::Certificate(code.to_string(), claim.to_string())),
         ["form", field] => Ok(Source::Form(field.to_string())),
         _ => Err(
-            "a source is profile.FIELD, resource.CODE.FIELD, certificate.TYPE.CLAIM, form.FIELD or 'text'"
+            "a source is profile.FIELD, resource.CODE.FIELD, certificate.TYPE.CLAIM, form.FIELD, case.number or 'text'"
                 .into(),
         ),
     }
@@ -277,7 +282,7 @@ async fn check_definition(
                     .await
                     .map_err(|_| ApiError::invalid(&at, "no such certificate type"))?;
             }
-            Source::Form(_) | Source::Literal(_) => {
+            Source::Form(_) | Source::Literal(_) | Source::CaseNumber => {
                 return Err(ApiError::invalid(
                     at,
                     "a form is filled from a profile, resource or certificate",
@@ -2472,6 +2477,7 @@ async fn issue_result(
         let value = match parse_source(source) {
             Ok(Source::Form(f)) => values.get(&f).cloned().unwrap_or(Value::Null),
             Ok(Source::Literal(l)) => Value::String(l),
+            Ok(Source::CaseNumber) => Value::String(application.number.clone()),
             _ => Value::Null,
         };
         if !value.is_null() {

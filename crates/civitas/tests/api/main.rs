@@ -17,4 +17,5 @@ mod openapi;
 mod pages;
 mod passes;
 mod personal_data;
+mod services;
 mod smoke;

@@ -8,7 +8,7 @@ use serde_json::Value;
 use crate::helpers::TestApp;
 
 /// Every JSON route the routers define, with its methods.
-const ROUTES: [(&str, &[&str]); 57] = [
+const ROUTES: [(&str, &[&str]); 76] = [
     ("/api/v1/auth/login", &["post"]),
     ("/api/v1/auth/logout", &["post"]),
     ("/api/v1/me", &["get"]),
@@ -66,10 +66,29 @@ const ROUTES: [(&str, &[&str]); 57] = [
     ("/api/v1/me/inbox/unread", &["get"]),
     ("/api/v1/me/inbox/{id}/read", &["post"]),
     ("/api/v1/me/inbox/{id}/ack", &["post"]),
+    ("/api/v1/services/items", &["get", "post"]),
+    ("/api/v1/services/items/{code}", &["get", "put"]),
+    ("/api/v1/services/life-events", &["get", "post"]),
+    ("/api/v1/services/life-events/{code}", &["get"]),
+    ("/api/v1/services/calendar", &["get"]),
+    ("/api/v1/services/calendar/{day}", &["put", "delete"]),
+    ("/api/v1/services/statistics", &["get"]),
+    ("/api/v1/applications", &["post"]),
+    ("/api/v1/me/applications", &["get"]),
+    ("/api/v1/applications/{id}", &["get"]),
+    ("/api/v1/applications/{id}/form", &["put"]),
+    ("/api/v1/applications/{id}/materials/{key}", &["put"]),
+    ("/api/v1/applications/{id}/submit", &["post"]),
+    ("/api/v1/applications/{id}/resubmit", &["post"]),
+    ("/api/v1/applications/{id}/rating", &["post"]),
+    ("/api/v1/uploads/{id}", &["get"]),
+    ("/api/v1/cases", &["get"]),
+    ("/api/v1/cases/{id}", &["get"]),
+    ("/api/v1/cases/{id}/actions", &["post"]),
 ];
 
 /// Operations anyone may call, without a bearer token.
-const PUBLIC: [(&str, &str); 11] = [
+const PUBLIC: [(&str, &str); 17] = [
     ("/api/v1/auth/login", "post"),
     ("/api/v1/exchange/resources", "get"),
     ("/api/v1/exchange/resources/{resource}", "get"),
@@ -81,6 +100,12 @@ const PUBLIC: [(&str, &str); 11] = [
     ("/api/v1/credentials/verify", "post"),
     ("/api/v1/credentials/status/{id}/{purpose}", "get"),
     ("/api/v1/passes/types", "get"),
+    ("/api/v1/services/items", "get"),
+    ("/api/v1/services/items/{code}", "get"),
+    ("/api/v1/services/life-events", "get"),
+    ("/api/v1/services/life-events/{code}", "get"),
+    ("/api/v1/services/calendar", "get"),
+    ("/api/v1/services/statistics", "get"),
 ];
 
 #[tokio::test]
