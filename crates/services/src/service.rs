@@ -2391,6 +2391,12 @@ pub async fn act(
             ));
         }
     }
+    // Read before the transaction: a connection held while waiting for another would
+    // starve the pool when several actions arrive at once.
+    let mut all = store::cases_of_application(&state.db, &row.application_id).await?;
+    for c in all.iter_mut().filter(|c| c.id == row.id) {
+        c.state = next.state.clone();
+    }
     let mut tx = state.db.begin().await?;
     if !store::update_case(&mut tx, &next, expected).await? {
         return Err(ApiError::Conflict(
@@ -2410,10 +2416,6 @@ pub async fn act(
         ),
     )
     .await?;
-    let mut all = store::cases_of_application(&state.db, &row.application_id).await?;
-    for c in all.iter_mut().filter(|c| c.id == row.id) {
-        c.state = next.state.clone();
-    }
     store::set_application_state(
         &mut tx,
         &row.application_id,
