@@ -487,6 +487,7 @@ pub async fn seed(
                     item: Some(item),
                     life_event: None,
                     fetch: true,
+                    submit: false,
                 },
             )
             .await
@@ -714,6 +715,7 @@ pub async fn seed(
             item: None,
             life_event: Some("newborn".into()),
             fetch: true,
+            submit: false,
         },
     )
     .await?;

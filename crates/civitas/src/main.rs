@@ -154,6 +154,20 @@ enum BenchArea {
         #[arg(long, default_value_t = 1_000_000)]
         recipients: i64,
     },
+    /// Application submissions per second over HTTP (pre-filled through the gateway,
+    /// audited) beside /healthz, the demo's materials and days, and the fan-out of one
+    /// notice to a million residents beside a bare bulk insert.
+    Services {
+        /// Concurrent keep-alive connections.
+        #[arg(long, default_value_t = 32)]
+        connections: usize,
+        /// Seconds measured per phase (after one second of warm-up).
+        #[arg(long, default_value_t = 10.0)]
+        seconds: f64,
+        /// Synthetic residents for the fan-out; 0 skips it.
+        #[arg(long, default_value_t = 1_000_000)]
+        recipients: i64,
+    },
     /// The load generator `bench exchange` runs as its own process.
     #[command(hide = true)]
     Load {
@@ -465,6 +479,24 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 civitas::bench_messaging::messaging(&config, recipients.clamp(1, 20_000_000))
                     .await?;
             civitas::bench_messaging::print_messaging(&figures);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench {
+            area:
+                BenchArea::Services {
+                    connections,
+                    seconds,
+                    recipients,
+                },
+        } => {
+            let figures = civitas::bench_services::services(
+                &config,
+                connections.clamp(1, 1024),
+                seconds.clamp(0.5, 600.0),
+                recipients.clamp(0, 20_000_000),
+            )
+            .await?;
+            civitas::bench_services::print_services(&figures);
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench {

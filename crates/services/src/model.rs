@@ -242,6 +242,10 @@ pub struct NewApplication {
     /// materials); with `false`, she fills and uploads everything herself.
     #[serde(default)]
     pub fetch: bool,
+    /// Submit at once when nothing is missing (apply in one step); when something is, the
+    /// answer names it and the draft stays in her list to finish.
+    #[serde(default)]
+    pub submit: bool,
 }
 
 /// Where an application stands, as the applicant sees it.

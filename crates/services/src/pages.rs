@@ -421,6 +421,7 @@ async fn start_with(
             item,
             life_event,
             fetch: form_value(&pairs, "fetch") == "true",
+            submit: false,
         },
     )
     .await

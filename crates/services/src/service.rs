@@ -1215,6 +1215,9 @@ pub async fn start(
         store::insert_event(&mut tx, e).await?;
     }
     tx.commit().await?;
+    if new.submit {
+        return submit(state, principal, &id).await;
+    }
     application(state, principal, &id).await
 }
 
