@@ -41,7 +41,7 @@ const BUDGET_MS = (Number(process.env.AXE_CHECK_BUDGET_S) || 1200) * 1000;
 
 const PASSWORD = 'civitas-demo';
 // 'demo-relative:acting' signs in as demo-relative and then acts for demo-elder (代办).
-const ROLES = ['anonymous', 'demo-admin', 'demo-orgadmin', 'demo-clerk', 'demo-citizen', 'demo-elder', 'demo-relative', 'demo-relative:acting', 'demo-driver'];
+const ROLES = ['anonymous', 'demo-admin', 'demo-orgadmin', 'demo-clerk', 'demo-citizen', 'demo-elder', 'demo-relative', 'demo-relative:acting', 'demo-driver', 'demo-reviewer'];
 const RESET = '/prefs?elder=off&lang=zh-CN&back=/';
 // Each mode: the /prefs URL visited after RESET (null = none) and the
 // primary language the page's <html lang> must then declare.

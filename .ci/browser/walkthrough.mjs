@@ -1,0 +1,154 @@
+#!/usr/bin/env node
+// Civitas browser walk-through of one-stop services (run by CI after axe-check.mjs).
+//
+// Usage: node walkthrough.mjs BASE_URL
+//
+// In Chromium, through the real pages only (no API calls): the 82-year-old demo-elder,
+// in elder mode, searches the service hall, opens 高龄津贴申领, starts it with fetching,
+// finds the form pre-filled, fills the bank account, uploads a PDF as her bank card,
+// submits; demo-clerk accepts and reviews it from her queue, demo-reviewer approves,
+// demo-clerk finishes; the elder sees it finished and rates it. Every page on the way is
+// checked with axe-core. Exit 1 on the first step that fails.
+
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+import axe from 'axe-core';
+
+const BASE = process.argv[2];
+if (!BASE) {
+  console.error('usage: node walkthrough.mjs BASE_URL');
+  process.exit(2);
+}
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+const PASSWORD = 'civitas-demo';
+const TIMEOUT = 20_000;
+const PDF = Buffer.from('%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n');
+
+let step = 0;
+function ok(what) {
+  step += 1;
+  console.log(`ok ${step} ${what}`);
+}
+
+async function checkAxe(page, what) {
+  await page.addScriptTag({ content: axe.source });
+  const result = await page.evaluate(async () => {
+    // eslint-disable-next-line no-undef
+    const r = await axe.run(document, { resultTypes: ['violations'] });
+    return r.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  });
+  if (result.length > 0) throw new Error(`axe violations on ${what}:\n  ${result.join('\n  ')}`);
+}
+
+async function visit(page, pathOrUrl, what) {
+  const response = await page.goto(new URL(pathOrUrl, BASE).href, { timeout: TIMEOUT });
+  if (!response || response.status() >= 400) throw new Error(`${what}: ${pathOrUrl} answered ${response && response.status()}`);
+  await checkAxe(page, what);
+}
+
+async function click(page, locator, what) {
+  await Promise.all([
+    page.waitForEvent('load', { timeout: TIMEOUT }),
+    locator.first().click({ timeout: TIMEOUT }),
+  ]);
+  await checkAxe(page, what);
+}
+
+async function expectText(page, text, what) {
+  const body = await page.textContent('body');
+  if (!body.includes(text)) throw new Error(`${what}: the page at ${page.url()} does not say “${text}”`);
+}
+
+async function session(browser, username, elder = false) {
+  const context = await browser.newContext({ locale: 'zh-CN' });
+  const page = await context.newPage();
+  await page.goto(new URL('/login', BASE).href, { timeout: TIMEOUT });
+  const form = page.locator('form:has(input[name="username"])').first();
+  await form.locator('input[name="username"]').fill(username);
+  await form.locator('input[name="password"]').fill(PASSWORD);
+  await Promise.all([page.waitForEvent('load'), form.locator('button[type="submit"]').click()]);
+  if (new URL(page.url()).pathname.startsWith('/login')) throw new Error(`${username} could not sign in`);
+  if (elder) await page.goto(new URL('/prefs?elder=on&back=/', BASE).href);
+  return { context, page };
+}
+
+async function act(page, caseUrl, what) {
+  await visit(page, caseUrl, `${what}: the case`);
+  await page.selectOption('select[name="action"]', 'complete');
+  await click(page, page.locator('form[action*="/act?"] button[type="submit"]'), what);
+  if (!new URL(page.url()).pathname.startsWith('/cases/')) throw new Error(`${what}: ended at ${page.url()}`);
+  ok(what);
+}
+
+const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu'] });
+try {
+  // The resident, in elder mode.
+  const { context: elderContext, page } = await session(browser, 'demo-elder', true);
+  await visit(page, '/services', 'the service hall');
+  await page.fill('input[name="q"]', '高龄');
+  await click(page, page.locator('form[role="search"] button[type="submit"]'), 'search');
+  await expectText(page, '高龄津贴申领', 'search');
+  ok('she finds 高龄津贴申领 by searching 高龄');
+  await click(page, page.locator('a[href="/services/items/elderly-allowance"]'), 'the item page');
+  await expectText(page, '从您的证照夹自动获取', 'the item page');
+  ok('the item page says what it needs and how each material is provided');
+  await click(page, page.locator('button[name="fetch"][value="true"]'), 'start with fetching');
+  const overview = new URL(page.url()).pathname;
+  if (!/^\/me\/applications\/[0-9a-f-]{36}$/.test(overview)) throw new Error(`starting ended at ${overview}`);
+  await expectText(page, '已从证照夹获取', 'the task list');
+  ok('her household register was taken from her wallet');
+  await click(page, page.locator(`a[href="${overview}/form"]`), 'the form');
+  const name = await page.inputValue('#field-name');
+  if (name !== '李秀英') throw new Error(`the form is not pre-filled: name is “${name}”`);
+  await page.fill('#field-bank_account', '6217 0000 0000 2026');
+  await click(page, page.locator('form[action$="/form"] button[type="submit"]'), 'save the form');
+  ok('the form arrived pre-filled; she added her bank account');
+  await click(page, page.locator(`a[href="${overview}/materials/bank-card"]`), 'the upload page');
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'civitas-')), '社保卡.pdf');
+  fs.writeFileSync(file, PDF);
+  await page.setInputFiles('input[type="file"]', file);
+  await click(page, page.locator('form[enctype="multipart/form-data"] button[type="submit"]'), 'upload');
+  await expectText(page, '已上传', 'after the upload');
+  ok('she uploaded her bank card');
+  await click(page, page.locator(`form[action="${overview}/submit"] button[type="submit"]`), 'submit');
+  await expectText(page, '待受理', 'after submitting');
+  const number = (await page.textContent('dl')).match(/SQ[0-9A-F]+/)?.[0];
+  if (!number) throw new Error('no application number shown');
+  ok(`she submitted it (${number})`);
+
+  // The departments.
+  const { context: clerkContext, page: clerk } = await session(browser, 'demo-clerk');
+  await visit(clerk, '/cases', 'the clerk’s queue');
+  const link = clerk.locator(`a:text("${number}")`);
+  if ((await link.count()) === 0) throw new Error(`${number} is not in the clerk's queue`);
+  await click(clerk, link, 'the case');
+  const caseUrl = new URL(clerk.url()).pathname;
+  await expectText(clerk, '6217 0000 0000 2026', 'the case');
+  ok('the clerk finds it in her queue and sees the form');
+  await act(clerk, caseUrl, 'the clerk accepts it (受理)');
+  await act(clerk, caseUrl, 'the clerk reviews it (审核)');
+  const { context: reviewerContext, page: reviewer } = await session(browser, 'demo-reviewer');
+  await act(reviewer, caseUrl, 'the reviewer approves it (审批)');
+  await act(clerk, caseUrl, 'the clerk finishes it (办结)');
+  await expectText(clerk, '已办结', 'the finished case');
+
+  // Back to the resident: finished, told, rated.
+  await visit(page, overview, 'her application');
+  await expectText(page, '已办结', 'her application');
+  await page.selectOption('select[name="score"]', '5');
+  await click(page, page.locator(`form[action="${overview}/rating"] button[type="submit"]`), 'rate');
+  await expectText(page, '评价 5 星', 'after rating');
+  ok('she sees it finished and rates it 5');
+  await visit(page, '/me/inbox', 'her inbox');
+  await expectText(page, '已办结', 'her inbox');
+  ok('her inbox told her');
+  await Promise.all([elderContext.close(), clerkContext.close(), reviewerContext.close()]);
+  console.log(`walk-through passed: ${step} steps`);
+} catch (e) {
+  console.error(`FAIL after ${step} steps: ${e.message}`);
+  process.exitCode = 1;
+} finally {
+  await browser.close();
+}
