@@ -51,6 +51,12 @@ const MODES = [
   { name: 'en', set: '/prefs?lang=en&back=/', lang: 'en' },
 ];
 const SKIP_PREFIXES = ['/logout', '/prefs', '/api/', '/metrics', '/static/'];
+// Pages that share one template with many siblings (the service catalogue's items, its
+// filters): at most this many of each are crawled per role and mode.
+const SAMPLED = [
+  { prefix: '/services/items/', max: 3 },
+  { prefix: '/services?', max: 2 },
+];
 
 // Form flows: pages reached only by a POST, which the crawler cannot find.
 // Per role, a list of steps, each run once per mode after that mode's crawl:
@@ -374,6 +380,7 @@ async function crawlMode(page, base, role, mode, seeds) {
   const seen = new Set(seeds);
   const queue = seeds.map((key) => ({ key, forced: true }));
   const visited = [];
+  const sampled = new Map();
   while (queue.length && !exiting) {
     const { key, forced } = queue.shift();
     if (!forced && visited.length >= MAX_PAGES) continue;
@@ -383,6 +390,11 @@ async function crawlMode(page, base, role, mode, seeds) {
       const k = crawlKey(href, origin);
       if (k !== null && !seen.has(k)) {
         seen.add(k);
+        const sample = SAMPLED.find((r) => k.startsWith(r.prefix));
+        if (sample) {
+          sampled.set(sample.prefix, (sampled.get(sample.prefix) || 0) + 1);
+          if (sampled.get(sample.prefix) > sample.max) continue;
+        }
         queue.push({ key: k, forced: false });
       }
     }

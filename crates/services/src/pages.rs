@@ -259,7 +259,7 @@ fn eligibility_words(ctx: &PageContext, e: &Eligibility) -> String {
     }
 }
 
-fn item_html(ctx: &PageContext, item: &ServiceItem) -> String {
+fn item_html(ctx: &PageContext, item: &ServiceItem, in_bundle: bool) -> String {
     let d = &item.definition;
     let mut body = format!("<p class=\"lead\">{}</p>", esc(&d.summary));
     body.push_str(
@@ -322,7 +322,12 @@ fn item_html(ctx: &PageContext, item: &ServiceItem) -> String {
         .collect();
     body.push_str(
         &Table {
-            caption: ctx.pick("申请材料", "Materials").into(),
+            // Several items on one page: each table needs its own name.
+            caption: if in_bundle {
+                format!("{}：{}", ctx.pick("申请材料", "Materials"), d.name)
+            } else {
+                ctx.pick("申请材料", "Materials").into()
+            },
             headers: vec![
                 ctx.pick("材料", "Material").into(),
                 ctx.pick("如何提供", "How it is provided").into(),
@@ -368,7 +373,7 @@ async fn item_page(
         .await
         .map_err(|e| ctx.error(e))?;
     let mut body = format!("<h1>{}</h1>", esc(&item.definition.name));
-    body.push_str(&item_html(&ctx, &item));
+    body.push_str(&item_html(&ctx, &item, false));
     body.push_str(&start_buttons(
         &ctx,
         &format!("/services/items/{}/start", esc(&item.definition.code)),
@@ -395,7 +400,7 @@ async fn life_event_page(
     );
     for item in &event.items {
         body.push_str(&format!("<h2>{}</h2>", esc(&item.definition.name)));
-        body.push_str(&item_html(&ctx, item));
+        body.push_str(&item_html(&ctx, item, true));
     }
     body.push_str(&start_buttons(
         &ctx,
@@ -1729,7 +1734,7 @@ async fn calendar_body(
                 ctx.pick("日期", "Date"),
                 ctx.pick("名称", "Name"),
                 ctx.pick("安排", "Kind"),
-                "",
+                ctx.pick("操作", "Action"),
             ],
             rows,
             ctx.pick("今年还没有安排。", "Nothing this year yet."),

@@ -1221,13 +1221,15 @@ pub async fn start(
     application(state, principal, &id).await
 }
 
-/// A number to quote: the date and eight characters of the id.
+/// A number to quote: the date and the last twelve hex digits of the id (48 random bits:
+/// a collision within one day is unlikely below millions of applications, and the unique
+/// index refuses one rather than mixing two up).
 fn application_number(id: &str) -> String {
     let tail: String = id
         .chars()
         .filter(|c| *c != '-')
         .rev()
-        .take(8)
+        .take(12)
         .collect::<Vec<_>>()
         .into_iter()
         .rev()

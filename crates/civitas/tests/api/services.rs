@@ -1350,3 +1350,50 @@ async fn pages_walk_a_resident_from_search_to_submission_and_a_clerk_to_the_resu
         .await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn a_proxy_applies_for_the_person_who_authorised_him_and_it_shows_in_her_footprint() {
+    let app = TestApp::spawn_demo().await;
+    let elder = app.login("demo-elder", PASSWORD).await;
+    let relative = app.login("demo-relative", PASSWORD).await;
+    let me = json_of(app.get("/api/v1/me", Some(&elder)).await, StatusCode::OK).await;
+    let person = me["person"]["id"].as_str().unwrap().to_string();
+    let as_proxy = |method: Method, path: String, body: Value| {
+        let (app, token, person) = (&app, relative.clone(), person.clone());
+        async move {
+            app.send(
+                method,
+                &path,
+                Some(&token),
+                &[("x-act-for", &person)],
+                Some(("application/json", serde_json::to_vec(&body).unwrap())),
+            )
+            .await
+        }
+    };
+    let a = json_of(
+        as_proxy(
+            Method::POST,
+            "/api/v1/applications".into(),
+            json!({"item": "pension-qualification", "fetch": true, "submit": true}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(a["state"], "submitted", "{a}");
+    assert_eq!(a["person_id"], person.as_str());
+    assert_eq!(a["form"]["name"], "李秀英");
+    // It is hers: in her list, and the submission is in her footprint as her son's act.
+    let mine = app.all_pages("/api/v1/me/applications", &elder).await;
+    assert!(mine.iter().any(|m| m["id"] == a["id"]));
+    let footprint = app.all_pages("/api/v1/me/footprint", &elder).await;
+    let submit = footprint
+        .iter()
+        .find(|e| e["action"] == "application.submit")
+        .expect("the submission is in her footprint");
+    assert_eq!(submit["via_proxy"], true, "{submit}");
+    // The son's own list does not hold it.
+    let his = app.all_pages("/api/v1/me/applications", &relative).await;
+    assert!(his.iter().all(|m| m["id"] != a["id"]));
+}
