@@ -851,7 +851,10 @@ fn working_days_ago(calendar: &services::calendar::Calendar, n: i64) -> String {
         }
         day -= time::Duration::days(1);
     }
-    assert_eq!(calendar.working_days_between(day, services::calendar::today()), n);
+    assert_eq!(
+        calendar.working_days_between(day, services::calendar::today()),
+        n
+    );
     services::calendar::format_day(day)
 }
 
