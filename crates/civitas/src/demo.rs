@@ -69,6 +69,19 @@ pub const DEMO_ACCOUNTS: [(&str, &str); 13] = [
     ),
 ];
 
+/// The principal of a freshly created account (for seeding acts done in its name).
+pub(crate) fn principal_of(account: &identity::model::Account, person: Option<&str>) -> Principal {
+    Principal {
+        account_id: account.id.clone(),
+        username: account.username.clone(),
+        display_name: account.display_name.clone(),
+        person_id: person.map(str::to_string),
+        roles: account.roles.clone(),
+        session_id: String::new(),
+        acting_for: None,
+    }
+}
+
 /// A government department for a benchmark's scratch store (its regions must exist).
 pub async fn bench_organisation(state: &AppState, admin: &Principal) -> anyhow::Result<String> {
     let org = service::create_organisation(
@@ -583,15 +596,7 @@ async fn seed(state: &AppState, show_progress: bool) -> anyhow::Result<()> {
             account(username, Role::System, Some(org), None, Some(name))?,
         )
         .await?;
-        systems.push(Principal {
-            account_id: created.id,
-            username: created.username,
-            display_name: created.display_name,
-            person_id: None,
-            roles: created.roles,
-            session_id: String::new(),
-            acting_for: None,
-        });
+        systems.push(principal_of(&created, None));
     }
     let elder_account = service::create_account(
         state,
@@ -613,15 +618,7 @@ async fn seed(state: &AppState, show_progress: bool) -> anyhow::Result<()> {
     .await?;
 
     // The elder authorises her son to act for her.
-    let elder_principal = Principal {
-        account_id: elder_account.id.clone(),
-        username: elder_account.username.clone(),
-        display_name: elder_account.display_name.clone(),
-        person_id: Some(elder.id.clone()),
-        roles: elder_account.roles.clone(),
-        session_id: String::new(),
-        acting_for: None,
-    };
+    let elder_principal = principal_of(&elder_account, Some(&elder.id));
     service::grant_proxy(
         state,
         &elder_principal,
@@ -636,15 +633,7 @@ async fn seed(state: &AppState, show_progress: bool) -> anyhow::Result<()> {
     .await?;
 
     seed_exchange(state, &admin, &org_ids).await?;
-    let citizen_principal = Principal {
-        account_id: citizen_account.id.clone(),
-        username: citizen_account.username.clone(),
-        display_name: citizen_account.display_name.clone(),
-        person_id: Some(citizen.id.clone()),
-        roles: citizen_account.roles.clone(),
-        session_id: String::new(),
-        acting_for: None,
-    };
+    let citizen_principal = principal_of(&citizen_account, Some(&citizen.id));
     let certificates = seed_credentials(
         state,
         &admin,
@@ -683,15 +672,7 @@ async fn seed(state: &AppState, show_progress: bool) -> anyhow::Result<()> {
         )?,
     )
     .await?;
-    let driver = Principal {
-        account_id: driver.id,
-        username: driver.username,
-        display_name: driver.display_name,
-        person_id: None,
-        roles: driver.roles,
-        session_id: String::new(),
-        acting_for: None,
-    };
+    let driver = principal_of(&driver, None);
     seed_passes(state, &admin, &org_ids, &elder_principal, &driver).await?;
     seed_messages(state, &admin, &civil_affairs).await?;
     seed_records_and_calls(
@@ -709,15 +690,7 @@ async fn seed(state: &AppState, show_progress: bool) -> anyhow::Result<()> {
         .skip(3)
         .map(|p| (p.resident_id.clone(), p.age))
         .collect();
-    let clerk_principal = Principal {
-        account_id: clerk.id.clone(),
-        username: clerk.username.clone(),
-        display_name: clerk.display_name.clone(),
-        person_id: None,
-        roles: clerk.roles.clone(),
-        session_id: String::new(),
-        acting_for: None,
-    };
+    let clerk_principal = principal_of(&clerk, None);
     crate::demo_services::seed(
         state,
         &admin,

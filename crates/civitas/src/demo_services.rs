@@ -14,22 +14,10 @@ use services::model::{
     CaseAction, FormUpdate, NewApplication, NewLifeEvent, NewRating, ServiceDefinition,
 };
 
-use crate::demo::DEMO_PASSWORD;
+use crate::demo::{DEMO_PASSWORD, principal_of};
 
 /// A minimal PDF, standing in for a scanned document the applicant uploads.
 pub const DEMO_PDF: &[u8] = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n";
-
-fn principal_of(account: &identity::model::Account, person: Option<&str>) -> Principal {
-    Principal {
-        account_id: account.id.clone(),
-        username: account.username.clone(),
-        display_name: account.display_name.clone(),
-        person_id: person.map(str::to_string),
-        roles: account.roles.clone(),
-        session_id: String::new(),
-        acting_for: None,
-    }
-}
 
 async fn account(
     state: &AppState,

@@ -297,6 +297,24 @@ pub fn post_button(ctx: &PageContext, action: &str, label: &str, warning: bool) 
     )
 }
 
+/// The error summary at the top of a page (GOV.UK pattern, as forms show it): each
+/// (href, message) links to where the problem is put right.
+pub fn error_summary(ctx: &PageContext, items: &[(String, String)]) -> String {
+    let mut html = format!(
+        "<div class=\"error-summary\" role=\"alert\" tabindex=\"-1\"><h2>{}</h2><ul>",
+        askama_escape(ctx.pick("出现了问题", "There is a problem"))
+    );
+    for (href, message) in items {
+        html.push_str(&format!(
+            "<li><a href=\"{}\">{}</a></li>",
+            askama_escape(href),
+            askama_escape(message)
+        ));
+    }
+    html.push_str("</ul></div>");
+    html
+}
+
 /// A list of (label, value) pairs.
 #[derive(Template, Clone, Debug)]
 #[template(path = "summary.html")]

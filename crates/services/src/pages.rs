@@ -14,8 +14,8 @@ use kernel::api::PageQuery;
 use kernel::auth::{Principal, Role};
 use kernel::pages::{NavItem, PageContext, PageResult, urlencode};
 use kernel::widgets::{
-    Cell, Field, FieldKind, Form, Summary, Table, askama_escape as esc, form_pairs, form_value,
-    post_button,
+    Cell, Field, FieldKind, Form, Summary, Table, askama_escape as esc, error_summary, form_pairs,
+    form_value, post_button,
 };
 use kernel::{ApiError, AppState};
 use serde_json::{Map, Value};
@@ -1001,10 +1001,9 @@ fn upload_form_html(
 ) -> String {
     let mut html = String::new();
     if let Some(e) = error {
-        html.push_str(&format!(
-            "<div class=\"error-summary\" role=\"alert\" tabindex=\"-1\"><h2>{}</h2><ul><li><a href=\"#field-file\">{}</a></li></ul></div>",
-            esc(ctx.pick("出现了问题", "There is a problem")),
-            esc(&e.public_detail())
+        html.push_str(&error_summary(
+            ctx,
+            &[("#field-file".to_string(), e.public_detail())],
         ));
     }
     html.push_str(&format!(
@@ -1106,8 +1105,7 @@ async fn upload(
     let result = match (error, file) {
         (Some(e), _) => Err(e),
         (None, None) => Err(ApiError::invalid("file", "choose a file to upload")),
-        (None, Some((name, claimed, bytes))) if bytes.is_empty() => {
-            let _ = (name, claimed);
+        (None, Some((_, _, bytes))) if bytes.is_empty() => {
             Err(ApiError::invalid("file", "choose a file to upload"))
         }
         (None, Some((name, claimed, bytes))) => {
@@ -1148,35 +1146,25 @@ async fn submit(
     let user = ctx.user()?;
     let pairs = form_pairs(&body);
     ctx.check_csrf(form_value(&pairs, "csrf"))?;
-    let current = service::application(&state, user, &id)
-        .await
-        .map_err(|e| ctx.error(e))?;
-    let result = if current.state == ApplicationState::Supplement {
-        service::resubmit(&state, user, &id).await
-    } else {
-        service::submit(&state, user, &id).await
-    };
-    match result {
+    match service::hand_in(&state, user, &id).await {
         Ok(_) => Ok(Redirect::to(&format!("/me/applications/{id}")).into_response()),
         Err(error @ ApiError::InvalidFields(_)) => {
             // Say what is still missing, each linked to where it is put right.
             let title = ctx.pick("还不能提交", "Not ready to submit");
-            let mut items = String::new();
-            for e in error.field_errors() {
-                let href = match e.field.strip_prefix("materials.") {
-                    Some(key) => format!("/me/applications/{id}/materials/{key}"),
-                    None => format!("/me/applications/{id}/form#field-{}", e.field),
-                };
-                items.push_str(&format!(
-                    "<li><a href=\"{}\">{}</a></li>",
-                    esc(&href),
-                    esc(&e.detail)
-                ));
-            }
+            let items: Vec<(String, String)> = error
+                .field_errors()
+                .into_iter()
+                .map(|e| {
+                    let href = match e.field.strip_prefix("materials.") {
+                        Some(key) => format!("/me/applications/{id}/materials/{key}"),
+                        None => format!("/me/applications/{id}/form#field-{}", e.field),
+                    };
+                    (href, e.detail)
+                })
+                .collect();
             let body = format!(
-                "<div class=\"error-summary\" role=\"alert\" tabindex=\"-1\"><h2>{}</h2><ul>{items}</ul></div>\
-                 <h1>{}</h1><p><a href=\"/me/applications/{}\">{}</a></p>",
-                esc(ctx.pick("出现了问题", "There is a problem")),
+                "{}<h1>{}</h1><p><a href=\"/me/applications/{}\">{}</a></p>",
+                error_summary(&ctx, &items),
                 esc(title),
                 esc(&id),
                 esc(ctx.pick("返回办理清单", "Back to the task list"))

@@ -103,8 +103,11 @@ pub fn parse_source(raw: &str) -> Result<Source, String> {
 
 // ---- the catalogue ----
 
-fn item_view(row: &ItemRow, names: &HashMap<String, String>) -> ApiResult<ServiceItem> {
-    let definition: ServiceDefinition = serde_json::from_str(&row.definition).map_err(internal)?;
+fn item_view(
+    row: &ItemRow,
+    definition: ServiceDefinition,
+    names: &HashMap<String, String>,
+) -> ApiResult<ServiceItem> {
     let department_names = definition
         .departments
         .iter()
@@ -130,16 +133,21 @@ fn item_view(row: &ItemRow, names: &HashMap<String, String>) -> ApiResult<Servic
 }
 
 async fn item_views(state: &AppState, rows: &[ItemRow]) -> ApiResult<Vec<ServiceItem>> {
-    let mut orgs: Vec<String> = Vec::new();
-    for row in rows {
-        let definition: ServiceDefinition =
-            serde_json::from_str(&row.definition).map_err(internal)?;
-        orgs.extend(definition.departments);
-    }
+    let definitions: Vec<ServiceDefinition> = rows
+        .iter()
+        .map(|r| serde_json::from_str(&r.definition).map_err(internal))
+        .collect::<ApiResult<_>>()?;
+    let mut orgs: Vec<String> = definitions
+        .iter()
+        .flat_map(|d| d.departments.iter().cloned())
+        .collect();
     orgs.sort_unstable();
     orgs.dedup();
     let names = identity::service::organisation_names(state, &orgs).await?;
-    rows.iter().map(|r| item_view(r, &names)).collect()
+    rows.iter()
+        .zip(definitions)
+        .map(|(r, d)| item_view(r, d, &names))
+        .collect()
 }
 
 /// Checks a definition against the registers it names and returns its row.
@@ -1225,15 +1233,8 @@ pub async fn start(
 /// a collision within one day is unlikely below millions of applications, and the unique
 /// index refuses one rather than mixing two up).
 fn application_number(id: &str) -> String {
-    let tail: String = id
-        .chars()
-        .filter(|c| *c != '-')
-        .rev()
-        .take(12)
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
-        .collect();
+    let hex: String = id.chars().filter(|c| *c != '-').collect();
+    let tail = &hex[hex.len().saturating_sub(12)..];
     format!(
         "SQ{}{}",
         format_day(today()).replace('-', ""),
@@ -1853,6 +1854,25 @@ fn check_complete(
 /// with its clock, and she is told in her inbox.
 pub async fn submit(state: &AppState, principal: &Principal, id: &str) -> ApiResult<Application> {
     let (row, _) = editable(state, principal, id).await?;
+    submit_loaded(state, principal, row).await
+}
+
+/// Submits a draft, or resubmits an application after 补正 (the page's one button).
+pub async fn hand_in(state: &AppState, principal: &Principal, id: &str) -> ApiResult<Application> {
+    let (row, cases) = editable(state, principal, id).await?;
+    if ApplicationState::parse(&row.state) == ApplicationState::Supplement {
+        resubmit_loaded(state, principal, row, cases).await
+    } else {
+        submit_loaded(state, principal, row).await
+    }
+}
+
+async fn submit_loaded(
+    state: &AppState,
+    principal: &Principal,
+    row: ApplicationRow,
+) -> ApiResult<Application> {
+    let id = row.id.as_str();
     if ApplicationState::parse(&row.state) != ApplicationState::Draft {
         return Err(ApiError::Conflict(
             "this application was submitted: resubmit it after 补正".into(),
@@ -1878,14 +1898,13 @@ pub async fn submit(state: &AppState, principal: &Principal, id: &str) -> ApiRes
     let calendar = load_calendar(state).await?;
     let day = today();
     let now = Timestamp::now();
-    let stored = open_json(state, &row.form_enc, &form_context(&row.id))?;
     let mut tx = state.db.begin().await?;
     if !store::update_application(
         &mut tx,
         &row.id,
         row.version,
         ApplicationState::Submitted.as_str(),
-        &seal_json(state, &stored, &form_context(&row.id))?,
+        &row.form_enc,
         Some(now),
     )
     .await?
@@ -1987,6 +2006,16 @@ pub async fn submit(state: &AppState, principal: &Principal, id: &str) -> ApiRes
 /// their due dates moved on by the working days the clock was stopped.
 pub async fn resubmit(state: &AppState, principal: &Principal, id: &str) -> ApiResult<Application> {
     let (row, cases) = editable(state, principal, id).await?;
+    resubmit_loaded(state, principal, row, cases).await
+}
+
+async fn resubmit_loaded(
+    state: &AppState,
+    principal: &Principal,
+    row: ApplicationRow,
+    cases: Vec<CaseRow>,
+) -> ApiResult<Application> {
+    let id = row.id.as_str();
     if ApplicationState::parse(&row.state) != ApplicationState::Supplement {
         return Err(ApiError::Conflict(
             "no department asked for supplementary materials".into(),
@@ -1997,14 +2026,13 @@ pub async fn resubmit(state: &AppState, principal: &Principal, id: &str) -> ApiR
     check_complete(&view.schema, &values, &view.materials)?;
     let calendar = load_calendar(state).await?;
     let day = today();
-    let stored = open_json(state, &row.form_enc, &form_context(&row.id))?;
     let mut tx = state.db.begin().await?;
     if !store::update_application(
         &mut tx,
         &row.id,
         row.version,
         ApplicationState::Submitted.as_str(),
-        &seal_json(state, &stored, &form_context(&row.id))?,
+        &row.form_enc,
         None,
     )
     .await?

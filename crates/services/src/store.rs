@@ -556,32 +556,30 @@ pub async fn queue(
     view: &QueueView,
     limit: i64,
 ) -> Result<Vec<CaseRow>, sqlx::Error> {
-    let (filter, today, order) = match view {
-        QueueView::Open => (
-            "k.step_org_id = $1 AND k.state IN ('in_progress', 'supplement') AND $2 = $2",
-            String::new(),
-            "k.due_on, k.id",
-        ),
-        QueueView::Overdue { today } => (
-            "k.lead_org_id = $1 AND k.state = 'in_progress' AND k.due_on < $2",
-            today.clone(),
-            "k.due_on, k.id",
-        ),
-        QueueView::Ended => (
-            "k.lead_org_id = $1 AND k.state IN ('finished', 'rejected') AND $2 = $2",
-            String::new(),
-            "k.updated_at DESC, k.id",
-        ),
-    };
-    let sql = format!("{CASE_SELECT} WHERE {filter} ORDER BY {order} LIMIT $3");
-    on_pool!(db.read(), |c| sqlx::query_as(sqlx::AssertSqlSafe(
-        sql.as_str()
-    ))
-    .bind(org_id)
-    .bind(&today)
-    .bind(limit)
-    .fetch_all(c)
-    .await)
+    on_pool!(db.read(), |c| {
+        let mut b = sqlx::QueryBuilder::new(CASE_SELECT);
+        match view {
+            QueueView::Open => {
+                b.push(" WHERE k.step_org_id = ")
+                    .push_bind(org_id)
+                    .push(" AND k.state IN ('in_progress', 'supplement') ORDER BY k.due_on, k.id");
+            }
+            QueueView::Overdue { today } => {
+                b.push(" WHERE k.lead_org_id = ")
+                    .push_bind(org_id)
+                    .push(" AND k.state = 'in_progress' AND k.due_on < ")
+                    .push_bind(today)
+                    .push(" ORDER BY k.due_on, k.id");
+            }
+            QueueView::Ended => {
+                b.push(" WHERE k.lead_org_id = ").push_bind(org_id).push(
+                    " AND k.state IN ('finished', 'rejected') ORDER BY k.updated_at DESC, k.id",
+                );
+            }
+        }
+        b.push(" LIMIT ").push_bind(limit);
+        b.build_query_as().fetch_all(c).await
+    })
 }
 
 /// Open cases past `today` not yet escalated (any department).
