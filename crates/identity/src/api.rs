@@ -32,6 +32,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(enable_account))
         .routes(routes!(list_proxies, grant_proxy))
         .routes(routes!(revoke_proxy))
+        .routes(routes!(list_tags, create_tag))
+        .routes(routes!(tag_members, change_tag))
+        .routes(routes!(my_tags))
 }
 
 /// Sign in with a username and password; returns a bearer token.
@@ -352,4 +355,70 @@ async fn revoke_proxy(
     Path(id): Path<String>,
 ) -> ApiResult<Json<ProxyAuthorisation>> {
     Ok(Json(service::revoke_proxy(&state, &principal, &id).await?))
+}
+
+/// Every tag residents can carry, with member counts (an organisation's staff).
+#[utoipa::path(get, path = "/api/v1/tags", tag = "identity", security(("bearer" = [])),
+    responses((status = 200, body = Vec<Tag>), (status = 403, body = Problem)))]
+async fn list_tags(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> ApiResult<Json<Vec<Tag>>> {
+    Ok(Json(service::list_tags(&state, &principal).await?))
+}
+
+/// Define a tag kept by one organisation (platform administrator).
+#[utoipa::path(post, path = "/api/v1/tags", tag = "identity", security(("bearer" = [])),
+    request_body = NewTag,
+    responses((status = 201, body = Tag), (status = 400, body = Problem), (status = 403, body = Problem), (status = 409, body = Problem)))]
+async fn create_tag(
+    State(state): State<AppState>,
+    principal: Principal,
+    Json(new): Json<NewTag>,
+) -> ApiResult<(StatusCode, Json<Tag>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(service::create_tag(&state, &principal, new).await?),
+    ))
+}
+
+/// The residents carrying a tag, masked (its organisation's staff).
+#[utoipa::path(get, path = "/api/v1/tags/{code}/persons", tag = "identity", security(("bearer" = [])),
+    params(("code" = String, Path), PageQuery),
+    responses((status = 200, body = Page<PersonSummary>), (status = 403, body = Problem), (status = 404, body = Problem)))]
+async fn tag_members(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(code): Path<String>,
+    Query(page): Query<PageQuery>,
+) -> ApiResult<Json<Page<PersonSummary>>> {
+    Ok(Json(
+        service::tag_members(&state, &principal, &code, &page).await?,
+    ))
+}
+
+/// Put residents on a tag and take others off (its organisation's staff); each change is
+/// in the resident's footprint with the purpose given.
+#[utoipa::path(post, path = "/api/v1/tags/{code}/persons", tag = "identity", security(("bearer" = [])),
+    params(("code" = String, Path)), request_body = TagChange,
+    responses((status = 200, body = TagChanged), (status = 400, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
+async fn change_tag(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(code): Path<String>,
+    Json(change): Json<TagChange>,
+) -> ApiResult<Json<TagChanged>> {
+    Ok(Json(
+        service::change_tag(&state, &principal, &code, change).await?,
+    ))
+}
+
+/// The tags I carry and who put me on each (a proxy with `profile`: the person's).
+#[utoipa::path(get, path = "/api/v1/me/tags", tag = "identity", security(("bearer" = [])),
+    responses((status = 200, body = Vec<PersonTag>), (status = 403, body = Problem)))]
+async fn my_tags(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> ApiResult<Json<Vec<PersonTag>>> {
+    Ok(Json(service::my_tags(&state, &principal).await?))
 }

@@ -12,13 +12,22 @@ use kernel::auth::{ActingFor, Authenticator, Principal};
 use kernel::db::Db;
 
 /// This crate's migrations.
-pub const MIGRATIONS: &[kernel::migrate::Migration] = &[kernel::migrate::Migration {
-    component: "identity",
-    version: 1,
-    name: "regions, organisations, persons, accounts, sessions, proxies",
-    sqlite: include_str!("../migrations/sqlite/0001_identity.sql"),
-    postgres: include_str!("../migrations/postgres/0001_identity.sql"),
-}];
+pub const MIGRATIONS: &[kernel::migrate::Migration] = &[
+    kernel::migrate::Migration {
+        component: "identity",
+        version: 1,
+        name: "regions, organisations, persons, accounts, sessions, proxies",
+        sqlite: include_str!("../migrations/sqlite/0001_identity.sql"),
+        postgres: include_str!("../migrations/postgres/0001_identity.sql"),
+    },
+    kernel::migrate::Migration {
+        component: "identity",
+        version: 2,
+        name: "tags residents carry for audiences",
+        sqlite: include_str!("../migrations/sqlite/0002_tags.sql"),
+        postgres: include_str!("../migrations/postgres/0002_tags.sql"),
+    },
+];
 
 /// How long a resolved session is remembered. Logouts and account changes on this node
 /// take effect at once; on other nodes of a cluster within this time.

@@ -594,6 +594,8 @@ pub struct PersonDetail {
     pub birth_date: String,
     /// Name of the address region.
     pub region_name: Option<String>,
+    /// The tags she carries (for audiences), and who put her on each.
+    pub tags: Vec<PersonTag>,
     /// When the record was created.
     pub created_at: Timestamp,
 }
@@ -748,6 +750,79 @@ pub struct NewProxy {
     pub scopes: Vec<String>,
     /// When the authorisation lapses (RFC 3339, at most 5 years ahead).
     pub expires_at: Timestamp,
+}
+
+/// A tag residents can carry for audiences (独居老人, 残疾人, 低保户…): defined by the
+/// platform administrator for one organisation, whose staff put residents on it.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct Tag {
+    /// Code (`lives-alone`): lower-case letters, digits and hyphens.
+    pub code: String,
+    /// Name in words.
+    pub name: String,
+    /// What it means and who is on it.
+    pub description: String,
+    /// The organisation that keeps the list.
+    pub organisation_id: String,
+    /// Its name.
+    pub organisation_name: String,
+    /// How many residents carry it.
+    pub members: i64,
+    /// When it was defined.
+    pub created_at: Timestamp,
+}
+
+/// `POST /api/v1/tags` (platform administrator).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewTag {
+    /// Code, 2–40 lower-case letters, digits and hyphens.
+    pub code: String,
+    /// Name, up to 40 characters.
+    pub name: String,
+    /// What it means, up to 200 characters.
+    #[serde(default)]
+    pub description: String,
+    /// The organisation whose staff keep the list.
+    pub organisation_id: String,
+}
+
+/// `POST /api/v1/tags/{code}/persons`: residents put on and taken off a tag.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TagChange {
+    /// Person ids to tag (at most 1,000 per call).
+    #[serde(default)]
+    pub add: Vec<String>,
+    /// Person ids to untag.
+    #[serde(default)]
+    pub remove: Vec<String>,
+    /// Why (recorded in each resident's footprint).
+    pub purpose: String,
+}
+
+/// What a tag change did.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct TagChanged {
+    /// Residents newly tagged.
+    pub added: u64,
+    /// Residents untagged.
+    pub removed: u64,
+    /// Residents now carrying the tag.
+    pub members: i64,
+}
+
+/// A tag a resident carries, as she (or an audited reader) sees it.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct PersonTag {
+    /// Tag code.
+    pub code: String,
+    /// Its name.
+    pub name: String,
+    /// The organisation that put her on it.
+    pub organisation_name: String,
+    /// Since when.
+    pub since: Timestamp,
 }
 
 #[cfg(test)]

@@ -41,6 +41,9 @@ pub fn router() -> Router<AppState> {
         .route("/admin/accounts/new", get(new_account_page))
         .route("/org/staff", get(staff_page).post(create_staff))
         .route("/accounts/{id}/{to}", post(toggle_account))
+        .route("/tags", get(tags_page))
+        .route("/tags/new", get(new_tag_page).post(create_tag))
+        .route("/tags/{code}", get(tag_page).post(change_tag))
 }
 
 fn is_citizen(p: Option<&Principal>) -> bool {
@@ -48,6 +51,11 @@ fn is_citizen(p: Option<&Principal>) -> bool {
 }
 fn is_admin(p: Option<&Principal>) -> bool {
     p.is_some_and(Principal::is_platform_admin)
+}
+fn is_staff(p: Option<&Principal>) -> bool {
+    p.is_some_and(|p| {
+        p.is_platform_admin() || (p.organisation_id().is_some() && !p.has_role(Role::System))
+    })
 }
 fn is_org_admin(p: Option<&Principal>) -> bool {
     p.is_some_and(|p| p.has_role(Role::OrgAdmin))
@@ -97,6 +105,12 @@ pub fn nav() -> Vec<NavItem> {
             zh: "账号",
             en: "Accounts",
             visible: is_admin,
+        },
+        NavItem {
+            href: "/tags",
+            zh: "居民标签",
+            en: "Resident tags",
+            visible: is_staff,
         },
         NavItem {
             href: "/org/staff",
@@ -369,6 +383,41 @@ async fn profile(State(state): State<AppState>, ctx: PageContext) -> PageResult 
         )
     ));
     if me.person.is_some() {
+        let tags = service::my_tags(&state, user)
+            .await
+            .map_err(|e| ctx.error(e))?;
+        if !tags.is_empty() {
+            body.push_str(&format!("<h2>{}</h2>", ctx.pick("我的标签", "My tags")));
+            body.push_str(&format!(
+                "<p>{}</p>",
+                ctx.pick(
+                    "有关部门按这些标签给您发送定向通知（例如防汛时优先通知独居老人）。",
+                    "Departments use these tags to send you targeted notices (for example, people living alone first in a flood)."
+                )
+            ));
+            body.push_str(
+                &Table {
+                    caption: ctx.pick("我的标签", "My tags").into(),
+                    headers: vec![
+                        ctx.pick("标签", "Tag").into(),
+                        ctx.pick("标注单位", "Set by").into(),
+                        ctx.pick("时间", "Since").into(),
+                    ],
+                    rows: tags
+                        .iter()
+                        .map(|t| {
+                            vec![
+                                Cell::from(t.name.clone()),
+                                Cell::from(t.organisation_name.clone()),
+                                Cell::from(t.since.short()),
+                            ]
+                        })
+                        .collect(),
+                    empty: String::new(),
+                }
+                .html(),
+            );
+        }
         body.push_str(&format!(
             "<p><a href=\"/me/footprint\">{}</a></p>",
             ctx.pick("查看谁使用过我的数据", "See who used my data")
@@ -1535,6 +1584,290 @@ async fn create_staff(State(state): State<AppState>, ctx: PageContext, body: Byt
             let form = staff_form(&ctx).fill(&pairs).with_error(&error);
             let body = staff_body(&state, &ctx, user, &org, &form).await?;
             Ok(ctx.render_status(error.status(), ctx.pick("本机构人员", "Our staff"), &body))
+        }
+        Err(error) => Err(ctx.error(error)),
+    }
+}
+
+// ---- tags ----
+
+async fn tags_page(State(state): State<AppState>, ctx: PageContext) -> PageResult {
+    let user = ctx.user()?;
+    let tags = service::list_tags(&state, user)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    let title = ctx.pick("居民标签", "Resident tags");
+    let mut body = h1(title);
+    body.push_str(&format!(
+        "<p>{}</p>",
+        esc(ctx.pick(
+            "标签用于定向通知：由负责单位标注居民，发送通知时可按标签选择收件人。谁带有哪个标签只以加密形式保存，每次标注都记入居民的数据足迹。",
+            "Tags target notices: the organisation in charge puts residents on a tag, and a notice can go to a tag's residents. Who carries a tag is stored only in keyed form, and every change is in the resident's data footprint."
+        ))
+    ));
+    if user.is_platform_admin() {
+        body.push_str(&new_link("/tags/new", ctx.pick("新增标签", "Define a tag")));
+    }
+    let rows = tags
+        .iter()
+        .map(|t| {
+            let name = if user
+                .staff_organisation(Some(&t.organisation_id), "code")
+                .is_ok()
+            {
+                Cell::link(
+                    t.name.clone(),
+                    format!("/tags/{}", kernel::pages::urlencode(&t.code)),
+                )
+            } else {
+                Cell::from(t.name.clone())
+            };
+            vec![
+                name,
+                Cell::from(t.code.clone()),
+                Cell::from(t.organisation_name.clone()),
+                Cell::from(t.members.to_string()),
+                Cell::from(t.description.clone()),
+            ]
+        })
+        .collect();
+    body.push_str(
+        &Table {
+            caption: title.into(),
+            headers: vec![
+                ctx.pick("名称", "Name").into(),
+                ctx.pick("代码", "Code").into(),
+                ctx.pick("负责单位", "Kept by").into(),
+                ctx.pick("人数", "Residents").into(),
+                ctx.pick("说明", "Meaning").into(),
+            ],
+            rows,
+            empty: ctx.pick("还没有标签。", "No tags yet.").into(),
+        }
+        .html(),
+    );
+    Ok(ctx.render(title, &body))
+}
+
+fn tag_form(ctx: &PageContext, organisations: Vec<(String, String)>) -> Form {
+    Form::new(
+        ctx,
+        "/tags/new",
+        ctx.pick("保存", "Save"),
+        vec![
+            Field::text("code", ctx.pick("代码", "Code")).hint(ctx.pick(
+                "小写字母、数字和连字符，例如 lives-alone",
+                "Lower-case letters, digits and hyphens, e.g. lives-alone",
+            )),
+            Field::text("name", ctx.pick("名称", "Name")),
+            Field::text(
+                "description",
+                ctx.pick("说明（可不填）", "Meaning (optional)"),
+            ),
+            Field::of(
+                "organisation_id",
+                ctx.pick("负责单位", "Kept by"),
+                FieldKind::Select(organisations),
+            ),
+        ],
+    )
+}
+
+async fn organisation_choices(
+    state: &AppState,
+    ctx: &PageContext,
+) -> Result<Vec<(String, String)>, Response> {
+    let page = PageQuery {
+        cursor: None,
+        limit: Some(200),
+    };
+    Ok(service::list_organisations(state, None, &page)
+        .await
+        .map_err(|e| ctx.error(e))?
+        .items
+        .into_iter()
+        .map(|o| (o.id, o.name))
+        .collect())
+}
+
+async fn new_tag_page(State(state): State<AppState>, ctx: PageContext) -> PageResult {
+    require_admin(&ctx)?;
+    let form = tag_form(&ctx, organisation_choices(&state, &ctx).await?);
+    Ok(form_page(
+        &ctx,
+        StatusCode::OK,
+        ctx.pick("新增标签", "Define a tag"),
+        &form,
+    ))
+}
+
+async fn create_tag(State(state): State<AppState>, ctx: PageContext, body: Bytes) -> PageResult {
+    let user = require_admin(&ctx)?;
+    let pairs = form_pairs(&body);
+    let form = tag_form(&ctx, organisation_choices(&state, &ctx).await?);
+    create_with(
+        &ctx,
+        ctx.pick("新增标签", "Define a tag"),
+        form,
+        &pairs,
+        "/tags",
+        || async {
+            let new = NewTag {
+                code: form_value(&pairs, "code").into(),
+                name: form_value(&pairs, "name").into(),
+                description: form_value(&pairs, "description").into(),
+                organisation_id: form_value(&pairs, "organisation_id").into(),
+            };
+            service::create_tag(&state, user, new).await
+        },
+    )
+    .await
+}
+
+fn tag_change_form(ctx: &PageContext, code: &str) -> Form {
+    Form::new(
+        ctx,
+        &format!("/tags/{}", kernel::pages::urlencode(code)),
+        ctx.pick("保存", "Save"),
+        vec![
+            Field::text(
+                "resident_id",
+                ctx.pick("居民身份证号", "Resident ID number"),
+            )
+            .autocomplete("off"),
+            Field::of(
+                "change",
+                ctx.pick("操作", "Change"),
+                FieldKind::Select(vec![
+                    ("add".into(), ctx.pick("加上标签", "Put on the tag").into()),
+                    (
+                        "remove".into(),
+                        ctx.pick("去掉标签", "Take off the tag").into(),
+                    ),
+                ]),
+            ),
+            Field::text("purpose", ctx.pick("依据和用途", "Basis and purpose")).hint(ctx.pick(
+                "例如：2026 年独居老人摸排结果",
+                "For example: the 2026 survey of people living alone",
+            )),
+        ],
+    )
+}
+
+async fn tag_page_with(
+    state: &AppState,
+    ctx: &PageContext,
+    code: &str,
+    form: Form,
+    status: StatusCode,
+) -> PageResult {
+    let user = ctx.user()?;
+    let tag = service::get_tag(state, code)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    let members = service::tag_members(state, user, code, &PageQuery::default())
+        .await
+        .map_err(|e| ctx.error(e))?;
+    let mut body = h1(&tag.name);
+    body.push_str(
+        &Summary {
+            rows: vec![
+                (ctx.pick("代码", "Code").into(), tag.code.clone()),
+                (
+                    ctx.pick("负责单位", "Kept by").into(),
+                    tag.organisation_name.clone(),
+                ),
+                (
+                    ctx.pick("人数", "Residents").into(),
+                    tag.members.to_string(),
+                ),
+                (ctx.pick("说明", "Meaning").into(), tag.description.clone()),
+            ],
+        }
+        .html(),
+    );
+    body.push_str(&format!(
+        "<h2>{}</h2>",
+        esc(ctx.pick("加上或去掉一位居民", "Put a resident on or off"))
+    ));
+    body.push_str(&form.html());
+    body.push_str(
+        &Table {
+            caption: ctx
+                .pick("带有此标签的居民", "Residents with this tag")
+                .into(),
+            headers: vec![
+                ctx.pick("姓名", "Name").into(),
+                ctx.pick("身份证号", "Resident ID").into(),
+                ctx.pick("出生年份", "Born").into(),
+                ctx.pick("社区", "Community").into(),
+            ],
+            rows: members
+                .items
+                .iter()
+                .map(|p| {
+                    vec![
+                        Cell::from(kernel::crypto::mask_name(&p.name)),
+                        Cell::from(p.resident_id_masked.clone()),
+                        Cell::from(p.birth_year.to_string()),
+                        Cell::from(p.region_code.clone()),
+                    ]
+                })
+                .collect(),
+            empty: ctx
+                .pick("还没有居民带有此标签。", "Nobody carries this tag yet.")
+                .into(),
+        }
+        .html(),
+    );
+    Ok(ctx.render_status(status, &tag.name, &body))
+}
+
+async fn tag_page(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    Path(code): Path<String>,
+) -> PageResult {
+    let form = tag_change_form(&ctx, &code);
+    tag_page_with(&state, &ctx, &code, form, StatusCode::OK).await
+}
+
+async fn change_tag(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    Path(code): Path<String>,
+    body: Bytes,
+) -> PageResult {
+    let user = ctx.user()?;
+    let pairs = form_pairs(&body);
+    ctx.check_csrf(form_value(&pairs, "csrf"))?;
+    let result = async {
+        let resident_id = field(&pairs, "resident_id", ResidentId::parse)?;
+        let person = service::person_by_resident_id(&state, &resident_id)
+            .await?
+            .ok_or_else(|| {
+                ApiError::invalid("resident_id", "no registered resident with this ID")
+            })?;
+        let mut change = TagChange {
+            purpose: form_value(&pairs, "purpose").into(),
+            ..TagChange::default()
+        };
+        match form_value(&pairs, "change") {
+            "add" => change.add.push(person.id),
+            "remove" => change.remove.push(person.id),
+            _ => return Err(ApiError::invalid("change", "choose to put on or take off")),
+        }
+        service::change_tag(&state, user, &code, change).await
+    }
+    .await;
+    match result {
+        Ok(_) => Ok(see_other(&format!(
+            "/tags/{}",
+            kernel::pages::urlencode(&code)
+        ))),
+        Err(error) if error.status().is_client_error() && error.field().is_some() => {
+            let form = tag_change_form(&ctx, &code).fill(&pairs).with_error(&error);
+            tag_page_with(&state, &ctx, &code, form, error.status()).await
         }
         Err(error) => Err(ctx.error(error)),
     }

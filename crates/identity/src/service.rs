@@ -16,7 +16,9 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 
 use crate::model::*;
-use crate::store::{self, AccountRow, OrgRow, PersonInsert, PersonRow, ProxyRow, RegionRow};
+use crate::store::{
+    self, AccountRow, OrgRow, PersonInsert, PersonRow, ProxyRow, RegionRow, TagRow,
+};
 
 /// Vault contexts: each sealed column binds its own.
 pub const CTX_RESIDENT_ID: &str = "person.resident_id";
@@ -289,6 +291,7 @@ fn person_detail(
         address: open(&row.address_enc, CTX_ADDRESS)?,
         birth_date: row.birth_date.clone(),
         region_name,
+        tags: Vec::new(),
         created_at: row.created_at,
     })
 }
@@ -522,7 +525,8 @@ pub async fn read_person(
     let region_name = store::get_region(&state.db, &row.region_code)
         .await?
         .map(|r| r.name);
-    let detail = person_detail(state, &row, region_name)?;
+    let mut detail = person_detail(state, &row, region_name)?;
+    detail.tags = person_tags(state, person_id).await?;
     if let Some((purpose, basis)) = basis {
         // The audit record is committed before the data leaves.
         state
@@ -531,7 +535,7 @@ pub async fn read_person(
                 AuditEvent::by(
                     actor,
                     "person.read",
-                    format!("person:{person_id} fields: resident_id, name, phone, address"),
+                    format!("person:{person_id} fields: resident_id, name, phone, address, tags"),
                 )
                 .subject(person_id)
                 .because(purpose, basis),
@@ -1270,5 +1274,251 @@ pub async fn account_names(state: &AppState, ids: &[String]) -> ApiResult<HashMa
     Ok(store::account_names(&state.db, ids)
         .await?
         .into_iter()
+        .collect())
+}
+
+// ---- tags ----
+
+/// Most residents one tag change may name.
+pub const MAX_TAG_CHANGE: usize = 1_000;
+
+const CTX_TAG: &str = "person.tag";
+
+/// The keyed hash a tag's members are stored under (see the `0002_tags` migration); an
+/// audience selects members with it.
+pub fn tag_hash(state: &AppState, code: &str) -> String {
+    state.vault.lookup_hash(code, CTX_TAG)
+}
+
+fn tag_view(state: &AppState, row: TagRow, members: &HashMap<String, i64>) -> Tag {
+    let members = members
+        .get(&tag_hash(state, &row.code))
+        .copied()
+        .unwrap_or(0);
+    Tag {
+        code: row.code,
+        name: row.name,
+        description: row.description,
+        organisation_id: row.organisation_id,
+        organisation_name: row.organisation_name,
+        members,
+        created_at: row.created_at,
+    }
+}
+
+async fn tag_views(state: &AppState, rows: Vec<TagRow>) -> ApiResult<Vec<Tag>> {
+    let hashes: Vec<String> = rows.iter().map(|r| tag_hash(state, &r.code)).collect();
+    let members: HashMap<String, i64> = store::tag_members(&state.db, &hashes)
+        .await?
+        .into_iter()
+        .collect();
+    Ok(rows
+        .into_iter()
+        .map(|r| tag_view(state, r, &members))
+        .collect())
+}
+
+/// Checks a tag code's form.
+pub fn check_tag_code(field: &str, code: &str) -> ApiResult<()> {
+    let ok = (2..=40).contains(&code.len())
+        && code
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !code.starts_with('-');
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::invalid(
+            field,
+            "a tag code is 2–40 lower-case letters, digits and hyphens",
+        ))
+    }
+}
+
+/// Defines a tag (platform administrator).
+pub async fn create_tag(state: &AppState, actor: &Principal, new: NewTag) -> ApiResult<Tag> {
+    actor.require_platform_admin()?;
+    let code = new.code.trim().to_string();
+    check_tag_code("code", &code)?;
+    let name = text("name", &new.name, 40, true)?;
+    let description = text("description", &new.description, 200, false)?;
+    check_id("organisation_id", &new.organisation_id)?;
+    let organisation = store::get_org(&state.db, &new.organisation_id)
+        .await?
+        .ok_or_else(|| ApiError::invalid("organisation_id", "no such organisation"))?;
+    let row = TagRow {
+        code,
+        name,
+        description,
+        organisation_id: organisation.id,
+        organisation_name: organisation.name,
+        created_at: Timestamp::now(),
+    };
+    if let Err(e) = store::insert_tag(&state.db, &row).await {
+        return Err(if is_unique_violation(&e) {
+            ApiError::Conflict(format!("a tag with code {} exists", row.code))
+        } else {
+            e.into()
+        });
+    }
+    Ok(tag_view(state, row, &HashMap::new()))
+}
+
+/// Every tag with its member count (any organisation's staff).
+pub async fn list_tags(state: &AppState, actor: &Principal) -> ApiResult<Vec<Tag>> {
+    if actor.organisation_id().is_none() && !actor.is_platform_admin() {
+        return Err(ApiError::Forbidden(
+            "only an organisation's staff can see tags".into(),
+        ));
+    }
+    tag_views(state, store::list_tags(&state.db).await?).await
+}
+
+/// One tag; 404 if there is none (a code that exists, checked for an audience).
+pub async fn get_tag(state: &AppState, code: &str) -> ApiResult<Tag> {
+    let row = store::get_tag(&state.db, code)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no tag {code}")))?;
+    Ok(tag_views(state, vec![row]).await?.remove(0))
+}
+
+/// Puts residents on a tag and takes others off (the staff of the tag's organisation, or
+/// a platform administrator): set-based, in one transaction, each resident's change in her
+/// footprint with the purpose given.
+pub async fn change_tag(
+    state: &AppState,
+    actor: &Principal,
+    code: &str,
+    change: TagChange,
+) -> ApiResult<TagChanged> {
+    let tag = get_tag(state, code).await?;
+    actor.staff_organisation(Some(&tag.organisation_id), "code")?;
+    let purpose = text("purpose", &change.purpose, 200, true)?;
+    if change.add.len() + change.remove.len() > MAX_TAG_CHANGE {
+        return Err(ApiError::invalid(
+            "add",
+            format!("name at most {MAX_TAG_CHANGE} residents per change"),
+        ));
+    }
+    let mut all: Vec<String> = Vec::new();
+    for (field, list) in [("add", &change.add), ("remove", &change.remove)] {
+        if let Some(bad) = list.iter().position(|p| !is_uuid(p)) {
+            return Err(ApiError::invalid(
+                format!("{field}[{bad}]"),
+                "not a valid person id",
+            ));
+        }
+        all.extend(list.iter().cloned());
+    }
+    let mut add = change.add.clone();
+    add.sort_unstable();
+    add.dedup();
+    let mut remove = change.remove.clone();
+    remove.sort_unstable();
+    remove.dedup();
+    if let Some(both) = add.iter().find(|p| remove.binary_search(p).is_ok()) {
+        return Err(ApiError::invalid(
+            "remove",
+            format!("{both} is both added and removed"),
+        ));
+    }
+    let known: std::collections::HashSet<String> = store::existing_persons(&state.db, &add)
+        .await?
+        .into_iter()
+        .collect();
+    if let Some(bad) = change.add.iter().position(|p| !known.contains(p)) {
+        return Err(ApiError::invalid(
+            format!("add[{bad}]"),
+            "no registered person with this id",
+        ));
+    }
+    let hash = tag_hash(state, &tag.code);
+    let org = tag.organisation_id.clone();
+    let now = Timestamp::now();
+    let mut tx = state.db.begin().await?;
+    let present: std::collections::HashSet<String> = store::tagged_among(&mut tx, &hash, &all)
+        .await?
+        .into_iter()
+        .collect();
+    let to_add: Vec<String> = add.into_iter().filter(|p| !present.contains(p)).collect();
+    let to_remove: Vec<String> = remove.into_iter().filter(|p| present.contains(p)).collect();
+    store::add_tagged(&mut tx, &hash, &org, &to_add, now).await?;
+    store::remove_tagged(&mut tx, &hash, &to_remove).await?;
+    for (person, action) in to_add
+        .iter()
+        .map(|p| (p, "person.tag"))
+        .chain(to_remove.iter().map(|p| (p, "person.untag")))
+    {
+        let event = AuditEvent::by(actor, action, format!("person:{person} tag:{}", tag.code))
+            .subject(person.as_str())
+            .because(
+                purpose.clone(),
+                Basis::Statutory(tag.organisation_name.clone()),
+            );
+        state.audit.record_in(&mut tx, event).await?;
+    }
+    commit_audited(state.audit.as_ref(), tx).await?;
+    let members = get_tag(state, &tag.code).await?.members;
+    Ok(TagChanged {
+        added: to_add.len() as u64,
+        removed: to_remove.len() as u64,
+        members,
+    })
+}
+
+/// A tag's members, masked, by person id (the tag's organisation's staff).
+pub async fn tag_members(
+    state: &AppState,
+    actor: &Principal,
+    code: &str,
+    page: &PageQuery,
+) -> ApiResult<Page<PersonSummary>> {
+    let tag = get_tag(state, code).await?;
+    actor.staff_organisation(Some(&tag.organisation_id), "code")?;
+    let limit = page.limit();
+    let rows = store::tag_member_page(
+        &state.db,
+        &tag_hash(state, &tag.code),
+        page.cursor()?,
+        limit + 1,
+    )
+    .await?;
+    Ok(Page::from_rows(
+        rows.iter().map(person_summary).collect(),
+        limit,
+        |p| p.id.clone(),
+    ))
+}
+
+/// The tags the signed-in resident (or the person her proxy acts for) carries.
+pub async fn my_tags(state: &AppState, actor: &Principal) -> ApiResult<Vec<PersonTag>> {
+    actor.require_scope("profile")?;
+    let person = actor
+        .subject_person_id()
+        .ok_or_else(|| ApiError::Forbidden("only a resident carries tags".into()))?;
+    person_tags(state, person).await
+}
+
+/// The tags a person carries (no audit here: the caller reads for her or is audited).
+pub async fn person_tags(state: &AppState, person_id: &str) -> ApiResult<Vec<PersonTag>> {
+    let held = store::tags_of_person(&state.db, person_id).await?;
+    if held.is_empty() {
+        return Ok(Vec::new());
+    }
+    let names: HashMap<String, (String, String)> = store::list_tags(&state.db)
+        .await?
+        .into_iter()
+        .map(|t| (tag_hash(state, &t.code), (t.code, t.name)))
+        .collect();
+    Ok(held
+        .into_iter()
+        .filter_map(|(hash, organisation_name, since)| {
+            names.get(&hash).map(|(code, name)| PersonTag {
+                code: code.clone(),
+                name: name.clone(),
+                organisation_name,
+                since,
+            })
+        })
         .collect())
 }

@@ -730,3 +730,176 @@ pub async fn account_names(db: &Db, ids: &[String]) -> Result<Vec<(String, Strin
     )
     .await
 }
+
+// ---- tags ----
+
+/// A tag definition with its organisation's name and member count.
+#[derive(sqlx::FromRow)]
+pub struct TagRow {
+    pub code: String,
+    pub name: String,
+    pub description: String,
+    pub organisation_id: String,
+    pub organisation_name: String,
+    pub created_at: Timestamp,
+}
+
+const TAG_SELECT: &str = "SELECT t.code, t.name, t.description, t.organisation_id, \
+     o.name AS organisation_name, t.created_at FROM tags t \
+     JOIN organisations o ON o.id = t.organisation_id";
+
+pub async fn insert_tag(db: &Db, t: &TagRow) -> Result<(), sqlx::Error> {
+    on_pool!(db.write(), |c| sqlx::query(
+        "INSERT INTO tags (code, name, description, organisation_id, created_at)
+         VALUES ($1, $2, $3, $4, $5)"
+    )
+    .bind(&t.code)
+    .bind(&t.name)
+    .bind(&t.description)
+    .bind(&t.organisation_id)
+    .bind(t.created_at)
+    .execute(c)
+    .await
+    .map(|_| ()))
+}
+
+pub async fn list_tags(db: &Db) -> Result<Vec<TagRow>, sqlx::Error> {
+    let sql = format!("{TAG_SELECT} ORDER BY t.code");
+    on_pool!(db.read(), |c| sqlx::query_as(sqlx::AssertSqlSafe(
+        sql.as_str()
+    ))
+    .fetch_all(c)
+    .await)
+}
+
+pub async fn get_tag(db: &Db, code: &str) -> Result<Option<TagRow>, sqlx::Error> {
+    db.fetch_by(&format!("{TAG_SELECT} WHERE t.code = $1"), code)
+        .await
+}
+
+/// Members per tag hash, for the hashes given.
+pub async fn tag_members(db: &Db, hashes: &[String]) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    if hashes.is_empty() {
+        return Ok(Vec::new());
+    }
+    on_pool!(db.read(), |c| {
+        let mut b = sqlx::QueryBuilder::new(
+            "SELECT tag_hash, COUNT(*) FROM person_tags WHERE tag_hash IN ",
+        );
+        push_list(&mut b, hashes);
+        b.push(" GROUP BY tag_hash");
+        b.build_query_as().fetch_all(c).await
+    })
+}
+
+/// The ids among `ids` that are registered persons.
+pub async fn existing_persons(db: &Db, ids: &[String]) -> Result<Vec<String>, sqlx::Error> {
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        let rows: Vec<(String,)> = on_pool!(db.read(), |c| {
+            let mut b = sqlx::QueryBuilder::new("SELECT id FROM persons WHERE id IN ");
+            push_list(&mut b, chunk);
+            b.build_query_as().fetch_all(c).await
+        })?;
+        out.extend(rows.into_iter().map(|(id,)| id));
+    }
+    Ok(out)
+}
+
+/// Of `ids`, those already carrying the tag.
+pub async fn tagged_among(
+    tx: &mut Tx,
+    tag_hash: &str,
+    ids: &[String],
+) -> Result<Vec<String>, sqlx::Error> {
+    let mut out = Vec::new();
+    for chunk in ids.chunks(500) {
+        let rows: Vec<(String,)> = on_tx!(tx, |c| {
+            let mut b =
+                sqlx::QueryBuilder::new("SELECT person_id FROM person_tags WHERE tag_hash = ");
+            b.push_bind(tag_hash).push(" AND person_id IN ");
+            push_list(&mut b, chunk);
+            b.build_query_as().fetch_all(c).await
+        })?;
+        out.extend(rows.into_iter().map(|(id,)| id));
+    }
+    Ok(out)
+}
+
+/// Tags `ids` (none of which carries it yet), set-based per 500.
+pub async fn add_tagged(
+    tx: &mut Tx,
+    tag_hash: &str,
+    organisation_id: &str,
+    ids: &[String],
+    at: Timestamp,
+) -> Result<(), sqlx::Error> {
+    for chunk in ids.chunks(500) {
+        on_tx!(tx, |c| {
+            let mut b = sqlx::QueryBuilder::new(
+                "INSERT INTO person_tags (tag_hash, person_id, organisation_id, created_at) ",
+            );
+            b.push_values(chunk, |mut row, id| {
+                row.push_bind(tag_hash)
+                    .push_bind(id)
+                    .push_bind(organisation_id)
+                    .push_bind(at);
+            });
+            b.build().execute(c).await.map(|_| ())
+        })?;
+    }
+    Ok(())
+}
+
+/// Untags `ids`, set-based per 500.
+pub async fn remove_tagged(tx: &mut Tx, tag_hash: &str, ids: &[String]) -> Result<(), sqlx::Error> {
+    for chunk in ids.chunks(500) {
+        on_tx!(tx, |c| {
+            let mut b = sqlx::QueryBuilder::new("DELETE FROM person_tags WHERE tag_hash = ");
+            b.push_bind(tag_hash).push(" AND person_id IN ");
+            push_list(&mut b, chunk);
+            b.build().execute(c).await.map(|_| ())
+        })?;
+    }
+    Ok(())
+}
+
+/// A person's tag hashes with who tagged her and when.
+pub async fn tags_of_person(
+    db: &Db,
+    person_id: &str,
+) -> Result<Vec<(String, String, Timestamp)>, sqlx::Error> {
+    on_pool!(db.read(), |c| sqlx::query_as(
+        "SELECT p.tag_hash, o.name, p.created_at FROM person_tags p
+         JOIN organisations o ON o.id = p.organisation_id WHERE p.person_id = $1"
+    )
+    .bind(person_id)
+    .fetch_all(c)
+    .await)
+}
+
+/// Members of a tag, by person id, after the cursor.
+pub async fn tag_member_page(
+    db: &Db,
+    tag_hash: &str,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<PersonRow>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {} FROM person_tags t JOIN persons p ON p.id = t.person_id
+         WHERE t.tag_hash = $1 AND ($2 = '' OR p.id > $2) ORDER BY p.id LIMIT $3",
+        PERSON_COLUMNS
+            .split(", ")
+            .map(|c| format!("p.{}", c.trim()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    on_pool!(db.read(), |c| sqlx::query_as(sqlx::AssertSqlSafe(
+        sql.as_str()
+    ))
+    .bind(tag_hash)
+    .bind(after.unwrap_or_default())
+    .bind(limit)
+    .fetch_all(c)
+    .await)
+}

@@ -18,6 +18,9 @@ pub struct Audience {
     /// Aged at most this many whole years.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_age: Option<i64>,
+    /// Residents carrying every one of these tags (codes, at most 5; see `/api/v1/tags`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
     /// Only these residents (person ids, at most 1,000).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub persons: Vec<String>,

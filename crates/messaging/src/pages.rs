@@ -213,8 +213,12 @@ async fn sent_page(State(state): State<AppState>, ctx: PageContext) -> PageResul
     Ok(ctx.render(title, &body))
 }
 
-fn send_form(ctx: &PageContext) -> Form {
-    Form::new(
+fn send_form(ctx: &PageContext, tags: &[identity::model::Tag]) -> Form {
+    let tag_choices = tags
+        .iter()
+        .map(|t| (t.code.clone(), format!("{}（{}人）", t.name, t.members)))
+        .collect::<Vec<_>>();
+    let mut form = Form::new(
         ctx,
         "/messages/new",
         ctx.pick("发送", "Send"),
@@ -241,13 +245,36 @@ fn send_form(ctx: &PageContext) -> Form {
                 FieldKind::Checkbox,
             ),
         ],
-    )
+    );
+    if !tag_choices.is_empty() {
+        let field = Field::of(
+            "tags",
+            ctx.pick("只发给带有这些标签的居民", "Only residents with these tags"),
+            FieldKind::Checkboxes(tag_choices),
+        )
+        .hint(ctx.pick(
+            "可不选；选多个时，须同时带有全部标签",
+            "Optional; with several, a resident must carry them all",
+        ));
+        form.fields.insert(5, field);
+    }
+    form
 }
 
-async fn new_page(ctx: PageContext) -> PageResult {
-    ctx.user()?;
+async fn tags(state: &AppState, user: &Principal) -> Result<Vec<identity::model::Tag>, ApiError> {
+    identity::service::list_tags(state, user).await
+}
+
+async fn new_page(State(state): State<AppState>, ctx: PageContext) -> PageResult {
+    let user = ctx.user()?;
+    let tags = tags(&state, user).await.map_err(|e| ctx.error(e))?;
     let title = ctx.pick("写一条通知", "Write a notice");
-    Ok(form_page(&ctx, StatusCode::OK, title, &send_form(&ctx)))
+    Ok(form_page(
+        &ctx,
+        StatusCode::OK,
+        title,
+        &send_form(&ctx, &tags),
+    ))
 }
 
 fn age(pairs: &[(String, String)], field: &str) -> Result<Option<i64>, ApiError> {
@@ -274,6 +301,7 @@ async fn send(State(state): State<AppState>, ctx: PageContext, body: Bytes) -> P
                 region: (!region.is_empty()).then(|| region.to_string()),
                 min_age: age(&pairs, "min_age")?,
                 max_age: age(&pairs, "max_age")?,
+                tags: kernel::widgets::form_values(&pairs, "tags"),
                 persons: Vec::new(),
             },
             ack_required: form_value(&pairs, "ack_required") == "true",
@@ -293,7 +321,8 @@ async fn send(State(state): State<AppState>, ctx: PageContext, body: Bytes) -> P
                 },
                 other => other,
             };
-            let form = send_form(&ctx).fill(&pairs).with_error(&error);
+            let tags = tags(&state, user).await.map_err(|e| ctx.error(e))?;
+            let form = send_form(&ctx, &tags).fill(&pairs).with_error(&error);
             Ok(form_page(&ctx, error.status(), title, &form))
         }
         Err(error) => Err(ctx.error(error)),

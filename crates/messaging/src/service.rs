@@ -16,6 +16,9 @@ use crate::store::{self, Filter, InboxRow, MessageRow};
 /// Most residents an audience may name one by one.
 pub const MAX_NAMED: usize = 1_000;
 
+/// Most tags an audience may combine.
+pub const MAX_TAGS: usize = 5;
+
 /// The prefix of `region_code` that covers a region: a province's two digits, a city's
 /// four, a county's six, a township's nine, a community's twelve.
 pub fn region_prefix(code: &RegionCode) -> String {
@@ -73,11 +76,26 @@ pub async fn send(state: &AppState, actor: &Principal, new: NewMessage) -> ApiRe
         .as_deref()
         .map(|r| RegionCode::parse(r.trim()).map_err(|e| ApiError::invalid("audience.region", e)))
         .transpose()?;
-    if region.is_none() && audience.persons.is_empty() {
+    if region.is_none() && audience.persons.is_empty() && audience.tags.is_empty() {
         return Err(ApiError::invalid(
             "audience",
-            "name a region or residents: a notice is never sent to everyone by default",
+            "name a region, tags or residents: a notice is never sent to everyone by default",
         ));
+    }
+    if audience.tags.len() > MAX_TAGS {
+        return Err(ApiError::invalid(
+            "audience.tags",
+            format!("name at most {MAX_TAGS} tags"),
+        ));
+    }
+    let mut tag_hashes = Vec::with_capacity(audience.tags.len());
+    for (i, code) in audience.tags.iter().enumerate() {
+        let field = format!("audience.tags[{i}]");
+        identity::service::check_tag_code(&field, code)?;
+        identity::service::get_tag(state, code)
+            .await
+            .map_err(|_| ApiError::invalid(&field, format!("no tag {code}")))?;
+        tag_hashes.push(identity::service::tag_hash(state, code));
     }
     for (field, age) in [
         ("audience.min_age", audience.min_age),
@@ -147,6 +165,7 @@ pub async fn send(state: &AppState, actor: &Principal, new: NewMessage) -> ApiRe
             region_prefix: &prefix,
             born_on_or_before: &born_on_or_before,
             born_after: &born_after,
+            tag_hashes: &tag_hashes,
         },
         persons,
     )
@@ -205,6 +224,7 @@ pub async fn notify_in(
         region_prefix: "",
         born_on_or_before: "",
         born_after: "",
+        tag_hashes: &[],
     };
     store::fan_out(tx, &row.id, now, &filter, Some(&persons)).await?;
     Ok(row.id)

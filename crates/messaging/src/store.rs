@@ -59,6 +59,8 @@ pub struct Filter<'a> {
     pub born_on_or_before: &'a str,
     /// Born after (`YYYY-MM-DD`): young enough.
     pub born_after: &'a str,
+    /// Carrying every tag with these keyed hashes.
+    pub tag_hashes: &'a [String],
 }
 
 /// Puts a notice into the inbox of every resident matching `filter` (and, when given,
@@ -97,6 +99,11 @@ pub async fn fan_out(
             }
             if !filter.born_after.is_empty() {
                 b.push(" AND birth_date > ").push_bind(filter.born_after);
+            }
+            for hash in filter.tag_hashes {
+                b.push(" AND id IN (SELECT person_id FROM person_tags WHERE tag_hash = ")
+                    .push_bind(hash)
+                    .push(")");
             }
             if let Some(chunk) = chunk {
                 b.push(" AND id IN ");
