@@ -63,6 +63,9 @@ pub async fn open_state(config: Config, create_key: bool) -> anyhow::Result<AppS
     extensions.insert(credentials::passes::Passes::start(db.clone()));
     extensions.insert(credentials::remote::Remote::new()?);
     extensions.insert(services::blobs::Blobs::from_config(&config)?);
+    extensions.insert(Arc::new(messaging::channels::Channels::from_config(
+        &config, &db,
+    )?));
     Ok(AppState {
         extensions: Arc::new(extensions),
         auth: Arc::new(identity::SessionAuthenticator::new(db.clone())),
@@ -226,6 +229,7 @@ impl Application {
     /// Serves until Ctrl-C or SIGTERM.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         services::start_sweeps(self.state.clone());
+        messaging::delivery::start(self.state.clone());
         let mut app = router(self.state.clone());
         if self.demo {
             // The demo's proxied resource is served by a stand-in provider system.

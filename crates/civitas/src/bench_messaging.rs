@@ -155,6 +155,7 @@ pub async fn messaging(
                 ..Default::default()
             },
             ack_required: true,
+            channels: Vec::new(),
             organisation_id: None,
         },
     )

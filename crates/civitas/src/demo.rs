@@ -1366,6 +1366,7 @@ async fn seed_messages(state: &AppState, admin: &Principal, civil: &str) -> anyh
                     ..Default::default()
                 },
                 ack_required: ack,
+                channels: Vec::new(),
                 organisation_id: Some(civil.to_string()),
             },
         )

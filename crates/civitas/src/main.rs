@@ -277,6 +277,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if let Some(bind) = bind {
                 config.bind = bind;
             }
+            if demo && config.sms_gateway_url.is_none() && config.smtp_url.is_none() {
+                // The demo's SMS and e-mail go to the outbox (page 发送记录), not to
+                // real phones.
+                config.channel_outbox = true;
+            }
             tracing::info!(config = ?config.redacted(), "starting");
             let app = Application::build(config.clone(), demo).await?;
             let url = format!("http://{}:{}", config.bind.ip(), app.port());

@@ -1522,3 +1522,19 @@ pub async fn person_tags(state: &AppState, person_id: &str) -> ApiResult<Vec<Per
         })
         .collect())
 }
+
+/// The phone numbers of the persons among `ids` that have one, opened for the platform's
+/// own delivery of notices to them (the sending is audited once per notice, not here).
+pub async fn phones_of(state: &AppState, ids: &[String]) -> ApiResult<Vec<(String, String)>> {
+    store::sealed_phones(&state.db, ids)
+        .await?
+        .into_iter()
+        .map(|(id, sealed)| {
+            let phone = state
+                .vault
+                .open(&sealed, CTX_PHONE)
+                .map_err(ApiError::Unexpected)?;
+            Ok((id, phone))
+        })
+        .collect()
+}

@@ -903,3 +903,19 @@ pub async fn tag_member_page(
     .fetch_all(c)
     .await)
 }
+
+/// Sealed phones of the persons among `ids` that have one.
+pub async fn sealed_phones(db: &Db, ids: &[String]) -> Result<Vec<(String, Vec<u8>)>, sqlx::Error> {
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        let rows: Vec<(String, Vec<u8>)> = on_pool!(db.read(), |c| {
+            let mut b = sqlx::QueryBuilder::new(
+                "SELECT id, phone_enc FROM persons WHERE phone_enc IS NOT NULL AND id IN ",
+            );
+            push_list(&mut b, chunk);
+            b.build_query_as().fetch_all(c).await
+        })?;
+        out.extend(rows);
+    }
+    Ok(out)
+}

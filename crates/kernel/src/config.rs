@@ -39,6 +39,21 @@ pub struct Config {
     pub blob_store: Option<String>,
     /// Largest file a resident may upload, in bytes.
     pub max_upload_bytes: u64,
+    /// SMTP server for e-mail notices: `smtp://host:25` (plain), `smtp://host:587?tls=required`
+    /// (STARTTLS) or `smtps://user:password@host:465`; unset, no e-mail is sent.
+    pub smtp_url: Option<String>,
+    /// The sender of e-mail notices.
+    pub email_from: String,
+    /// HTTP SMS gateway: each text is POSTed there as JSON `{to, text, reference}`;
+    /// unset, no SMS is sent.
+    pub sms_gateway_url: Option<String>,
+    /// Bearer token for the SMS gateway.
+    pub sms_gateway_token: Option<String>,
+    /// Write SMS and e-mail notices to the outbox table (page 发送记录) instead of sending
+    /// them: for the demo and for trying the platform out.
+    pub channel_outbox: bool,
+    /// How many times a delivery is tried before it is marked failed.
+    pub delivery_attempts: i64,
 }
 
 impl Default for Config {
@@ -55,6 +70,12 @@ impl Default for Config {
             trusted_platforms: Vec::new(),
             blob_store: None,
             max_upload_bytes: 10 * 1024 * 1024,
+            smtp_url: None,
+            email_from: "Civitas <noreply@civitas.invalid>".into(),
+            sms_gateway_url: None,
+            sms_gateway_token: None,
+            channel_outbox: false,
+            delivery_attempts: 5,
         }
     }
 }
@@ -92,6 +113,8 @@ impl Config {
         let mut copy = self.clone();
         copy.encryption_key = copy.encryption_key.map(|_| "***".into());
         copy.database_url = copy.database_url.map(|url| redact_url(&url));
+        copy.smtp_url = copy.smtp_url.map(|url| redact_url(&url));
+        copy.sms_gateway_token = copy.sms_gateway_token.map(|_| "***".into());
         copy
     }
 }

@@ -10,8 +10,16 @@ use kernel::ids::{is_uuid, new_id};
 use kernel::time::Timestamp;
 use kernel::{ApiError, ApiResult, AppState};
 
+use crate::channels::ChannelKind;
 use crate::model::*;
-use crate::store::{self, Filter, InboxRow, MessageRow};
+use crate::store::{self, Filter, InboxRow, MessageRow, SettingsRow, WebhookRow};
+
+/// Vault context of residents' e-mail addresses.
+pub const CTX_EMAIL: &str = "person.email";
+/// Vault context of webhook signing secrets.
+pub const CTX_WEBHOOK_SECRET: &str = "webhook.secret";
+/// Most webhooks one organisation may register.
+pub const MAX_WEBHOOKS: usize = 10;
 
 /// Most residents an audience may name one by one.
 pub const MAX_NAMED: usize = 1_000;
@@ -127,6 +135,7 @@ pub async fn send(state: &AppState, actor: &Principal, new: NewMessage) -> ApiRe
             "not a valid person id",
         ));
     }
+    let channels = requested_channels(state, &new.channels)?;
     let today = time::OffsetDateTime::now_utc().date();
     let born_on_or_before = audience
         .min_age
@@ -172,13 +181,24 @@ pub async fn send(state: &AppState, actor: &Principal, new: NewMessage) -> ApiRe
     .await?;
     row.recipients = i64::try_from(reached).unwrap_or(i64::MAX);
     store::set_recipients(&mut tx, &row.id, row.recipients).await?;
-    // One record for the whole audience: the register was read for region and age only.
+    let mut queued = Vec::new();
+    for channel in &channels {
+        let n = store::enqueue_residents(&mut tx, &row.id, channel.as_str(), now).await?;
+        queued.push(format!("{}:{n}", channel.as_str()));
+    }
+    let hooks = store::enqueue_webhooks(&mut tx, &row.id, &prefix, now).await?;
+    queued.push(format!("webhook:{hooks}"));
+    // One record for the whole audience: the register was read for region, age and tags
+    // only, and each channel's addresses are opened by the platform to deliver this notice.
     let event = AuditEvent::by(
         actor,
         "message.send",
         format!(
-            "message:{} recipients:{} audience:{}",
-            row.id, row.recipients, row.audience
+            "message:{} recipients:{} deliveries:{} audience:{}",
+            row.id,
+            row.recipients,
+            queued.join(","),
+            row.audience
         ),
     )
     .because(
@@ -187,13 +207,44 @@ pub async fn send(state: &AppState, actor: &Principal, new: NewMessage) -> ApiRe
     );
     state.audit.record_in(&mut tx, event).await?;
     commit_audited(state.audit.as_ref(), tx).await?;
+    crate::delivery::wake(state);
     Ok(message_view(row, 0, 0))
+}
+
+/// The channels a sender asked for, each configured on this platform.
+fn requested_channels(state: &AppState, names: &[String]) -> ApiResult<Vec<ChannelKind>> {
+    let channels = crate::delivery::channels(state)?;
+    let mut out = Vec::new();
+    for (i, name) in names.iter().enumerate() {
+        let field = format!("channels[{i}]");
+        let kind = match ChannelKind::parse(name) {
+            Some(k @ (ChannelKind::Sms | ChannelKind::Email)) => k,
+            _ => {
+                return Err(ApiError::invalid(
+                    field,
+                    "a channel is sms or email (webhooks receive every broadcast notice)",
+                ));
+            }
+        };
+        if channels.get(kind).is_none() {
+            return Err(ApiError::invalid(
+                field,
+                format!("this platform has no {} channel configured", kind.as_str()),
+            ));
+        }
+        if !out.contains(&kind) {
+            out.push(kind);
+        }
+    }
+    Ok(out)
 }
 
 /// Puts a notice from `organisation_id` into one resident's inbox inside the caller's
 /// transaction (a step of her application, say), so it commits or vanishes with the change
-/// it reports. Returns the message id.
+/// it reports, and queues it by SMS and e-mail as she chose, on the channels configured
+/// (the worker picks them up within seconds of the commit). Returns the message id.
 pub async fn notify_in(
+    state: &AppState,
     tx: &mut Tx,
     organisation_id: &str,
     sender_account_id: &str,
@@ -227,6 +278,12 @@ pub async fn notify_in(
         tag_hashes: &[],
     };
     store::fan_out(tx, &row.id, now, &filter, Some(&persons)).await?;
+    let channels = crate::delivery::channels(state)?;
+    for kind in [ChannelKind::Sms, ChannelKind::Email] {
+        if channels.get(kind).is_some() {
+            store::enqueue_residents(tx, &row.id, kind.as_str(), now).await?;
+        }
+    }
     Ok(row.id)
 }
 
@@ -384,6 +441,259 @@ pub async fn acknowledge(
         .await?
         .map(inbox_view)
         .ok_or_else(not_found)
+}
+
+/// An e-mail address for lists and logs: the first character of the local part, then
+/// `***`, then the domain.
+pub fn mask_email(email: &str) -> String {
+    match email.split_once('@') {
+        Some((local, domain)) => {
+            let first: String = local.chars().take(1).collect();
+            format!("{first}***@{domain}")
+        }
+        None => "***".into(),
+    }
+}
+
+/// The delivery log of a notice (its sender's staff).
+pub async fn deliveries(
+    state: &AppState,
+    actor: &Principal,
+    id: &str,
+) -> ApiResult<DeliveryReport> {
+    message(state, actor, id).await?;
+    let mut channels: Vec<ChannelCount> = Vec::new();
+    for (channel, status, n) in store::delivery_counts(&state.db, id).await? {
+        let entry = match channels.iter_mut().find(|c| c.channel == channel) {
+            Some(entry) => entry,
+            None => {
+                channels.push(ChannelCount {
+                    channel: channel.clone(),
+                    pending: 0,
+                    sent: 0,
+                    failed: 0,
+                });
+                channels
+                    .last_mut()
+                    .ok_or_else(|| ApiError::Unexpected(anyhow::anyhow!("empty")))?
+            }
+        };
+        match status.as_str() {
+            "sent" => entry.sent += n,
+            "failed" => entry.failed += n,
+            _ => entry.pending += n,
+        }
+    }
+    let undelivered = store::undelivered(&state.db, id)
+        .await?
+        .into_iter()
+        .map(|d| Undelivered {
+            next_attempt_at: (d.status == "pending").then_some(d.next_attempt_at),
+            channel: d.channel,
+            recipient: d.recipient,
+            status: d.status,
+            attempts: d.attempts,
+            last_error: d.last_error,
+        })
+        .collect();
+    Ok(DeliveryReport {
+        channels,
+        undelivered,
+    })
+}
+
+/// The resident's channel choices (a proxy with `profile`: the person's).
+pub async fn my_settings(
+    state: &AppState,
+    principal: &Principal,
+) -> ApiResult<NotificationSettings> {
+    let person = reader(principal)?;
+    let phone_masked = identity::service::person_summary_by_id(state, &person)
+        .await?
+        .and_then(|p| p.phone_masked);
+    let row = store::settings(&state.db, &person).await?;
+    Ok(NotificationSettings {
+        sms: row.as_ref().is_none_or(|r| r.sms == 1),
+        phone_masked,
+        email: row.as_ref().is_some_and(|r| r.email == 1),
+        email_masked: row.and_then(|r| r.email_masked),
+    })
+}
+
+/// Changes the resident's channel choices (she, or a proxy with `profile`); the address
+/// is sealed, and the change is in her footprint when a proxy makes it.
+pub async fn put_settings(
+    state: &AppState,
+    principal: &Principal,
+    new: NewNotificationSettings,
+) -> ApiResult<NotificationSettings> {
+    let person = reader(principal)?;
+    let current = store::settings(&state.db, &person).await?;
+    let (email_enc, email_masked) = match new.email_address.as_deref().map(str::trim) {
+        Some("") => (None, None),
+        Some(address) => {
+            if address.len() > 254 {
+                return Err(ApiError::invalid(
+                    "email_address",
+                    "an e-mail address has at most 254 characters",
+                ));
+            }
+            address.parse::<lettre::Address>().map_err(|_| {
+                ApiError::invalid(
+                    "email_address",
+                    "not an e-mail address, e.g. name@example.cn",
+                )
+            })?;
+            let sealed = state
+                .vault
+                .seal(address, CTX_EMAIL)
+                .map_err(ApiError::Unexpected)?;
+            (Some(sealed), Some(mask_email(address)))
+        }
+        None => current
+            .as_ref()
+            .map(|c| (c.email_enc.clone(), c.email_masked.clone()))
+            .unwrap_or_default(),
+    };
+    if new.email && email_enc.is_none() {
+        return Err(ApiError::invalid(
+            "email_address",
+            "give an e-mail address to receive notices by e-mail",
+        ));
+    }
+    let row = SettingsRow {
+        sms: i64::from(new.sms),
+        email: i64::from(new.email),
+        email_enc,
+        email_masked,
+    };
+    store::put_settings(&state.db, &person, &row).await?;
+    if let Some(acting) = &principal.acting_for {
+        state
+            .audit
+            .record(
+                AuditEvent::by(
+                    principal,
+                    "notification_settings.change",
+                    format!("person:{person}"),
+                )
+                .subject(person.as_str())
+                .because(
+                    "change how notices reach the person",
+                    Basis::Proxy(acting.authorisation_id.clone()),
+                ),
+            )
+            .await?;
+    }
+    my_settings(state, principal).await
+}
+
+fn webhook_view(row: WebhookRow) -> Webhook {
+    Webhook {
+        id: row.id,
+        organisation_id: row.organisation_id,
+        url: row.url,
+        region: (!row.region_prefix.is_empty()).then_some(row.region_prefix),
+        created_at: row.created_at,
+    }
+}
+
+/// An organisation's webhooks (its staff).
+pub async fn webhooks(state: &AppState, actor: &Principal) -> ApiResult<Vec<Webhook>> {
+    let org = sender_of(actor, None)?;
+    Ok(store::webhooks_of(&state.db, &org)
+        .await?
+        .into_iter()
+        .map(webhook_view)
+        .collect())
+}
+
+/// Registers a webhook for an organisation (its staff); the signing secret is returned
+/// once and kept sealed.
+pub async fn create_webhook(
+    state: &AppState,
+    actor: &Principal,
+    new: NewWebhook,
+) -> ApiResult<WebhookCreated> {
+    let org = sender_of(actor, new.organisation_id.as_deref())?;
+    let raw = new.url.trim();
+    let url = url::Url::parse(raw)
+        .map_err(|_| ApiError::invalid("url", "not a URL, e.g. https://alerts.example.cn/hook"))?;
+    if !matches!(url.scheme(), "https" | "http") || url.host_str().is_none() {
+        return Err(ApiError::invalid(
+            "url",
+            "a webhook URL is https:// (or http://) with a host",
+        ));
+    }
+    if raw.len() > 500 || url.username() != "" || url.password().is_some() {
+        return Err(ApiError::invalid(
+            "url",
+            "at most 500 characters and no user name or password in it",
+        ));
+    }
+    let region_prefix = match new
+        .region
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+    {
+        Some(r) => {
+            region_prefix(&RegionCode::parse(r).map_err(|e| ApiError::invalid("region", e))?)
+        }
+        None => String::new(),
+    };
+    if store::webhooks_of(&state.db, &org).await?.len() >= MAX_WEBHOOKS {
+        return Err(ApiError::Conflict(format!(
+            "an organisation has at most {MAX_WEBHOOKS} webhooks; remove one first"
+        )));
+    }
+    let mut secret = [0u8; 32];
+    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut secret);
+    let row = WebhookRow {
+        id: new_id(),
+        organisation_id: org,
+        url: url.to_string(),
+        region_prefix,
+        secret_enc: state
+            .vault
+            .seal_bytes(&secret, CTX_WEBHOOK_SECRET)
+            .map_err(ApiError::Unexpected)?,
+        created_at: Timestamp::now(),
+    };
+    store::insert_webhook(&state.db, &row).await?;
+    Ok(WebhookCreated {
+        webhook: webhook_view(row),
+        secret: hex::encode(secret),
+    })
+}
+
+/// Removes one of the organisation's webhooks (its staff).
+pub async fn remove_webhook(state: &AppState, actor: &Principal, id: &str) -> ApiResult<()> {
+    let org = sender_of(actor, None)?;
+    if is_uuid(id) && store::remove_webhook(&state.db, &org, id).await? {
+        Ok(())
+    } else {
+        Err(ApiError::NotFound(
+            "no such webhook of your organisation".into(),
+        ))
+    }
+}
+
+/// The newest 200 entries of the outbox (platform administrator).
+pub async fn outbox(state: &AppState, actor: &Principal) -> ApiResult<Vec<OutboxEntry>> {
+    actor.require_platform_admin()?;
+    Ok(store::outbox(&state.db, 200)
+        .await?
+        .into_iter()
+        .map(|r| OutboxEntry {
+            message_id: r.message_id,
+            channel: r.channel,
+            address_masked: r.address_masked,
+            subject: r.subject,
+            text: r.body,
+            created_at: r.created_at,
+        })
+        .collect())
 }
 
 #[cfg(test)]

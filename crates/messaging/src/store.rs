@@ -263,3 +263,354 @@ pub async fn mark(
     .map(|r| r.rows_affected()))?;
     Ok(n == 1)
 }
+
+// ---- notification settings ----
+
+/// A resident's channel choices (absent: SMS on, e-mail off).
+#[derive(sqlx::FromRow, Clone)]
+pub struct SettingsRow {
+    pub sms: i64,
+    pub email: i64,
+    pub email_enc: Option<Vec<u8>>,
+    pub email_masked: Option<String>,
+}
+
+pub async fn settings(db: &Db, person_id: &str) -> Result<Option<SettingsRow>, sqlx::Error> {
+    db.fetch_by(
+        "SELECT sms, email, email_enc, email_masked FROM notification_settings WHERE person_id = $1",
+        person_id,
+    )
+    .await
+}
+
+pub async fn put_settings(db: &Db, person_id: &str, s: &SettingsRow) -> Result<(), sqlx::Error> {
+    on_pool!(db.write(), |c| {
+        sqlx::query(
+        "INSERT INTO notification_settings (person_id, sms, email, email_enc, email_masked, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (person_id) DO UPDATE SET sms = excluded.sms, email = excluded.email,
+             email_enc = excluded.email_enc, email_masked = excluded.email_masked,
+             updated_at = excluded.updated_at"
+    )
+    .bind(person_id)
+    .bind(s.sms)
+    .bind(s.email)
+    .bind(s.email_enc.as_deref())
+    .bind(s.email_masked.as_deref())
+    .bind(Timestamp::now())
+    .execute(c)
+    .await
+    .map(|_| ())
+    })
+}
+
+/// Sealed e-mail addresses of the persons among `ids` who turned e-mail on.
+pub async fn emails_of(db: &Db, ids: &[String]) -> Result<Vec<(String, Vec<u8>)>, sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    on_pool!(db.read(), |c| {
+        let mut b = sqlx::QueryBuilder::new(
+            "SELECT person_id, email_enc FROM notification_settings
+             WHERE email = 1 AND email_enc IS NOT NULL AND person_id IN ",
+        );
+        push_list(&mut b, ids);
+        b.build_query_as().fetch_all(c).await
+    })
+}
+
+// ---- webhooks ----
+
+/// A registered webhook.
+#[derive(sqlx::FromRow, Clone)]
+pub struct WebhookRow {
+    pub id: String,
+    pub organisation_id: String,
+    pub url: String,
+    pub region_prefix: String,
+    pub secret_enc: Vec<u8>,
+    pub created_at: Timestamp,
+}
+
+const WEBHOOK_SELECT: &str = "SELECT id, organisation_id, url, region_prefix, secret_enc, \
+     created_at FROM webhooks";
+
+pub async fn insert_webhook(db: &Db, w: &WebhookRow) -> Result<(), sqlx::Error> {
+    on_pool!(db.write(), |c| sqlx::query(
+        "INSERT INTO webhooks (id, organisation_id, url, region_prefix, secret_enc, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6)"
+    )
+    .bind(&w.id)
+    .bind(&w.organisation_id)
+    .bind(&w.url)
+    .bind(&w.region_prefix)
+    .bind(&w.secret_enc)
+    .bind(w.created_at)
+    .execute(c)
+    .await
+    .map(|_| ()))
+}
+
+pub async fn webhooks_of(db: &Db, organisation_id: &str) -> Result<Vec<WebhookRow>, sqlx::Error> {
+    let sql = format!(
+        "{WEBHOOK_SELECT} WHERE organisation_id = $1 AND removed_at IS NULL ORDER BY created_at"
+    );
+    on_pool!(db.read(), |c| sqlx::query_as(sqlx::AssertSqlSafe(
+        sql.as_str()
+    ))
+    .bind(organisation_id)
+    .fetch_all(c)
+    .await)
+}
+
+pub async fn get_webhooks(db: &Db, ids: &[String]) -> Result<Vec<WebhookRow>, sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    on_pool!(db.read(), |c| {
+        let mut b = sqlx::QueryBuilder::new(format!("{WEBHOOK_SELECT} WHERE id IN "));
+        push_list(&mut b, ids);
+        b.build_query_as().fetch_all(c).await
+    })
+}
+
+/// Marks a webhook removed; false if the organisation has no such live webhook.
+pub async fn remove_webhook(db: &Db, organisation_id: &str, id: &str) -> Result<bool, sqlx::Error> {
+    let n = on_pool!(db.write(), |c| sqlx::query(
+        "UPDATE webhooks SET removed_at = $3
+         WHERE id = $1 AND organisation_id = $2 AND removed_at IS NULL"
+    )
+    .bind(id)
+    .bind(organisation_id)
+    .bind(Timestamp::now())
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(n == 1)
+}
+
+// ---- deliveries ----
+
+/// Queues a delivery by `channel` for every inbox entry of a notice whose resident can be
+/// reached that way (SMS: a registered phone and SMS not turned off; e-mail: an address
+/// and e-mail turned on): one `INSERT … SELECT`. Returns how many were queued.
+pub async fn enqueue_residents(
+    tx: &mut Tx,
+    message_id: &str,
+    channel: &str,
+    at: Timestamp,
+) -> Result<u64, sqlx::Error> {
+    let reachable = if channel == "sms" {
+        "JOIN persons p ON p.id = e.person_id
+         LEFT JOIN notification_settings s ON s.person_id = e.person_id
+         WHERE p.phone_enc IS NOT NULL AND COALESCE(s.sms, 1) = 1"
+    } else {
+        "JOIN notification_settings s ON s.person_id = e.person_id
+         WHERE s.email = 1 AND s.email_enc IS NOT NULL"
+    };
+    let sql = format!(
+        "INSERT INTO deliveries (message_id, channel, recipient, status, attempts,
+             next_attempt_at, created_at)
+         SELECT e.message_id, $2, e.person_id, 'pending', 0, $3, $3 FROM inbox_entries e
+         {reachable} AND e.message_id = $1"
+    );
+    on_tx!(tx, |c| sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(message_id)
+        .bind(channel)
+        .bind(at)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))
+}
+
+/// Queues a webhook delivery of a broadcast notice to every live webhook whose region
+/// overlaps the notice's (`region_prefix` empty: the notice has no region, so only
+/// webhooks for everything get it).
+pub async fn enqueue_webhooks(
+    tx: &mut Tx,
+    message_id: &str,
+    region_prefix: &str,
+    at: Timestamp,
+) -> Result<u64, sqlx::Error> {
+    on_tx!(tx, |c| sqlx::query(
+        "INSERT INTO deliveries (message_id, channel, recipient, status, attempts,
+             next_attempt_at, created_at)
+         SELECT $1, 'webhook', id, 'pending', 0, $3, $3 FROM webhooks
+         WHERE removed_at IS NULL AND (region_prefix = ''
+             OR ($2 <> '' AND ($2 LIKE region_prefix || '%' OR region_prefix LIKE $2 || '%')))"
+    )
+    .bind(message_id)
+    .bind(region_prefix)
+    .bind(at)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected()))
+}
+
+/// A delivery claimed for sending.
+#[derive(sqlx::FromRow, Clone)]
+pub struct DueRow {
+    pub message_id: String,
+    pub channel: String,
+    pub recipient: String,
+    pub attempts: i64,
+}
+
+/// Claims up to `limit` due deliveries for `lease_ms` (counting the attempt). On
+/// PostgreSQL rows another node is claiming are skipped, not waited for.
+pub async fn claim_due(
+    db: &Db,
+    now: Timestamp,
+    lease_until: Timestamp,
+    limit: i64,
+) -> Result<Vec<DueRow>, sqlx::Error> {
+    let skip_locked = match db.kind() {
+        kernel::db::DbKind::Postgres => " FOR UPDATE SKIP LOCKED",
+        kernel::db::DbKind::Sqlite => "",
+    };
+    let sql = format!(
+        "UPDATE deliveries SET claimed_until = $2, attempts = attempts + 1
+         WHERE (message_id, channel, recipient) IN (
+             SELECT message_id, channel, recipient FROM deliveries
+             WHERE status = 'pending' AND next_attempt_at <= $1
+               AND (claimed_until IS NULL OR claimed_until < $1)
+             ORDER BY next_attempt_at LIMIT $3{skip_locked})
+         RETURNING message_id, channel, recipient, attempts"
+    );
+    on_pool!(db.write(), |c| sqlx::query_as(sqlx::AssertSqlSafe(
+        sql.as_str()
+    ))
+    .bind(now)
+    .bind(lease_until)
+    .bind(limit)
+    .fetch_all(c)
+    .await)
+}
+
+/// The outcome of one attempt.
+pub struct Outcome<'a> {
+    pub message_id: &'a str,
+    pub channel: &'a str,
+    pub recipient: &'a str,
+    /// `sent`, `pending` (to retry at `next_attempt_at`) or `failed`.
+    pub status: &'static str,
+    pub next_attempt_at: Timestamp,
+    pub error: Option<&'a str>,
+    pub provider_ref: Option<&'a str>,
+}
+
+/// Records a batch of outcomes in one transaction.
+pub async fn record_outcomes(db: &Db, outcomes: &[Outcome<'_>]) -> Result<(), sqlx::Error> {
+    let now = Timestamp::now();
+    let mut tx = db.begin().await?;
+    for o in outcomes {
+        on_tx!(&mut tx, |c| sqlx::query(
+            "UPDATE deliveries SET status = $4, next_attempt_at = $5, claimed_until = NULL,
+                 last_error = $6, provider_ref = COALESCE($7, provider_ref),
+                 sent_at = CASE WHEN $4 = 'sent' THEN $8 ELSE sent_at END
+             WHERE message_id = $1 AND channel = $2 AND recipient = $3"
+        )
+        .bind(o.message_id)
+        .bind(o.channel)
+        .bind(o.recipient)
+        .bind(o.status)
+        .bind(o.next_attempt_at)
+        .bind(o.error)
+        .bind(o.provider_ref)
+        .bind(now)
+        .execute(c)
+        .await
+        .map(|_| ()))?;
+    }
+    tx.commit().await
+}
+
+/// (channel, status, count) for a notice.
+pub async fn delivery_counts(
+    db: &Db,
+    message_id: &str,
+) -> Result<Vec<(String, String, i64)>, sqlx::Error> {
+    on_pool!(db.read(), |c| sqlx::query_as(
+        "SELECT channel, status, COUNT(*) FROM deliveries WHERE message_id = $1
+         GROUP BY channel, status ORDER BY channel, status"
+    )
+    .bind(message_id)
+    .fetch_all(c)
+    .await)
+}
+
+/// A row of the delivery log.
+#[derive(sqlx::FromRow, Clone)]
+pub struct DeliveryRow {
+    pub channel: String,
+    pub recipient: String,
+    pub status: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub provider_ref: Option<String>,
+    pub sent_at: Option<Timestamp>,
+    pub next_attempt_at: Timestamp,
+}
+
+/// The deliveries of a notice not (yet) sent — retrying or failed — first 100.
+pub async fn undelivered(db: &Db, message_id: &str) -> Result<Vec<DeliveryRow>, sqlx::Error> {
+    on_pool!(db.read(), |c| sqlx::query_as(
+        "SELECT channel, recipient, status, attempts, last_error, provider_ref, sent_at,
+             next_attempt_at FROM deliveries
+         WHERE message_id = $1 AND status <> 'sent' AND attempts > 0
+         ORDER BY channel, recipient LIMIT 100"
+    )
+    .bind(message_id)
+    .fetch_all(c)
+    .await)
+}
+
+// ---- outbox ----
+
+pub async fn insert_outbox(
+    db: &Db,
+    message_id: &str,
+    channel: &str,
+    recipient: &str,
+    address_masked: &str,
+    subject: &str,
+    body: &str,
+) -> Result<(), sqlx::Error> {
+    on_pool!(db.write(), |c| sqlx::query(
+        "INSERT INTO message_outbox (message_id, channel, recipient, address_masked, subject,
+             body, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT (message_id, channel, recipient) DO NOTHING"
+    )
+    .bind(message_id)
+    .bind(channel)
+    .bind(recipient)
+    .bind(address_masked)
+    .bind(subject)
+    .bind(body)
+    .bind(Timestamp::now())
+    .execute(c)
+    .await
+    .map(|_| ()))
+}
+
+/// An outbox entry.
+#[derive(sqlx::FromRow, Clone)]
+pub struct OutboxRow {
+    pub message_id: String,
+    pub channel: String,
+    pub address_masked: String,
+    pub subject: String,
+    pub body: String,
+    pub created_at: Timestamp,
+}
+
+/// The newest outbox entries.
+pub async fn outbox(db: &Db, limit: i64) -> Result<Vec<OutboxRow>, sqlx::Error> {
+    on_pool!(db.read(), |c| sqlx::query_as(
+        "SELECT message_id, channel, address_masked, subject, body, created_at
+         FROM message_outbox ORDER BY created_at DESC, message_id DESC LIMIT $1"
+    )
+    .bind(limit)
+    .fetch_all(c)
+    .await)
+}

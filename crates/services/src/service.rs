@@ -1979,6 +1979,7 @@ async fn submit_loaded(
     }
     let lead = departments.first().cloned().unwrap_or_default();
     messaging::service::notify_in(
+        state,
         &mut tx,
         &lead,
         &principal.account_id,
@@ -2456,6 +2457,7 @@ pub async fn act(
     )
     .await?;
     messaging::service::notify_in(
+        state,
         &mut tx,
         &row.lead_org_id,
         &actor.account_id,
