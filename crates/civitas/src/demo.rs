@@ -674,7 +674,7 @@ async fn seed(state: &AppState, show_progress: bool) -> anyhow::Result<()> {
     .await?;
     let driver = principal_of(&driver, None);
     seed_passes(state, &admin, &org_ids, &elder_principal, &driver).await?;
-    seed_messages(state, &admin, &civil_affairs).await?;
+    seed_messages(state, &admin, &civil_affairs, &elder.id).await?;
     seed_records_and_calls(
         state,
         &admin,
@@ -1336,10 +1336,72 @@ async fn seed_records_and_calls(
     Ok(())
 }
 
-/// Two notices of the civil affairs bureau: a heat warning to residents aged 60 or over,
-/// asking them to acknowledge, and a notice to the whole city.
-async fn seed_messages(state: &AppState, admin: &Principal, civil: &str) -> anyhow::Result<()> {
+/// The civil affairs bureau's tags (独居老人 with the demo elder on it, 残疾人) and three
+/// notices: a heat warning to residents aged 60 or over, asking them to acknowledge (also
+/// by SMS when a channel is configured: the demo's outbox), a notice to the whole city,
+/// and a cold-wave warning to the elders living alone.
+async fn seed_messages(
+    state: &AppState,
+    admin: &Principal,
+    civil: &str,
+    elder: &str,
+) -> anyhow::Result<()> {
     use messaging::model::{Audience, NewMessage};
+    for (code, name, description) in [
+        (
+            "lives-alone",
+            "独居老人",
+            "社区摸排确认独居的 60 周岁以上老人：防汛、寒潮、高温时优先通知和上门",
+        ),
+        (
+            "disability",
+            "持证残疾人",
+            "持有残疾人证的居民：无障碍出行、补贴政策通知",
+        ),
+    ] {
+        identity::service::create_tag(
+            state,
+            admin,
+            identity::model::NewTag {
+                code: code.into(),
+                name: name.into(),
+                description: description.into(),
+                organisation_id: civil.to_string(),
+            },
+        )
+        .await?;
+    }
+    identity::service::change_tag(
+        state,
+        admin,
+        "lives-alone",
+        identity::model::TagChange {
+            add: vec![elder.to_string()],
+            remove: Vec::new(),
+            purpose: "2026 年社区独居老人摸排".into(),
+        },
+    )
+    .await?;
+    let sms: Vec<String> = match messaging::delivery::channels(state) {
+        Ok(c) if c.sms.is_some() => vec!["sms".into()],
+        _ => Vec::new(),
+    };
+    messaging::service::send(
+        state,
+        admin,
+        NewMessage {
+            subject: "寒潮预警".into(),
+            body: "今晚起气温下降 10℃ 以上。独居的老人请关好门窗、注意取暖用电安全；社区工作人员明天上门看望。".into(),
+            audience: Audience {
+                tags: vec!["lives-alone".into()],
+                ..Default::default()
+            },
+            ack_required: true,
+            channels: sms.clone(),
+            organisation_id: Some(civil.to_string()),
+        },
+    )
+    .await?;
     for (subject, body, min_age, ack) in [
         (
             "高温天气提醒",
@@ -1366,7 +1428,7 @@ async fn seed_messages(state: &AppState, admin: &Principal, civil: &str) -> anyh
                     ..Default::default()
                 },
                 ack_required: ack,
-                channels: Vec::new(),
+                channels: if ack { sms.clone() } else { Vec::new() },
                 organisation_id: Some(civil.to_string()),
             },
         )

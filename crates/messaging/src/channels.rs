@@ -254,6 +254,9 @@ impl Channel for Outbox {
     }
 }
 
+/// A shared channel adapter.
+type Adapter = Arc<dyn Channel>;
+
 /// The channels this platform delivers through, and the bell that wakes the worker.
 pub struct Channels {
     /// SMS, when a gateway (or the outbox) is configured.
@@ -280,36 +283,35 @@ impl Channels {
                 kind,
             })
         };
-        let (sms, email): (Option<Arc<dyn Channel>>, Option<Arc<dyn Channel>>) =
-            if config.channel_outbox {
-                (
-                    Some(outbox(ChannelKind::Sms)),
-                    Some(outbox(ChannelKind::Email)),
-                )
-            } else {
-                let sms = config.sms_gateway_url.as_ref().map(|url| {
-                    Arc::new(SmsGateway {
-                        client: client.clone(),
-                        url: url.clone(),
-                        token: config.sms_gateway_token.clone(),
-                    }) as Arc<dyn Channel>
-                });
-                let email = match &config.smtp_url {
-                    Some(url) => {
-                        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
-                            .map_err(|e| anyhow::anyhow!("smtp_url: {e}"))?
-                            .timeout(Some(Duration::from_secs(10)))
-                            .build();
-                        let from: Mailbox = config
-                            .email_from
-                            .parse()
-                            .map_err(|e| anyhow::anyhow!("email_from: {e}"))?;
-                        Some(Arc::new(Smtp { transport, from }) as Arc<dyn Channel>)
-                    }
-                    None => None,
-                };
-                (sms, email)
+        let (sms, email): (Option<Adapter>, Option<Adapter>) = if config.channel_outbox {
+            (
+                Some(outbox(ChannelKind::Sms)),
+                Some(outbox(ChannelKind::Email)),
+            )
+        } else {
+            let sms = config.sms_gateway_url.as_ref().map(|url| {
+                Arc::new(SmsGateway {
+                    client: client.clone(),
+                    url: url.clone(),
+                    token: config.sms_gateway_token.clone(),
+                }) as Arc<dyn Channel>
+            });
+            let email = match &config.smtp_url {
+                Some(url) => {
+                    let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+                        .map_err(|e| anyhow::anyhow!("smtp_url: {e}"))?
+                        .timeout(Some(Duration::from_secs(10)))
+                        .build();
+                    let from: Mailbox = config
+                        .email_from
+                        .parse()
+                        .map_err(|e| anyhow::anyhow!("email_from: {e}"))?;
+                    Some(Arc::new(Smtp { transport, from }) as Arc<dyn Channel>)
+                }
+                None => None,
             };
+            (sms, email)
+        };
         Ok(Channels {
             sms,
             email,

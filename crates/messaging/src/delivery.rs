@@ -176,7 +176,7 @@ pub async fn deliver_due(state: &AppState) -> ApiResult<usize> {
 
 /// When to try again after `attempts` attempts: 30 s, 1 min, 2 min, … (at most a day).
 fn retry_at(now: Timestamp, attempts: i64) -> Timestamp {
-    let exponent = u32::try_from(attempts.clamp(1, 12) - 1).unwrap_or(0);
+    let exponent = u32::try_from(attempts.clamp(1, 14) - 1).unwrap_or(0);
     let pause = (FIRST_RETRY.as_micros() as i64)
         .saturating_mul(1 << exponent)
         .min(86_400_000_000);
@@ -265,10 +265,7 @@ async fn send_one(
         subject: &notice.subject,
         body: &notice.body,
         link: &link,
-        webhook: payload
-            .as_deref()
-            .zip(secret.as_deref())
-            .map(|(p, s)| (p, s)),
+        webhook: payload.as_deref().zip(secret.as_deref()),
     };
     channel.send(&out).await
 }

@@ -5,6 +5,7 @@ mod audit_chain;
 mod auth;
 mod authz;
 mod bad_input;
+mod channels;
 mod cli;
 mod credentials;
 mod demo;

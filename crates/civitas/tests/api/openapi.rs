@@ -8,7 +8,7 @@ use serde_json::Value;
 use crate::helpers::TestApp;
 
 /// Every JSON route the routers define, with its methods.
-const ROUTES: [(&str, &[&str]); 76] = [
+const ROUTES: [(&str, &[&str]); 84] = [
     ("/api/v1/auth/login", &["post"]),
     ("/api/v1/auth/logout", &["post"]),
     ("/api/v1/me", &["get"]),
@@ -62,6 +62,14 @@ const ROUTES: [(&str, &[&str]); 76] = [
     ("/api/v1/passes/scan", &["post"]),
     ("/api/v1/messages", &["get", "post"]),
     ("/api/v1/messages/{id}", &["get"]),
+    ("/api/v1/messages/{id}/deliveries", &["get"]),
+    ("/api/v1/me/notification-settings", &["get", "put"]),
+    ("/api/v1/webhooks", &["get", "post"]),
+    ("/api/v1/webhooks/{id}", &["delete"]),
+    ("/api/v1/outbox", &["get"]),
+    ("/api/v1/tags", &["get", "post"]),
+    ("/api/v1/tags/{code}/persons", &["get", "post"]),
+    ("/api/v1/me/tags", &["get"]),
     ("/api/v1/me/inbox", &["get"]),
     ("/api/v1/me/inbox/unread", &["get"]),
     ("/api/v1/me/inbox/{id}/read", &["post"]),
