@@ -7,8 +7,9 @@
 // in elder mode, searches the service hall, opens 高龄津贴申领, starts it with fetching,
 // finds the form pre-filled, fills the bank account, uploads a PDF as her bank card,
 // submits; demo-clerk accepts and reviews it from her queue, demo-reviewer approves,
-// demo-clerk finishes; the elder sees it finished and rates it. Every page on the way is
-// checked with axe-core. Exit 1 on the first step that fails.
+// demo-clerk finishes; the elder sees it finished and rates it, finds SMS on for her phone,
+// and demo-admin finds that SMS in the demo's outbox. Every page on the way is checked
+// with axe-core. Exit 1 on the first step that fails.
 
 import fs from 'node:fs';
 import os from 'node:os';
@@ -145,7 +146,20 @@ try {
   await visit(page, '/me/inbox', 'her inbox');
   await expectText(page, '已办结', 'her inbox');
   ok('her inbox told her');
-  await Promise.all([elderContext.close(), clerkContext.close(), reviewerContext.close()]);
+  await click(page, page.locator('a[href="/me/notifications"]'), 'how notices reach her');
+  if (!(await page.isChecked('input[name="sms"]'))) throw new Error('SMS is not on for her registered phone');
+  ok('通知方式: SMS goes to her registered phone');
+  // The demo's SMS go to the outbox, which the platform administrator can read.
+  const { context: adminContext, page: admin } = await session(browser, 'demo-admin');
+  let found = false;
+  for (let i = 0; i < 15 && !found; i += 1) {
+    await visit(admin, '/admin/outbox', 'the outbox');
+    found = (await admin.textContent('body')).includes(`（编号 ${number}）中的「高龄津贴申领」已办结`);
+    if (!found) await admin.waitForTimeout(1000);
+  }
+  if (!found) throw new Error(`no SMS about ${number} being finished in the outbox`);
+  ok('the SMS telling her it is finished is in the demo’s outbox');
+  await Promise.all([elderContext.close(), clerkContext.close(), reviewerContext.close(), adminContext.close()]);
   console.log(`walk-through passed: ${step} steps`);
 } catch (e) {
   console.error(`FAIL after ${step} steps: ${e.message}`);

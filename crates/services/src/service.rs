@@ -2000,6 +2000,7 @@ async fn submit_loaded(
     );
     state.audit.record_in(&mut tx, event).await?;
     commit_audited(state.audit.as_ref(), tx).await?;
+    messaging::delivery::wake(state);
     application(state, principal, id).await
 }
 
@@ -2481,6 +2482,7 @@ pub async fn act(
     );
     state.audit.record_in(&mut tx, audit).await?;
     commit_audited(state.audit.as_ref(), tx).await?;
+    messaging::delivery::wake(state);
     let row = store::get_case(&state.db, id)
         .await?
         .ok_or_else(not_found)?;
