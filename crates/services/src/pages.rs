@@ -27,7 +27,12 @@ use crate::service;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/services", get(hall_page))
+        .route("/services/items/new", get(new_item_page).post(create_item))
         .route("/services/items/{code}", get(item_page))
+        .route(
+            "/services/items/{code}/edit",
+            get(edit_item_page).post(save_item),
+        )
         .route("/services/items/{code}/start", post(start_item))
         .route("/services/life-events/{code}", get(life_event_page))
         .route("/services/life-events/{code}/start", post(start_life_event))
@@ -139,6 +144,12 @@ async fn hall_page(
         esc(q.q.as_deref().unwrap_or("")),
         esc(ctx.pick("搜索", "Search"))
     ));
+    if ctx.user.as_ref().is_some_and(Principal::is_platform_admin) {
+        body.push_str(&format!(
+            "<p><a class=\"button\" href=\"/services/items/new\">{}</a></p>",
+            esc(ctx.pick("新增服务事项", "New service item"))
+        ));
+    }
     if !events.is_empty() {
         body.push_str(&format!(
             "<h2>{}</h2><ul class=\"cards\">",
@@ -378,7 +389,184 @@ async fn item_page(
         &ctx,
         &format!("/services/items/{}/start", esc(&item.definition.code)),
     ));
+    let may_edit = ctx.user.as_ref().is_some_and(|p| {
+        item.definition
+            .departments
+            .first()
+            .is_some_and(|lead| p.require_org_admin(lead).is_ok())
+    });
+    if may_edit {
+        body.push_str(&format!(
+            "<p><a href=\"/services/items/{}/edit\">{}</a></p>",
+            esc(&item.definition.code),
+            esc(ctx.pick("修改事项定义", "Edit the item's definition"))
+        ));
+    }
     Ok(ctx.render(&item.definition.name, &body))
+}
+
+/// The definition editor: the whole definition as JSON (materials, form schema and
+/// sources, workflow and result are nested structures no flat form can hold), checked by
+/// the same rules as the API, each problem named with its place in the definition.
+fn definition_form(ctx: &PageContext, action: &str, json: &str) -> Form {
+    Form::new(
+        ctx,
+        action,
+        ctx.pick("保存", "Save"),
+        vec![
+            Field::of(
+                "definition",
+                ctx.pick("事项定义（JSON）", "Definition (JSON)"),
+                FieldKind::TextArea,
+            )
+            .hint(ctx.pick(
+                "格式同 POST /api/v1/services/items：编码、名称、部门、设定依据、申请条件、时限、收费、材料、表单、办理流程、办结证照。",
+                "As for POST /api/v1/services/items: code, name, departments, legal basis, eligibility, time limits, fee, materials, form, workflow, result.",
+            ))
+            .value(json),
+        ],
+    )
+}
+
+/// An error from checking a definition, placed at the editor with the definition's own
+/// path (`materials[1].resource: …`).
+fn definition_error(error: &ApiError) -> ApiError {
+    let mut lines: Vec<String> = error
+        .field_errors()
+        .into_iter()
+        .map(|e| format!("{}: {}", e.field, e.detail))
+        .collect();
+    if lines.is_empty() {
+        lines.push(match error.field() {
+            Some(field) => format!("{field}: {}", error.public_detail()),
+            None => error.public_detail(),
+        });
+    }
+    ApiError::invalid("definition", lines.join("; "))
+}
+
+fn parse_definition(raw: &str) -> Result<ServiceDefinition, ApiError> {
+    serde_json::from_str(raw).map_err(|e| {
+        ApiError::invalid(
+            "definition",
+            format!("line {}, column {}: {e}", e.line(), e.column()),
+        )
+    })
+}
+
+async fn definition_page(
+    ctx: &PageContext,
+    status: StatusCode,
+    title: &str,
+    form: &Form,
+) -> PageResult {
+    let mut response = kernel::widgets::form_page(ctx, status, title, form);
+    response.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
+    Ok(response)
+}
+
+async fn new_item_page(State(state): State<AppState>, ctx: PageContext) -> PageResult {
+    let user = ctx.user()?;
+    user.require_platform_admin().map_err(|e| ctx.error(e))?;
+    // Start from the first item of the catalogue, with a new code, as a worked example.
+    let example = service::catalogue(&state, &CatalogueQuery::default())
+        .await
+        .map_err(|e| ctx.error(e))?
+        .into_iter()
+        .next()
+        .map(|mut item| {
+            item.definition.code = "new-item".into();
+            serde_json::to_string_pretty(&item.definition).unwrap_or_default()
+        })
+        .unwrap_or_else(|| "{}".into());
+    let title = ctx.pick("新增服务事项", "New service item");
+    let form = definition_form(&ctx, "/services/items/new", &example);
+    definition_page(&ctx, StatusCode::OK, title, &form).await
+}
+
+async fn create_item(State(state): State<AppState>, ctx: PageContext, body: Bytes) -> PageResult {
+    let user = ctx.user()?;
+    let pairs = form_pairs(&body);
+    ctx.check_csrf(form_value(&pairs, "csrf"))?;
+    let raw = form_value(&pairs, "definition");
+    let result = match parse_definition(raw) {
+        Ok(def) => service::define_item(&state, user, def).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(item) => Ok(Redirect::to(&format!(
+            "/services/items/{}",
+            kernel::pages::urlencode(&item.definition.code)
+        ))
+        .into_response()),
+        Err(error) if error.status().is_client_error() => {
+            let title = ctx.pick("新增服务事项", "New service item");
+            let form = definition_form(&ctx, "/services/items/new", raw)
+                .with_error(&definition_error(&error));
+            definition_page(&ctx, error.status(), title, &form).await
+        }
+        Err(error) => Err(ctx.error(error)),
+    }
+}
+
+async fn edit_item_page(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    Path(code): Path<String>,
+) -> PageResult {
+    let user = ctx.user()?;
+    let item = service::get_item(&state, &code)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    let lead = item
+        .definition
+        .departments
+        .first()
+        .cloned()
+        .unwrap_or_default();
+    user.require_org_admin(&lead).map_err(|e| ctx.error(e))?;
+    let json = serde_json::to_string_pretty(&item.definition).unwrap_or_default();
+    let action = format!("/services/items/{}/edit", kernel::pages::urlencode(&code));
+    let title = format!(
+        "{}：{}",
+        ctx.pick("修改事项定义", "Edit"),
+        item.definition.name
+    );
+    let form = definition_form(&ctx, &action, &json);
+    definition_page(&ctx, StatusCode::OK, &title, &form).await
+}
+
+async fn save_item(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    Path(code): Path<String>,
+    body: Bytes,
+) -> PageResult {
+    let user = ctx.user()?;
+    let pairs = form_pairs(&body);
+    ctx.check_csrf(form_value(&pairs, "csrf"))?;
+    let raw = form_value(&pairs, "definition");
+    let result = match parse_definition(raw) {
+        Ok(def) => service::update_item(&state, user, &code, def).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(item) => Ok(Redirect::to(&format!(
+            "/services/items/{}",
+            kernel::pages::urlencode(&item.definition.code)
+        ))
+        .into_response()),
+        Err(error) if error.status().is_client_error() => {
+            let action = format!("/services/items/{}/edit", kernel::pages::urlencode(&code));
+            let title = ctx.pick("修改事项定义", "Edit the item's definition");
+            let form = definition_form(&ctx, &action, raw).with_error(&definition_error(&error));
+            definition_page(&ctx, error.status(), title, &form).await
+        }
+        Err(error) => Err(ctx.error(error)),
+    }
 }
 
 async fn life_event_page(

@@ -1488,3 +1488,135 @@ async fn uploads_live_sealed_in_an_s3_compatible_store_when_one_is_configured() 
     )
     .await;
 }
+
+#[tokio::test]
+async fn administrators_define_and_edit_items_on_pages_with_each_problem_named() {
+    let app = TestApp::spawn_demo().await;
+    let admin = app.login("demo-admin", PASSWORD).await;
+    let citizen = app.login("demo-citizen", PASSWORD).await;
+    let r = app.page(Method::GET, "/services", &admin, &[]).await;
+    assert!(r.text().await.unwrap().contains("/services/items/new"));
+    let r = app
+        .page(Method::GET, "/services/items/new", &admin, &[])
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(
+        r.text().await.unwrap().contains("new-item"),
+        "a worked example"
+    );
+    let r = app
+        .page(Method::GET, "/services/items/new", &citizen, &[])
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+
+    // Broken JSON names line and column; a wrong reference names its place.
+    let r = app
+        .page(
+            Method::POST,
+            "/services/items/new",
+            &admin,
+            &[("definition", "{\n  \"code\": ")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(r.text().await.unwrap().contains("line 2"));
+    let item = json_of(
+        app.get("/api/v1/services/items/senior-card", Some(&admin))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    let mut def = item.clone();
+    let object = def.as_object_mut().unwrap();
+    for derived in [
+        "id",
+        "department_names",
+        "materials_without_upload",
+        "updated_at",
+    ] {
+        object.remove(derived);
+    }
+    object.insert("code".into(), json!("senior-card-copy"));
+    let good = def.to_string();
+    def["departments"] = json!([uuid::Uuid::now_v7().to_string()]);
+    let r = app
+        .page(
+            Method::POST,
+            "/services/items/new",
+            &admin,
+            &[("definition", &def.to_string())],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(r.text().await.unwrap().contains("departments"));
+    let r = app
+        .page(
+            Method::POST,
+            "/services/items/new",
+            &admin,
+            &[("definition", &good)],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()["location"], "/services/items/senior-card-copy");
+    json_of(
+        app.get("/api/v1/services/items/senior-card-copy", None)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+
+    // Editing: the lead department's administrator or the platform's.
+    let r = app
+        .page(Method::GET, "/services/items/senior-card", &admin, &[])
+        .await;
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("/services/items/senior-card/edit")
+    );
+    let r = app
+        .page(
+            Method::GET,
+            "/services/items/senior-card/edit",
+            &citizen,
+            &[],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = app
+        .page(Method::GET, "/services/items/senior-card/edit", &admin, &[])
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    let mut edited: Value = serde_json::from_str(&good).unwrap();
+    edited["code"] = json!("senior-card");
+    edited["name"] = json!("老年人优待证申领");
+    let r = app
+        .page(
+            Method::POST,
+            "/services/items/senior-card/edit",
+            &admin,
+            &[("definition", &edited.to_string())],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let now = json_of(
+        app.get("/api/v1/services/items/senior-card", None).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(now["name"], "老年人优待证申领");
+    edited["committed_days"] = json!(-3);
+    let r = app
+        .page(
+            Method::POST,
+            "/services/items/senior-card/edit",
+            &admin,
+            &[("definition", &edited.to_string())],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(r.text().await.unwrap().contains("committed_days"));
+}
