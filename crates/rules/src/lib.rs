@@ -1,0 +1,10 @@
+//! Civitas rules as code (issue 6, in progress): the calendar of periods rules are
+//! computed for, and parameters with dated values and legal citations, loaded from
+//! OpenFisca's parameter YAML with every problem named by file and line.
+//!
+//! Still to come: the rules language (variables, formulas by date, entities and roles),
+//! the columnar evaluator with per-person explanations, OpenFisca's YAML tests and
+//! situation API, population runs and proactive benefits.
+
+pub mod parameters;
+pub mod period;
