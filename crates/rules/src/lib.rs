@@ -6,5 +6,6 @@
 //! the columnar evaluator with per-person explanations, OpenFisca's YAML tests and
 //! situation API, population runs and proactive benefits.
 
+pub mod formula;
 pub mod parameters;
 pub mod period;
