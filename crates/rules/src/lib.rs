@@ -1,10 +1,11 @@
 //! Civitas rules as code (issue 6, in progress): the calendar of periods rules are
-//! computed for, and parameters with dated values and legal citations, loaded from
-//! OpenFisca's parameter YAML with every problem named by file and line.
+//! computed for; parameters with dated values and legal citations, loaded from OpenFisca's
+//! parameter YAML with every problem named by file and line; and the formula language a
+//! policy officer writes conditions and amounts in.
 //!
-//! Still to come: the rules language (variables, formulas by date, entities and roles),
-//! the columnar evaluator with per-person explanations, OpenFisca's YAML tests and
-//! situation API, population runs and proactive benefits.
+//! Still to come: rules files (variables, formulas by date, entities and roles), the
+//! columnar evaluator with per-person explanations, OpenFisca's YAML tests and situation
+//! API, population runs and proactive benefits.
 
 pub mod formula;
 pub mod parameters;
