@@ -7,6 +7,7 @@
 //! columnar evaluator with per-person explanations, OpenFisca's YAML tests and situation
 //! API, population runs and proactive benefits.
 
+pub mod eval;
 pub mod formula;
 pub mod parameters;
 pub mod period;
