@@ -71,6 +71,49 @@ pub enum EvalError {
         "'{0}' is not a period to refer to: use this_month, first_month, last_month, this_year, last_year or next_month"
     )]
     UnknownPeriod(String),
+    /// Two cases of a formula hold at once for some members (the law is ambiguous there).
+    #[error("{variable} for {period}: cases at {first} and {second} both hold for {count} of {of}")]
+    Conflict {
+        /// The variable.
+        variable: String,
+        /// The period.
+        period: String,
+        /// Where the first case is written.
+        first: String,
+        /// Where the second is.
+        second: String,
+        /// For how many.
+        count: usize,
+        /// Of how many.
+        of: usize,
+    },
+    /// No case holds for some members and there is no `otherwise`.
+    #[error(
+        "{variable} for {period}: no case holds for {count} of {of}, and there is no otherwise"
+    )]
+    NoCase {
+        /// The variable.
+        variable: String,
+        /// The period.
+        period: String,
+        /// For how many.
+        count: usize,
+        /// Of how many.
+        of: usize,
+    },
+    /// A variable asked for a period it is not defined for.
+    #[error("{variable} is defined by {unit}, not for {period}")]
+    PeriodMismatch {
+        /// The variable.
+        variable: String,
+        /// Its unit.
+        unit: &'static str,
+        /// The period asked.
+        period: String,
+    },
+    /// Variables that depend on themselves.
+    #[error("these formulas depend on each other in a circle: {0}")]
+    Cycle(String),
     /// Division by zero for some members.
     #[error("division by zero at {at} for {count} of {of}")]
     DivisionByZero {

@@ -9,5 +9,7 @@
 
 pub mod eval;
 pub mod formula;
+pub mod package;
 pub mod parameters;
 pub mod period;
+pub mod simulation;

@@ -1,0 +1,668 @@
+//! A rules package: the entities (persons, households and their roles), the variables with
+//! their formulas by date, and the parameters — read from a folder written by a policy
+//! officer, and checked whole before anything is computed: every problem is reported with
+//! its file and line (and, in a formula, its column).
+//!
+//! ```text
+//! package.yaml            name, entities and roles
+//! parameters/             OpenFisca parameter YAML (see `parameters`)
+//! variables/**/*.yaml     variables: entity, period, type, default, citation, formulas
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use marked_yaml::Node;
+use time::Date;
+
+use crate::formula::{self, Expr};
+use crate::parameters::{Citation, LoadError, Origin, Parameters, load_openfisca};
+use crate::period::Unit;
+
+/// The kind of value a variable holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ValueType {
+    /// Amounts, ages, rates.
+    Number,
+    /// Conditions (eligible or not).
+    Bool,
+    /// Enumeration values (`tenant`).
+    Text,
+}
+
+/// A kind of entity: persons, or a group of persons with roles.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Entity {
+    /// Singular key (`person`, `household`).
+    pub key: String,
+    /// Plural (`persons`, `households`).
+    pub plural: String,
+    /// Roles in a group: (role, plural), e.g. (`adult`, `adults`).
+    pub roles: Vec<(String, String)>,
+}
+
+/// A formula as written, with its parsed tree.
+#[derive(Clone, Debug)]
+pub struct Written {
+    /// The text.
+    pub text: String,
+    /// The tree.
+    pub expr: Expr,
+}
+
+/// One case of a formula: `when` it holds, `then` this value.
+#[derive(Clone, Debug)]
+pub struct Case {
+    /// The condition.
+    pub when: Written,
+    /// The value.
+    pub then: Written,
+    /// The article it comes from.
+    pub citation: Option<Citation>,
+    /// Where it is written.
+    pub origin: Origin,
+}
+
+/// What a variable's formula is from one day on.
+#[derive(Clone, Debug)]
+pub enum Body {
+    /// One formula.
+    Formula(Written),
+    /// Cases of which at most one may hold for each member (two holding at once is an
+    /// error, as is none without `otherwise`).
+    Cases {
+        /// The cases.
+        cases: Vec<Case>,
+        /// The value when none holds.
+        otherwise: Option<Written>,
+    },
+    /// From this day the variable is no longer computed (its default applies).
+    End,
+}
+
+/// A formula in force from a day until the next one.
+#[derive(Clone, Debug)]
+pub struct Formula {
+    /// First day in force.
+    pub from: Date,
+    /// What it computes.
+    pub body: Body,
+    /// Where it is written.
+    pub origin: Origin,
+}
+
+/// A variable of an entity.
+#[derive(Clone, Debug)]
+pub struct Variable {
+    /// Its name.
+    pub name: String,
+    /// What it is, in words.
+    pub label: Option<String>,
+    /// The entity it belongs to.
+    pub entity: String,
+    /// The period it is defined for.
+    pub period: Unit,
+    /// The kind of value.
+    pub value_type: ValueType,
+    /// The value when nothing is known or computed.
+    pub default: DefaultValue,
+    /// Its unit.
+    pub unit: Option<String>,
+    /// The law it implements.
+    pub citation: Option<Citation>,
+    /// Formulas by first day, earliest first (none: an input).
+    pub formulas: Vec<Formula>,
+    /// Where it is defined.
+    pub origin: Origin,
+}
+
+/// A default value.
+#[derive(Clone, Debug, PartialEq)]
+pub enum DefaultValue {
+    /// A number.
+    Number(f64),
+    /// A condition.
+    Bool(bool),
+    /// A text.
+    Text(String),
+}
+
+impl Variable {
+    /// The formula in force on `day`, if any.
+    pub fn formula_on(&self, day: Date) -> Option<&Formula> {
+        self.formulas.iter().rev().find(|f| f.from <= day)
+    }
+}
+
+/// A rules package.
+#[derive(Clone, Debug, Default)]
+pub struct Package {
+    /// Its name.
+    pub name: String,
+    /// Entities by key.
+    pub entities: BTreeMap<String, Entity>,
+    /// Variables by name.
+    pub variables: BTreeMap<String, Variable>,
+    /// Parameters.
+    pub parameters: Parameters,
+}
+
+/// Function names of the formula language (not variables).
+const FUNCTIONS: &[&str] = &["max", "min", "abs", "floor", "ceil", "round", "calc"];
+
+struct Reader<'a> {
+    file: PathBuf,
+    errors: &'a mut Vec<LoadError>,
+}
+
+impl Reader<'_> {
+    fn origin(&self, node: &Node) -> Origin {
+        Origin {
+            file: self.file.clone(),
+            line: node.span().start().map_or(0, |m| m.line()),
+        }
+    }
+
+    fn fail(&mut self, node: &Node, message: impl Into<String>) {
+        let origin = self.origin(node);
+        self.errors.push(LoadError {
+            origin,
+            message: message.into(),
+        });
+    }
+
+    fn text(node: Option<&Node>) -> Option<String> {
+        node.and_then(Node::as_scalar)
+            .map(|s| s.as_str().trim().to_string())
+    }
+
+    fn citation(node: Option<&Node>) -> Option<Citation> {
+        let map = node?.as_mapping()?;
+        let field = |k: &str| Self::text(map.get_node(k)).filter(|s| !s.is_empty());
+        Some(Citation {
+            document: field("document"),
+            article: field("article"),
+            url: field("url"),
+            version: field("version"),
+        })
+    }
+
+    fn formula(&mut self, node: &Node, what: &str) -> Option<Written> {
+        let Some(text) = Self::text(Some(node)) else {
+            self.fail(node, format!("{what} is a formula, written as text"));
+            return None;
+        };
+        match formula::parse(&text) {
+            Ok(expr) => Some(Written { text, expr }),
+            Err(e) => {
+                self.fail(node, format!("{what}: {e} in `{text}`"));
+                None
+            }
+        }
+    }
+
+    fn body(&mut self, name: &str, node: &Node) -> Option<Body> {
+        if let Some(scalar) = node.as_scalar()
+            && matches!(scalar.as_str().trim(), "null" | "~" | "end")
+        {
+            return Some(Body::End);
+        }
+        let Some(map) = node.as_mapping() else {
+            return self.formula(node, name).map(Body::Formula);
+        };
+        let Some(list) = map.get_node("cases").and_then(Node::as_sequence) else {
+            self.fail(
+                node,
+                format!(
+                    "{name}: a formula is a text, `null`, or `cases:` with an optional `otherwise:`"
+                ),
+            );
+            return None;
+        };
+        let mut cases = Vec::new();
+        for case in list.iter() {
+            let Some(c) = case.as_mapping() else {
+                self.fail(case, "a case has `when:` and `then:`");
+                continue;
+            };
+            let (Some(when), Some(then)) = (c.get_node("when"), c.get_node("then")) else {
+                self.fail(case, "a case has `when:` and `then:`");
+                continue;
+            };
+            let when = self.formula(when, "when");
+            let then = self.formula(then, "then");
+            if let (Some(when), Some(then)) = (when, then) {
+                cases.push(Case {
+                    when,
+                    then,
+                    citation: Self::citation(c.get_node("citation")),
+                    origin: self.origin(case),
+                });
+            }
+        }
+        let otherwise = match map.get_node("otherwise") {
+            Some(o) => Some(self.formula(o, "otherwise")?),
+            None => None,
+        };
+        Some(Body::Cases { cases, otherwise })
+    }
+
+    fn variable(&mut self, name: &str, node: &Node) -> Option<Variable> {
+        let Some(map) = node.as_mapping() else {
+            self.fail(
+                node,
+                format!("{name}: a variable is a mapping (entity, period, type, formulas)"),
+            );
+            return None;
+        };
+        for (key, value) in map.iter() {
+            if !matches!(
+                key.as_str(),
+                "label"
+                    | "entity"
+                    | "period"
+                    | "type"
+                    | "default"
+                    | "unit"
+                    | "citation"
+                    | "formula"
+                    | "formulas"
+            ) {
+                self.fail(value, format!("{name}: unknown key `{}`", key.as_str()));
+            }
+        }
+        let entity = Self::text(map.get_node("entity")).unwrap_or_default();
+        let period = match Self::text(map.get_node("period"))
+            .as_deref()
+            .and_then(Unit::parse)
+        {
+            Some(unit) => unit,
+            None => {
+                let at = map.get_node("period").unwrap_or(node);
+                self.fail(
+                    at,
+                    format!("{name}: `period:` is day, week, month, year or eternity"),
+                );
+                Unit::Month
+            }
+        };
+        let value_type = match Self::text(map.get_node("type")).as_deref() {
+            Some("number") | None => ValueType::Number,
+            Some("bool") => ValueType::Bool,
+            Some("text") => ValueType::Text,
+            Some(other) => {
+                self.fail(
+                    node,
+                    format!("{name}: `type: {other}` — a type is number, bool or text"),
+                );
+                ValueType::Number
+            }
+        };
+        let default = match (value_type, map.get_node("default")) {
+            (ValueType::Number, None) => DefaultValue::Number(0.0),
+            (ValueType::Bool, None) => DefaultValue::Bool(false),
+            (ValueType::Text, None) => DefaultValue::Text(String::new()),
+            (kind, Some(d)) => {
+                let raw = Self::text(Some(d)).unwrap_or_default();
+                match kind {
+                    ValueType::Number => match raw.parse::<f64>() {
+                        Ok(v) => DefaultValue::Number(v),
+                        Err(_) => {
+                            self.fail(d, format!("{name}: the default '{raw}' is not a number"));
+                            DefaultValue::Number(0.0)
+                        }
+                    },
+                    ValueType::Bool => match raw.as_str() {
+                        "true" => DefaultValue::Bool(true),
+                        "false" => DefaultValue::Bool(false),
+                        _ => {
+                            self.fail(
+                                d,
+                                format!("{name}: the default '{raw}' is not true or false"),
+                            );
+                            DefaultValue::Bool(false)
+                        }
+                    },
+                    ValueType::Text => DefaultValue::Text(raw),
+                }
+            }
+        };
+        let mut formulas = Vec::new();
+        if let Some(f) = map.get_node("formula")
+            && let Some(body) = self.body(name, f)
+        {
+            formulas.push(Formula {
+                from: Date::MIN,
+                body,
+                origin: self.origin(f),
+            });
+        }
+        if let Some(dated) = map.get_node("formulas") {
+            match dated.as_mapping() {
+                Some(m) => {
+                    for (day, f) in m.iter() {
+                        let format = time::macros::format_description!("[year]-[month]-[day]");
+                        let Ok(from) = Date::parse(day.as_str().trim(), &format) else {
+                            self.fail(
+                                f,
+                                format!("{name}: '{}' is not a date (YYYY-MM-DD)", day.as_str()),
+                            );
+                            continue;
+                        };
+                        if let Some(body) = self.body(name, f) {
+                            formulas.push(Formula {
+                                from,
+                                body,
+                                origin: self.origin(f),
+                            });
+                        }
+                    }
+                }
+                None => self.fail(
+                    dated,
+                    format!("{name}: `formulas:` maps first days to formulas"),
+                ),
+            }
+        }
+        if map.get_node("formula").is_some() && map.get_node("formulas").is_some() {
+            self.fail(
+                node,
+                format!("{name}: write `formula:` or dated `formulas:`, not both"),
+            );
+        }
+        formulas.sort_by_key(|f| f.from);
+        Some(Variable {
+            name: name.to_string(),
+            label: Self::text(map.get_node("label")),
+            entity,
+            period,
+            value_type,
+            default,
+            unit: Self::text(map.get_node("unit")),
+            citation: Self::citation(map.get_node("citation")),
+            formulas,
+            origin: self.origin(node),
+        })
+    }
+}
+
+fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(read) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut paths: Vec<PathBuf> = read.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    paths.sort();
+    for path in paths {
+        if path.is_dir() {
+            yaml_files(&path, out);
+        } else if matches!(
+            path.extension().and_then(|e| e.to_str()),
+            Some("yaml" | "yml")
+        ) {
+            out.push(path);
+        }
+    }
+}
+
+fn parse_file(path: &Path, errors: &mut Vec<LoadError>) -> Option<Node> {
+    let fail = |errors: &mut Vec<LoadError>, message: String| {
+        errors.push(LoadError {
+            origin: Origin {
+                file: path.to_path_buf(),
+                line: 0,
+            },
+            message,
+        });
+    };
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) => {
+            fail(errors, format!("cannot read the file: {e}"));
+            return None;
+        }
+    };
+    match marked_yaml::parse_yaml(0, &text) {
+        Ok(node) => Some(node),
+        Err(e) => {
+            fail(errors, format!("not valid YAML: {e}"));
+            None
+        }
+    }
+}
+
+/// Loads and checks a rules package folder.
+pub fn load_package(dir: &Path) -> Result<Package, Vec<LoadError>> {
+    let mut errors = Vec::new();
+    let mut package = Package::default();
+    let manifest = dir.join("package.yaml");
+    if let Some(node) = parse_file(&manifest, &mut errors) {
+        {
+            let mut reader = Reader {
+                file: manifest.clone(),
+                errors: &mut errors,
+            };
+            let map = node.as_mapping();
+            package.name = Reader::text(map.and_then(|m| m.get_node("name"))).unwrap_or_default();
+            match map.and_then(|m| m.get_mapping("entities")) {
+                Some(entities) => {
+                    for (key, e) in entities.iter() {
+                        let em = e.as_mapping();
+                        let plural = Reader::text(em.and_then(|m| m.get_node("plural")))
+                            .unwrap_or_else(|| format!("{}s", key.as_str()));
+                        let roles = em
+                            .and_then(|m| m.get_mapping("roles"))
+                            .map(|roles| {
+                                roles
+                                    .iter()
+                                    .map(|(role, plural)| {
+                                        let plural = Reader::text(Some(plural))
+                                            .unwrap_or_else(|| format!("{}s", role.as_str()));
+                                        (role.as_str().to_string(), plural)
+                                    })
+                                    .collect()
+                            })
+                            .unwrap_or_default();
+                        package.entities.insert(
+                            key.as_str().to_string(),
+                            Entity {
+                                key: key.as_str().to_string(),
+                                plural,
+                                roles,
+                            },
+                        );
+                    }
+                }
+                None => reader.fail(
+                    &node,
+                    "package.yaml names its `entities:` (person, household…)",
+                ),
+            }
+        }
+    }
+    let parameters_dir = dir.join("parameters");
+    if parameters_dir.is_dir() {
+        match load_openfisca(&parameters_dir) {
+            Ok(p) => package.parameters = p,
+            Err(mut e) => errors.append(&mut e),
+        }
+    }
+    let mut files = Vec::new();
+    yaml_files(&dir.join("variables"), &mut files);
+    for file in files {
+        let Some(node) = parse_file(&file, &mut errors) else {
+            continue;
+        };
+        let mut reader = Reader {
+            file: file.clone(),
+            errors: &mut errors,
+        };
+        let Some(map) = node.as_mapping() else {
+            reader.fail(&node, "a variables file maps names to variables");
+            continue;
+        };
+        for (name, v) in map.iter() {
+            let name = name.as_str().to_string();
+            if let Some(variable) = reader.variable(&name, v) {
+                match package.variables.entry(name) {
+                    std::collections::btree_map::Entry::Occupied(e) => {
+                        reader.fail(v, format!("{} is defined twice", e.key()));
+                    }
+                    std::collections::btree_map::Entry::Vacant(e) => {
+                        e.insert(variable);
+                    }
+                }
+            }
+        }
+    }
+    check(&package, &mut errors);
+    if errors.is_empty() {
+        Ok(package)
+    } else {
+        Err(errors)
+    }
+}
+
+/// Every name a formula refers to, with its span.
+fn references(expr: &Expr, out: &mut Vec<(Vec<String>, formula::Span)>) {
+    match expr {
+        Expr::Reference { path, span, .. } => out.push((path.clone(), *span)),
+        Expr::Call { args, .. } => {
+            for a in args {
+                references(a, out);
+            }
+        }
+        Expr::Not(x, _) | Expr::Negate(x, _) => references(x, out),
+        Expr::Binary { left, right, .. } => {
+            references(left, out);
+            references(right, out);
+        }
+        Expr::If {
+            condition,
+            then,
+            otherwise,
+            ..
+        } => {
+            references(condition, out);
+            references(then, out);
+            references(otherwise, out);
+        }
+        Expr::Number(..) | Expr::Bool(..) | Expr::Text(..) => {}
+    }
+}
+
+fn calls(expr: &Expr, out: &mut Vec<(String, formula::Span)>) {
+    match expr {
+        Expr::Call { name, args, span } => {
+            out.push((name.clone(), *span));
+            for a in args {
+                calls(a, out);
+            }
+        }
+        Expr::Not(x, _) | Expr::Negate(x, _) => calls(x, out),
+        Expr::Binary { left, right, .. } => {
+            calls(left, out);
+            calls(right, out);
+        }
+        Expr::If {
+            condition,
+            then,
+            otherwise,
+            ..
+        } => {
+            calls(condition, out);
+            calls(then, out);
+            calls(otherwise, out);
+        }
+        _ => {}
+    }
+}
+
+/// Checks what the variables refer to: entities, other variables, parameters, functions.
+fn check(package: &Package, errors: &mut Vec<LoadError>) {
+    let group_words: Vec<String> = package
+        .entities
+        .values()
+        .flat_map(|e| {
+            std::iter::once(e.key.clone())
+                .chain(e.roles.iter().map(|(_, plural)| plural.clone()))
+                .chain(std::iter::once("members".to_string()))
+        })
+        .collect();
+    for v in package.variables.values() {
+        if !package.entities.contains_key(&v.entity) {
+            errors.push(LoadError {
+                origin: v.origin.clone(),
+                message: format!(
+                    "{}: `entity: {}` is not one of the package's entities ({})",
+                    v.name,
+                    v.entity,
+                    package
+                        .entities
+                        .keys()
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            });
+        }
+        for f in &v.formulas {
+            let mut written: Vec<&Written> = Vec::new();
+            match &f.body {
+                Body::Formula(w) => written.push(w),
+                Body::Cases { cases, otherwise } => {
+                    for c in cases {
+                        written.push(&c.when);
+                        written.push(&c.then);
+                    }
+                    written.extend(otherwise.iter());
+                }
+                Body::End => {}
+            }
+            for w in written {
+                let column = |span: formula::Span| w.text[..span.start].chars().count() + 1;
+                let mut refs = Vec::new();
+                references(&w.expr, &mut refs);
+                for (path, span) in refs {
+                    let problem = if path[0] == "p" {
+                        (package.parameters.entry(&path[1..].join(".")).is_none())
+                            .then(|| format!("there is no parameter {}", path[1..].join(".")))
+                    } else if path.len() == 1 {
+                        (!package.variables.contains_key(&path[0]))
+                            .then(|| format!("there is no variable {}", path[0]))
+                    } else {
+                        (!group_words.contains(&path[0]))
+                            .then(|| format!("`{}` is not an entity or a role", path[0]))
+                    };
+                    if let Some(problem) = problem {
+                        errors.push(LoadError {
+                            origin: f.origin.clone(),
+                            message: format!(
+                                "{}: column {}: {problem} in `{}`",
+                                v.name,
+                                column(span),
+                                w.text
+                            ),
+                        });
+                    }
+                }
+                let mut used = Vec::new();
+                calls(&w.expr, &mut used);
+                for (name, span) in used {
+                    if !FUNCTIONS.contains(&name.as_str())
+                        && !matches!(name.as_str(), "sum" | "any" | "all" | "count")
+                    {
+                        errors.push(LoadError {
+                            origin: f.origin.clone(),
+                            message: format!(
+                                "{}: column {}: there is no function {name} in `{}`",
+                                v.name,
+                                column(span),
+                                w.text
+                            ),
+                        });
+                    }
+                }
+            }
+        }
+    }
+}

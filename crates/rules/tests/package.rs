@@ -1,0 +1,281 @@
+//! A rules package end to end: loaded and checked whole, then computed for a population —
+//! cases of which two may not hold at once (nor none without `otherwise`), formulas by
+//! date, inputs over formulas, circles and wrong periods named.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::Path;
+
+use rules::eval::{Column, EvalError};
+use rules::package::load_package;
+use rules::period::Period;
+use rules::simulation::Simulation;
+
+fn write(dir: &Path, file: &str, text: &str) {
+    let path = dir.join(file);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+fn demo_city() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "package.yaml",
+        "name: demo-city
+entities:
+  person: {plural: persons}
+  household:
+    plural: households
+    roles: {adult: adults, child: children}
+",
+    );
+    write(
+        dir.path(),
+        "parameters/old_age/amount.yaml",
+        "values:\n  2019-01-01: 100\n  2024-07-01: 150\n",
+    );
+    write(
+        dir.path(),
+        "parameters/old_age/centenarian.yaml",
+        "values:\n  2019-01-01: 500\n",
+    );
+    write(
+        dir.path(),
+        "variables/people.yaml",
+        "age:
+  label: 年龄
+  entity: person
+  period: month
+lives_alone:
+  entity: person
+  period: month
+  type: bool
+old_age_allowance:
+  label: 高龄津贴
+  entity: person
+  period: month
+  unit: CNY
+  citation: {document: 《示例市高龄津贴办法》, url: https://law.example.cn/gl}
+  formulas:
+    2019-01-01:
+      cases:
+        - when: age >= 80 and age < 100
+          then: p.old_age.amount
+          citation: {article: 第五条第一款}
+        - when: age >= 100
+          then: p.old_age.centenarian
+          citation: {article: 第五条第二款}
+      otherwise: 0
+    2035-01-01: null
+visit_priority:
+  entity: person
+  period: month
+  formula: if lives_alone and age >= 80 then 1 else 0
+ambiguous:
+  entity: person
+  period: month
+  formula:
+    cases:
+      - when: age >= 60
+        then: 1
+      - when: lives_alone
+        then: 2
+uncovered:
+  entity: person
+  period: month
+  formula:
+    cases:
+      - when: age >= 100
+        then: 1
+yearly_total:
+  entity: person
+  period: year
+  formula: old_age_allowance@first_month * 12
+circle_a:
+  entity: person
+  period: month
+  formula: circle_b + 1
+circle_b:
+  entity: person
+  period: month
+  formula: circle_a + 1
+",
+    );
+    dir
+}
+
+fn month(text: &str) -> Period {
+    Period::parse(text).unwrap()
+}
+
+#[test]
+fn a_package_computes_for_a_population_with_its_cases_and_dates() {
+    let dir = demo_city();
+    let package = load_package(dir.path()).unwrap_or_else(|e| panic!("{e:#?}"));
+    assert_eq!(package.name, "demo-city");
+    assert_eq!(
+        package.entities["household"].roles[0],
+        ("adult".into(), "adults".into())
+    );
+    let mut sim = Simulation::new(&package, 4);
+    for m in ["2020-03", "2025-03", "2036-01"] {
+        sim.set_input(
+            "age",
+            month(m),
+            Column::Number(vec![79.0, 80.0, 99.0, 101.0]),
+        )
+        .unwrap();
+        sim.set_input(
+            "lives_alone",
+            month(m),
+            Column::Bool(vec![true, true, false, true]),
+        )
+        .unwrap();
+    }
+    assert_eq!(
+        sim.calculate("old_age_allowance", month("2020-03")),
+        Ok(Column::Number(vec![0.0, 100.0, 100.0, 500.0]))
+    );
+    assert_eq!(
+        sim.calculate("old_age_allowance", month("2025-03")),
+        Ok(Column::Number(vec![0.0, 150.0, 150.0, 500.0])),
+        "the parameter's 2024 value"
+    );
+    assert_eq!(
+        sim.calculate("old_age_allowance", month("2036-01")),
+        Ok(Column::Number(vec![0.0; 4])),
+        "the formula ended in 2035"
+    );
+    assert_eq!(
+        sim.calculate("visit_priority", month("2020-03")),
+        Ok(Column::Number(vec![0.0, 1.0, 0.0, 1.0]))
+    );
+    let mut sim_year = Simulation::new(&package, 4);
+    sim_year
+        .set_input(
+            "age",
+            month("2025-01"),
+            Column::Number(vec![79.0, 80.0, 99.0, 101.0]),
+        )
+        .unwrap();
+    assert_eq!(
+        sim_year.calculate("yearly_total", Period::parse("2025").unwrap()),
+        Ok(Column::Number(vec![0.0, 1800.0, 1800.0, 6000.0]))
+    );
+    // An input wins over the formula.
+    sim.set_input(
+        "old_age_allowance",
+        month("2020-04"),
+        Column::Number(vec![7.0; 4]),
+    )
+    .unwrap();
+    assert_eq!(
+        sim.calculate("old_age_allowance", month("2020-04")),
+        Ok(Column::Number(vec![7.0; 4]))
+    );
+}
+
+#[test]
+fn ambiguity_gaps_circles_and_wrong_periods_are_errors() {
+    let dir = demo_city();
+    let package = load_package(dir.path()).unwrap();
+    let mut sim = Simulation::new(&package, 4);
+    sim.set_input(
+        "age",
+        month("2020-03"),
+        Column::Number(vec![59.0, 61.0, 70.0, 101.0]),
+    )
+    .unwrap();
+    sim.set_input(
+        "lives_alone",
+        month("2020-03"),
+        Column::Bool(vec![true, false, true, false]),
+    )
+    .unwrap();
+    match sim.calculate("ambiguous", month("2020-03")) {
+        Err(EvalError::Conflict {
+            count,
+            of,
+            first,
+            second,
+            ..
+        }) => {
+            assert_eq!((count, of), (1, 4), "only the 70-year-old living alone");
+            assert!(first.contains("people.yaml") && second.contains("people.yaml"));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        sim.calculate("uncovered", month("2020-03"))
+            .unwrap_err()
+            .to_string(),
+        "uncovered for 2020-03: no case holds for 3 of 4, and there is no otherwise"
+    );
+    let circle = sim
+        .calculate("circle_a", month("2020-03"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        circle.contains("circle_a@2020-03 → circle_b@2020-03 → circle_a@2020-03"),
+        "{circle}"
+    );
+    assert_eq!(
+        sim.calculate("old_age_allowance", Period::parse("2020").unwrap())
+            .unwrap_err()
+            .to_string(),
+        "old_age_allowance is defined by month, not for 2020"
+    );
+    assert!(matches!(
+        sim.set_input("age", month("2020-05"), Column::Number(vec![1.0])),
+        Err(EvalError::Call(_))
+    ));
+}
+
+#[test]
+fn every_problem_in_a_package_is_named_with_its_place() {
+    let dir = demo_city();
+    write(
+        dir.path(),
+        "variables/broken.yaml",
+        "pension:
+  entity: citizen
+  period: month
+  formula: age >= p.old_age.retirement
+bonus:
+  entity: person
+  period: fortnight
+  formula: sqrt(age) + wealth
+gap:
+  entity: person
+  period: month
+  formulas:
+    2020-02-30: 1
+typo:
+  entity: person
+  period: month
+  formual: 1
+unreadable:
+  entity: person
+  period: month
+  formula: age >=
+",
+    );
+    let errors = load_package(dir.path()).unwrap_err();
+    let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    let find = |says: &str| {
+        text.iter()
+            .find(|e| e.contains(says))
+            .unwrap_or_else(|| panic!("no '{says}' in {text:#?}"))
+            .clone()
+    };
+    assert!(
+        find("`entity: citizen` is not one of the package's entities").contains("broken.yaml:2")
+    );
+    assert!(find("column 8: there is no parameter old_age.retirement").contains("broken.yaml:4"));
+    assert!(find("`period:` is day, week, month, year or eternity").contains("broken.yaml:7"));
+    find("column 1: there is no function sqrt");
+    find("column 13: there is no variable wealth");
+    find("'2020-02-30' is not a date");
+    assert!(find("unknown key `formual`").contains("broken.yaml:17"));
+    assert!(find("unreadable: column 7: expected").contains("broken.yaml:21"));
+}
