@@ -436,47 +436,45 @@ pub fn load_package(dir: &Path) -> Result<Package, Vec<LoadError>> {
     let mut package = Package::default();
     let manifest = dir.join("package.yaml");
     if let Some(node) = parse_file(&manifest, &mut errors) {
-        {
-            let mut reader = Reader {
-                file: manifest.clone(),
-                errors: &mut errors,
-            };
-            let map = node.as_mapping();
-            package.name = Reader::text(map.and_then(|m| m.get_node("name"))).unwrap_or_default();
-            match map.and_then(|m| m.get_mapping("entities")) {
-                Some(entities) => {
-                    for (key, e) in entities.iter() {
-                        let em = e.as_mapping();
-                        let plural = Reader::text(em.and_then(|m| m.get_node("plural")))
-                            .unwrap_or_else(|| format!("{}s", key.as_str()));
-                        let roles = em
-                            .and_then(|m| m.get_mapping("roles"))
-                            .map(|roles| {
-                                roles
-                                    .iter()
-                                    .map(|(role, plural)| {
-                                        let plural = Reader::text(Some(plural))
-                                            .unwrap_or_else(|| format!("{}s", role.as_str()));
-                                        (role.as_str().to_string(), plural)
-                                    })
-                                    .collect()
-                            })
-                            .unwrap_or_default();
-                        package.entities.insert(
-                            key.as_str().to_string(),
-                            Entity {
-                                key: key.as_str().to_string(),
-                                plural,
-                                roles,
-                            },
-                        );
-                    }
+        let mut reader = Reader {
+            file: manifest.clone(),
+            errors: &mut errors,
+        };
+        let map = node.as_mapping();
+        package.name = Reader::text(map.and_then(|m| m.get_node("name"))).unwrap_or_default();
+        match map.and_then(|m| m.get_mapping("entities")) {
+            Some(entities) => {
+                for (key, e) in entities.iter() {
+                    let em = e.as_mapping();
+                    let plural = Reader::text(em.and_then(|m| m.get_node("plural")))
+                        .unwrap_or_else(|| format!("{}s", key.as_str()));
+                    let roles = em
+                        .and_then(|m| m.get_mapping("roles"))
+                        .map(|roles| {
+                            roles
+                                .iter()
+                                .map(|(role, plural)| {
+                                    let plural = Reader::text(Some(plural))
+                                        .unwrap_or_else(|| format!("{}s", role.as_str()));
+                                    (role.as_str().to_string(), plural)
+                                })
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    package.entities.insert(
+                        key.as_str().to_string(),
+                        Entity {
+                            key: key.as_str().to_string(),
+                            plural,
+                            roles,
+                        },
+                    );
                 }
-                None => reader.fail(
-                    &node,
-                    "package.yaml names its `entities:` (person, household…)",
-                ),
             }
+            None => reader.fail(
+                &node,
+                "package.yaml names its `entities:` (person, household…)",
+            ),
         }
     }
     let parameters_dir = dir.join("parameters");
