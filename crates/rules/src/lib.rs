@@ -3,9 +3,13 @@
 //! parameter YAML with every problem named by file and line; and the formula language a
 //! policy officer writes conditions and amounts in.
 //!
-//! Still to come: rules files (variables, formulas by date, entities and roles), the
-//! columnar evaluator with per-person explanations, OpenFisca's YAML tests and situation
-//! API, population runs and proactive benefits.
+//! Packages of variables (entities and roles, formulas by date, exclusive cases) are
+//! loaded and checked whole, and a simulation computes them column by column for a
+//! population of one entity.
+//!
+//! Still to come: group entities and roles in the simulation, per-person explanations,
+//! OpenFisca's YAML tests and situation API, the ported country template, population runs
+//! and proactive benefits.
 
 pub mod eval;
 pub mod formula;
