@@ -138,6 +138,19 @@ pub trait Resolver {
     fn variable(&mut self, name: &str, period: Period) -> Result<Column, EvalError>;
     /// The parameters in force.
     fn parameters(&self) -> &Parameters;
+    /// `sum`, `any`, `all` or `count` over a group's members (`sum(members.salary)`,
+    /// `count(adults)`, `any(children.age < 6)`): only a group entity has members.
+    fn aggregate(
+        &mut self,
+        function: &str,
+        argument: &Expr,
+        period: Period,
+    ) -> Result<Column, EvalError> {
+        let _ = (argument, period);
+        Err(EvalError::Call(format!(
+            "{function}(…) adds up a group's members, and this population has none"
+        )))
+    }
 }
 
 /// The period a reference `x@name` points to, from the formula's own period.
@@ -435,8 +448,15 @@ fn call(
                 base.into_iter().map(|b| scale.calc(b)).collect(),
             ))
         }
+        "sum" | "any" | "all" | "count" => {
+            arity(
+                1..=1,
+                "the members to add up, e.g. members.salary or adults",
+            )?;
+            r.aggregate(name, &args[0], period)
+        }
         other => Err(EvalError::Call(format!(
-            "there is no function {other} (at {}): use max, min, abs, floor, ceil, round or calc",
+            "there is no function {other} (at {}): use max, min, abs, floor, ceil, round, calc, sum, any, all or count",
             at(span)
         ))),
     }

@@ -625,8 +625,9 @@ fn check(package: &Package, errors: &mut Vec<LoadError>) {
                         (package.parameters.entry(&path[1..].join(".")).is_none())
                             .then(|| format!("there is no parameter {}", path[1..].join(".")))
                     } else if path.len() == 1 {
-                        (!package.variables.contains_key(&path[0]))
-                            .then(|| format!("there is no variable {}", path[0]))
+                        (!package.variables.contains_key(&path[0])
+                            && !group_words.contains(&path[0]))
+                        .then(|| format!("there is no variable {}", path[0]))
                     } else {
                         (!group_words.contains(&path[0]))
                             .then(|| format!("`{}` is not an entity or a role", path[0]))

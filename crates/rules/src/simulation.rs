@@ -1,33 +1,110 @@
-//! Computing a package's variables for a population of one entity (persons, say): inputs
-//! given by variable and period, everything else from the formulas in force on the
-//! period's first day, each result computed once and kept. Group entities and roles
-//! (households and their members) come next.
+//! Computing a package's variables for a population: persons, and the groups they belong
+//! to (households) with their roles. Inputs are given by variable and period; everything
+//! else comes from the formulas in force on the period's first day, each result computed
+//! once and kept. A group's formula adds up its members (`sum(members.salary)`,
+//! `count(adults)`, `any(children.age < 6)`); a person's formula reads her group's
+//! variables (`household.rent`).
 
 use std::collections::HashMap;
 
 use crate::eval::{Column, EvalError, Resolver, evaluate};
+use crate::formula::Expr;
 use crate::package::{Body, DefaultValue, Package, ValueType};
 use crate::parameters::Parameters;
 use crate::period::{Period, Unit};
 
-/// A population of one entity and what is known and computed about it.
+/// Which group each person is in, and in what role.
+struct Grouping {
+    count: usize,
+    group_of: Vec<usize>,
+    role_of: Vec<String>,
+}
+
+/// A population and what is known and computed about it.
 pub struct Simulation<'a> {
     package: &'a Package,
-    members: usize,
+    persons: usize,
+    person_entity: String,
+    groups: HashMap<String, Grouping>,
     inputs: HashMap<(String, Period), Column>,
     computed: HashMap<(String, Period), Column>,
     stack: Vec<(String, Period)>,
 }
 
 impl<'a> Simulation<'a> {
-    /// A population of `members` of one entity.
-    pub fn new(package: &'a Package, members: usize) -> Simulation<'a> {
+    /// `persons` persons (the package's entity without roles), in no group yet.
+    pub fn new(package: &'a Package, persons: usize) -> Simulation<'a> {
+        let person_entity = package
+            .entities
+            .values()
+            .find(|e| e.roles.is_empty())
+            .map_or_else(|| "person".to_string(), |e| e.key.clone());
         Simulation {
             package,
-            members,
+            persons,
+            person_entity,
+            groups: HashMap::new(),
             inputs: HashMap::new(),
             computed: HashMap::new(),
             stack: Vec::new(),
+        }
+    }
+
+    /// Puts the persons into `count` groups of a group entity: person `i` is in group
+    /// `group_of[i]` with role `role_of[i]` (a role's name, e.g. `adult`).
+    pub fn add_group(
+        &mut self,
+        entity: &str,
+        count: usize,
+        group_of: Vec<usize>,
+        role_of: Vec<String>,
+    ) -> Result<(), EvalError> {
+        let wrong = |m: String| Err(EvalError::Call(format!("{entity}: {m}")));
+        let Some(e) = self
+            .package
+            .entities
+            .get(entity)
+            .filter(|e| !e.roles.is_empty())
+        else {
+            return wrong("not a group entity of this package".into());
+        };
+        if group_of.len() != self.persons || role_of.len() != self.persons {
+            return wrong(format!(
+                "give a group and a role for each of {} persons",
+                self.persons
+            ));
+        }
+        if let Some(i) = group_of.iter().position(|g| *g >= count) {
+            return wrong(format!(
+                "person {i} is in group {}, of {count}",
+                group_of[i]
+            ));
+        }
+        if let Some(i) = role_of
+            .iter()
+            .position(|r| !e.roles.iter().any(|(role, _)| role == r))
+        {
+            return wrong(format!(
+                "person {i} has the role '{}', which {entity} does not have",
+                role_of[i]
+            ));
+        }
+        self.groups.insert(
+            entity.to_string(),
+            Grouping {
+                count,
+                group_of,
+                role_of,
+            },
+        );
+        Ok(())
+    }
+
+    fn count_of(&self, entity: &str) -> usize {
+        if entity == self.person_entity {
+            self.persons
+        } else {
+            self.groups.get(entity).map_or(0, |g| g.count)
         }
     }
 
@@ -38,11 +115,17 @@ impl<'a> Simulation<'a> {
         period: Period,
         values: Column,
     ) -> Result<(), EvalError> {
-        if values.len() != self.members {
+        let variable = self
+            .package
+            .variables
+            .get(name)
+            .ok_or_else(|| EvalError::UnknownVariable(name.to_string()))?;
+        let count = self.count_of(&variable.entity);
+        if values.len() != count {
             return Err(EvalError::Call(format!(
-                "{name}: {} values for {} members",
+                "{name}: {} values for {count} {}",
                 values.len(),
-                self.members
+                variable.entity
             )));
         }
         self.inputs.insert((name.to_string(), period), values);
@@ -51,14 +134,32 @@ impl<'a> Simulation<'a> {
 
     /// A variable's values for a period: an input, else its formula, else its default.
     pub fn calculate(&mut self, name: &str, period: Period) -> Result<Column, EvalError> {
-        self.variable(name, period)
+        let key = (name.to_string(), period);
+        if let Some(c) = self.inputs.get(&key).or_else(|| self.computed.get(&key)) {
+            return Ok(c.clone());
+        }
+        if self.stack.contains(&key) {
+            let circle: Vec<String> = self
+                .stack
+                .iter()
+                .map(|(n, p)| format!("{n}@{p}"))
+                .chain(std::iter::once(format!("{name}@{period}")))
+                .collect();
+            return Err(EvalError::Cycle(circle.join(" → ")));
+        }
+        self.stack.push(key.clone());
+        let result = self.compute(name, period);
+        self.stack.pop();
+        let column = result?;
+        self.computed.insert(key, column.clone());
+        Ok(column)
     }
 
-    fn default_column(&self, default: &DefaultValue) -> Column {
+    fn default_column(default: &DefaultValue, n: usize) -> Column {
         match default {
-            DefaultValue::Number(v) => Column::Number(vec![*v; self.members]),
-            DefaultValue::Bool(b) => Column::Bool(vec![*b; self.members]),
-            DefaultValue::Text(t) => Column::Text(vec![t.clone(); self.members]),
+            DefaultValue::Number(v) => Column::Number(vec![*v; n]),
+            DefaultValue::Bool(b) => Column::Bool(vec![*b; n]),
+            DefaultValue::Text(t) => Column::Text(vec![t.clone(); n]),
         }
     }
 
@@ -79,25 +180,27 @@ impl<'a> Simulation<'a> {
                 period: period.to_string(),
             });
         }
+        let n = self.count_of(&variable.entity);
         let Some(formula) = variable.formula_on(period.start) else {
-            return Ok(self.default_column(&variable.default));
+            return Ok(Self::default_column(&variable.default, n));
         };
-        let column = match &formula.body {
-            Body::End => self.default_column(&variable.default),
-            Body::Formula(w) => evaluate(&w.expr, period, self)?,
+        let mut view = View {
+            sim: self,
+            entity: variable.entity.clone(),
+            scope: None,
+        };
+        Ok(match &formula.body {
+            Body::End => Self::default_column(&variable.default, n),
+            Body::Formula(w) => evaluate(&w.expr, period, &mut view)?,
             Body::Cases { cases, otherwise } => {
-                let n = self.members;
                 let mut chosen: Vec<Option<usize>> = vec![None; n];
                 let mut values = Vec::with_capacity(cases.len());
                 for (i, case) in cases.iter().enumerate() {
-                    let holds = match evaluate(&case.when.expr, period, self)? {
-                        Column::Bool(v) => v,
-                        _ => {
-                            return Err(EvalError::Call(format!(
-                                "{name}: the case at {} is not a condition",
-                                case.origin
-                            )));
-                        }
+                    let Column::Bool(holds) = evaluate(&case.when.expr, period, &mut view)? else {
+                        return Err(EvalError::Call(format!(
+                            "{name}: the case at {} is not a condition",
+                            case.origin
+                        )));
                     };
                     let mut clash: Option<usize> = None;
                     let mut clashes = 0;
@@ -122,10 +225,10 @@ impl<'a> Simulation<'a> {
                             of: n,
                         });
                     }
-                    values.push(evaluate(&case.then.expr, period, self)?);
+                    values.push(evaluate(&case.then.expr, period, &mut view)?);
                 }
                 let fallback = match otherwise {
-                    Some(w) => Some(evaluate(&w.expr, period, self)?),
+                    Some(w) => Some(evaluate(&w.expr, period, &mut view)?),
                     None => None,
                 };
                 let missing = chosen.iter().filter(|c| c.is_none()).count();
@@ -139,8 +242,217 @@ impl<'a> Simulation<'a> {
                 }
                 pick(variable.value_type, &chosen, &values, fallback.as_ref())?
             }
+        })
+    }
+}
+
+/// The simulation as one entity's formulas see it. Inside `sum(…)` of a group, the
+/// persons' view is scoped to that group, so `members.salary` and `adults.salary` name the
+/// persons' `salary`.
+struct View<'s, 'a> {
+    sim: &'s mut Simulation<'a>,
+    entity: String,
+    scope: Option<String>,
+}
+
+impl View<'_, '_> {
+    fn is_member_word(&self, word: &str) -> bool {
+        let Some(group) = &self.scope else {
+            return false;
         };
-        Ok(column)
+        word == "members"
+            || self
+                .sim
+                .package
+                .entities
+                .get(group)
+                .is_some_and(|e| e.roles.iter().any(|(_, plural)| plural == word))
+    }
+
+    /// The role a member word selects (`adults` → `adult`; `members` → any).
+    fn role_of_word(&self, group: &str, word: &str) -> Option<Option<String>> {
+        if word == "members" {
+            return Some(None);
+        }
+        self.sim
+            .package
+            .entities
+            .get(group)?
+            .roles
+            .iter()
+            .find(|(_, plural)| plural == word)
+            .map(|(role, _)| Some(role.clone()))
+    }
+}
+
+/// The member word (`members`, `adults`…) the references of an aggregate's argument use;
+/// they must all use the same one.
+fn member_word(expr: &Expr, out: &mut Vec<String>) {
+    match expr {
+        Expr::Reference { path, .. }
+            if path.first().is_some_and(|p| p != "p") && (path.len() == 1 || path.len() == 2) =>
+        {
+            out.push(path[0].clone());
+        }
+        Expr::Call { args, .. } => args.iter().for_each(|a| member_word(a, out)),
+        Expr::Not(x, _) | Expr::Negate(x, _) => member_word(x, out),
+        Expr::Binary { left, right, .. } => {
+            member_word(left, out);
+            member_word(right, out);
+        }
+        Expr::If {
+            condition,
+            then,
+            otherwise,
+            ..
+        } => {
+            member_word(condition, out);
+            member_word(then, out);
+            member_word(otherwise, out);
+        }
+        _ => {}
+    }
+}
+
+impl Resolver for View<'_, '_> {
+    fn members(&self) -> usize {
+        self.sim.count_of(&self.entity)
+    }
+
+    fn variable(&mut self, name: &str, period: Period) -> Result<Column, EvalError> {
+        let parts: Vec<&str> = name.split('.').collect();
+        let package = self.sim.package;
+        let (target, variable_name) = match parts.as_slice() {
+            [single] => (self.entity.clone(), *single),
+            [word, var] if self.is_member_word(word) => (self.entity.clone(), *var),
+            [group, var] if package.entities.contains_key(*group) => ((*group).to_string(), *var),
+            _ => return Err(EvalError::UnknownVariable(name.to_string())),
+        };
+        let variable = package
+            .variables
+            .get(variable_name)
+            .ok_or_else(|| EvalError::UnknownVariable(variable_name.to_string()))?;
+        if variable.entity != target {
+            return Err(EvalError::Call(format!(
+                "{variable_name} belongs to {}, not {target}: {}",
+                variable.entity,
+                if variable.entity == self.sim.person_entity {
+                    format!("add it up with sum(members.{variable_name})")
+                } else {
+                    format!("read it as {}.{variable_name}", variable.entity)
+                }
+            )));
+        }
+        let column = self.sim.calculate(variable_name, period)?;
+        if target == self.entity {
+            return Ok(column);
+        }
+        // A person's formula reading her group's variable: each person gets her group's.
+        if self.entity != self.sim.person_entity {
+            return Err(EvalError::Call(format!(
+                "{} reads {target}'s variables only through its persons",
+                self.entity
+            )));
+        }
+        let grouping = self.sim.groups.get(&target).ok_or_else(|| {
+            EvalError::Call(format!(
+                "the persons are in no {target}: add the groups first"
+            ))
+        })?;
+        Ok(match column {
+            Column::Number(v) => Column::Number(grouping.group_of.iter().map(|g| v[*g]).collect()),
+            Column::Bool(v) => Column::Bool(grouping.group_of.iter().map(|g| v[*g]).collect()),
+            Column::Text(v) => {
+                Column::Text(grouping.group_of.iter().map(|g| v[*g].clone()).collect())
+            }
+        })
+    }
+
+    fn parameters(&self) -> &Parameters {
+        &self.sim.package.parameters
+    }
+
+    fn aggregate(
+        &mut self,
+        function: &str,
+        argument: &Expr,
+        period: Period,
+    ) -> Result<Column, EvalError> {
+        let group = self.entity.clone();
+        let Some(count) = self.sim.groups.get(&group).map(|g| g.count) else {
+            return Err(EvalError::Call(format!(
+                "{function}(…) adds up a group's members; {group} has none"
+            )));
+        };
+        let mut words = Vec::new();
+        member_word(argument, &mut words);
+        words.sort();
+        words.dedup();
+        let word = match words.as_slice() {
+            [one] => one.clone(),
+            _ => {
+                return Err(EvalError::Call(format!(
+                    "{function}(…) names the members once: members, or one role's plural ({})",
+                    words.join(", ")
+                )));
+            }
+        };
+        let role = self.role_of_word(&group, &word).ok_or_else(|| {
+            EvalError::Call(format!("{word} is not members or a role of {group}"))
+        })?;
+        // `count(adults)`: the members themselves; otherwise the argument for each person.
+        let values = match argument {
+            Expr::Reference { path, .. } if path.len() == 1 => {
+                Column::Bool(vec![true; self.sim.persons])
+            }
+            _ => {
+                let person = self.sim.person_entity.clone();
+                let mut persons = View {
+                    sim: &mut *self.sim,
+                    entity: person,
+                    scope: Some(group.clone()),
+                };
+                evaluate(argument, period, &mut persons)?
+            }
+        };
+        let grouping = &self.sim.groups[&group];
+        let included = |i: usize| role.as_ref().is_none_or(|r| &grouping.role_of[i] == r);
+        Ok(match (function, values) {
+            ("sum", Column::Number(v)) => {
+                let mut out = vec![0.0; count];
+                for (i, x) in v.iter().enumerate().filter(|(i, _)| included(*i)) {
+                    out[grouping.group_of[i]] += x;
+                }
+                Column::Number(out)
+            }
+            ("sum" | "count", Column::Bool(v)) => {
+                let mut out = vec![0.0; count];
+                for (i, x) in v.iter().enumerate().filter(|(i, _)| included(*i)) {
+                    out[grouping.group_of[i]] += f64::from(u8::from(*x));
+                }
+                Column::Number(out)
+            }
+            ("any" | "all", Column::Bool(v)) => {
+                let all = function == "all";
+                let mut out = vec![all; count];
+                for (i, x) in v.iter().enumerate().filter(|(i, _)| included(*i)) {
+                    let g = grouping.group_of[i];
+                    out[g] = if all { out[g] && *x } else { out[g] || *x };
+                }
+                Column::Bool(out)
+            }
+            (f, c) => {
+                return Err(EvalError::Call(format!(
+                    "{f}(…) takes {} over the members, not {}",
+                    if f == "sum" { "numbers" } else { "conditions" },
+                    match c {
+                        Column::Number(_) => "numbers",
+                        Column::Bool(_) => "conditions",
+                        Column::Text(_) => "texts",
+                    }
+                )));
+            }
+        })
     }
 }
 
@@ -183,36 +495,4 @@ fn pick(
                 .collect::<Result<_, _>>()?,
         ),
     })
-}
-
-impl Resolver for Simulation<'_> {
-    fn members(&self) -> usize {
-        self.members
-    }
-
-    fn variable(&mut self, name: &str, period: Period) -> Result<Column, EvalError> {
-        let key = (name.to_string(), period);
-        if let Some(c) = self.inputs.get(&key).or_else(|| self.computed.get(&key)) {
-            return Ok(c.clone());
-        }
-        if self.stack.contains(&key) {
-            let circle: Vec<String> = self
-                .stack
-                .iter()
-                .map(|(n, p)| format!("{n}@{p}"))
-                .chain(std::iter::once(format!("{name}@{period}")))
-                .collect();
-            return Err(EvalError::Cycle(circle.join(" → ")));
-        }
-        self.stack.push(key.clone());
-        let result = self.compute(name, period);
-        self.stack.pop();
-        let column = result?;
-        self.computed.insert(key, column.clone());
-        Ok(column)
-    }
-
-    fn parameters(&self) -> &Parameters {
-        &self.package.parameters
-    }
 }

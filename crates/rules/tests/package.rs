@@ -279,3 +279,121 @@ unreadable:
     assert!(find("unknown key `formual`").contains("broken.yaml:17"));
     assert!(find("unreadable: column 7: expected").contains("broken.yaml:21"));
 }
+
+#[test]
+fn households_add_up_their_members_and_persons_read_their_household() {
+    let dir = demo_city();
+    write(
+        dir.path(),
+        "variables/households.yaml",
+        "salary:
+  entity: person
+  period: month
+rent:
+  entity: household
+  period: month
+household_income:
+  entity: household
+  period: month
+  formula: sum(members.salary)
+adults_earning:
+  entity: household
+  period: month
+  formula: sum(adults.salary > 0)
+single_parent_with_young_child:
+  entity: household
+  period: month
+  type: bool
+  formula: count(adults) == 1 and any(children.age < 6)
+rent_burden:
+  entity: person
+  period: month
+  formula: if household.household_income > 0 then household.rent / household.household_income else 0
+wrong_way:
+  entity: household
+  period: month
+  formula: salary * 2
+",
+    );
+    let package = load_package(dir.path()).unwrap_or_else(|e| panic!("{e:#?}"));
+    // Two households: {0: adult 3000, adult 0, child 4}, {1: adult 0 with child 7}.
+    let mut sim = Simulation::new(&package, 5);
+    sim.add_group(
+        "household",
+        2,
+        vec![0, 0, 0, 1, 1],
+        ["adult", "adult", "child", "adult", "child"]
+            .map(String::from)
+            .to_vec(),
+    )
+    .unwrap();
+    let m = month("2024-05");
+    sim.set_input(
+        "salary",
+        m,
+        Column::Number(vec![3000.0, 0.0, 0.0, 0.0, 0.0]),
+    )
+    .unwrap();
+    sim.set_input("age", m, Column::Number(vec![35.0, 34.0, 4.0, 30.0, 7.0]))
+        .unwrap();
+    sim.set_input("rent", m, Column::Number(vec![900.0, 400.0]))
+        .unwrap();
+    assert_eq!(
+        sim.calculate("household_income", m),
+        Ok(Column::Number(vec![3000.0, 0.0]))
+    );
+    assert_eq!(
+        sim.calculate("adults_earning", m),
+        Ok(Column::Number(vec![1.0, 0.0]))
+    );
+    assert_eq!(
+        sim.calculate("single_parent_with_young_child", m),
+        Ok(Column::Bool(vec![false, false])),
+        "two adults in the first; the second's child is 7"
+    );
+    assert_eq!(
+        sim.calculate("rent_burden", m),
+        Ok(Column::Number(vec![0.3, 0.3, 0.3, 0.0, 0.0]))
+    );
+    let wrong = sim.calculate("wrong_way", m).unwrap_err().to_string();
+    assert!(
+        wrong.contains("add it up with sum(members.salary)"),
+        "{wrong}"
+    );
+    // Groups must fit the persons.
+    let mut bad = Simulation::new(&package, 2);
+    assert!(
+        bad.add_group(
+            "household",
+            1,
+            vec![0, 1],
+            vec!["adult".into(), "adult".into()]
+        )
+        .is_err()
+    );
+    assert!(
+        bad.add_group(
+            "household",
+            1,
+            vec![0, 0],
+            vec!["adult".into(), "parent".into()]
+        )
+        .is_err()
+    );
+    assert!(
+        bad.add_group(
+            "person",
+            1,
+            vec![0, 0],
+            vec!["adult".into(), "adult".into()]
+        )
+        .is_err()
+    );
+    assert!(
+        matches!(
+            bad.set_input("rent", m, Column::Number(vec![1.0, 2.0])),
+            Err(EvalError::Call(_))
+        ),
+        "no households yet: 0 of them"
+    );
+}
