@@ -12,6 +12,7 @@
 //! and proactive benefits.
 
 pub mod eval;
+pub mod explain;
 pub mod formula;
 pub mod package;
 pub mod parameters;

@@ -100,6 +100,31 @@ impl<'a> Simulation<'a> {
         Ok(())
     }
 
+    /// The package it computes.
+    pub fn package(&self) -> &'a Package {
+        self.package
+    }
+
+    /// Whether a variable's values for a period were given as input.
+    pub fn is_input(&self, name: &str, period: Period) -> bool {
+        self.inputs.contains_key(&(name.to_string(), period))
+    }
+
+    /// Evaluates a formula as a variable of `entity` would (for explanations).
+    pub fn evaluate_for_entity(
+        &mut self,
+        entity: &str,
+        expr: &Expr,
+        period: Period,
+    ) -> Result<Column, EvalError> {
+        let mut view = View {
+            sim: self,
+            entity: entity.to_string(),
+            scope: None,
+        };
+        evaluate(expr, period, &mut view)
+    }
+
     fn count_of(&self, entity: &str) -> usize {
         if entity == self.person_entity {
             self.persons

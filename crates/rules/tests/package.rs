@@ -397,3 +397,80 @@ wrong_way:
         "no households yet: 0 of them"
     );
 }
+
+#[test]
+fn each_decision_explains_itself_with_its_law() {
+    let dir = demo_city();
+    let package = load_package(dir.path()).unwrap();
+    let mut sim = Simulation::new(&package, 3);
+    let m = month("2025-03");
+    sim.set_input("age", m, Column::Number(vec![79.0, 85.0, 101.0]))
+        .unwrap();
+    sim.set_input("lives_alone", m, Column::Bool(vec![true, true, false]))
+        .unwrap();
+    // Eligible: the first case holds; the parameter's value, date and citation are there.
+    let e = rules::explain::explain(&mut sim, "old_age_allowance", m, 1).unwrap();
+    assert_eq!(
+        (e.version, e.source, e.value.clone()),
+        (1, "case", serde_json::json!(150.0))
+    );
+    assert_eq!(e.formula_since.as_deref(), Some("2019-01-01"));
+    assert_eq!(
+        e.case_citation.as_ref().and_then(|c| c.article.as_deref()),
+        Some("第五条第一款")
+    );
+    assert_eq!(
+        e.citation.as_ref().and_then(|c| c.document.as_deref()),
+        Some("《示例市高龄津贴办法》")
+    );
+    assert_eq!(e.cases.len(), 2);
+    assert!(e.cases[0].held && !e.cases[1].held);
+    let age_check = &e.cases[0].steps;
+    assert!(
+        age_check
+            .iter()
+            .any(|s| s.kind == "condition" && s.text == "age >= 80" && s.value == true)
+    );
+    assert!(
+        age_check
+            .iter()
+            .any(|s| s.kind == "variable" && s.text == "age" && s.value == 85.0)
+    );
+    let amount = &e.steps[0];
+    assert_eq!(
+        (amount.kind, amount.text.as_str()),
+        ("parameter", "p.old_age.amount")
+    );
+    assert_eq!(amount.since.as_deref(), Some("2024-07-01"));
+    // Not eligible: why not, in words.
+    let e = rules::explain::explain(&mut sim, "old_age_allowance", m, 0).unwrap();
+    assert_eq!(e.source, "otherwise");
+    let words = rules::explain::sentence(&e);
+    assert!(
+        words.starts_with(
+            "高龄津贴 = 0.0 (2025-03) because age >= 80 and age < 100 does not hold (第五条第一款)"
+        ),
+        "{words}"
+    );
+    assert!(words.ends_with("— 《示例市高龄津贴办法》"), "{words}");
+    // A formula using another variable explains it in turn; inputs say they are inputs.
+    let e = rules::explain::explain(&mut sim, "visit_priority", m, 1).unwrap();
+    assert_eq!(e.value, 1.0);
+    assert!(
+        e.steps
+            .iter()
+            .any(|s| s.text == "lives_alone" && s.value == true)
+    );
+    let input = rules::explain::explain(&mut sim, "age", m, 2).unwrap();
+    assert_eq!(
+        (input.source, input.value.clone()),
+        ("input", serde_json::json!(101.0))
+    );
+    // Stable JSON.
+    let json =
+        serde_json::to_value(rules::explain::explain(&mut sim, "old_age_allowance", m, 2).unwrap())
+            .unwrap();
+    assert_eq!(json["version"], 1);
+    assert_eq!(json["cases"][1]["held"], true);
+    assert_eq!(json["steps"][0]["citation"], serde_json::Value::Null);
+}
