@@ -138,6 +138,15 @@ pub trait Resolver {
     fn variable(&mut self, name: &str, period: Period) -> Result<Column, EvalError>;
     /// The parameters in force.
     fn parameters(&self) -> &Parameters;
+    /// A variable of another period unit: `total` adds a monthly variable up over the
+    /// months of a longer period; `per_month` spreads a yearly variable over its months
+    /// (a twelfth for each).
+    fn convert(&mut self, function: &str, name: &str, period: Period) -> Result<Column, EvalError> {
+        let _ = period;
+        Err(EvalError::Call(format!(
+            "{function}({name}) needs a simulation that knows {name}'s period"
+        )))
+    }
     /// `sum`, `any`, `all` or `count` over a group's members (`sum(members.salary)`,
     /// `count(adults)`, `any(children.age < 6)`): only a group entity has members.
     fn aggregate(
@@ -448,6 +457,25 @@ fn call(
                 base.into_iter().map(|b| scale.calc(b)).collect(),
             ))
         }
+        "total" | "per_month" => {
+            arity(1..=1, "one variable, e.g. total(salary@this_year)")?;
+            let Expr::Reference {
+                path,
+                period: shift,
+                ..
+            } = &args[0]
+            else {
+                return Err(EvalError::Call(format!(
+                    "{name} takes a variable, e.g. {name}(salary@this_year) (at {})",
+                    at(span)
+                )));
+            };
+            let target = match shift {
+                Some(s) => shifted(period, s)?,
+                None => period,
+            };
+            r.convert(name, &path.join("."), target)
+        }
         "sum" | "any" | "all" | "count" => {
             arity(
                 1..=1,
@@ -456,7 +484,7 @@ fn call(
             r.aggregate(name, &args[0], period)
         }
         other => Err(EvalError::Call(format!(
-            "there is no function {other} (at {}): use max, min, abs, floor, ceil, round, calc, sum, any, all or count",
+            "there is no function {other} (at {}): use max, min, abs, floor, ceil, round, calc, total, per_month, sum, any, all or count",
             at(span)
         ))),
     }

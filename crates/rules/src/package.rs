@@ -148,7 +148,17 @@ pub struct Package {
 }
 
 /// Function names of the formula language (not variables).
-const FUNCTIONS: &[&str] = &["max", "min", "abs", "floor", "ceil", "round", "calc"];
+const FUNCTIONS: &[&str] = &[
+    "max",
+    "min",
+    "abs",
+    "floor",
+    "ceil",
+    "round",
+    "calc",
+    "total",
+    "per_month",
+];
 
 struct Reader<'a> {
     file: PathBuf,

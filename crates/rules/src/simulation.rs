@@ -157,6 +157,55 @@ impl<'a> Simulation<'a> {
         Ok(())
     }
 
+    /// Gives a monthly variable's values for a longer period (a year's salary): what the
+    /// months already given do not account for is spread equally over the others; an
+    /// error when every month is given and they do not add up.
+    pub fn set_input_spread(
+        &mut self,
+        name: &str,
+        period: Period,
+        values: Column,
+    ) -> Result<(), EvalError> {
+        let unit = self
+            .package
+            .variables
+            .get(name)
+            .map(|v| v.period)
+            .ok_or_else(|| EvalError::UnknownVariable(name.to_string()))?;
+        let Column::Number(total) = values else {
+            return Err(EvalError::Call(format!(
+                "{name}: only numbers can be spread over months"
+            )));
+        };
+        let months = period.subperiods(unit).map_err(EvalError::Call)?;
+        let mut rest = total.clone();
+        let mut open = Vec::new();
+        for m in &months {
+            match self.inputs.get(&(name.to_string(), *m)) {
+                Some(Column::Number(known)) => {
+                    for (r, k) in rest.iter_mut().zip(known) {
+                        *r -= k;
+                    }
+                }
+                _ => open.push(*m),
+            }
+        }
+        if open.is_empty() {
+            if rest.iter().any(|r| r.abs() > 1e-6) {
+                return Err(EvalError::Call(format!(
+                    "{name}: every {} of {period} is given and they do not add up to it",
+                    unit.as_str()
+                )));
+            }
+            return Ok(());
+        }
+        let share: Vec<f64> = rest.iter().map(|r| r / open.len() as f64).collect();
+        for m in open {
+            self.set_input(name, m, Column::Number(share.clone()))?;
+        }
+        Ok(())
+    }
+
     /// A variable's values for a period: an input, else its formula, else its default.
     pub fn calculate(&mut self, name: &str, period: Period) -> Result<Column, EvalError> {
         let key = (name.to_string(), period);
@@ -395,6 +444,57 @@ impl Resolver for View<'_, '_> {
 
     fn parameters(&self) -> &Parameters {
         &self.sim.package.parameters
+    }
+
+    fn convert(&mut self, function: &str, name: &str, period: Period) -> Result<Column, EvalError> {
+        let variable_name = name.rsplit('.').next().unwrap_or(name);
+        let unit = self
+            .sim
+            .package
+            .variables
+            .get(variable_name)
+            .map(|v| v.period)
+            .ok_or_else(|| EvalError::UnknownVariable(variable_name.to_string()))?;
+        let add = |a: Column, b: Column| -> Result<Column, EvalError> {
+            match (a, b) {
+                (Column::Number(a), Column::Number(b)) => Ok(Column::Number(
+                    a.into_iter().zip(b).map(|(x, y)| x + y).collect(),
+                )),
+                _ => Err(EvalError::Call(format!("total({name}) adds numbers"))),
+            }
+        };
+        match function {
+            "total" => {
+                let parts = period.subperiods(unit).map_err(EvalError::Call)?;
+                let mut sum: Option<Column> = None;
+                for part in parts {
+                    let column = self.variable(name, part)?;
+                    sum = Some(match sum {
+                        None => column,
+                        Some(acc) => add(acc, column)?,
+                    });
+                }
+                sum.ok_or_else(|| {
+                    EvalError::Call(format!("total({name}): {period} has no {}s", unit.as_str()))
+                })
+            }
+            _ => {
+                if unit != Unit::Year || period.unit != Unit::Month || period.size != 1 {
+                    return Err(EvalError::Call(format!(
+                        "per_month({name}) spreads a yearly variable over one month, not {} over {period}",
+                        unit.as_str()
+                    )));
+                }
+                match self.variable(name, period.this_year())? {
+                    Column::Number(v) => {
+                        Ok(Column::Number(v.into_iter().map(|x| x / 12.0).collect()))
+                    }
+                    _ => Err(EvalError::Call(format!(
+                        "per_month({name}) spreads a number"
+                    ))),
+                }
+            }
+        }
     }
 
     fn aggregate(

@@ -474,3 +474,71 @@ fn each_decision_explains_itself_with_its_law() {
     assert_eq!(json["cases"][1]["held"], true);
     assert_eq!(json["steps"][0]["citation"], serde_json::Value::Null);
 }
+
+#[test]
+fn months_add_up_to_years_and_years_spread_over_months() {
+    let dir = demo_city();
+    write(
+        dir.path(),
+        "variables/periods.yaml",
+        "wage:
+  entity: person
+  period: month
+yearly_wage:
+  entity: person
+  period: year
+  formula: total(wage@this_year)
+property_tax:
+  entity: person
+  period: year
+monthly_property_tax:
+  entity: person
+  period: month
+  formula: per_month(property_tax)
+bad_spread:
+  entity: person
+  period: year
+  formula: per_month(property_tax)
+",
+    );
+    let package = load_package(dir.path()).unwrap_or_else(|e| panic!("{e:#?}"));
+    let mut sim = Simulation::new(&package, 2);
+    let year = Period::parse("2024").unwrap();
+    // January is known; the rest of the year's 36,000 is spread over the other 11 months.
+    sim.set_input("wage", month("2024-01"), Column::Number(vec![3000.0, 0.0]))
+        .unwrap();
+    sim.set_input_spread("wage", year, Column::Number(vec![36000.0, 1200.0]))
+        .unwrap();
+    match sim.calculate("wage", month("2024-06")).unwrap() {
+        Column::Number(v) => {
+            assert!((v[0] - 3000.0).abs() < 1e-9);
+            assert!((v[1] - 1200.0 / 11.0).abs() < 1e-9);
+        }
+        other => panic!("{other:?}"),
+    }
+    match sim.calculate("yearly_wage", year).unwrap() {
+        Column::Number(v) => {
+            assert!(
+                (v[0] - 36000.0).abs() < 1e-6 && (v[1] - 1200.0).abs() < 1e-6,
+                "{v:?}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    // Every month given and not adding up: refused.
+    assert!(
+        sim.set_input_spread("wage", year, Column::Number(vec![1.0, 1.0]))
+            .is_err()
+    );
+    sim.set_input("property_tax", year, Column::Number(vec![1200.0, 0.0]))
+        .unwrap();
+    assert_eq!(
+        sim.calculate("monthly_property_tax", month("2024-03")),
+        Ok(Column::Number(vec![100.0, 0.0]))
+    );
+    let bad = sim.calculate("bad_spread", year).unwrap_err().to_string();
+    assert!(
+        bad.contains("spreads a yearly variable over one month"),
+        "{bad}"
+    );
+}
