@@ -16,6 +16,8 @@ pub enum Column {
     Bool(Vec<bool>),
     /// Enumeration values (`tenant`).
     Text(Vec<String>),
+    /// Days (a birth date).
+    Date(Vec<time::Date>),
 }
 
 impl Column {
@@ -25,6 +27,7 @@ impl Column {
             Column::Number(v) => v.len(),
             Column::Bool(v) => v.len(),
             Column::Text(v) => v.len(),
+            Column::Date(v) => v.len(),
         }
     }
 
@@ -38,6 +41,7 @@ impl Column {
             Column::Number(_) => "a number",
             Column::Bool(_) => "true or false",
             Column::Text(_) => "a text",
+            Column::Date(_) => "a date",
         }
     }
 }
@@ -271,6 +275,12 @@ fn evaluate_for(
                         .map(|(c, (a, b))| if *c { a } else { b })
                         .collect(),
                 ),
+                (Column::Date(a), Column::Date(b)) => Column::Date(
+                    c.iter()
+                        .zip(a.into_iter().zip(b))
+                        .map(|(c, (a, b))| if *c { a } else { b })
+                        .collect(),
+                ),
                 (a, b) => {
                     let a = numbers(a, "then", *span)?;
                     let b = numbers(b, "else", *span)?;
@@ -457,6 +467,31 @@ fn call(
                 base.into_iter().map(|b| scale.calc(b)).collect(),
             ))
         }
+        "years_since" | "months_since" => {
+            arity(1..=1, "one date, e.g. years_since(birth)")?;
+            let Column::Date(days) = evaluate_for(&args[0], period, r, live)? else {
+                return Err(EvalError::Call(format!(
+                    "{name} takes a date (at {})",
+                    at(span)
+                )));
+            };
+            let on = period.start;
+            Ok(Column::Number(
+                days.into_iter()
+                    .map(|d| {
+                        let months = (i64::from(on.year()) - i64::from(d.year())) * 12
+                            + i64::from(u8::from(on.month()))
+                            - i64::from(u8::from(d.month()))
+                            - i64::from(on.day() < d.day());
+                        if name == "years_since" {
+                            months.div_euclid(12) as f64
+                        } else {
+                            months as f64
+                        }
+                    })
+                    .collect(),
+            ))
+        }
         "total" | "per_month" => {
             arity(1..=1, "one variable, e.g. total(salary@this_year)")?;
             let Expr::Reference {
@@ -484,7 +519,7 @@ fn call(
             r.aggregate(name, &args[0], period)
         }
         other => Err(EvalError::Call(format!(
-            "there is no function {other} (at {}): use max, min, abs, floor, ceil, round, calc, total, per_month, sum, any, all or count",
+            "there is no function {other} (at {}): use max, min, abs, floor, ceil, round, calc, years_since, months_since, total, per_month, sum, any, all or count",
             at(span)
         ))),
     }

@@ -98,6 +98,9 @@ fn value_at(column: &Column, member: usize) -> serde_json::Value {
         Column::Text(v) => v
             .get(member)
             .map_or(serde_json::Value::Null, |x| serde_json::json!(x)),
+        Column::Date(v) => v
+            .get(member)
+            .map_or(serde_json::Value::Null, |d| serde_json::json!(day(*d))),
     }
 }
 

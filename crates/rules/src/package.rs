@@ -28,6 +28,8 @@ pub enum ValueType {
     Bool,
     /// Enumeration values (`tenant`).
     Text,
+    /// Days (`1980-02-15`).
+    Date,
 }
 
 /// A kind of entity: persons, or a group of persons with roles.
@@ -125,6 +127,8 @@ pub enum DefaultValue {
     Bool(bool),
     /// A text.
     Text(String),
+    /// A day.
+    Date(Date),
 }
 
 impl Variable {
@@ -158,6 +162,8 @@ const FUNCTIONS: &[&str] = &[
     "calc",
     "total",
     "per_month",
+    "years_since",
+    "months_since",
 ];
 
 struct Reader<'a> {
@@ -300,6 +306,7 @@ impl Reader<'_> {
             Some("number") | None => ValueType::Number,
             Some("bool") => ValueType::Bool,
             Some("text") => ValueType::Text,
+            Some("date") => ValueType::Date,
             Some(other) => {
                 self.fail(
                     node,
@@ -312,6 +319,8 @@ impl Reader<'_> {
             (ValueType::Number, None) => DefaultValue::Number(0.0),
             (ValueType::Bool, None) => DefaultValue::Bool(false),
             (ValueType::Text, None) => DefaultValue::Text(String::new()),
+            // As OpenFisca: an unknown date is the first day of 1970.
+            (ValueType::Date, None) => DefaultValue::Date(time::macros::date!(1970 - 01 - 01)),
             (kind, Some(d)) => {
                 let raw = Self::text(Some(d)).unwrap_or_default();
                 match kind {
@@ -334,6 +343,21 @@ impl Reader<'_> {
                         }
                     },
                     ValueType::Text => DefaultValue::Text(raw),
+                    ValueType::Date => {
+                        let format = time::macros::format_description!("[year]-[month]-[day]");
+                        match Date::parse(&raw, &format) {
+                            Ok(d) => DefaultValue::Date(d),
+                            Err(_) => {
+                                self.fail(
+                                    d,
+                                    format!(
+                                        "{name}: the default '{raw}' is not a date (YYYY-MM-DD)"
+                                    ),
+                                );
+                                DefaultValue::Date(time::macros::date!(1970 - 01 - 01))
+                            }
+                        }
+                    }
                 }
             }
         };

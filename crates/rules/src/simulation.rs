@@ -107,7 +107,8 @@ impl<'a> Simulation<'a> {
 
     /// Whether a variable's values for a period were given as input.
     pub fn is_input(&self, name: &str, period: Period) -> bool {
-        self.inputs.contains_key(&(name.to_string(), period))
+        self.inputs
+            .contains_key(&(name.to_string(), self.kept_under(name, period)))
     }
 
     /// Evaluates a formula as a variable of `entity` would (for explanations).
@@ -153,6 +154,7 @@ impl<'a> Simulation<'a> {
                 variable.entity
             )));
         }
+        let period = self.kept_under(name, period);
         self.inputs.insert((name.to_string(), period), values);
         Ok(())
     }
@@ -206,8 +208,18 @@ impl<'a> Simulation<'a> {
         Ok(())
     }
 
+    /// The period a variable's value for `period` is kept under: its own for most, the
+    /// one eternal period for variables that never change (a birth date).
+    fn kept_under(&self, name: &str, period: Period) -> Period {
+        match self.package.variables.get(name).map(|v| v.period) {
+            Some(Unit::Eternity) => Period::eternity(),
+            _ => period,
+        }
+    }
+
     /// A variable's values for a period: an input, else its formula, else its default.
     pub fn calculate(&mut self, name: &str, period: Period) -> Result<Column, EvalError> {
+        let period = self.kept_under(name, period);
         let key = (name.to_string(), period);
         if let Some(c) = self.inputs.get(&key).or_else(|| self.computed.get(&key)) {
             return Ok(c.clone());
@@ -234,6 +246,7 @@ impl<'a> Simulation<'a> {
             DefaultValue::Number(v) => Column::Number(vec![*v; n]),
             DefaultValue::Bool(b) => Column::Bool(vec![*b; n]),
             DefaultValue::Text(t) => Column::Text(vec![t.clone(); n]),
+            DefaultValue::Date(d) => Column::Date(vec![*d; n]),
         }
     }
 
@@ -439,6 +452,7 @@ impl Resolver for View<'_, '_> {
             Column::Text(v) => {
                 Column::Text(grouping.group_of.iter().map(|g| v[*g].clone()).collect())
             }
+            Column::Date(v) => Column::Date(grouping.group_of.iter().map(|g| v[*g]).collect()),
         })
     }
 
@@ -574,6 +588,7 @@ impl Resolver for View<'_, '_> {
                         Column::Number(_) => "numbers",
                         Column::Bool(_) => "conditions",
                         Column::Text(_) => "texts",
+                        Column::Date(_) => "dates",
                     }
                 )));
             }
@@ -607,6 +622,14 @@ fn pick(
             (0..chosen.len())
                 .map(|m| match source(m) {
                     Some(Column::Bool(v)) => Ok(v[m]),
+                    _ => Err(wrong()),
+                })
+                .collect::<Result<_, _>>()?,
+        ),
+        ValueType::Date => Column::Date(
+            (0..chosen.len())
+                .map(|m| match source(m) {
+                    Some(Column::Date(v)) => Ok(v[m]),
                     _ => Err(wrong()),
                 })
                 .collect::<Result<_, _>>()?,

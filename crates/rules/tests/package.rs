@@ -542,3 +542,67 @@ bad_spread:
         "{bad}"
     );
 }
+
+#[test]
+fn ages_come_from_birth_dates_on_the_periods_first_day() {
+    let dir = demo_city();
+    write(
+        dir.path(),
+        "variables/birth.yaml",
+        "birth:
+  entity: person
+  period: eternity
+  type: date
+computed_age:
+  entity: person
+  period: month
+  formula: years_since(birth)
+months_old:
+  entity: person
+  period: month
+  formula: months_since(birth)
+born_before_1950:
+  entity: person
+  period: month
+  type: bool
+  formula: birth < p.old_age.cutoff
+",
+    );
+    write(
+        dir.path(),
+        "parameters/old_age/cutoff.yaml",
+        "values:\n  2019-01-01: 0\n",
+    );
+    let package = load_package(dir.path()).unwrap_or_else(|e| panic!("{e:#?}"));
+    let mut sim = Simulation::new(&package, 3);
+    let days = ["1980-02-15", "1944-03-01", "2024-01-31"].map(|d| {
+        time::Date::parse(
+            d,
+            &time::macros::format_description!("[year]-[month]-[day]"),
+        )
+        .unwrap()
+    });
+    sim.set_input("birth", Period::eternity(), Column::Date(days.to_vec()))
+        .unwrap();
+    // As OpenFisca: a month's first day decides; born 15 February, 34 in February, 35 in March.
+    assert_eq!(
+        sim.calculate("computed_age", month("2015-02")),
+        Ok(Column::Number(vec![34.0, 70.0, -9.0]))
+    );
+    assert_eq!(
+        sim.calculate("computed_age", month("2015-03")),
+        Ok(Column::Number(vec![35.0, 71.0, -9.0]))
+    );
+    assert_eq!(
+        sim.calculate("months_old", month("2024-03")),
+        Ok(Column::Number(vec![528.0, 960.0, 1.0]))
+    );
+    // A date compared with a number is named as such.
+    let wrong = sim
+        .calculate("born_before_1950", month("2024-03"))
+        .unwrap_err()
+        .to_string();
+    assert!(wrong.contains("expected a number, found a date"), "{wrong}");
+    let e = rules::explain::explain(&mut sim, "computed_age", month("2015-03"), 0).unwrap();
+    assert_eq!(e.steps[0].value, "1980-02-15");
+}
