@@ -110,6 +110,8 @@ pub struct Variable {
     pub default: DefaultValue,
     /// Its unit.
     pub unit: Option<String>,
+    /// For a text variable, the values it may take (an enumeration), if listed.
+    pub values: Vec<String>,
     /// The law it implements.
     pub citation: Option<Citation>,
     /// Formulas by first day, earliest first (none: an input).
@@ -280,6 +282,7 @@ impl Reader<'_> {
                     | "type"
                     | "default"
                     | "unit"
+                    | "values"
                     | "citation"
                     | "formula"
                     | "formulas"
@@ -361,6 +364,34 @@ impl Reader<'_> {
                 }
             }
         };
+        let values: Vec<String> = match map.get_node("values") {
+            None => Vec::new(),
+            Some(list) => match list.as_sequence() {
+                Some(items) if value_type == ValueType::Text => {
+                    items.iter().filter_map(|i| Self::text(Some(i))).collect()
+                }
+                _ => {
+                    self.fail(
+                        list,
+                        format!("{name}: `values:` lists the texts a text variable may take"),
+                    );
+                    Vec::new()
+                }
+            },
+        };
+        if let DefaultValue::Text(d) = &default
+            && !values.is_empty()
+            && !values.contains(d)
+        {
+            let at = map.get_node("default").unwrap_or(node);
+            self.fail(
+                at,
+                format!(
+                    "{name}: the default '{d}' is not one of its values ({})",
+                    values.join(", ")
+                ),
+            );
+        }
         let mut formulas = Vec::new();
         if let Some(f) = map.get_node("formula")
             && let Some(body) = self.body(name, f)
@@ -413,6 +444,7 @@ impl Reader<'_> {
             value_type,
             default,
             unit: Self::text(map.get_node("unit")),
+            values,
             citation: Self::citation(map.get_node("citation")),
             formulas,
             origin: self.origin(node),
@@ -582,6 +614,42 @@ fn references(expr: &Expr, out: &mut Vec<(Vec<String>, formula::Span)>) {
     }
 }
 
+/// (variable, text, span of the text) for every `variable == 'text'` (or `!=`).
+fn compared_texts(expr: &Expr, out: &mut Vec<(String, String, formula::Span)>) {
+    match expr {
+        Expr::Binary {
+            op, left, right, ..
+        } => {
+            if matches!(op, formula::BinaryOp::Eq | formula::BinaryOp::Ne) {
+                match (left.as_ref(), right.as_ref()) {
+                    (Expr::Reference { path, .. }, Expr::Text(t, span))
+                    | (Expr::Text(t, span), Expr::Reference { path, .. }) => {
+                        if let Some(last) = path.last() {
+                            out.push((last.clone(), t.clone(), *span));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            compared_texts(left, out);
+            compared_texts(right, out);
+        }
+        Expr::Call { args, .. } => args.iter().for_each(|a| compared_texts(a, out)),
+        Expr::Not(x, _) | Expr::Negate(x, _) => compared_texts(x, out),
+        Expr::If {
+            condition,
+            then,
+            otherwise,
+            ..
+        } => {
+            compared_texts(condition, out);
+            compared_texts(then, out);
+            compared_texts(otherwise, out);
+        }
+        _ => {}
+    }
+}
+
 fn calls(expr: &Expr, out: &mut Vec<(String, formula::Span)>) {
     match expr {
         Expr::Call { name, args, span } => {
@@ -673,6 +741,25 @@ fn check(package: &Package, errors: &mut Vec<LoadError>) {
                                 "{}: column {}: {problem} in `{}`",
                                 v.name,
                                 column(span),
+                                w.text
+                            ),
+                        });
+                    }
+                }
+                let mut texts = Vec::new();
+                compared_texts(&w.expr, &mut texts);
+                for (var, value, span) in texts {
+                    if let Some(known) = package.variables.get(&var)
+                        && !known.values.is_empty()
+                        && !known.values.contains(&value)
+                    {
+                        errors.push(LoadError {
+                            origin: f.origin.clone(),
+                            message: format!(
+                                "{}: column {}: '{value}' is not a value of {var} ({}) in `{}`",
+                                v.name,
+                                column(span),
+                                known.values.join(", "),
                                 w.text
                             ),
                         });

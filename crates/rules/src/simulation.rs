@@ -146,6 +146,15 @@ impl<'a> Simulation<'a> {
             .variables
             .get(name)
             .ok_or_else(|| EvalError::UnknownVariable(name.to_string()))?;
+        if let Column::Text(given) = &values
+            && !variable.values.is_empty()
+            && let Some(bad) = given.iter().find(|g| !variable.values.contains(g))
+        {
+            return Err(EvalError::Call(format!(
+                "{name}: '{bad}' is not one of its values ({})",
+                variable.values.join(", ")
+            )));
+        }
         let count = self.count_of(&variable.entity);
         if values.len() != count {
             return Err(EvalError::Call(format!(

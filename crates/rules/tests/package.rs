@@ -606,3 +606,92 @@ born_before_1950:
     let e = rules::explain::explain(&mut sim, "computed_age", month("2015-03"), 0).unwrap();
     assert_eq!(e.steps[0].value, "1980-02-15");
 }
+
+#[test]
+fn enumerations_name_their_values() {
+    let dir = demo_city();
+    write(
+        dir.path(),
+        "variables/housing.yaml",
+        "occupancy:
+  entity: household
+  period: month
+  type: text
+  values: [owner, tenant, free_lodger, homeless]
+  default: tenant
+pays_rent:
+  entity: household
+  period: month
+  type: bool
+  formula: occupancy == 'tenant'
+",
+    );
+    let package = load_package(dir.path()).unwrap_or_else(|e| panic!("{e:#?}"));
+    let mut sim = Simulation::new(&package, 2);
+    sim.add_group(
+        "household",
+        2,
+        vec![0, 1],
+        vec!["adult".into(), "adult".into()],
+    )
+    .unwrap();
+    let m = month("2024-05");
+    assert_eq!(
+        sim.calculate("pays_rent", m),
+        Ok(Column::Bool(vec![true, true])),
+        "the default"
+    );
+    let bad = sim
+        .set_input(
+            "occupancy",
+            month("2024-06"),
+            Column::Text(vec!["castle".into(), "owner".into()]),
+        )
+        .unwrap_err()
+        .to_string();
+    assert!(bad.contains("'castle' is not one of its values"), "{bad}");
+    sim.set_input(
+        "occupancy",
+        month("2024-06"),
+        Column::Text(vec!["owner".into(), "tenant".into()]),
+    )
+    .unwrap();
+    assert_eq!(
+        sim.calculate("pays_rent", month("2024-06")),
+        Ok(Column::Bool(vec![false, true]))
+    );
+    // A formula comparing with a value the enumeration does not have, and a wrong default.
+    write(
+        dir.path(),
+        "variables/typo.yaml",
+        "renter:
+  entity: household
+  period: month
+  type: bool
+  formula: occupancy == 'tennant'
+status:
+  entity: household
+  period: month
+  type: text
+  values: [a, b]
+  default: c
+",
+    );
+    let errors: Vec<String> = load_package(dir.path())
+        .unwrap_err()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains("column 14: 'tennant' is not a value of occupancy")),
+        "{errors:#?}"
+    );
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains("the default 'c' is not one of its values (a, b)")),
+        "{errors:#?}"
+    );
+}
