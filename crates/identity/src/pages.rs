@@ -382,8 +382,9 @@ async fn profile(State(state): State<AppState>, ctx: PageContext) -> PageResult 
             "To protect your privacy, only part of your ID and phone number is shown."
         )
     ));
-    if me.person.is_some() {
-        let tags = service::my_tags(&state, user)
+    if let Some(own) = &me.person {
+        // Her own tags, also when she is acting for someone else.
+        let tags = service::person_tags(&state, &own.id)
             .await
             .map_err(|e| ctx.error(e))?;
         if !tags.is_empty() {
@@ -1760,12 +1761,13 @@ async fn tag_page_with(
     code: &str,
     form: Form,
     status: StatusCode,
+    page: &PageQuery,
 ) -> PageResult {
     let user = ctx.user()?;
     let tag = service::get_tag(state, code)
         .await
         .map_err(|e| ctx.error(e))?;
-    let members = service::tag_members(state, user, code, &PageQuery::default())
+    let members = service::tag_members(state, user, code, page)
         .await
         .map_err(|e| ctx.error(e))?;
     let mut body = h1(&tag.name);
@@ -1807,7 +1809,7 @@ async fn tag_page_with(
                 .iter()
                 .map(|p| {
                     vec![
-                        Cell::from(kernel::crypto::mask_name(&p.name)),
+                        Cell::from(p.name.clone()),
                         Cell::from(p.resident_id_masked.clone()),
                         Cell::from(p.birth_year.to_string()),
                         Cell::from(p.region_code.clone()),
@@ -1827,9 +1829,10 @@ async fn tag_page(
     State(state): State<AppState>,
     ctx: PageContext,
     Path(code): Path<String>,
+    Query(page): Query<PageQuery>,
 ) -> PageResult {
     let form = tag_change_form(&ctx, &code);
-    tag_page_with(&state, &ctx, &code, form, StatusCode::OK).await
+    tag_page_with(&state, &ctx, &code, form, StatusCode::OK, &page).await
 }
 
 async fn change_tag(
@@ -1842,6 +1845,9 @@ async fn change_tag(
     let pairs = form_pairs(&body);
     ctx.check_csrf(form_value(&pairs, "csrf"))?;
     let result = async {
+        // Only the tag's keepers may look residents up here.
+        let tag = service::get_tag(&state, &code).await?;
+        user.staff_organisation(Some(&tag.organisation_id), "code")?;
         let resident_id = field(&pairs, "resident_id", ResidentId::parse)?;
         let person = service::person_by_resident_id(&state, &resident_id)
             .await?
@@ -1867,7 +1873,15 @@ async fn change_tag(
         ))),
         Err(error) if error.status().is_client_error() && error.field().is_some() => {
             let form = tag_change_form(&ctx, &code).fill(&pairs).with_error(&error);
-            tag_page_with(&state, &ctx, &code, form, error.status()).await
+            tag_page_with(
+                &state,
+                &ctx,
+                &code,
+                form,
+                error.status(),
+                &PageQuery::default(),
+            )
+            .await
         }
         Err(error) => Err(ctx.error(error)),
     }

@@ -1433,7 +1433,6 @@ pub async fn change_tag(
         ));
     }
     let hash = tag_hash(state, &tag.code);
-    let org = tag.organisation_id.clone();
     let now = Timestamp::now();
     let mut tx = state.db.begin().await?;
     let present: std::collections::HashSet<String> = store::tagged_among(&mut tx, &hash, &all)
@@ -1442,7 +1441,7 @@ pub async fn change_tag(
         .collect();
     let to_add: Vec<String> = add.into_iter().filter(|p| !present.contains(p)).collect();
     let to_remove: Vec<String> = remove.into_iter().filter(|p| present.contains(p)).collect();
-    store::add_tagged(&mut tx, &hash, &org, &to_add, now).await?;
+    let added = store::add_tagged(&mut tx, &hash, &to_add, now).await?;
     store::remove_tagged(&mut tx, &hash, &to_remove).await?;
     for (person, action) in to_add
         .iter()
@@ -1460,13 +1459,15 @@ pub async fn change_tag(
     commit_audited(state.audit.as_ref(), tx).await?;
     let members = get_tag(state, &tag.code).await?.members;
     Ok(TagChanged {
-        added: to_add.len() as u64,
+        added,
         removed: to_remove.len() as u64,
         members,
     })
 }
 
-/// A tag's members, masked, by person id (the tag's organisation's staff).
+/// A tag's members, masked (names too), by person id (the tag's organisation's staff).
+/// Who is on a list is itself personal data: each page read is audited with the tag and
+/// how many it showed.
 pub async fn tag_members(
     state: &AppState,
     actor: &Principal,
@@ -1483,19 +1484,57 @@ pub async fn tag_members(
         limit + 1,
     )
     .await?;
-    Ok(Page::from_rows(
-        rows.iter().map(person_summary).collect(),
+    let page = Page::from_rows(
+        rows.iter()
+            .map(|r| {
+                let mut p = person_summary(r);
+                p.name = kernel::crypto::mask_name(&p.name);
+                p
+            })
+            .collect(),
         limit,
-        |p| p.id.clone(),
-    ))
+        |p: &PersonSummary| p.id.clone(),
+    );
+    state
+        .audit
+        .record(
+            AuditEvent::by(
+                actor,
+                "tag.members",
+                format!("tag:{} shown:{}", tag.code, page.items.len()),
+            )
+            .because(
+                format!("keep the list {}", tag.name),
+                Basis::Statutory(tag.organisation_name.clone()),
+            ),
+        )
+        .await?;
+    Ok(page)
 }
 
-/// The tags the signed-in resident (or the person her proxy acts for) carries.
+/// The tags the signed-in resident (or the person her proxy acts for, audited) carries.
 pub async fn my_tags(state: &AppState, actor: &Principal) -> ApiResult<Vec<PersonTag>> {
     actor.require_scope("profile")?;
     let person = actor
         .subject_person_id()
         .ok_or_else(|| ApiError::Forbidden("only a resident carries tags".into()))?;
+    if let Some(acting) = &actor.acting_for {
+        state
+            .audit
+            .record(
+                AuditEvent::by(
+                    actor,
+                    "person.read",
+                    format!("person:{person} fields: tags"),
+                )
+                .subject(person)
+                .because(
+                    "act for the person (代办)",
+                    Basis::Proxy(acting.authorisation_id.clone()),
+                ),
+            )
+            .await?;
+    }
     person_tags(state, person).await
 }
 
@@ -1505,18 +1544,18 @@ pub async fn person_tags(state: &AppState, person_id: &str) -> ApiResult<Vec<Per
     if held.is_empty() {
         return Ok(Vec::new());
     }
-    let names: HashMap<String, (String, String)> = store::list_tags(&state.db)
+    let names: HashMap<String, TagRow> = store::list_tags(&state.db)
         .await?
         .into_iter()
-        .map(|t| (tag_hash(state, &t.code), (t.code, t.name)))
+        .map(|t| (tag_hash(state, &t.code), t))
         .collect();
     Ok(held
         .into_iter()
-        .filter_map(|(hash, organisation_name, since)| {
-            names.get(&hash).map(|(code, name)| PersonTag {
-                code: code.clone(),
-                name: name.clone(),
-                organisation_name,
+        .filter_map(|(hash, since)| {
+            names.get(&hash).map(|t| PersonTag {
+                code: t.code.clone(),
+                name: t.name.clone(),
+                organisation_name: t.organisation_name.clone(),
                 since,
             })
         })
@@ -1524,17 +1563,18 @@ pub async fn person_tags(state: &AppState, person_id: &str) -> ApiResult<Vec<Per
 }
 
 /// The phone numbers of the persons among `ids` that have one, opened for the platform's
-/// own delivery of notices to them (the sending is audited once per notice, not here).
+/// own delivery of notices to them (the sending is audited once per notice, not here). A
+/// number that does not open is left out (and logged), not fatal to the others.
 pub async fn phones_of(state: &AppState, ids: &[String]) -> ApiResult<Vec<(String, String)>> {
-    store::sealed_phones(&state.db, ids)
+    Ok(store::sealed_phones(&state.db, ids)
         .await?
         .into_iter()
-        .map(|(id, sealed)| {
-            let phone = state
-                .vault
-                .open(&sealed, CTX_PHONE)
-                .map_err(ApiError::Unexpected)?;
-            Ok((id, phone))
+        .filter_map(|(id, sealed)| match state.vault.open(&sealed, CTX_PHONE) {
+            Ok(phone) => Some((id, phone)),
+            Err(_) => {
+                tracing::warn!(person = %id, "a phone number does not open with this key");
+                None
+            }
         })
-        .collect()
+        .collect())
 }

@@ -826,29 +826,28 @@ pub async fn tagged_among(
     Ok(out)
 }
 
-/// Tags `ids` (none of which carries it yet), set-based per 500.
+/// Tags `ids`, set-based per 500; returns how many were newly tagged (a concurrent change
+/// that tagged one first is not an error).
 pub async fn add_tagged(
     tx: &mut Tx,
     tag_hash: &str,
-    organisation_id: &str,
     ids: &[String],
     at: Timestamp,
-) -> Result<(), sqlx::Error> {
+) -> Result<u64, sqlx::Error> {
+    let mut added = 0;
     for chunk in ids.chunks(500) {
-        on_tx!(tx, |c| {
+        added += on_tx!(tx, |c| {
             let mut b = sqlx::QueryBuilder::new(
-                "INSERT INTO person_tags (tag_hash, person_id, organisation_id, created_at) ",
+                "INSERT INTO person_tags (tag_hash, person_id, created_at) ",
             );
             b.push_values(chunk, |mut row, id| {
-                row.push_bind(tag_hash)
-                    .push_bind(id)
-                    .push_bind(organisation_id)
-                    .push_bind(at);
+                row.push_bind(tag_hash).push_bind(id).push_bind(at);
             });
-            b.build().execute(c).await.map(|_| ())
+            b.push(" ON CONFLICT (tag_hash, person_id) DO NOTHING");
+            b.build().execute(c).await.map(|r| r.rows_affected())
         })?;
     }
-    Ok(())
+    Ok(added)
 }
 
 /// Untags `ids`, set-based per 500.
@@ -864,14 +863,13 @@ pub async fn remove_tagged(tx: &mut Tx, tag_hash: &str, ids: &[String]) -> Resul
     Ok(())
 }
 
-/// A person's tag hashes with who tagged her and when.
+/// A person's tag hashes and since when she carries each.
 pub async fn tags_of_person(
     db: &Db,
     person_id: &str,
-) -> Result<Vec<(String, String, Timestamp)>, sqlx::Error> {
+) -> Result<Vec<(String, Timestamp)>, sqlx::Error> {
     on_pool!(db.read(), |c| sqlx::query_as(
-        "SELECT p.tag_hash, o.name, p.created_at FROM person_tags p
-         JOIN organisations o ON o.id = p.organisation_id WHERE p.person_id = $1"
+        "SELECT tag_hash, created_at FROM person_tags WHERE person_id = $1"
     )
     .bind(person_id)
     .fetch_all(c)

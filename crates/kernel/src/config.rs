@@ -54,6 +54,9 @@ pub struct Config {
     pub channel_outbox: bool,
     /// How many times a delivery is tried before it is marked failed.
     pub delivery_attempts: i64,
+    /// Let webhooks use `http://` and point at localhost and private addresses (tests and
+    /// closed networks only).
+    pub webhook_allow_internal: bool,
 }
 
 impl Default for Config {
@@ -76,6 +79,7 @@ impl Default for Config {
             sms_gateway_token: None,
             channel_outbox: false,
             delivery_attempts: 5,
+            webhook_allow_internal: false,
         }
     }
 }
@@ -115,15 +119,21 @@ impl Config {
         copy.database_url = copy.database_url.map(|url| redact_url(&url));
         copy.smtp_url = copy.smtp_url.map(|url| redact_url(&url));
         copy.sms_gateway_token = copy.sms_gateway_token.map(|_| "***".into());
+        copy.sms_gateway_url = copy.sms_gateway_url.map(|url| redact_url(&url));
         copy
     }
 }
 
-/// Hides the password part of a database URL.
+/// Hides the password and the query (which may carry a key) of a URL.
 pub fn redact_url(raw: &str) -> String {
     match url::Url::parse(raw) {
-        Ok(mut url) if url.password().is_some() => {
-            let _ = url.set_password(Some("***"));
+        Ok(mut url) => {
+            if url.password().is_some() {
+                let _ = url.set_password(Some("***"));
+            }
+            if url.query().is_some() {
+                url.set_query(Some("***"));
+            }
             url.to_string()
         }
         _ => raw.to_string(),

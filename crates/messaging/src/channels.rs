@@ -104,12 +104,39 @@ pub fn sms_text(out: &Outgoing<'_>) -> String {
 }
 
 fn http_failure(status: reqwest::StatusCode, what: &str) -> Failure {
+    use reqwest::StatusCode as S;
     let detail = format!("{what} answered {status}");
-    if status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS {
+    // A busy or failing peer, a timeout, or credentials that may be put right: try again.
+    if status.is_server_error()
+        || matches!(
+            status,
+            S::TOO_MANY_REQUESTS | S::REQUEST_TIMEOUT | S::UNAUTHORIZED | S::FORBIDDEN
+        )
+    {
         Failure::Retry(detail)
     } else {
         Failure::Permanent(detail)
     }
+}
+
+/// A transport error without the URL it was for (a gateway's key or another
+/// organisation's webhook address must not reach the delivery log).
+fn unreachable(what: &str, e: reqwest::Error) -> Failure {
+    Failure::Retry(format!("{what} unreachable: {}", e.without_url()))
+}
+
+/// An SMTP server's answer with the addresses in it masked.
+fn masked(text: &str) -> String {
+    text.split_inclusive(|c: char| c.is_whitespace() || c == '<' || c == '>')
+        .map(|word| {
+            let core = word.trim_end_matches(|c: char| c.is_whitespace() || c == '<' || c == '>');
+            if core.contains('@') {
+                word.replacen(core, &crate::service::mask_email(core), 1)
+            } else {
+                word.to_string()
+            }
+        })
+        .collect()
 }
 
 /// An HTTP SMS gateway: `POST {url}` with `{"to", "text", "reference"}` and a bearer
@@ -135,7 +162,7 @@ impl Channel for SmsGateway {
         let response = request
             .send()
             .await
-            .map_err(|e| Failure::Retry(format!("SMS gateway unreachable: {e}")))?;
+            .map_err(|e| unreachable("the SMS gateway", e))?;
         if !response.status().is_success() {
             return Err(http_failure(response.status(), "the SMS gateway"));
         }
@@ -173,8 +200,11 @@ impl Channel for Smtp {
             .map_err(|e| Failure::Permanent(format!("cannot build the e-mail: {e}")))?;
         match self.transport.send(email).await {
             Ok(response) => Ok(response.message().next().map(str::to_string)),
-            Err(e) if e.is_permanent() => Err(Failure::Permanent(format!("refused: {e}"))),
-            Err(e) => Err(Failure::Retry(format!("SMTP: {e}"))),
+            Err(e) if e.is_permanent() => Err(Failure::Permanent(format!(
+                "refused: {}",
+                masked(&e.to_string())
+            ))),
+            Err(e) => Err(Failure::Retry(format!("SMTP: {}", masked(&e.to_string())))),
         }
     }
 }
@@ -217,7 +247,7 @@ impl Channel for Webhooks {
             .body(payload.to_string())
             .send()
             .await
-            .map_err(|e| Failure::Retry(format!("webhook unreachable: {e}")))?;
+            .map_err(|e| unreachable("the webhook", e))?;
         if response.status().is_success() {
             Ok(None)
         } else {
@@ -359,6 +389,15 @@ mod tests {
         assert_eq!(long.chars().count(), SMS_MAX_CHARS);
         assert!(long.ends_with("详见 https://civitas.example/me/inbox/m"));
         assert!(long.contains("…"));
+    }
+
+    #[test]
+    fn smtp_answers_lose_their_addresses() {
+        assert_eq!(
+            masked("550 5.1.1 <alice@example.cn>: Recipient address rejected"),
+            "550 5.1.1 <a***@example.cn>: Recipient address rejected"
+        );
+        assert_eq!(masked("421 busy"), "421 busy");
     }
 
     #[test]

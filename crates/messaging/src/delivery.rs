@@ -7,7 +7,6 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::StreamExt;
 use kernel::time::Timestamp;
 use kernel::{ApiError, ApiResult, AppState};
 
@@ -16,11 +15,13 @@ use crate::service::CTX_EMAIL;
 use crate::store::{self, DueRow, Outcome};
 
 /// Deliveries claimed per round.
-const BATCH: i64 = 200;
-/// Deliveries in flight at once.
+const BATCH: i64 = 64;
+/// Deliveries in flight at once (a group; outcomes are recorded after each group).
 const IN_FLIGHT: usize = 16;
-/// How long a claim holds before another round may take the delivery again.
-const LEASE: Duration = Duration::from_secs(120);
+/// How long a claim holds before another round may take the delivery again: more than
+/// a round's groups each waiting the channels' full timeout (4 × 10 s, SMTP a few
+/// commands of 10 s each).
+const LEASE: Duration = Duration::from_secs(300);
 /// The pause before the first retry; it doubles with each attempt.
 const FIRST_RETRY: Duration = Duration::from_secs(30);
 
@@ -62,9 +63,6 @@ pub fn wake(state: &AppState) {
     }
 }
 
-/// One delivery's index in the round and what sending it gave.
-type Job = (usize, Result<Option<String>, Failure>);
-
 /// What a notice needs to be sent, loaded once per round.
 struct Notice {
     sender_name: String,
@@ -74,19 +72,42 @@ struct Notice {
     ack_required: bool,
 }
 
-/// One round: claims up to a batch of due deliveries, sends them, records the outcomes.
-/// Returns how many were attempted.
+/// One round: claims up to a batch of due deliveries, sends them (several at once) and
+/// records each group's outcomes as soon as it is done, so that a node stopped mid-round
+/// re-sends at most the group in flight. If the round fails as a whole (the store does
+/// not answer), its claims are given back. Returns how many were attempted.
 pub async fn deliver_due(state: &AppState) -> ApiResult<usize> {
     let channels = channels(state)?;
     let now = Timestamp::now();
-    let lease_until = Timestamp(now.0 + LEASE.as_micros() as i64);
-    let due = store::claim_due(&state.db, now, lease_until, BATCH).await?;
+    let lease = Timestamp(now.0 + LEASE.as_micros() as i64);
+    let due = store::claim_due(&state.db, now, lease, BATCH).await?;
     if due.is_empty() {
         return Ok(0);
     }
-    let addresses = addresses(state, &due).await?;
+    let max_attempts = state.config.delivery_attempts.max(1);
+    if let Err(error) = send_round(state, channels, &due, lease, max_attempts).await {
+        store::release(
+            &state.db,
+            lease,
+            max_attempts,
+            &format!("round failed: {error}"),
+        )
+        .await?;
+        return Err(error);
+    }
+    Ok(due.len())
+}
+
+async fn send_round(
+    state: &AppState,
+    channels: &Channels,
+    due: &[DueRow],
+    lease: Timestamp,
+    max_attempts: i64,
+) -> ApiResult<()> {
+    let addresses = addresses(state, due).await?;
     let mut notices: HashMap<String, Notice> = HashMap::new();
-    for d in &due {
+    for d in due {
         if !notices.contains_key(&d.message_id)
             && let Some(m) = store::get_message(&state.db, &d.message_id).await?
         {
@@ -103,75 +124,55 @@ pub async fn deliver_due(state: &AppState) -> ApiResult<usize> {
         }
     }
     let base = state.config.public_base_url();
-    let max_attempts = state.config.delivery_attempts.max(1);
-    let jobs: Vec<_> = due
-        .iter()
-        .enumerate()
-        .map(|(i, d)| {
-            let notice = notices.get(&d.message_id);
-            let address = addresses.get(&(d.channel.clone(), d.recipient.clone()));
-            let base = base.as_str();
-            Box::pin(async move { (i, send_one(channels, d, notice, address, base).await) })
-                as std::pin::Pin<Box<dyn Future<Output = Job> + Send + '_>>
-        })
-        .collect();
-    let results: Vec<Job> = futures::stream::iter(jobs)
-        .buffer_unordered(IN_FLIGHT)
-        .collect()
-        .await;
-    let mut errors: Vec<(usize, String, bool)> = Vec::new();
-    let mut refs: HashMap<usize, Option<String>> = HashMap::new();
-    for (i, result) in results {
-        match result {
-            Ok(reference) => {
-                refs.insert(i, reference);
-            }
-            Err(Failure::Retry(e)) => errors.push((i, e, true)),
-            Err(Failure::Permanent(e)) => errors.push((i, e, false)),
-        }
+    for group in due.chunks(IN_FLIGHT) {
+        let results: Vec<Result<Option<String>, Failure>> =
+            futures::future::join_all(group.iter().map(|d| {
+                let notice = notices.get(&d.message_id);
+                let address = addresses.get(&(d.channel.clone(), d.recipient.clone()));
+                send_one(channels, d, notice, address, &base)
+            }))
+            .await;
+        let now = Timestamp::now();
+        let outcomes: Vec<Outcome> = group
+            .iter()
+            .zip(&results)
+            .map(|(d, result)| {
+                let base = Outcome {
+                    message_id: &d.message_id,
+                    channel: &d.channel,
+                    recipient: &d.recipient,
+                    status: "sent",
+                    next_attempt_at: now,
+                    error: None,
+                    provider_ref: None,
+                };
+                match result {
+                    Ok(reference) => Outcome {
+                        provider_ref: reference.as_deref(),
+                        ..base
+                    },
+                    Err(Failure::Retry(error)) if d.attempts < max_attempts => Outcome {
+                        status: "pending",
+                        next_attempt_at: retry_at(now, d.attempts),
+                        error: Some(error),
+                        ..base
+                    },
+                    Err(Failure::Retry(error) | Failure::Permanent(error)) => Outcome {
+                        status: "failed",
+                        error: Some(error),
+                        ..base
+                    },
+                }
+            })
+            .collect();
+        store::record_outcomes(&state.db, &outcomes, lease).await?;
+        let failed = outcomes.iter().filter(|o| o.status != "sent").count();
+        metrics::counter!("civitas_deliveries_total", "outcome" => "sent")
+            .increment((outcomes.len() - failed) as u64);
+        metrics::counter!("civitas_deliveries_total", "outcome" => "not_sent")
+            .increment(failed as u64);
     }
-    let error_of: HashMap<usize, (String, bool)> = errors
-        .into_iter()
-        .map(|(i, e, retry)| (i, (e, retry)))
-        .collect();
-    let outcomes: Vec<Outcome> = due
-        .iter()
-        .enumerate()
-        .map(|(i, d)| {
-            let base = Outcome {
-                message_id: &d.message_id,
-                channel: &d.channel,
-                recipient: &d.recipient,
-                status: "sent",
-                next_attempt_at: now,
-                error: None,
-                provider_ref: None,
-            };
-            match error_of.get(&i) {
-                None => Outcome {
-                    provider_ref: refs.get(&i).and_then(|r| r.as_deref()),
-                    ..base
-                },
-                Some((error, retry)) if *retry && d.attempts < max_attempts => Outcome {
-                    status: "pending",
-                    next_attempt_at: retry_at(now, d.attempts),
-                    error: Some(error),
-                    ..base
-                },
-                Some((error, _)) => Outcome {
-                    status: "failed",
-                    error: Some(error),
-                    ..base
-                },
-            }
-        })
-        .collect();
-    store::record_outcomes(&state.db, &outcomes).await?;
-    let failed = outcomes.iter().filter(|o| o.status != "sent").count();
-    metrics::counter!("civitas_deliveries_total", "outcome" => "sent")
-        .increment((outcomes.len() - failed) as u64);
-    metrics::counter!("civitas_deliveries_total", "outcome" => "not_sent").increment(failed as u64);
-    Ok(due.len())
+    Ok(())
 }
 
 /// When to try again after `attempts` attempts: 30 s, 1 min, 2 min, … (at most a day).
@@ -203,23 +204,34 @@ async fn addresses(
         ids
     };
     let mut out = HashMap::new();
-    for (id, phone) in identity::service::phones_of(state, &of(ChannelKind::Sms)).await? {
+    // A resident who turned SMS off after the notice was queued is not texted.
+    let sms_ids = of(ChannelKind::Sms);
+    let off: std::collections::HashSet<String> = store::sms_off(&state.db, &sms_ids)
+        .await?
+        .into_iter()
+        .collect();
+    let sms_ids: Vec<String> = sms_ids.into_iter().filter(|id| !off.contains(id)).collect();
+    for (id, phone) in identity::service::phones_of(state, &sms_ids).await? {
         let masked = kernel::crypto::mask_phone(&phone);
         out.insert(("sms".to_string(), id), (phone, masked, None));
     }
     for (id, sealed) in store::emails_of(&state.db, &of(ChannelKind::Email)).await? {
-        let email = state
-            .vault
-            .open(&sealed, CTX_EMAIL)
-            .map_err(ApiError::Unexpected)?;
+        // One address that does not open fails its own delivery, not the round.
+        let Ok(email) = state.vault.open(&sealed, CTX_EMAIL) else {
+            tracing::warn!(person = %id, "an e-mail address does not open with this key");
+            continue;
+        };
         let masked = crate::service::mask_email(&email);
         out.insert(("email".to_string(), id), (email, masked, None));
     }
     for hook in store::get_webhooks(&state.db, &of(ChannelKind::Webhook)).await? {
-        let secret = state
+        let Ok(secret) = state
             .vault
             .open_bytes(&hook.secret_enc, crate::service::CTX_WEBHOOK_SECRET)
-            .map_err(ApiError::Unexpected)?;
+        else {
+            tracing::warn!(webhook = %hook.id, "a webhook secret does not open with this key");
+            continue;
+        };
         out.insert(
             ("webhook".to_string(), hook.id),
             (hook.url.clone(), hook.url, Some(secret)),

@@ -538,6 +538,9 @@ async fn webhooks_view(
     let hooks = service::webhooks(state, user)
         .await
         .map_err(|e| ctx.error(e))?;
+    let admin = user
+        .organisation_id()
+        .is_some_and(|org| user.require_org_admin(org).is_ok());
     let title = ctx.pick(
         "接收通知的系统（Webhook）",
         "Systems that receive notices (webhooks)",
@@ -571,12 +574,16 @@ async fn webhooks_view(
                         .unwrap_or_else(|| ctx.pick("全部", "All").into()),
                 ),
                 Cell::from(h.created_at.short()),
-                Cell::from(post_button(
-                    ctx,
-                    &format!("/messages/webhooks/{}/remove", h.id),
-                    ctx.pick("删除", "Remove"),
-                    true,
-                )),
+                Cell::from(if admin {
+                    post_button(
+                        ctx,
+                        &format!("/messages/webhooks/{}/remove", h.id),
+                        ctx.pick("删除", "Remove"),
+                        true,
+                    )
+                } else {
+                    String::new()
+                }),
             ]
         })
         .collect();
@@ -591,11 +598,21 @@ async fn webhooks_view(
         rows,
         ctx.pick("还没有登记。", "None registered."),
     ));
-    body.push_str(&format!(
-        "<h2>{}</h2>",
-        esc(ctx.pick("登记一个系统", "Register a system"))
-    ));
-    body.push_str(&form.html());
+    if admin {
+        body.push_str(&format!(
+            "<h2>{}</h2>",
+            esc(ctx.pick("登记一个系统", "Register a system"))
+        ));
+        body.push_str(&form.html());
+    } else {
+        body.push_str(&format!(
+            "<p>{}</p>",
+            esc(ctx.pick(
+                "由本单位管理员登记和删除。",
+                "Your organisation's administrator registers and removes them."
+            ))
+        ));
+    }
     Ok(ctx.render_status(status, title, &body))
 }
 
@@ -689,18 +706,21 @@ fn settings_form(ctx: &PageContext, current: &NotificationSettings) -> Form {
             .pick("例如 name@example.cn", "For example name@example.cn")
             .to_string(),
     };
-    Form::new(
-        ctx,
-        "/me/notifications",
-        ctx.pick("保存", "Save"),
-        vec![
-            sms,
-            email,
-            Field::text("email_address", ctx.pick("邮箱地址", "E-mail address"))
-                .hint(&address_hint)
-                .autocomplete("email"),
-        ],
-    )
+    let mut fields = vec![
+        sms,
+        email,
+        Field::text("email_address", ctx.pick("邮箱地址", "E-mail address"))
+            .hint(&address_hint)
+            .autocomplete("email"),
+    ];
+    if current.email_masked.is_some() {
+        fields.push(Field::of(
+            "remove_email",
+            ctx.pick("删除我留下的邮箱地址", "Remove the e-mail address I gave"),
+            FieldKind::Checkbox,
+        ));
+    }
+    Form::new(ctx, "/me/notifications", ctx.pick("保存", "Save"), fields)
 }
 
 async fn settings_page(State(state): State<AppState>, ctx: PageContext) -> PageResult {
@@ -722,10 +742,15 @@ async fn save_settings(State(state): State<AppState>, ctx: PageContext, body: By
     let pairs = form_pairs(&body);
     ctx.check_csrf(form_value(&pairs, "csrf"))?;
     let address = form_value(&pairs, "email_address").trim();
+    let remove = form_value(&pairs, "remove_email") == "true";
     let new = NewNotificationSettings {
         sms: form_value(&pairs, "sms") == "true",
-        email: form_value(&pairs, "email") == "true",
-        email_address: (!address.is_empty()).then(|| address.to_string()),
+        email: form_value(&pairs, "email") == "true" && !remove,
+        email_address: if remove {
+            Some(String::new())
+        } else {
+            (!address.is_empty()).then(|| address.to_string())
+        },
     };
     match service::put_settings(&state, user, new).await {
         Ok(_) => Ok(Redirect::to("/me/inbox").into_response()),

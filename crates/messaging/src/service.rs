@@ -123,6 +123,16 @@ pub async fn send(state: &AppState, actor: &Principal, new: NewMessage) -> ApiRe
             "the highest age is below the lowest",
         ));
     }
+    if !audience.persons.is_empty()
+        && (!audience.tags.is_empty() || audience.min_age.is_some() || audience.max_age.is_some())
+    {
+        // Otherwise the number reached would tell whether a named resident carries a tag
+        // or is of an age.
+        return Err(ApiError::invalid(
+            "audience.persons",
+            "named residents cannot be combined with tags or ages",
+        ));
+    }
     if audience.persons.len() > MAX_NAMED {
         return Err(ApiError::invalid(
             "audience.persons",
@@ -186,8 +196,12 @@ pub async fn send(state: &AppState, actor: &Principal, new: NewMessage) -> ApiRe
         let n = store::enqueue_residents(&mut tx, &row.id, channel.as_str(), now).await?;
         queued.push(format!("{}:{n}", channel.as_str()));
     }
-    let hooks = store::enqueue_webhooks(&mut tx, &row.id, &prefix, now).await?;
-    queued.push(format!("webhook:{hooks}"));
+    // Only a public notice to a region (and ages) goes to organisations' systems: a notice
+    // to named residents or to a tag's members is theirs alone.
+    if audience.persons.is_empty() && audience.tags.is_empty() {
+        let hooks = store::enqueue_webhooks(&mut tx, &row.id, &prefix, now).await?;
+        queued.push(format!("webhook:{hooks}"));
+    }
     // One record for the whole audience: the register was read for region, age and tags
     // only, and each channel's addresses are opened by the platform to deliver this notice.
     let event = AuditEvent::by(
@@ -608,7 +622,7 @@ pub async fn webhooks(state: &AppState, actor: &Principal) -> ApiResult<Vec<Webh
         .collect())
 }
 
-/// Registers a webhook for an organisation (its staff); the signing secret is returned
+/// Registers a webhook for an organisation (its administrator); the signing secret is returned
 /// once and kept sealed.
 pub async fn create_webhook(
     state: &AppState,
@@ -616,13 +630,22 @@ pub async fn create_webhook(
     new: NewWebhook,
 ) -> ApiResult<WebhookCreated> {
     let org = sender_of(actor, new.organisation_id.as_deref())?;
+    actor.require_org_admin(&org)?;
     let raw = new.url.trim();
     let url = url::Url::parse(raw)
         .map_err(|_| ApiError::invalid("url", "not a URL, e.g. https://alerts.example.cn/hook"))?;
-    if !matches!(url.scheme(), "https" | "http") || url.host_str().is_none() {
+    let internal_allowed = state.config.webhook_allow_internal;
+    let scheme_ok = url.scheme() == "https" || (internal_allowed && url.scheme() == "http");
+    if !scheme_ok || url.host_str().is_none() {
         return Err(ApiError::invalid(
             "url",
-            "a webhook URL is https:// (or http://) with a host",
+            "a webhook URL is https:// with a host",
+        ));
+    }
+    if !internal_allowed && is_internal(&url) {
+        return Err(ApiError::invalid(
+            "url",
+            "a webhook may not point into the platform's own network (localhost, private or link-local addresses)",
         ));
     }
     if raw.len() > 500 || url.username() != "" || url.password().is_some() {
@@ -661,16 +684,75 @@ pub async fn create_webhook(
         created_at: Timestamp::now(),
     };
     store::insert_webhook(&state.db, &row).await?;
+    state
+        .audit
+        .record(
+            AuditEvent::by(
+                actor,
+                "webhook.create",
+                format!("webhook:{} url:{}", row.id, row.url),
+            )
+            .because(
+                "receive the platform's public notices",
+                Basis::Statutory(org_basis(&row.organisation_id)),
+            ),
+        )
+        .await?;
     Ok(WebhookCreated {
         webhook: webhook_view(row),
         secret: hex::encode(secret),
     })
 }
 
-/// Removes one of the organisation's webhooks (its staff).
+/// The basis recorded for an organisation's own configuration.
+fn org_basis(organisation_id: &str) -> String {
+    format!("organisation {organisation_id}'s configuration of its own systems")
+}
+
+/// Whether a URL names the platform's own network: localhost, or a loopback, private,
+/// link-local, shared or unspecified address. Names that resolve there are not caught
+/// here; the operator's egress rules are the second line.
+fn is_internal(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => {
+            let d = d.to_ascii_lowercase();
+            d == "localhost" || d.ends_with(".localhost") || d.ends_with(".local")
+        }
+        Some(url::Host::Ipv4(ip)) => {
+            ip.is_loopback()
+                || ip.is_private()
+                || ip.is_link_local()
+                || ip.is_unspecified()
+                || ip.is_broadcast()
+                || (ip.octets()[0] == 100 && (ip.octets()[1] & 0xC0) == 64)
+        }
+        Some(url::Host::Ipv6(ip)) => {
+            ip.is_loopback()
+                || ip.is_unspecified()
+                || (ip.segments()[0] & 0xfe00) == 0xfc00
+                || (ip.segments()[0] & 0xffc0) == 0xfe80
+                || ip
+                    .to_ipv4_mapped()
+                    .is_some_and(|v4| v4.is_loopback() || v4.is_private())
+        }
+        None => true,
+    }
+}
+
+/// Removes one of the organisation's webhooks (its administrator).
 pub async fn remove_webhook(state: &AppState, actor: &Principal, id: &str) -> ApiResult<()> {
     let org = sender_of(actor, None)?;
+    actor.require_org_admin(&org)?;
     if is_uuid(id) && store::remove_webhook(&state.db, &org, id).await? {
+        state
+            .audit
+            .record(
+                AuditEvent::by(actor, "webhook.remove", format!("webhook:{id}")).because(
+                    "stop receiving public notices",
+                    Basis::Statutory(org_basis(&org)),
+                ),
+            )
+            .await?;
         Ok(())
     } else {
         Err(ApiError::NotFound(

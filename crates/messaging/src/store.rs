@@ -368,7 +368,9 @@ pub async fn get_webhooks(db: &Db, ids: &[String]) -> Result<Vec<WebhookRow>, sq
         return Ok(Vec::new());
     }
     on_pool!(db.read(), |c| {
-        let mut b = sqlx::QueryBuilder::new(format!("{WEBHOOK_SELECT} WHERE id IN "));
+        let mut b = sqlx::QueryBuilder::new(format!(
+            "{WEBHOOK_SELECT} WHERE removed_at IS NULL AND id IN "
+        ));
         push_list(&mut b, ids);
         b.build_query_as().fetch_all(c).await
     })
@@ -499,8 +501,14 @@ pub struct Outcome<'a> {
     pub provider_ref: Option<&'a str>,
 }
 
-/// Records a batch of outcomes in one transaction.
-pub async fn record_outcomes(db: &Db, outcomes: &[Outcome<'_>]) -> Result<(), sqlx::Error> {
+/// Records a batch of outcomes in one transaction — only for the deliveries still held
+/// under this round's lease (`lease`), so a round that overran it cannot overwrite the
+/// next claimant's result.
+pub async fn record_outcomes(
+    db: &Db,
+    outcomes: &[Outcome<'_>],
+    lease: Timestamp,
+) -> Result<(), sqlx::Error> {
     let now = Timestamp::now();
     let mut tx = db.begin().await?;
     for o in outcomes {
@@ -508,7 +516,7 @@ pub async fn record_outcomes(db: &Db, outcomes: &[Outcome<'_>]) -> Result<(), sq
             "UPDATE deliveries SET status = $4, next_attempt_at = $5, claimed_until = NULL,
                  last_error = $6, provider_ref = COALESCE($7, provider_ref),
                  sent_at = CASE WHEN $4 = 'sent' THEN $8 ELSE sent_at END
-             WHERE message_id = $1 AND channel = $2 AND recipient = $3"
+             WHERE message_id = $1 AND channel = $2 AND recipient = $3 AND claimed_until = $9"
         )
         .bind(o.message_id)
         .bind(o.channel)
@@ -518,11 +526,48 @@ pub async fn record_outcomes(db: &Db, outcomes: &[Outcome<'_>]) -> Result<(), sq
         .bind(o.error)
         .bind(o.provider_ref)
         .bind(now)
+        .bind(lease)
         .execute(c)
         .await
         .map(|_| ()))?;
     }
     tx.commit().await
+}
+
+/// Gives back a round's claims after it failed as a whole; deliveries out of attempts are
+/// marked failed.
+pub async fn release(
+    db: &Db,
+    lease: Timestamp,
+    max_attempts: i64,
+    error: &str,
+) -> Result<(), sqlx::Error> {
+    on_pool!(db.write(), |c| sqlx::query(
+        "UPDATE deliveries SET claimed_until = NULL, last_error = $3,
+             status = CASE WHEN attempts >= $2 THEN 'failed' ELSE status END
+         WHERE claimed_until = $1 AND status = 'pending'"
+    )
+    .bind(lease)
+    .bind(max_attempts)
+    .bind(error)
+    .execute(c)
+    .await
+    .map(|_| ()))
+}
+
+/// Of `ids`, the residents who turned SMS off.
+pub async fn sms_off(db: &Db, ids: &[String]) -> Result<Vec<String>, sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<(String,)> = on_pool!(db.read(), |c| {
+        let mut b = sqlx::QueryBuilder::new(
+            "SELECT person_id FROM notification_settings WHERE sms = 0 AND person_id IN ",
+        );
+        push_list(&mut b, ids);
+        b.build_query_as().fetch_all(c).await
+    })?;
+    Ok(rows.into_iter().map(|(id,)| id).collect())
 }
 
 /// (channel, status, count) for a notice.

@@ -200,12 +200,16 @@ async fn sms_email_and_webhooks_are_delivered_retried_and_logged() {
         c.smtp_url = Some(format!("smtp://127.0.0.1:{smtp}"));
         c.email_from = "东湖区 <notices@civitas.test>".into();
         c.delivery_attempts = 3;
+        c.webhook_allow_internal = true;
     })
     .await;
     let admin = app.admin().await;
     app.regions(&admin).await;
     let org = app.organisation(&admin, 1, "东湖区民政局").await;
     let clerk = app.account("clerk", Role::Clerk, Some(&org), None).await;
+    let orgadmin = app
+        .account("orgadmin", Role::OrgAdmin, Some(&org), None)
+        .await;
     let (a, _) = app.person(&admin, 1, "甲").await;
     let (b, _) = app.person(&admin, 2, "乙").await;
     let c = phoneless(&app, &admin, 3).await;
@@ -254,11 +258,20 @@ async fn sms_email_and_webhooks_are_delivered_retried_and_logged() {
         "the address is sealed"
     );
 
-    // Webhooks: one for the district, one that refuses; bad URLs are named.
+    // Webhooks (the organisation's administrator): one for the district, one that
+    // refuses; bad URLs are named; a clerk may not register one.
     let r = app
         .post(
             "/api/v1/webhooks",
             Some(&clerk),
+            &json!({"url": format!("{base}/hook")}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = app
+        .post(
+            "/api/v1/webhooks",
+            Some(&orgadmin),
             &json!({"url": format!("{base}/hook"), "region": "990102"}),
         )
         .await;
@@ -269,7 +282,7 @@ async fn sms_email_and_webhooks_are_delivered_retried_and_logged() {
     let r = app
         .post(
             "/api/v1/webhooks",
-            Some(&clerk),
+            Some(&orgadmin),
             &json!({"url": format!("{base}/hook-broken")}),
         )
         .await;
@@ -280,7 +293,7 @@ async fn sms_email_and_webhooks_are_delivered_retried_and_logged() {
         "http://user:pw@example.cn/",
     ] {
         let r = app
-            .post("/api/v1/webhooks", Some(&clerk), &json!({"url": bad}))
+            .post("/api/v1/webhooks", Some(&orgadmin), &json!({"url": bad}))
             .await;
         assert_eq!(
             problem(r, StatusCode::BAD_REQUEST).await["field"],
@@ -422,8 +435,24 @@ async fn sms_email_and_webhooks_are_delivered_retried_and_logged() {
     let sms_failure = failed.iter().find(|d| d["channel"] == "sms").unwrap();
     assert_eq!(sms_failure["attempts"], 3);
     assert!(sms_failure["last_error"].as_str().unwrap().contains("503"));
-    // Named residents have no region: the district's webhook does not get it.
-    assert_eq!(count(&report, "webhook", "sent"), 0);
+    // A notice to named residents is theirs alone: no organisation's webhook gets it.
+    for status in ["pending", "sent", "failed"] {
+        assert_eq!(count(&report, "webhook", status), 0, "{report}");
+    }
+    // Nor may named residents be combined with tags or ages (the count would tell).
+    let r = app
+        .post(
+            "/api/v1/messages",
+            Some(&clerk),
+            &json!({
+                "subject": "x", "body": "y", "audience": {"persons": [a], "min_age": 60}
+            }),
+        )
+        .await;
+    assert_eq!(
+        problem(r, StatusCode::BAD_REQUEST).await["field"],
+        "audience.persons"
+    );
 
     // Another organisation's staff see nothing of this log.
     let other = app.organisation(&admin, 2, "东湖区卫健委").await;
@@ -447,12 +476,33 @@ async fn sms_email_and_webhooks_are_delivered_retried_and_logged() {
             None,
         )
         .await;
-    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        r.status(),
+        StatusCode::FORBIDDEN,
+        "a clerk removes no webhook"
+    );
+    let stranger_admin = app
+        .account("strangeradmin", Role::OrgAdmin, Some(&other), None)
+        .await;
     let r = app
         .send(
             Method::DELETE,
             &format!("/api/v1/webhooks/{hook_id}"),
-            Some(&clerk),
+            Some(&stranger_admin),
+            &[],
+            None,
+        )
+        .await;
+    assert_eq!(
+        r.status(),
+        StatusCode::NOT_FOUND,
+        "nor another organisation's"
+    );
+    let r = app
+        .send(
+            Method::DELETE,
+            &format!("/api/v1/webhooks/{hook_id}"),
+            Some(&orgadmin),
             &[],
             None,
         )
@@ -558,6 +608,7 @@ async fn the_demo_outbox_tags_and_the_pages() {
         members.to_string().find(&a_rid).is_none(),
         "members are masked"
     );
+    assert_ne!(members["items"][0]["name"], "甲", "names too");
     // She sees her tag and who set it; the change is in her footprint.
     let mine: Value = app
         .get("/api/v1/me/tags", Some(&a_token))
@@ -699,21 +750,50 @@ async fn the_demo_outbox_tags_and_the_pages() {
         html.contains("各渠道发送情况") && html.contains("短信"),
         "{html}"
     );
+    let orgadmin = app
+        .account("orgadmin", Role::OrgAdmin, Some(&org), None)
+        .await;
     let r = app
         .page(
             Method::POST,
             "/messages/webhooks",
-            &clerk,
-            &[("url", "http://127.0.0.1:9/hook")],
+            &orgadmin,
+            &[("url", "https://hospital.example.cn/civitas/notices")],
         )
         .await;
     assert_eq!(r.status(), StatusCode::CREATED);
     assert_eq!(r.headers()["cache-control"], "no-store");
+    // Into the platform's own network, or plain http: refused.
+    for url in [
+        "https://127.0.0.1/hook",
+        "https://10.1.2.3/x",
+        "https://localhost/x",
+        "http://hospital.example.cn/x",
+    ] {
+        let r = app
+            .page(
+                Method::POST,
+                "/messages/webhooks",
+                &orgadmin,
+                &[("url", url)],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{url}");
+    }
     let r = app
         .page(
             Method::POST,
             "/messages/webhooks",
             &clerk,
+            &[("url", "https://hospital.example.cn/x")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = app
+        .page(
+            Method::POST,
+            "/messages/webhooks",
+            &orgadmin,
             &[("url", "gopher://x")],
         )
         .await;

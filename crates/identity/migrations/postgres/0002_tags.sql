@@ -10,10 +10,10 @@ CREATE TABLE tags (
     created_at BIGINT NOT NULL
 );
 
+-- No organisation column: which organisation keeps a list would say which list it is.
 CREATE TABLE person_tags (
     tag_hash TEXT NOT NULL,
     person_id TEXT NOT NULL REFERENCES persons(id),
-    organisation_id TEXT NOT NULL REFERENCES organisations(id),
     created_at BIGINT NOT NULL,
     PRIMARY KEY (tag_hash, person_id)
 );
