@@ -498,6 +498,13 @@ fn parse_file(path: &Path, errors: &mut Vec<LoadError>) -> Option<Node> {
 
 /// Loads and checks a rules package folder.
 pub fn load_package(dir: &Path) -> Result<Package, Vec<LoadError>> {
+    load_package_with(dir, None)
+}
+
+/// Loads and checks a rules package whose parameters live elsewhere (a port whose
+/// parameters are read from the original's installed files, say); `None` reads the
+/// package's own `parameters/`.
+pub fn load_package_with(dir: &Path, parameters: Option<&Path>) -> Result<Package, Vec<LoadError>> {
     let mut errors = Vec::new();
     let mut package = Package::default();
     let manifest = dir.join("package.yaml");
@@ -543,7 +550,7 @@ pub fn load_package(dir: &Path) -> Result<Package, Vec<LoadError>> {
             ),
         }
     }
-    let parameters_dir = dir.join("parameters");
+    let parameters_dir = parameters.map_or_else(|| dir.join("parameters"), Path::to_path_buf);
     if parameters_dir.is_dir() {
         match load_openfisca(&parameters_dir) {
             Ok(p) => package.parameters = p,

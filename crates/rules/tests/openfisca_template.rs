@@ -101,3 +101,104 @@ fn the_country_templates_parameters_load_and_read_as_in_openfisca() {
             .is_some_and(|u| u.starts_with("https://"))
     );
 }
+
+fn number(c: rules::eval::Column) -> Vec<f64> {
+    match c {
+        rules::eval::Column::Number(v) => v,
+        other => panic!("not numbers: {other:?}"),
+    }
+}
+
+/// The port in `rules/openfisca-country-template/`, with the installed package's
+/// parameters, computes the template's own cases (its YAML tests run unchanged later).
+#[test]
+fn the_ported_country_template_computes_as_openfisca_does() {
+    use rules::eval::Column;
+    use rules::period::Period;
+    use rules::simulation::Simulation;
+    let Some(package_dir) = std::env::var_os("CIVITAS_OPENFISCA_TEMPLATE").map(PathBuf::from)
+    else {
+        eprintln!("CIVITAS_OPENFISCA_TEMPLATE is not set: CI installs the package and sets it");
+        return;
+    };
+    let port =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../rules/openfisca-country-template");
+    let package = rules::package::load_package_with(&port, Some(&package_dir.join("parameters")))
+        .unwrap_or_else(|errors| {
+            panic!(
+                "{}",
+                errors
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            )
+        });
+    assert_eq!(package.variables.len(), 21);
+    // A couple each earning 1,250 in January 2025.
+    let mut sim = Simulation::new(&package, 2);
+    sim.add_group(
+        "household",
+        1,
+        vec![0, 0],
+        vec!["adult".into(), "adult".into()],
+    )
+    .unwrap();
+    let m = Period::parse("2025-01").unwrap();
+    sim.set_input("salary", m, Column::Number(vec![1250.0, 1250.0]))
+        .unwrap();
+    let disposable = number(sim.calculate("disposable_income", m).unwrap());
+    assert!((disposable[0] - 3258.33).abs() < 0.01, "{disposable:?}");
+    // A tenant in 40 m² pays 400 of housing tax in 2017; an owner of 10 m², the minimum.
+    let mut sim = Simulation::new(&package, 2);
+    sim.add_group(
+        "household",
+        2,
+        vec![0, 1],
+        vec!["adult".into(), "adult".into()],
+    )
+    .unwrap();
+    let jan = Period::parse("2017-01").unwrap();
+    sim.set_input("accommodation_size", jan, Column::Number(vec![40.0, 10.0]))
+        .unwrap();
+    sim.set_input(
+        "housing_occupancy_status",
+        jan,
+        Column::Text(vec!["tenant".into(), "owner".into()]),
+    )
+    .unwrap();
+    assert_eq!(
+        number(
+            sim.calculate("housing_tax", Period::parse("2017").unwrap())
+                .unwrap()
+        ),
+        vec![400.0, 200.0]
+    );
+    // Basic income: before December 2016 only without a salary; from then on for every adult.
+    let mut sim = Simulation::new(&package, 2);
+    for (month, salary) in [("2016-11", [0.0, 1500.0]), ("2016-12", [0.0, 1500.0])] {
+        let p = Period::parse(month).unwrap();
+        sim.set_input("salary", p, Column::Number(salary.to_vec()))
+            .unwrap();
+    }
+    sim.set_input(
+        "birth",
+        Period::eternity(),
+        Column::Date(vec![time::macros::date!(1980 - 01 - 01); 2]),
+    )
+    .unwrap();
+    assert_eq!(
+        number(
+            sim.calculate("basic_income", Period::parse("2016-11").unwrap())
+                .unwrap()
+        ),
+        vec![600.0, 0.0]
+    );
+    assert_eq!(
+        number(
+            sim.calculate("basic_income", Period::parse("2016-12").unwrap())
+                .unwrap()
+        ),
+        vec![600.0, 600.0]
+    );
+}
