@@ -1,5 +1,5 @@
 //! The parameters of OpenFisca's country template (openfisca-country-template 8.2.0, from
-//! PyPI; CI installs it and names its folder in `CIVITAS_OPENFISCA_TEMPLATE`) load whole,
+//! PyPI; CI installs it and names its folder in `OPENFISCA_COUNTRY_TEMPLATE`) load whole,
 //! and read as OpenFisca reads them.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -10,8 +10,8 @@ use time::macros::date;
 
 #[test]
 fn the_country_templates_parameters_load_and_read_as_in_openfisca() {
-    let Some(package) = std::env::var_os("CIVITAS_OPENFISCA_TEMPLATE").map(PathBuf::from) else {
-        eprintln!("CIVITAS_OPENFISCA_TEMPLATE is not set: CI installs the package and sets it");
+    let Some(package) = std::env::var_os("OPENFISCA_COUNTRY_TEMPLATE").map(PathBuf::from) else {
+        eprintln!("OPENFISCA_COUNTRY_TEMPLATE is not set: CI installs the package and sets it");
         return;
     };
     let p = load_openfisca(&package.join("parameters")).unwrap_or_else(|errors| {
@@ -116,9 +116,9 @@ fn the_ported_country_template_computes_as_openfisca_does() {
     use rules::eval::Column;
     use rules::period::Period;
     use rules::simulation::Simulation;
-    let Some(package_dir) = std::env::var_os("CIVITAS_OPENFISCA_TEMPLATE").map(PathBuf::from)
+    let Some(package_dir) = std::env::var_os("OPENFISCA_COUNTRY_TEMPLATE").map(PathBuf::from)
     else {
-        eprintln!("CIVITAS_OPENFISCA_TEMPLATE is not set: CI installs the package and sets it");
+        eprintln!("OPENFISCA_COUNTRY_TEMPLATE is not set: CI installs the package and sets it");
         return;
     };
     let port =

@@ -1403,13 +1403,13 @@ async fn a_proxy_applies_for_the_person_who_authorised_him_and_it_shows_in_her_f
 }
 
 /// Uploads in an S3-compatible store. CI starts a local S3 server (moto), names its bucket
-/// in `CIVITAS_TEST_S3_BUCKET` and its endpoint and keys in the `AWS_*` variables; without
+/// in `S3_TEST_BUCKET` and its endpoint and keys in the `AWS_*` variables; without
 /// them this test has nothing to talk to and says so.
 #[tokio::test]
 async fn uploads_live_sealed_in_an_s3_compatible_store_when_one_is_configured() {
     use object_store::ObjectStore;
-    let Ok(bucket) = std::env::var("CIVITAS_TEST_S3_BUCKET") else {
-        eprintln!("CIVITAS_TEST_S3_BUCKET is not set: the S3 blob store is tested in CI");
+    let Ok(bucket) = std::env::var("S3_TEST_BUCKET") else {
+        eprintln!("S3_TEST_BUCKET is not set: the S3 blob store is tested in CI");
         return;
     };
     let prefix = format!("run-{}", uuid::Uuid::now_v7().simple());
