@@ -18,3 +18,4 @@ pub mod package;
 pub mod parameters;
 pub mod period;
 pub mod simulation;
+pub mod yaml_tests;
