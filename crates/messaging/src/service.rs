@@ -476,22 +476,16 @@ pub async fn deliveries(
     id: &str,
 ) -> ApiResult<DeliveryReport> {
     message(state, actor, id).await?;
-    let mut channels: Vec<ChannelCount> = Vec::new();
+    let mut channels: std::collections::BTreeMap<String, ChannelCount> = Default::default();
     for (channel, status, n) in store::delivery_counts(&state.db, id).await? {
-        let entry = match channels.iter_mut().find(|c| c.channel == channel) {
-            Some(entry) => entry,
-            None => {
-                channels.push(ChannelCount {
-                    channel: channel.clone(),
-                    pending: 0,
-                    sent: 0,
-                    failed: 0,
-                });
-                channels
-                    .last_mut()
-                    .ok_or_else(|| ApiError::Unexpected(anyhow::anyhow!("empty")))?
-            }
-        };
+        let entry = channels
+            .entry(channel.clone())
+            .or_insert_with(|| ChannelCount {
+                channel,
+                pending: 0,
+                sent: 0,
+                failed: 0,
+            });
         match status.as_str() {
             "sent" => entry.sent += n,
             "failed" => entry.failed += n,
@@ -511,7 +505,7 @@ pub async fn deliveries(
         })
         .collect();
     Ok(DeliveryReport {
-        channels,
+        channels: channels.into_values().collect(),
         undelivered,
     })
 }

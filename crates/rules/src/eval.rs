@@ -263,34 +263,14 @@ fn evaluate_for(
             let a = evaluate_for(then, period, r, &then_live)?;
             let b = evaluate_for(otherwise, period, r, &else_live)?;
             Ok(match (a, b) {
-                (Column::Bool(a), Column::Bool(b)) => Column::Bool(
-                    c.iter()
-                        .zip(a.into_iter().zip(b))
-                        .map(|(c, (a, b))| if *c { a } else { b })
-                        .collect(),
-                ),
-                (Column::Text(a), Column::Text(b)) => Column::Text(
-                    c.iter()
-                        .zip(a.into_iter().zip(b))
-                        .map(|(c, (a, b))| if *c { a } else { b })
-                        .collect(),
-                ),
-                (Column::Date(a), Column::Date(b)) => Column::Date(
-                    c.iter()
-                        .zip(a.into_iter().zip(b))
-                        .map(|(c, (a, b))| if *c { a } else { b })
-                        .collect(),
-                ),
-                (a, b) => {
-                    let a = numbers(a, "then", *span)?;
-                    let b = numbers(b, "else", *span)?;
-                    Column::Number(
-                        c.iter()
-                            .zip(a.into_iter().zip(b))
-                            .map(|(c, (a, b))| if *c { a } else { b })
-                            .collect(),
-                    )
-                }
+                (Column::Bool(a), Column::Bool(b)) => Column::Bool(select(&c, a, b)),
+                (Column::Text(a), Column::Text(b)) => Column::Text(select(&c, a, b)),
+                (Column::Date(a), Column::Date(b)) => Column::Date(select(&c, a, b)),
+                (a, b) => Column::Number(select(
+                    &c,
+                    numbers(a, "then", *span)?,
+                    numbers(b, "else", *span)?,
+                )),
             })
         }
         Expr::Binary {
@@ -306,6 +286,41 @@ fn evaluate_for(
             live,
         ),
         Expr::Call { name, args, span } => call(name, args, *span, period, r, live),
+    }
+}
+
+/// Each member's value from `a` where `c` holds, else from `b`.
+fn select<T>(c: &[bool], a: Vec<T>, b: Vec<T>) -> Vec<T> {
+    c.iter()
+        .zip(a.into_iter().zip(b))
+        .map(|(c, (a, b))| if *c { a } else { b })
+        .collect()
+}
+
+/// A comparison, member by member.
+fn compare<T: PartialOrd>(op: BinaryOp, a: Vec<T>, b: Vec<T>) -> Vec<bool> {
+    a.into_iter()
+        .zip(b)
+        .map(|(x, y)| match op {
+            BinaryOp::Eq => x == y,
+            BinaryOp::Ne => x != y,
+            BinaryOp::Lt => x < y,
+            BinaryOp::Le => x <= y,
+            BinaryOp::Gt => x > y,
+            _ => x >= y,
+        })
+        .collect()
+}
+
+impl Column {
+    /// The entries at `indices`, in that order (a group's value for each of its members).
+    pub fn gather(&self, indices: &[usize]) -> Column {
+        match self {
+            Column::Number(v) => Column::Number(indices.iter().map(|i| v[*i]).collect()),
+            Column::Bool(v) => Column::Bool(indices.iter().map(|i| v[*i]).collect()),
+            Column::Text(v) => Column::Text(indices.iter().map(|i| v[*i].clone()).collect()),
+            Column::Date(v) => Column::Date(indices.iter().map(|i| v[*i]).collect()),
+        }
     }
 }
 
@@ -337,21 +352,14 @@ fn binary(
             Column::Bool(a.iter().zip(&b).map(|(x, y)| (x == y) == eq).collect())
         }
         BinaryOp::Eq | BinaryOp::Ne | BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge => {
-            let a = numbers(a, what, span)?;
-            let b = numbers(b, what, span)?;
-            Column::Bool(
-                a.into_iter()
-                    .zip(b)
-                    .map(|(x, y)| match op {
-                        BinaryOp::Eq => x == y,
-                        BinaryOp::Ne => x != y,
-                        BinaryOp::Lt => x < y,
-                        BinaryOp::Le => x <= y,
-                        BinaryOp::Gt => x > y,
-                        _ => x >= y,
-                    })
-                    .collect(),
-            )
+            match (a, b) {
+                (Column::Date(a), Column::Date(b)) => Column::Bool(compare(op, a, b)),
+                (a, b) => Column::Bool(compare(
+                    op,
+                    numbers(a, what, span)?,
+                    numbers(b, what, span)?,
+                )),
+            }
         }
         BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div => {
             let a = numbers(a, what, span)?;

@@ -10,7 +10,7 @@ use crate::eval::{Column, EvalError};
 use crate::formula::{BinaryOp, Expr};
 use crate::package::Body;
 use crate::parameters::Citation;
-use crate::period::Period;
+use crate::period::{Period, format_day};
 use crate::simulation::Simulation;
 
 /// The version of the explanation format.
@@ -98,14 +98,10 @@ fn value_at(column: &Column, member: usize) -> serde_json::Value {
         Column::Text(v) => v
             .get(member)
             .map_or(serde_json::Value::Null, |x| serde_json::json!(x)),
-        Column::Date(v) => v
-            .get(member)
-            .map_or(serde_json::Value::Null, |d| serde_json::json!(day(*d))),
+        Column::Date(v) => v.get(member).map_or(serde_json::Value::Null, |d| {
+            serde_json::json!(format_day(*d))
+        }),
     }
-}
-
-fn day(d: time::Date) -> String {
-    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
 }
 
 /// How deep variables used by a formula are explained in turn.
@@ -156,7 +152,7 @@ fn explain_to(
     let Some(formula) = variable.formula_on(period.start) else {
         return Ok(out);
     };
-    out.formula_since = (formula.from != time::Date::MIN).then(|| day(formula.from));
+    out.formula_since = (formula.from != time::Date::MIN).then(|| format_day(formula.from));
     match &formula.body {
         Body::End => {}
         Body::Formula(w) => {
@@ -331,7 +327,7 @@ fn walk(
                     kind: "parameter",
                     text: written(expr),
                     value: serde_json::json!(reading.value),
-                    since: Some(day(reading.since)),
+                    since: Some(format_day(reading.since)),
                     citation: reading.citation,
                     because: None,
                 });

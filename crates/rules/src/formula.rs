@@ -145,6 +145,30 @@ pub enum Expr {
 }
 
 impl Expr {
+    /// Calls `f` on this part and on every part inside it, outside in.
+    pub fn each<'e, F: FnMut(&'e Expr)>(&'e self, f: &mut F) {
+        f(self);
+        match self {
+            Expr::Call { args, .. } => args.iter().for_each(|a| a.each(f)),
+            Expr::Not(x, _) | Expr::Negate(x, _) => x.each(f),
+            Expr::Binary { left, right, .. } => {
+                left.each(f);
+                right.each(f);
+            }
+            Expr::If {
+                condition,
+                then,
+                otherwise,
+                ..
+            } => {
+                condition.each(f);
+                then.each(f);
+                otherwise.each(f);
+            }
+            Expr::Number(..) | Expr::Bool(..) | Expr::Text(..) | Expr::Reference { .. } => {}
+        }
+    }
+
     /// Where it was written.
     pub fn span(&self) -> Span {
         match self {

@@ -346,21 +346,16 @@ impl Reader<'_> {
                         }
                     },
                     ValueType::Text => DefaultValue::Text(raw),
-                    ValueType::Date => {
-                        let format = time::macros::format_description!("[year]-[month]-[day]");
-                        match Date::parse(&raw, &format) {
-                            Ok(d) => DefaultValue::Date(d),
-                            Err(_) => {
-                                self.fail(
-                                    d,
-                                    format!(
-                                        "{name}: the default '{raw}' is not a date (YYYY-MM-DD)"
-                                    ),
-                                );
-                                DefaultValue::Date(time::macros::date!(1970 - 01 - 01))
-                            }
+                    ValueType::Date => match crate::period::parse_day(&raw) {
+                        Some(d) => DefaultValue::Date(d),
+                        None => {
+                            self.fail(
+                                d,
+                                format!("{name}: the default '{raw}' is not a date (YYYY-MM-DD)"),
+                            );
+                            DefaultValue::Date(time::macros::date!(1970 - 01 - 01))
                         }
-                    }
+                    },
                 }
             }
         };
@@ -406,8 +401,7 @@ impl Reader<'_> {
             match dated.as_mapping() {
                 Some(m) => {
                     for (day, f) in m.iter() {
-                        let format = time::macros::format_description!("[year]-[month]-[day]");
-                        let Ok(from) = Date::parse(day.as_str().trim(), &format) else {
+                        let Some(from) = crate::period::parse_day(day.as_str()) else {
                             self.fail(
                                 f,
                                 format!("{name}: '{}' is not a date (YYYY-MM-DD)", day.as_str()),
@@ -593,97 +587,6 @@ pub fn load_package_with(dir: &Path, parameters: Option<&Path>) -> Result<Packag
     }
 }
 
-/// Every name a formula refers to, with its span.
-fn references(expr: &Expr, out: &mut Vec<(Vec<String>, formula::Span)>) {
-    match expr {
-        Expr::Reference { path, span, .. } => out.push((path.clone(), *span)),
-        Expr::Call { args, .. } => {
-            for a in args {
-                references(a, out);
-            }
-        }
-        Expr::Not(x, _) | Expr::Negate(x, _) => references(x, out),
-        Expr::Binary { left, right, .. } => {
-            references(left, out);
-            references(right, out);
-        }
-        Expr::If {
-            condition,
-            then,
-            otherwise,
-            ..
-        } => {
-            references(condition, out);
-            references(then, out);
-            references(otherwise, out);
-        }
-        Expr::Number(..) | Expr::Bool(..) | Expr::Text(..) => {}
-    }
-}
-
-/// (variable, text, span of the text) for every `variable == 'text'` (or `!=`).
-fn compared_texts(expr: &Expr, out: &mut Vec<(String, String, formula::Span)>) {
-    match expr {
-        Expr::Binary {
-            op, left, right, ..
-        } => {
-            if matches!(op, formula::BinaryOp::Eq | formula::BinaryOp::Ne) {
-                match (left.as_ref(), right.as_ref()) {
-                    (Expr::Reference { path, .. }, Expr::Text(t, span))
-                    | (Expr::Text(t, span), Expr::Reference { path, .. }) => {
-                        if let Some(last) = path.last() {
-                            out.push((last.clone(), t.clone(), *span));
-                        }
-                    }
-                    _ => {}
-                }
-            }
-            compared_texts(left, out);
-            compared_texts(right, out);
-        }
-        Expr::Call { args, .. } => args.iter().for_each(|a| compared_texts(a, out)),
-        Expr::Not(x, _) | Expr::Negate(x, _) => compared_texts(x, out),
-        Expr::If {
-            condition,
-            then,
-            otherwise,
-            ..
-        } => {
-            compared_texts(condition, out);
-            compared_texts(then, out);
-            compared_texts(otherwise, out);
-        }
-        _ => {}
-    }
-}
-
-fn calls(expr: &Expr, out: &mut Vec<(String, formula::Span)>) {
-    match expr {
-        Expr::Call { name, args, span } => {
-            out.push((name.clone(), *span));
-            for a in args {
-                calls(a, out);
-            }
-        }
-        Expr::Not(x, _) | Expr::Negate(x, _) => calls(x, out),
-        Expr::Binary { left, right, .. } => {
-            calls(left, out);
-            calls(right, out);
-        }
-        Expr::If {
-            condition,
-            then,
-            otherwise,
-            ..
-        } => {
-            calls(condition, out);
-            calls(then, out);
-            calls(otherwise, out);
-        }
-        _ => {}
-    }
-}
-
 /// Checks what the variables refer to: entities, other variables, parameters, functions.
 fn check(package: &Package, errors: &mut Vec<LoadError>) {
     let group_words: Vec<String> = package
@@ -728,7 +631,28 @@ fn check(package: &Package, errors: &mut Vec<LoadError>) {
             for w in written {
                 let column = |span: formula::Span| w.text[..span.start].chars().count() + 1;
                 let mut refs = Vec::new();
-                references(&w.expr, &mut refs);
+                let mut used = Vec::new();
+                let mut texts = Vec::new();
+                w.expr.each(&mut |e| match e {
+                    Expr::Reference { path, span, .. } => refs.push((path, *span)),
+                    Expr::Call { name, span, .. } => used.push((name, *span)),
+                    Expr::Binary {
+                        op: formula::BinaryOp::Eq | formula::BinaryOp::Ne,
+                        left,
+                        right,
+                        ..
+                    } => {
+                        // `variable == 'text'`, either way round.
+                        if let (Expr::Reference { path, .. }, Expr::Text(t, span))
+                        | (Expr::Text(t, span), Expr::Reference { path, .. }) =
+                            (left.as_ref(), right.as_ref())
+                            && let Some(last) = path.last()
+                        {
+                            texts.push((last, t, *span));
+                        }
+                    }
+                    _ => {}
+                });
                 for (path, span) in refs {
                     let problem = if path[0] == "p" {
                         (package.parameters.entry(&path[1..].join(".")).is_none())
@@ -753,12 +677,10 @@ fn check(package: &Package, errors: &mut Vec<LoadError>) {
                         });
                     }
                 }
-                let mut texts = Vec::new();
-                compared_texts(&w.expr, &mut texts);
                 for (var, value, span) in texts {
-                    if let Some(known) = package.variables.get(&var)
+                    if let Some(known) = package.variables.get(var)
                         && !known.values.is_empty()
-                        && !known.values.contains(&value)
+                        && !known.values.contains(value)
                     {
                         errors.push(LoadError {
                             origin: f.origin.clone(),
@@ -772,8 +694,6 @@ fn check(package: &Package, errors: &mut Vec<LoadError>) {
                         });
                     }
                 }
-                let mut used = Vec::new();
-                calls(&w.expr, &mut used);
                 for (name, span) in used {
                     if !FUNCTIONS.contains(&name.as_str())
                         && !matches!(name.as_str(), "sum" | "any" | "all" | "count")

@@ -493,14 +493,11 @@ impl Loader<'_> {
     }
 
     fn date(&mut self, node: &Node, raw: &str) -> Option<Date> {
-        let format = time::macros::format_description!("[year]-[month]-[day]");
-        match Date::parse(raw.trim(), &format) {
-            Ok(d) => Some(d),
-            Err(_) => {
-                self.fail(node, format!("'{raw}' is not a date (YYYY-MM-DD)"));
-                None
-            }
+        let day = crate::period::parse_day(raw);
+        if day.is_none() {
+            self.fail(node, format!("'{raw}' is not a date (YYYY-MM-DD)"));
         }
+        day
     }
 
     /// A mapping of dates to values (each a number, `null`, `expected`, or

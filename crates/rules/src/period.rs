@@ -6,6 +6,22 @@ use std::fmt;
 
 use time::{Date, Duration, Month};
 
+/// Reads a day written `YYYY-MM-DD`.
+pub fn parse_day(raw: &str) -> Option<Date> {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    Date::parse(raw.trim(), &format).ok()
+}
+
+/// Writes a day as `YYYY-MM-DD`.
+pub fn format_day(day: Date) -> String {
+    format!(
+        "{:04}-{:02}-{:02}",
+        day.year(),
+        u8::from(day.month()),
+        day.day()
+    )
+}
+
 /// The unit of a period.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Unit {

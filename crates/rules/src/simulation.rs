@@ -381,35 +381,6 @@ impl View<'_, '_> {
     }
 }
 
-/// The member word (`members`, `adults`…) the references of an aggregate's argument use;
-/// they must all use the same one.
-fn member_word(expr: &Expr, out: &mut Vec<String>) {
-    match expr {
-        Expr::Reference { path, .. }
-            if path.first().is_some_and(|p| p != "p") && (path.len() == 1 || path.len() == 2) =>
-        {
-            out.push(path[0].clone());
-        }
-        Expr::Call { args, .. } => args.iter().for_each(|a| member_word(a, out)),
-        Expr::Not(x, _) | Expr::Negate(x, _) => member_word(x, out),
-        Expr::Binary { left, right, .. } => {
-            member_word(left, out);
-            member_word(right, out);
-        }
-        Expr::If {
-            condition,
-            then,
-            otherwise,
-            ..
-        } => {
-            member_word(condition, out);
-            member_word(then, out);
-            member_word(otherwise, out);
-        }
-        _ => {}
-    }
-}
-
 impl Resolver for View<'_, '_> {
     fn members(&self) -> usize {
         self.sim.count_of(&self.entity)
@@ -455,14 +426,7 @@ impl Resolver for View<'_, '_> {
                 "the persons are in no {target}: add the groups first"
             ))
         })?;
-        Ok(match column {
-            Column::Number(v) => Column::Number(grouping.group_of.iter().map(|g| v[*g]).collect()),
-            Column::Bool(v) => Column::Bool(grouping.group_of.iter().map(|g| v[*g]).collect()),
-            Column::Text(v) => {
-                Column::Text(grouping.group_of.iter().map(|g| v[*g].clone()).collect())
-            }
-            Column::Date(v) => Column::Date(grouping.group_of.iter().map(|g| v[*g]).collect()),
-        })
+        Ok(column.gather(&grouping.group_of))
     }
 
     fn parameters(&self) -> &Parameters {
@@ -532,8 +496,17 @@ impl Resolver for View<'_, '_> {
                 "{function}(…) adds up a group's members; {group} has none"
             )));
         };
+        // The member word (`members`, `adults`…) the argument's references use; they must
+        // all use the same one.
         let mut words = Vec::new();
-        member_word(argument, &mut words);
+        argument.each(&mut |e| {
+            if let Expr::Reference { path, .. } = e
+                && path.first().is_some_and(|p| p != "p")
+                && (path.len() == 1 || path.len() == 2)
+            {
+                words.push(path[0].clone());
+            }
+        });
         words.sort();
         words.dedup();
         let word = match words.as_slice() {

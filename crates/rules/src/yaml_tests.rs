@@ -81,12 +81,9 @@ fn value(kind: ValueType, raw: &str) -> Result<Value, String> {
             other => Value::Bool(number(other)? != 0.0),
         },
         ValueType::Text => Value::Text(raw.to_string()),
-        ValueType::Date => {
-            let format = time::macros::format_description!("[year]-[month]-[day]");
-            Value::Date(
-                time::Date::parse(raw, &format).map_err(|_| format!("'{raw}' is not a date"))?,
-            )
-        }
+        ValueType::Date => Value::Date(
+            crate::period::parse_day(raw).ok_or_else(|| format!("'{raw}' is not a date"))?,
+        ),
     })
 }
 
