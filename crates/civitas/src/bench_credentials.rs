@@ -391,18 +391,9 @@ pub async fn pass_scans(
     drop(passes);
     let before_audit = count_scan_records(&state).await?;
     tokio::spawn(app.run_until_stopped());
-    let health = demo.dir.path().join("healthz.lines");
-    std::fs::write(&health, "/healthz\n")?;
-    eprintln!("measuring /healthz for {seconds} s with {connections} connections…");
-    let ceiling = crate::bench_exchange::run_load(
-        &base,
-        &health,
-        None,
-        connections,
-        seconds,
-        &crate::bench_exchange::LoadOptions::default(),
-    )
-    .await?;
+    let ceiling =
+        crate::bench_exchange::healthz_ceiling(&base, demo.dir.path(), connections, seconds)
+            .await?;
     eprintln!("measuring pass scans for {seconds} s with {connections} connections…");
     let result = crate::bench_exchange::run_load(
         &base,

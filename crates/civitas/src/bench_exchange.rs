@@ -207,6 +207,51 @@ pub async fn load(
 }
 
 /// Runs one load phase in a child process and reads its result.
+/// The framework's ceiling: `/healthz` (unaudited, unsigned) driven from the load process
+/// on the same server and connections as the measured calls.
+pub(crate) async fn healthz_ceiling(
+    base: &str,
+    scratch: &std::path::Path,
+    connections: usize,
+    seconds: f64,
+) -> anyhow::Result<LoadResult> {
+    let file = scratch.join("healthz.paths");
+    std::fs::write(&file, "/healthz\n")?;
+    eprintln!("measuring /healthz for {seconds} s with {connections} connections…");
+    run_load(
+        base,
+        &file,
+        None,
+        connections,
+        seconds,
+        &LoadOptions::default(),
+    )
+    .await
+}
+
+/// Approves a bench's sharing request as statutory with room for any load (1,000,000
+/// calls a minute).
+pub(crate) async fn approve_for_load(
+    state: &kernel::AppState,
+    admin: &kernel::auth::Principal,
+    request_id: &str,
+) -> anyhow::Result<()> {
+    exchange::service::decide(
+        state,
+        admin,
+        request_id,
+        exchange::model::Decision {
+            approve: true,
+            reason: None,
+            fields: None,
+            expires_at: None,
+            rate_limit_per_minute: Some(1_000_000),
+        },
+    )
+    .await?;
+    Ok(())
+}
+
 pub(crate) async fn run_load(
     base: &str,
     paths_file: &std::path::Path,
@@ -307,19 +352,7 @@ pub async fn exchange(
         },
     )
     .await?;
-    exchange::service::decide(
-        &state,
-        &admin,
-        &request.id,
-        exchange::model::Decision {
-            approve: true,
-            reason: None,
-            fields: None,
-            expires_at: None,
-            rate_limit_per_minute: Some(1_000_000),
-        },
-    )
-    .await?;
+    approve_for_load(&state, &admin, &request.id).await?;
     let (login, _) = identity::service::login(
         &state,
         identity::model::LoginRequest {
@@ -330,8 +363,6 @@ pub async fn exchange(
     .await?;
     let subjects = demo_subjects(&state).await?;
 
-    let health_file = scratch.path().join("healthz.paths");
-    std::fs::write(&health_file, "/healthz\n")?;
     let gateway_file = scratch.path().join("gateway.paths");
     let mut f = std::fs::File::create(&gateway_file)?;
     for s in &subjects {
@@ -363,16 +394,7 @@ pub async fn exchange(
     exchange::gateway::verify_response(&keys, 200, &headers, &body)
         .map_err(|e| anyhow::anyhow!("the gateway's signature does not verify: {e}"))?;
 
-    eprintln!("measuring /healthz for {seconds} s with {connections} connections…");
-    let ceiling = run_load(
-        &base,
-        &health_file,
-        None,
-        connections,
-        seconds,
-        &LoadOptions::default(),
-    )
-    .await?;
+    let ceiling = healthz_ceiling(&base, scratch.path(), connections, seconds).await?;
     let before = count_gateway_records(&state).await?;
     eprintln!("measuring the gateway for {seconds} s with {connections} connections…");
     let gateway = run_load(

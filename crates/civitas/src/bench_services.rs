@@ -102,19 +102,7 @@ pub async fn services(
         },
     )
     .await?;
-    exchange::service::decide(
-        &state,
-        &admin,
-        &request.id,
-        exchange::model::Decision {
-            approve: true,
-            reason: None,
-            fields: None,
-            expires_at: None,
-            rate_limit_per_minute: Some(1_000_000),
-        },
-    )
-    .await?;
+    crate::bench_exchange::approve_for_load(&state, &admin, &request.id).await?;
     let definition: services::model::ServiceDefinition = serde_json::from_value(json!({
         "code": BENCH_ITEM, "name": "居住证明开具", "summary": "开具本人户籍与居住情况证明。",
         "departments": [org], "legal_basis": "《居住证暂行条例》第九条",
@@ -151,8 +139,6 @@ pub async fn services(
             json!({"item": BENCH_ITEM, "fetch": true, "submit": true})
         ),
     )?;
-    let health = demo.dir.path().join("healthz.lines");
-    std::fs::write(&health, "/healthz\n")?;
     tokio::spawn(app.run_until_stopped());
     // One submission first: it must go through whole, with both materials attached.
     let probe: serde_json::Value = reqwest::Client::new()
@@ -172,16 +158,9 @@ pub async fn services(
     );
     let before = count(&state, "application.submit").await?;
     let fetches_before = count(&state, "exchange.read").await?;
-    eprintln!("measuring /healthz for {seconds} s with {connections} connections…");
-    let ceiling = crate::bench_exchange::run_load(
-        &base,
-        &health,
-        None,
-        connections,
-        seconds,
-        &crate::bench_exchange::LoadOptions::default(),
-    )
-    .await?;
+    let ceiling =
+        crate::bench_exchange::healthz_ceiling(&base, demo.dir.path(), connections, seconds)
+            .await?;
     eprintln!("measuring submissions for {seconds} s with {connections} connections…");
     let result = crate::bench_exchange::run_load(
         &base,
