@@ -17,5 +17,6 @@ pub mod formula;
 pub mod package;
 pub mod parameters;
 pub mod period;
+pub mod reform;
 pub mod simulation;
 pub mod yaml_tests;

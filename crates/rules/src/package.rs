@@ -7,6 +7,7 @@
 //! package.yaml            name, entities and roles
 //! parameters/             OpenFisca parameter YAML (see `parameters`)
 //! variables/**/*.yaml     variables: entity, period, type, default, citation, formulas
+//! reforms/*.yaml          reforms: variables added, updated or neutralised, parameters replaced
 //! ```
 
 use std::collections::BTreeMap;
@@ -18,6 +19,7 @@ use time::Date;
 use crate::formula::{self, Expr};
 use crate::parameters::{Citation, LoadError, Origin, Parameters, load_openfisca};
 use crate::period::Unit;
+use crate::reform::Reform;
 
 /// The kind of value a variable holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -116,6 +118,8 @@ pub struct Variable {
     pub citation: Option<Citation>,
     /// Formulas by first day, earliest first (none: an input).
     pub formulas: Vec<Formula>,
+    /// Neutralised by a reform: always its default, whatever is given or computed.
+    pub neutralized: bool,
     /// Where it is defined.
     pub origin: Origin,
 }
@@ -151,6 +155,8 @@ pub struct Package {
     pub variables: BTreeMap<String, Variable>,
     /// Parameters.
     pub parameters: Parameters,
+    /// Reforms that may be applied to it, by name.
+    pub reforms: BTreeMap<String, Reform>,
 }
 
 /// Function names of the formula language (not variables).
@@ -168,20 +174,20 @@ const FUNCTIONS: &[&str] = &[
     "months_since",
 ];
 
-struct Reader<'a> {
-    file: PathBuf,
-    errors: &'a mut Vec<LoadError>,
+pub(crate) struct Reader<'a> {
+    pub(crate) file: PathBuf,
+    pub(crate) errors: &'a mut Vec<LoadError>,
 }
 
 impl Reader<'_> {
-    fn origin(&self, node: &Node) -> Origin {
+    pub(crate) fn origin(&self, node: &Node) -> Origin {
         Origin {
             file: self.file.clone(),
             line: node.span().start().map_or(0, |m| m.line()),
         }
     }
 
-    fn fail(&mut self, node: &Node, message: impl Into<String>) {
+    pub(crate) fn fail(&mut self, node: &Node, message: impl Into<String>) {
         let origin = self.origin(node);
         self.errors.push(LoadError {
             origin,
@@ -189,12 +195,12 @@ impl Reader<'_> {
         });
     }
 
-    fn text(node: Option<&Node>) -> Option<String> {
+    pub(crate) fn text(node: Option<&Node>) -> Option<String> {
         node.and_then(Node::as_scalar)
             .map(|s| s.as_str().trim().to_string())
     }
 
-    fn citation(node: Option<&Node>) -> Option<Citation> {
+    pub(crate) fn citation(node: Option<&Node>) -> Option<Citation> {
         let map = node?.as_mapping()?;
         let field = |k: &str| Self::text(map.get_node(k)).filter(|s| !s.is_empty());
         Some(Citation {
@@ -265,7 +271,60 @@ impl Reader<'_> {
         Some(Body::Cases { cases, otherwise })
     }
 
-    fn variable(&mut self, name: &str, node: &Node) -> Option<Variable> {
+    /// A variable's `formula:` (in force always) or dated `formulas:`, earliest first.
+    pub(crate) fn formulas(
+        &mut self,
+        name: &str,
+        node: &Node,
+        map: &marked_yaml::types::MarkedMappingNode,
+    ) -> Vec<Formula> {
+        let mut formulas = Vec::new();
+        if let Some(f) = map.get_node("formula")
+            && let Some(body) = self.body(name, f)
+        {
+            formulas.push(Formula {
+                from: Date::MIN,
+                body,
+                origin: self.origin(f),
+            });
+        }
+        if let Some(dated) = map.get_node("formulas") {
+            match dated.as_mapping() {
+                Some(m) => {
+                    for (day, f) in m.iter() {
+                        let Some(from) = crate::period::parse_day(day.as_str()) else {
+                            self.fail(
+                                f,
+                                format!("{name}: '{}' is not a date (YYYY-MM-DD)", day.as_str()),
+                            );
+                            continue;
+                        };
+                        if let Some(body) = self.body(name, f) {
+                            formulas.push(Formula {
+                                from,
+                                body,
+                                origin: self.origin(f),
+                            });
+                        }
+                    }
+                }
+                None => self.fail(
+                    dated,
+                    format!("{name}: `formulas:` maps first days to formulas"),
+                ),
+            }
+        }
+        if map.get_node("formula").is_some() && map.get_node("formulas").is_some() {
+            self.fail(
+                node,
+                format!("{name}: write `formula:` or dated `formulas:`, not both"),
+            );
+        }
+        formulas.sort_by_key(|f| f.from);
+        formulas
+    }
+
+    pub(crate) fn variable(&mut self, name: &str, node: &Node) -> Option<Variable> {
         let Some(map) = node.as_mapping() else {
             self.fail(
                 node,
@@ -387,49 +446,7 @@ impl Reader<'_> {
                 ),
             );
         }
-        let mut formulas = Vec::new();
-        if let Some(f) = map.get_node("formula")
-            && let Some(body) = self.body(name, f)
-        {
-            formulas.push(Formula {
-                from: Date::MIN,
-                body,
-                origin: self.origin(f),
-            });
-        }
-        if let Some(dated) = map.get_node("formulas") {
-            match dated.as_mapping() {
-                Some(m) => {
-                    for (day, f) in m.iter() {
-                        let Some(from) = crate::period::parse_day(day.as_str()) else {
-                            self.fail(
-                                f,
-                                format!("{name}: '{}' is not a date (YYYY-MM-DD)", day.as_str()),
-                            );
-                            continue;
-                        };
-                        if let Some(body) = self.body(name, f) {
-                            formulas.push(Formula {
-                                from,
-                                body,
-                                origin: self.origin(f),
-                            });
-                        }
-                    }
-                }
-                None => self.fail(
-                    dated,
-                    format!("{name}: `formulas:` maps first days to formulas"),
-                ),
-            }
-        }
-        if map.get_node("formula").is_some() && map.get_node("formulas").is_some() {
-            self.fail(
-                node,
-                format!("{name}: write `formula:` or dated `formulas:`, not both"),
-            );
-        }
-        formulas.sort_by_key(|f| f.from);
+        let formulas = self.formulas(name, node, map);
         Some(Variable {
             name: name.to_string(),
             label: Self::text(map.get_node("label")),
@@ -441,12 +458,13 @@ impl Reader<'_> {
             values,
             citation: Self::citation(map.get_node("citation")),
             formulas,
+            neutralized: false,
             origin: self.origin(node),
         })
     }
 }
 
-fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
+pub(crate) fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
     let Ok(read) = std::fs::read_dir(dir) else {
         return;
     };
@@ -464,7 +482,7 @@ fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-fn parse_file(path: &Path, errors: &mut Vec<LoadError>) -> Option<Node> {
+pub(crate) fn parse_file(path: &Path, errors: &mut Vec<LoadError>) -> Option<Node> {
     let fail = |errors: &mut Vec<LoadError>, message: String| {
         errors.push(LoadError {
             origin: Origin {
@@ -581,6 +599,9 @@ pub fn load_package_with(dir: &Path, parameters: Option<&Path>) -> Result<Packag
     }
     check(&package, &mut errors);
     if errors.is_empty() {
+        crate::reform::load_reforms(&dir.join("reforms"), &mut package, &mut errors);
+    }
+    if errors.is_empty() {
         Ok(package)
     } else {
         Err(errors)
@@ -588,7 +609,7 @@ pub fn load_package_with(dir: &Path, parameters: Option<&Path>) -> Result<Packag
 }
 
 /// Checks what the variables refer to: entities, other variables, parameters, functions.
-fn check(package: &Package, errors: &mut Vec<LoadError>) {
+pub(crate) fn check(package: &Package, errors: &mut Vec<LoadError>) {
     let group_words: Vec<String> = package
         .entities
         .values()

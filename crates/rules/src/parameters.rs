@@ -32,7 +32,7 @@ pub struct Citation {
 }
 
 /// A place in a source file.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Origin {
     /// The file.
     pub file: PathBuf,
@@ -308,6 +308,33 @@ impl Parameters {
             }
         }
         Some(entry)
+    }
+
+    /// Puts `entry` at a dotted path, in place of what was there (groups on the way
+    /// are made as needed; a value or scale on the way is an error naming it).
+    pub fn replace(&mut self, path: &str, entry: Entry) -> Result<(), String> {
+        let parts: Vec<&str> = path.split('.').collect();
+        let Some((last, ancestors)) = parts.split_last() else {
+            return Err("a parameter path is not empty".into());
+        };
+        let mut children = &mut self.root;
+        for (i, part) in ancestors.iter().enumerate() {
+            let next = children
+                .entry((*part).to_string())
+                .or_insert_with(|| Entry::Group(BTreeMap::new()));
+            match next {
+                Entry::Group(grand) => children = grand,
+                other => {
+                    return Err(format!(
+                        "{} is a {}, not a group",
+                        parts[..=i].join("."),
+                        kind_name(other)
+                    ));
+                }
+            }
+        }
+        children.insert((*last).to_string(), entry);
+        Ok(())
     }
 
     /// The value of a parameter on `day`.
@@ -667,7 +694,12 @@ impl Loader<'_> {
             ) {
                 continue;
             }
-            if let Some(entry) = self.entry(&format!("{path}.{name}"), child) {
+            let child_path = if path.is_empty() {
+                name.to_string()
+            } else {
+                format!("{path}.{name}")
+            };
+            if let Some(entry) = self.entry(&child_path, child) {
                 children.insert(name.to_string(), entry);
             }
         }
@@ -684,6 +716,21 @@ pub fn load_openfisca(dir: &Path) -> Result<Parameters, Vec<LoadError>> {
         Ok(Parameters { root })
     } else {
         Err(errors)
+    }
+}
+
+/// Reads one OpenFisca parameter node found inside another file (a reform's replacement
+/// of a parameter, a test's inline `parameters:`) as the entry at `path` (`""`: the
+/// whole tree).
+pub fn load_node(file: &Path, path: &str, node: &Node) -> Result<Entry, Vec<LoadError>> {
+    let mut errors = Vec::new();
+    let mut loader = Loader {
+        file,
+        errors: &mut errors,
+    };
+    match loader.entry(path, node) {
+        Some(entry) if errors.is_empty() => Ok(entry),
+        _ => Err(errors),
     }
 }
 

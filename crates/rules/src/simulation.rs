@@ -229,6 +229,12 @@ impl<'a> Simulation<'a> {
     /// A variable's values for a period: an input, else its formula, else its default.
     pub fn calculate(&mut self, name: &str, period: Period) -> Result<Column, EvalError> {
         let period = self.kept_under(name, period);
+        if let Some(v) = self.package.variables.get(name)
+            && v.neutralized
+        {
+            // As OpenFisca: a neutralised variable is its default, whatever was given.
+            return Ok(Self::default_column(&v.default, self.count_of(&v.entity)));
+        }
         let key = (name.to_string(), period);
         if let Some(c) = self.inputs.get(&key).or_else(|| self.computed.get(&key)) {
             return Ok(c.clone());

@@ -201,16 +201,19 @@ pub fn run_file(package: &Package, path: &Path) -> Vec<Outcome> {
             let Some(map) = t.as_mapping() else {
                 return fail(&name, "a test is a mapping".into());
             };
-            for key in ["reforms", "parameters", "extensions"] {
-                if map.get_node(key).is_some() {
-                    return Outcome {
-                        file: path.to_path_buf(),
-                        name,
-                        failure: None,
-                        skipped: Some(format!("`{key}:` is not supported yet")),
-                    };
-                }
+            if map.get_node("extensions").is_some() {
+                return Outcome {
+                    file: path.to_path_buf(),
+                    name,
+                    failure: None,
+                    skipped: Some("`extensions:` (Python packages) are not run".into()),
+                };
             }
+            let reformed = match reformed(package, path, map) {
+                Ok(r) => r,
+                Err(message) => return fail(&name, message),
+            };
+            let package = reformed.as_ref().unwrap_or(package);
             Outcome {
                 file: path.to_path_buf(),
                 failure: run_one(package, map).err(),
@@ -219,6 +222,44 @@ pub fn run_file(package: &Package, path: &Path) -> Vec<Outcome> {
             }
         })
         .collect()
+}
+
+/// The package a test runs against: with the reforms it names (by OpenFisca Python path
+/// or by name, one or a list) and with its inline `parameters:` in place of the whole
+/// parameter tree, as OpenFisca does; `None` when the test changes nothing.
+fn reformed(
+    package: &Package,
+    path: &Path,
+    map: &marked_yaml::types::MarkedMappingNode,
+) -> Result<Option<Package>, String> {
+    let mut names = Vec::new();
+    match map.get_node("reforms") {
+        None => {}
+        Some(Node::Sequence(list)) => names.extend(list.iter().filter_map(text)),
+        Some(other) => names.extend(text(other)),
+    }
+    let inline = map.get_node("parameters");
+    if names.is_empty() && inline.is_none() {
+        return Ok(None);
+    }
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let join = |errors: Vec<crate::parameters::LoadError>| {
+        errors
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    let mut reformed = package.reformed(&refs).map_err(join)?;
+    if let Some(node) = inline {
+        match crate::parameters::load_node(path, "", node).map_err(join)? {
+            crate::parameters::Entry::Group(root) => {
+                reformed.parameters = crate::parameters::Parameters { root };
+            }
+            _ => return Err("`parameters:` holds a tree of parameters".into()),
+        }
+    }
+    Ok(Some(reformed))
 }
 
 fn run_one(package: &Package, map: &marked_yaml::types::MarkedMappingNode) -> Result<(), String> {

@@ -695,3 +695,78 @@ status:
         "{errors:#?}"
     );
 }
+
+#[test]
+fn reforms_change_a_package_and_their_mistakes_are_named_with_their_place() {
+    let dir = demo_city();
+    write(
+        dir.path(),
+        "reforms/generous.yaml",
+        "label: 高龄津贴提标
+citation: {document: 示例市人大常委会决定, article: 第二条}
+parameters:
+  old_age.amount: {values: {2019-01-01: 300}}
+update:
+  visit_priority: {formula: if lives_alone then 2 else 0}
+add:
+  companion_visits: {entity: person, period: month, formula: visit_priority * 4}
+neutralize: [yearly_total]
+",
+    );
+    let package = load_package(dir.path()).unwrap();
+    let reformed = package.reformed(&["generous"]).unwrap();
+    assert!(!package.variables.contains_key("companion_visits"));
+    let jan = month("2025-01");
+    let run = |p: &rules::package::Package, name: &str, period: Period| {
+        let mut sim = Simulation::new(p, 2);
+        sim.set_input("age", jan, Column::Number(vec![85.0, 70.0]))
+            .unwrap();
+        sim.set_input("lives_alone", jan, Column::Bool(vec![false, true]))
+            .unwrap();
+        match sim.calculate(name, period).unwrap() {
+            Column::Number(v) => v,
+            other => panic!("{other:?}"),
+        }
+    };
+    assert_eq!(run(&package, "old_age_allowance", jan), vec![150.0, 0.0]);
+    assert_eq!(run(&reformed, "old_age_allowance", jan), vec![300.0, 0.0]);
+    assert_eq!(run(&package, "visit_priority", jan), vec![0.0, 0.0]);
+    assert_eq!(run(&reformed, "companion_visits", jan), vec![0.0, 8.0]);
+    let year = month("2025");
+    assert_eq!(run(&package, "yearly_total", year), vec![1800.0, 0.0]);
+    assert_eq!(run(&reformed, "yearly_total", year), vec![0.0, 0.0]);
+
+    // A broken reform stops the package from loading, each mistake at its place.
+    write(
+        dir.path(),
+        "reforms/broken.yaml",
+        "reform: broken
+update:
+  pension: {formula: 1}
+  visit_priority: {entity: household, formula: 1}
+add:
+  age: {entity: person, period: month}
+  bonus: {entity: person, period: month, formula: wealth * 2}
+neutralize: [nothing_here]
+parameters:
+  old_age.amount.deeper: {values: {2019-01-01: 1}}
+",
+    );
+    let errors = load_package(dir.path()).unwrap_err();
+    let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    let find = |says: &str| {
+        text.iter()
+            .find(|e| e.contains(says))
+            .unwrap_or_else(|| panic!("no '{says}' in {text:#?}"))
+            .clone()
+    };
+    assert!(find("there is no variable pension to update").contains("broken.yaml:3"));
+    assert!(
+        find("an update changes label, unit, citation and formulas, not `entity`")
+            .contains("broken.yaml:4")
+    );
+    assert!(find("age exists already").contains("broken.yaml:6"));
+    assert!(find("there is no variable nothing_here to neutralize").contains("broken.yaml:8"));
+    find("old_age.amount is a value, not a group");
+    find("bonus: column 1: there is no variable wealth");
+}
