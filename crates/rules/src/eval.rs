@@ -142,6 +142,14 @@ pub trait Resolver {
     fn variable(&mut self, name: &str, period: Period) -> Result<Column, EvalError>;
     /// The parameters in force.
     fn parameters(&self) -> &Parameters;
+    /// Whether parameter reads are to be told to `noted`.
+    fn tracing(&self) -> bool {
+        false
+    }
+    /// Told of each parameter read (its path, the day and what was read), for a trace.
+    fn noted(&mut self, path: &str, day: time::Date, value: serde_json::Value) {
+        let _ = (path, day, value);
+    }
     /// A variable of another period unit: `total` adds a monthly variable up over the
     /// months of a longer period; `per_month` spreads a yearly variable over its months
     /// (a twelfth for each).
@@ -234,7 +242,11 @@ fn evaluate_for(
                 None => period,
             };
             if path.first().map(String::as_str) == Some("p") && path.len() > 1 {
-                let reading = r.parameters().value(&path[1..].join("."), period.start)?;
+                let dotted = path[1..].join(".");
+                let reading = r.parameters().value(&dotted, period.start)?;
+                if r.tracing() {
+                    r.noted(&dotted, period.start, serde_json::json!(reading.value));
+                }
                 return Ok(Column::Number(vec![reading.value; n]));
             }
             r.variable(&path.join("."), period)
@@ -469,7 +481,20 @@ fn call(
                     at(span)
                 )));
             }
-            let scale = r.parameters().scale(&path[1..].join("."), period.start)?;
+            let dotted = path[1..].join(".");
+            let scale = r.parameters().scale(&dotted, period.start)?;
+            if r.tracing() {
+                let brackets: Vec<serde_json::Value> = scale
+                    .brackets
+                    .iter()
+                    .map(|(threshold, value)| serde_json::json!({"threshold": threshold, "value": value}))
+                    .collect();
+                r.noted(
+                    &dotted,
+                    period.start,
+                    serde_json::json!({ "brackets": brackets }),
+                );
+            }
             let base = numbers(evaluate_for(&args[1], period, r, live)?, name, span)?;
             Ok(Column::Number(
                 base.into_iter().map(|b| scale.calc(b)).collect(),

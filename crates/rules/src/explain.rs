@@ -6,12 +6,13 @@
 
 use serde::Serialize;
 
-use crate::eval::{Column, EvalError};
+use crate::eval::EvalError;
 use crate::formula::{BinaryOp, Expr};
 use crate::package::Body;
 use crate::parameters::Citation;
 use crate::period::{Period, format_day};
 use crate::simulation::Simulation;
+use crate::situation::json_at;
 
 /// The version of the explanation format.
 pub const FORMAT_VERSION: u32 = 1;
@@ -87,23 +88,6 @@ pub struct CaseOutcome {
     pub steps: Vec<Step>,
 }
 
-fn value_at(column: &Column, member: usize) -> serde_json::Value {
-    match column {
-        Column::Number(v) => v
-            .get(member)
-            .map_or(serde_json::Value::Null, |x| serde_json::json!(x)),
-        Column::Bool(v) => v
-            .get(member)
-            .map_or(serde_json::Value::Null, |x| serde_json::json!(x)),
-        Column::Text(v) => v
-            .get(member)
-            .map_or(serde_json::Value::Null, |x| serde_json::json!(x)),
-        Column::Date(v) => v.get(member).map_or(serde_json::Value::Null, |d| {
-            serde_json::json!(format_day(*d))
-        }),
-    }
-}
-
 /// How deep variables used by a formula are explained in turn.
 const DEPTH: usize = 3;
 
@@ -136,7 +120,7 @@ fn explain_to(
         label: variable.label.clone(),
         period: period.to_string(),
         member,
-        value: value_at(&value, member),
+        value: json_at(&value, member),
         source: "default",
         formula_since: None,
         citation: variable.citation.clone(),
@@ -172,7 +156,7 @@ fn explain_to(
             let mut applied = None;
             for (i, case) in cases.iter().enumerate() {
                 let held = sim.evaluate_for_entity(&variable.entity, &case.when.expr, period)?;
-                let held = matches!(value_at(&held, member), serde_json::Value::Bool(true));
+                let held = matches!(json_at(&held, member), serde_json::Value::Bool(true));
                 if held && applied.is_none() {
                     applied = Some(i);
                 }
@@ -279,7 +263,7 @@ fn walk(
                 out.push(Step {
                     kind: "condition",
                     text: written(expr),
-                    value: value_at(&v, member),
+                    value: json_at(&v, member),
                     since: None,
                     citation: None,
                     because: None,
@@ -297,7 +281,7 @@ fn walk(
         } => {
             walk(sim, entity, condition, text, period, member, depth, out)?;
             let held = sim.evaluate_for_entity(entity, condition, period)?;
-            let branch = if matches!(value_at(&held, member), serde_json::Value::Bool(true)) {
+            let branch = if matches!(json_at(&held, member), serde_json::Value::Bool(true)) {
                 then
             } else {
                 otherwise
@@ -344,7 +328,7 @@ fn walk(
                 out.push(Step {
                     kind: "variable",
                     text: written(expr),
-                    value: value_at(&v, member),
+                    value: json_at(&v, member),
                     since: None,
                     citation: None,
                     because,

@@ -19,4 +19,5 @@ pub mod parameters;
 pub mod period;
 pub mod reform;
 pub mod simulation;
+pub mod situation;
 pub mod yaml_tests;

@@ -20,6 +20,16 @@ struct Grouping {
     role_of: Vec<String>,
 }
 
+/// What one computation used, for OpenFisca's trace: the variables it read (each as
+/// `name<period>`) and the parameters (`path<day>` with the value read).
+#[derive(Clone, Debug, Default)]
+pub struct TraceNode {
+    /// The variables read, in order, once each.
+    pub dependencies: Vec<String>,
+    /// The parameters read, once each.
+    pub parameters: Vec<(String, serde_json::Value)>,
+}
+
 /// A population and what is known and computed about it.
 pub struct Simulation<'a> {
     package: &'a Package,
@@ -29,6 +39,7 @@ pub struct Simulation<'a> {
     inputs: HashMap<(String, Period), Column>,
     computed: HashMap<(String, Period), Column>,
     stack: Vec<(String, Period)>,
+    trace: Option<Vec<((String, Period), TraceNode)>>,
 }
 
 impl<'a> Simulation<'a> {
@@ -47,6 +58,7 @@ impl<'a> Simulation<'a> {
             inputs: HashMap::new(),
             computed: HashMap::new(),
             stack: Vec::new(),
+            trace: None,
         }
     }
 
@@ -98,6 +110,50 @@ impl<'a> Simulation<'a> {
             },
         );
         Ok(())
+    }
+
+    /// Records from now on what each computation reads (OpenFisca's `/trace`).
+    pub fn enable_trace(&mut self) {
+        self.trace.get_or_insert_with(Vec::new);
+    }
+
+    /// What each variable computed or read used, in the order first met, if traced.
+    pub fn trace(&self) -> Option<&[((String, Period), TraceNode)]> {
+        self.trace.as_deref()
+    }
+
+    /// The values already given or computed for a variable and period.
+    pub fn known(&self, name: &str, period: Period) -> Option<&Column> {
+        let key = (name.to_string(), self.kept_under(name, period));
+        self.inputs.get(&key).or_else(|| self.computed.get(&key))
+    }
+
+    fn trace_node(&mut self, key: &(String, Period)) -> Option<&mut TraceNode> {
+        let trace = self.trace.as_mut()?;
+        let at = match trace.iter().position(|(k, _)| k == key) {
+            Some(at) => at,
+            None => {
+                trace.push((key.clone(), TraceNode::default()));
+                trace.len() - 1
+            }
+        };
+        Some(&mut trace[at].1)
+    }
+
+    /// Notes, when tracing, that the computation under way read `key`.
+    fn note_read(&mut self, key: &(String, Period)) {
+        if self.trace.is_none() {
+            return;
+        }
+        self.trace_node(key);
+        if let Some(reader) = self.stack.last().cloned() {
+            let name = format!("{}<{}>", key.0, key.1);
+            if let Some(node) = self.trace_node(&reader)
+                && !node.dependencies.contains(&name)
+            {
+                node.dependencies.push(name);
+            }
+        }
     }
 
     /// The package it computes.
@@ -236,6 +292,7 @@ impl<'a> Simulation<'a> {
             return Ok(Self::default_column(&v.default, self.count_of(&v.entity)));
         }
         let key = (name.to_string(), period);
+        self.note_read(&key);
         if let Some(c) = self.inputs.get(&key).or_else(|| self.computed.get(&key)) {
             return Ok(c.clone());
         }
@@ -437,6 +494,22 @@ impl Resolver for View<'_, '_> {
 
     fn parameters(&self) -> &Parameters {
         &self.sim.package.parameters
+    }
+
+    fn tracing(&self) -> bool {
+        self.sim.trace.is_some()
+    }
+
+    fn noted(&mut self, path: &str, day: time::Date, value: serde_json::Value) {
+        let Some(reader) = self.sim.stack.last().cloned() else {
+            return;
+        };
+        let name = format!("{path}<{}>", crate::period::format_day(day));
+        if let Some(node) = self.sim.trace_node(&reader)
+            && !node.parameters.iter().any(|(n, _)| *n == name)
+        {
+            node.parameters.push((name, value));
+        }
     }
 
     fn convert(&mut self, function: &str, name: &str, period: Period) -> Result<Column, EvalError> {

@@ -12,8 +12,9 @@ use marked_yaml::Node;
 use crate::eval::{Column, EvalError, Resolver, evaluate};
 use crate::package::{Package, ValueType};
 use crate::parameters::Parameters;
-use crate::period::{Period, Unit};
+use crate::period::Period;
 use crate::simulation::Simulation;
+use crate::situation::{Inputs, Value, set_inputs};
 
 /// What one test gave.
 #[derive(Clone, Debug, PartialEq)]
@@ -63,15 +64,6 @@ fn number(raw: &str) -> Result<f64, String> {
     }
 }
 
-/// One value of a variable's type.
-#[derive(Clone, Debug, PartialEq)]
-enum Value {
-    Number(f64),
-    Bool(bool),
-    Text(String),
-    Date(time::Date),
-}
-
 fn value(kind: ValueType, raw: &str) -> Result<Value, String> {
     Ok(match kind {
         ValueType::Number => Value::Number(number(raw)?),
@@ -85,58 +77,6 @@ fn value(kind: ValueType, raw: &str) -> Result<Value, String> {
             crate::period::parse_day(raw).ok_or_else(|| format!("'{raw}' is not a date"))?,
         ),
     })
-}
-
-fn column(kind: ValueType, values: &[Value]) -> Column {
-    match kind {
-        ValueType::Number => Column::Number(
-            values
-                .iter()
-                .map(|v| if let Value::Number(x) = v { *x } else { 0.0 })
-                .collect(),
-        ),
-        ValueType::Bool => Column::Bool(
-            values
-                .iter()
-                .map(|v| matches!(v, Value::Bool(true)))
-                .collect(),
-        ),
-        ValueType::Text => Column::Text(
-            values
-                .iter()
-                .map(|v| {
-                    if let Value::Text(t) = v {
-                        t.clone()
-                    } else {
-                        String::new()
-                    }
-                })
-                .collect(),
-        ),
-        ValueType::Date => Column::Date(
-            values
-                .iter()
-                .map(|v| {
-                    if let Value::Date(d) = v {
-                        *d
-                    } else {
-                        time::macros::date!(1970 - 01 - 01)
-                    }
-                })
-                .collect(),
-        ),
-    }
-}
-
-fn default_value(package: &Package, name: &str) -> Value {
-    use crate::package::DefaultValue as D;
-    match package.variables.get(name).map(|v| &v.default) {
-        Some(D::Number(x)) => Value::Number(*x),
-        Some(D::Bool(b)) => Value::Bool(*b),
-        Some(D::Text(t)) => Value::Text(t.clone()),
-        Some(D::Date(d)) => Value::Date(*d),
-        None => Value::Number(0.0),
-    }
 }
 
 /// (period, raw value) pairs of one input or output node: a scalar at the test's period,
@@ -454,30 +394,21 @@ fn run_one(package: &Package, map: &marked_yaml::types::MarkedMappingNode) -> Re
             add(var.as_str(), None, v)?;
         }
     }
-    // Smaller periods first, so a year's value is spread over the months not given.
-    let mut ordered: Vec<((String, String), Given)> = inputs.into_iter().collect();
-    ordered.sort_by_key(|((_, _), (p, _))| (p.size_in_days(), p.start));
-    for ((var, _), (p, raw)) in ordered {
-        let variable = &package.variables[&var];
-        let values: Vec<Value> = raw
+    let mut typed: Inputs = BTreeMap::new();
+    for (key, (p, raw)) in inputs {
+        let variable = &package.variables[&key.0];
+        let values = raw
             .iter()
-            .map(|r| match r {
-                Some(r) => value(variable.value_type, r),
-                None => Ok(default_value(package, &var)),
+            .map(|r| {
+                r.as_deref()
+                    .map(|r| value(variable.value_type, r))
+                    .transpose()
             })
-            .collect::<Result<_, _>>()
-            .map_err(|e| format!("input {var}: {e}"))?;
-        let col = column(variable.value_type, &values);
-        let spread = variable.period != Unit::Eternity
-            && (p.unit > variable.period || p.size > 1)
-            && variable.value_type == ValueType::Number;
-        let result = if spread {
-            sim.set_input_spread(&var, p, col)
-        } else {
-            sim.set_input(&var, p, col)
-        };
-        result.map_err(|e| format!("input {var}@{p}: {e}"))?;
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| format!("input {}: {e}", key.0))?;
+        typed.insert(key, (p, values));
     }
+    set_inputs(&mut sim, package, typed).map_err(|(var, p, e)| format!("input {var}@{p}: {e}"))?;
     // Outputs.
     let mut checks: Vec<(String, Option<usize>, Node)> = Vec::new();
     if entity_form {
