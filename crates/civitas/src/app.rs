@@ -66,6 +66,9 @@ pub async fn open_state(config: Config, create_key: bool) -> anyhow::Result<AppS
     extensions.insert(Arc::new(messaging::channels::Channels::from_config(
         &config, &db,
     )?));
+    extensions.insert(Arc::new(rules::service::Rulebook::load(
+        &config.rules_packages,
+    )?));
     Ok(AppState {
         extensions: Arc::new(extensions),
         auth: Arc::new(identity::SessionAuthenticator::new(db.clone())),
@@ -103,6 +106,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(credentials::api::router())
         .merge(messaging::api::router())
         .merge(services::api::router())
+        .merge(rules::api::router())
         .split_for_parts()
 }
 
@@ -203,6 +207,9 @@ impl Application {
         if config.base_url.is_none() {
             // Links and identifiers (DIDs, DCAT) name the port actually bound.
             config.base_url = Some(format!("http://{}:{port}", bind.ip()));
+        }
+        if demo && config.rules_packages.is_empty() {
+            config.rules_packages = crate::demo::rules_packages();
         }
         let state = open_state(config, demo).await?;
         if demo {

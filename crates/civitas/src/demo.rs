@@ -100,6 +100,47 @@ pub async fn bench_organisation(state: &AppState, admin: &Principal) -> anyhow::
     Ok(org.id)
 }
 
+/// The rules packages the demo serves: the demo city's own policies and OpenFisca's
+/// country template as ported (its parameters come from the installed Python package:
+/// the folder named in `OPENFISCA_COUNTRY_TEMPLATE`, else where `python3` finds
+/// `openfisca_country_template`; without it only the demo city is served).
+pub fn rules_packages() -> Vec<String> {
+    let root = ["rules", concat!(env!("CARGO_MANIFEST_DIR"), "/../../rules")]
+        .into_iter()
+        .map(std::path::PathBuf::from)
+        .find(|p| p.join("demo-city/package.yaml").is_file())
+        .unwrap_or_else(|| std::path::PathBuf::from("rules"));
+    let mut packages = vec![root.join("demo-city").display().to_string()];
+    let template = std::env::var_os("OPENFISCA_COUNTRY_TEMPLATE")
+        .map(std::path::PathBuf::from)
+        .or_else(|| {
+            let out = std::process::Command::new("python3")
+                .args([
+                    "-c",
+                    "import os, openfisca_country_template as t; print(os.path.dirname(t.__file__))",
+                ])
+                .output()
+                .ok()?;
+            out.status
+                .success()
+                .then(|| std::path::PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()))
+        });
+    match template
+        .map(|t| t.join("parameters"))
+        .filter(|p| p.is_dir())
+    {
+        Some(parameters) => packages.push(format!(
+            "{}={}",
+            root.join("openfisca-country-template").display(),
+            parameters.display()
+        )),
+        None => tracing::warn!(
+            "openfisca-country-template is not installed (pip install openfisca-country-template==8.2.0): the demo serves only the demo city's rules"
+        ),
+    }
+    packages
+}
+
 /// Seeds the demo city unless it was seeded before. Returns whether it seeded.
 pub async fn seed_if_needed(state: &AppState, show_progress: bool) -> anyhow::Result<bool> {
     if service::setting(state, SETTING).await?.is_some() {

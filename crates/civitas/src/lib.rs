@@ -9,3 +9,4 @@ pub mod bench_services;
 pub mod demo;
 pub mod demo_provider;
 pub mod demo_services;
+pub mod rules_cli;

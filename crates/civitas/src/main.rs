@@ -65,6 +65,11 @@ enum Command {
         #[arg(long, default_value = "127.0.0.1:8091")]
         bind: SocketAddr,
     },
+    /// Compute and test rules packages (no server or database needed).
+    Rules {
+        #[command(subcommand)]
+        command: civitas::rules_cli::Command,
+    },
     /// Measure a capability against its reference.
     Bench {
         #[command(subcommand)]
@@ -235,6 +240,7 @@ async fn main() -> ExitCode {
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     // Stand-ins for other systems: they read none of Civitas's configuration.
     match cli.command {
+        Command::Rules { command } => return civitas::rules_cli::run(command),
         Command::DemoProvider { bind } => {
             civitas::demo_provider::run(bind).await?;
             return Ok(ExitCode::SUCCESS);
@@ -507,6 +513,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Bench {
             area: BenchArea::Load { .. },
         }
-        | Command::DemoProvider { .. } => Ok(ExitCode::SUCCESS),
+        | Command::DemoProvider { .. }
+        | Command::Rules { .. } => Ok(ExitCode::SUCCESS),
     }
 }

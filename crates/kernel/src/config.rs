@@ -57,6 +57,10 @@ pub struct Config {
     /// Let webhooks use `http://` and point at localhost and private addresses (tests and
     /// closed networks only).
     pub webhook_allow_internal: bool,
+    /// Rules packages served at `/api/v1/rules` (folders, each `DIR` or
+    /// `DIR=PARAMETERS_DIR` for a port whose parameters are read from elsewhere, e.g.
+    /// `rules/openfisca-country-template=/usr/lib/python3/site-packages/openfisca_country_template/parameters`).
+    pub rules_packages: Vec<String>,
 }
 
 impl Default for Config {
@@ -80,6 +84,7 @@ impl Default for Config {
             channel_outbox: false,
             delivery_attempts: 5,
             webhook_allow_internal: false,
+            rules_packages: Vec::new(),
         }
     }
 }

@@ -11,13 +11,16 @@
 //! OpenFisca's YAML tests and situation API, the ported country template, population runs
 //! and proactive benefits.
 
+pub mod api;
 pub mod eval;
 pub mod explain;
 pub mod formula;
+pub mod model;
 pub mod package;
 pub mod parameters;
 pub mod period;
 pub mod reform;
+pub mod service;
 pub mod simulation;
 pub mod situation;
 pub mod yaml_tests;

@@ -770,3 +770,42 @@ parameters:
     find("old_age.amount is a value, not a group");
     find("bonus: column 1: there is no variable wealth");
 }
+
+/// The demo city's policies in `rules/demo-city/`, with their own OpenFisca-format tests.
+#[test]
+fn the_demo_citys_policies_pass_their_own_tests() {
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../rules/demo-city");
+    let package = load_package(&root).unwrap_or_else(|e| panic!("{e:#?}"));
+    let mut outcomes = Vec::new();
+    for file in ["households.yaml", "old_age.yaml"] {
+        outcomes.extend(rules::yaml_tests::run_file(
+            &package,
+            &root.join("tests").join(file),
+        ));
+    }
+    let failed: Vec<_> = outcomes.iter().filter_map(|o| o.failure.clone()).collect();
+    assert!(failed.is_empty(), "{failed:#?}");
+    assert_eq!(outcomes.len(), 6);
+    // The minimum living standard was last set on 2026-01-01; the old-age amounts in 2024.
+    let stale = |cutoff| -> Vec<String> {
+        package
+            .parameters
+            .stale(cutoff)
+            .into_iter()
+            .map(|s| s.path)
+            .collect()
+    };
+    let in_2025 = stale(time::macros::date!(2025 - 12 - 01));
+    assert!(
+        !in_2025.contains(&"dibao.standard".to_string()),
+        "{in_2025:?}"
+    );
+    assert!(
+        in_2025.contains(&"old_age.from_80".to_string()),
+        "{in_2025:?}"
+    );
+    // An ended parameter is never stale.
+    assert!(
+        !stale(time::macros::date!(2040 - 01 - 01)).contains(&"employment.subsidy".to_string())
+    );
+}

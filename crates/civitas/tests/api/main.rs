@@ -18,5 +18,6 @@ mod openapi;
 mod pages;
 mod passes;
 mod personal_data;
+mod rules;
 mod services;
 mod smoke;

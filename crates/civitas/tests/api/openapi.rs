@@ -8,7 +8,7 @@ use serde_json::Value;
 use crate::helpers::TestApp;
 
 /// Every JSON route the routers define, with its methods.
-const ROUTES: [(&str, &[&str]); 84] = [
+const ROUTES: [(&str, &[&str]); 88] = [
     ("/api/v1/auth/login", &["post"]),
     ("/api/v1/auth/logout", &["post"]),
     ("/api/v1/me", &["get"]),
@@ -67,6 +67,10 @@ const ROUTES: [(&str, &[&str]); 84] = [
     ("/api/v1/webhooks", &["get", "post"]),
     ("/api/v1/webhooks/{id}", &["delete"]),
     ("/api/v1/outbox", &["get"]),
+    ("/api/v1/rules/packages", &["get"]),
+    ("/api/v1/rules/packages/{name}", &["get"]),
+    ("/api/v1/rules/calculate", &["post"]),
+    ("/api/v1/rules/trace", &["post"]),
     ("/api/v1/tags", &["get", "post"]),
     ("/api/v1/tags/{code}/persons", &["get", "post"]),
     ("/api/v1/me/tags", &["get"]),
@@ -96,7 +100,7 @@ const ROUTES: [(&str, &[&str]); 84] = [
 ];
 
 /// Operations anyone may call, without a bearer token.
-const PUBLIC: [(&str, &str); 17] = [
+const PUBLIC: [(&str, &str); 21] = [
     ("/api/v1/auth/login", "post"),
     ("/api/v1/exchange/resources", "get"),
     ("/api/v1/exchange/resources/{resource}", "get"),
@@ -114,6 +118,10 @@ const PUBLIC: [(&str, &str); 17] = [
     ("/api/v1/services/life-events/{code}", "get"),
     ("/api/v1/services/calendar", "get"),
     ("/api/v1/services/statistics", "get"),
+    ("/api/v1/rules/packages", "get"),
+    ("/api/v1/rules/packages/{name}", "get"),
+    ("/api/v1/rules/calculate", "post"),
+    ("/api/v1/rules/trace", "post"),
 ];
 
 #[tokio::test]

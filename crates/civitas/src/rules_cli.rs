@@ -1,0 +1,186 @@
+//! `civitas rules …`: computing situations and running OpenFisca YAML tests against a
+//! package folder, without a server or a database (for scripts, and for comparing with
+//! OpenFisca).
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+
+/// What `civitas rules` does.
+#[derive(clap::Subcommand)]
+pub enum Command {
+    /// Fill in an OpenFisca situation (JSON) and print it exactly as
+    /// `POST /api/v1/rules/calculate` answers it; problems go to standard error, exit 1.
+    Calculate {
+        /// The rules package folder.
+        #[arg(long)]
+        rules: PathBuf,
+        /// Read the parameters from this folder instead of the package's `parameters/`.
+        #[arg(long)]
+        parameters: Option<PathBuf>,
+        /// Reforms to apply, comma-separated (names or OpenFisca Python paths).
+        #[arg(long)]
+        reforms: Option<String>,
+        /// Print `/trace`'s answer instead.
+        #[arg(long)]
+        trace: bool,
+        /// The situation (`-` for standard input).
+        file: PathBuf,
+    },
+    /// Run OpenFisca YAML tests (files or folders) against a package; exits 0 only when
+    /// none failed.
+    Test {
+        /// The rules package folder.
+        #[arg(long)]
+        rules: PathBuf,
+        /// Read the parameters from this folder instead of the package's `parameters/`.
+        #[arg(long)]
+        parameters: Option<PathBuf>,
+        /// Test files or folders of them.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+}
+
+fn load(rules: &Path, parameters: Option<&Path>) -> anyhow::Result<rules::package::Package> {
+    rules::package::load_package_with(rules, parameters).map_err(|errors| {
+        anyhow::anyhow!(
+            "the rules package in {} does not load:\n{}",
+            rules.display(),
+            errors
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("\n")
+        )
+    })
+}
+
+fn test_files(path: &Path, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
+    if path.is_dir() {
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
+            .with_context(|| format!("cannot read {}", path.display()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .collect();
+        entries.sort();
+        for entry in entries {
+            if entry.is_dir() {
+                test_files(&entry, out)?;
+            } else if matches!(
+                entry.extension().and_then(|e| e.to_str()),
+                Some("yaml" | "yml")
+            ) {
+                out.push(entry);
+            }
+        }
+    } else if path.is_file() {
+        out.push(path.to_path_buf());
+    } else {
+        anyhow::bail!("{} is neither a file nor a folder", path.display());
+    }
+    Ok(())
+}
+
+/// Runs a `civitas rules` command.
+pub fn run(command: Command) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Calculate {
+            rules,
+            parameters,
+            reforms,
+            trace,
+            file,
+        } => {
+            let package = load(&rules, parameters.as_deref())?;
+            let names = rules::service::reform_list(reforms.as_deref());
+            let names: Vec<&str> = names.iter().map(String::as_str).collect();
+            let package = if names.is_empty() {
+                package
+            } else {
+                package.reformed(&names).map_err(|errors| {
+                    anyhow::anyhow!(
+                        "{}",
+                        errors
+                            .iter()
+                            .map(|e| e.message.clone())
+                            .collect::<Vec<_>>()
+                            .join("\n")
+                    )
+                })?
+            };
+            let mut text = String::new();
+            if file.as_os_str() == "-" {
+                std::io::stdin().read_to_string(&mut text)?;
+            } else {
+                text = std::fs::read_to_string(&file)
+                    .with_context(|| format!("cannot read {}", file.display()))?;
+            }
+            let situation: serde_json::Value = match serde_json::from_str(&text) {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("{}: not JSON: {e}", file.display());
+                    return Ok(ExitCode::FAILURE);
+                }
+            };
+            match rules::situation::calculate(&package, &situation, trace) {
+                Ok(answer) => {
+                    let shown = if trace {
+                        answer.trace.unwrap_or_default()
+                    } else {
+                        answer.situation
+                    };
+                    println!("{}", serde_json::to_string_pretty(&shown)?);
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(problems) => {
+                    for p in problems {
+                        eprintln!("{}: {}", p.path, p.message);
+                    }
+                    Ok(ExitCode::FAILURE)
+                }
+            }
+        }
+        Command::Test {
+            rules,
+            parameters,
+            paths,
+        } => {
+            let package = load(&rules, parameters.as_deref())?;
+            let mut files = Vec::new();
+            for path in &paths {
+                test_files(path, &mut files)?;
+            }
+            let (mut passed, mut failed, mut skipped) = (0, 0, 0);
+            for file in &files {
+                for outcome in rules::yaml_tests::run_file(&package, file) {
+                    let place = format!("{} — {}", file.display(), outcome.name);
+                    match (outcome.failure, outcome.skipped) {
+                        (Some(failure), _) => {
+                            failed += 1;
+                            println!("FAILED   {place}\n         {failure}");
+                        }
+                        (None, Some(why)) => {
+                            skipped += 1;
+                            println!("skipped  {place}: {why}");
+                        }
+                        (None, None) => {
+                            passed += 1;
+                            println!("ok       {place}");
+                        }
+                    }
+                }
+            }
+            println!(
+                "{passed} passed, {failed} failed, {skipped} skipped in {} files",
+                files.len()
+            );
+            Ok(if failed == 0 && passed > 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+    }
+}
