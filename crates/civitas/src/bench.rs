@@ -275,12 +275,23 @@ impl ScratchDemo {
     /// Seeds the demo city in a scratch area of the store `config` names, bound to a free
     /// port; the application is returned to be run.
     pub async fn start(config: &Config) -> anyhow::Result<(crate::app::Application, ScratchDemo)> {
+        Self::open(config, true).await
+    }
+
+    /// As `start`, seeding the demo city only with `demo` (a bare node serves only what
+    /// `config` names, e.g. its rules packages).
+    pub async fn open(
+        config: &Config,
+        demo: bool,
+    ) -> anyhow::Result<(crate::app::Application, ScratchDemo)> {
         let dir = tempfile_dir()?;
         let (mut config, pg_schema) = scratch_config(config, &dir).await?;
         config.bind = "127.0.0.1:0".parse()?;
         config.encryption_key = Some(kernel::crypto::Vault::generate_key_hex());
-        eprintln!("seeding the demo city in a scratch store…");
-        let app = crate::app::Application::build(config.clone(), true).await?;
+        if demo {
+            eprintln!("seeding the demo city in a scratch store…");
+        }
+        let app = crate::app::Application::build(config.clone(), demo).await?;
         let demo = ScratchDemo {
             state: app.state().clone(),
             base: format!("http://127.0.0.1:{}", app.port()),

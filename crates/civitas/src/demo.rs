@@ -100,18 +100,10 @@ pub async fn bench_organisation(state: &AppState, admin: &Principal) -> anyhow::
     Ok(org.id)
 }
 
-/// The rules packages the demo serves: the demo city's own policies and OpenFisca's
-/// country template as ported (its parameters come from the installed Python package:
-/// the folder named in `OPENFISCA_COUNTRY_TEMPLATE`, else where `python3` finds
-/// `openfisca_country_template`; without it only the demo city is served).
-pub fn rules_packages() -> Vec<String> {
-    let root = ["rules", concat!(env!("CARGO_MANIFEST_DIR"), "/../../rules")]
-        .into_iter()
-        .map(std::path::PathBuf::from)
-        .find(|p| p.join("demo-city/package.yaml").is_file())
-        .unwrap_or_else(|| std::path::PathBuf::from("rules"));
-    let mut packages = vec![root.join("demo-city").display().to_string()];
-    let template = std::env::var_os("OPENFISCA_COUNTRY_TEMPLATE")
+/// Where openfisca-country-template is installed: the folder named in
+/// `OPENFISCA_COUNTRY_TEMPLATE`, else where `python3` finds `openfisca_country_template`.
+pub fn openfisca_template() -> Option<std::path::PathBuf> {
+    std::env::var_os("OPENFISCA_COUNTRY_TEMPLATE")
         .map(std::path::PathBuf::from)
         .or_else(|| {
             let out = std::process::Command::new("python3")
@@ -124,7 +116,26 @@ pub fn rules_packages() -> Vec<String> {
             out.status
                 .success()
                 .then(|| std::path::PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()))
-        });
+        })
+}
+
+/// The folder the repository's rules packages are in (`rules/`).
+pub fn rules_root() -> std::path::PathBuf {
+    ["rules", concat!(env!("CARGO_MANIFEST_DIR"), "/../../rules")]
+        .into_iter()
+        .map(std::path::PathBuf::from)
+        .find(|p| p.join("demo-city/package.yaml").is_file())
+        .unwrap_or_else(|| std::path::PathBuf::from("rules"))
+}
+
+/// The rules packages the demo serves: the demo city's own policies and OpenFisca's
+/// country template as ported (its parameters come from the installed Python package:
+/// the folder named in `OPENFISCA_COUNTRY_TEMPLATE`, else where `python3` finds
+/// `openfisca_country_template`; without it only the demo city is served).
+pub fn rules_packages() -> Vec<String> {
+    let root = rules_root();
+    let mut packages = vec![root.join("demo-city").display().to_string()];
+    let template = openfisca_template();
     match template
         .map(|t| t.join("parameters"))
         .filter(|p| p.is_dir())

@@ -173,6 +173,27 @@ enum BenchArea {
         #[arg(long, default_value_t = 1_000_000)]
         recipients: i64,
     },
+    /// The country template's basic_income, housing_allowance and parenting_allowance for
+    /// a synthetic population: population mode on both cores, case mode in process and
+    /// over HTTP, with explanations; beside OpenFisca with `--openfisca`.
+    Rules {
+        /// Persons in the population.
+        #[arg(long, default_value_t = 1_000_000)]
+        persons: usize,
+        /// Households computed one at a time in case mode.
+        #[arg(long, default_value_t = 100_000)]
+        cases: usize,
+        /// Concurrent keep-alive connections of the HTTP phase.
+        #[arg(long, default_value_t = 64)]
+        connections: usize,
+        /// Seconds of the HTTP phase.
+        #[arg(long, default_value_t = 10.0)]
+        seconds: f64,
+        /// A Python with openfisca-core 46.0.1 and openfisca-country-template 8.2.0:
+        /// runs bench/openfisca_rules.py on the same data and reports the ratios.
+        #[arg(long)]
+        openfisca: Option<PathBuf>,
+    },
     /// The load generator `bench exchange` runs as its own process.
     #[command(hide = true)]
     Load {
@@ -508,6 +529,28 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             )
             .await?;
             civitas::bench_services::print_services(&figures);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench {
+            area:
+                BenchArea::Rules {
+                    persons,
+                    cases,
+                    connections,
+                    seconds,
+                    openfisca,
+                },
+        } => {
+            let figures = civitas::bench_rules::rules_bench(
+                &config,
+                persons.clamp(10, 20_000_000),
+                cases.clamp(1, 1_000_000),
+                connections.clamp(1, 1024),
+                seconds.clamp(0.5, 600.0),
+                openfisca,
+            )
+            .await?;
+            civitas::bench_rules::print_rules(&figures);
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench {

@@ -57,7 +57,8 @@ pub struct Explanation {
 /// One thing a formula used.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct Step {
-    /// `condition`, `parameter` or `variable`.
+    /// `condition`, `parameter`, `scale` (its brackets in force), `variable`, or `members`
+    /// (a sum, count, any or all over a group's members).
     pub kind: &'static str,
     /// As written in the formula.
     pub text: String,
@@ -287,6 +288,55 @@ fn walk(
                 otherwise
             };
             walk(sim, entity, branch, text, period, member, depth, out)?;
+        }
+        Expr::Call { name, args, .. }
+            if matches!(name.as_str(), "sum" | "any" | "all" | "count") =>
+        {
+            // Over the group's members: the result for the group, as one step (what the
+            // members' values are is each member's own explanation).
+            let v = sim.evaluate_for_entity(entity, expr, period)?;
+            out.push(Step {
+                kind: "members",
+                text: written(expr),
+                value: json_at(&v, member),
+                since: None,
+                citation: None,
+                because: None,
+            });
+        }
+        Expr::Call { name, args, .. } if name == "calc" && args.len() == 2 => {
+            if let Expr::Reference { path, .. } = &args[0]
+                && path.first().map(String::as_str) == Some("p")
+            {
+                let dotted = path[1..].join(".");
+                let scale = sim.package().parameters.scale(&dotted, period.start)?;
+                let (since, citation) = match sim.package().parameters.entry(&dotted) {
+                    Some(crate::parameters::Entry::Scale(s)) => (
+                        s.brackets
+                            .iter()
+                            .flat_map(|b| b.threshold.values.iter().chain(&b.value.values))
+                            .map(|d| d.from)
+                            .filter(|d| *d <= period.start)
+                            .max()
+                            .map(format_day),
+                        s.citation.clone(),
+                    ),
+                    _ => (None, None),
+                };
+                out.push(Step {
+                    kind: "scale",
+                    text: written(&args[0]),
+                    value: serde_json::json!(scale
+                        .brackets
+                        .iter()
+                        .map(|(threshold, value)| serde_json::json!({"threshold": threshold, "value": value}))
+                        .collect::<Vec<_>>()),
+                    since,
+                    citation,
+                    because: None,
+                });
+            }
+            walk(sim, entity, &args[1], text, period, member, depth, out)?;
         }
         Expr::Call { args, .. } => {
             for a in args {

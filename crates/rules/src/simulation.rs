@@ -17,7 +17,8 @@ use crate::period::{Period, Unit};
 struct Grouping {
     count: usize,
     group_of: Vec<usize>,
-    role_of: Vec<String>,
+    /// The place of each person's role in the entity's roles.
+    role_of: Vec<u16>,
 }
 
 /// What one computation used, for OpenFisca's trace: the variables it read (each as
@@ -71,15 +72,32 @@ impl<'a> Simulation<'a> {
         group_of: Vec<usize>,
         role_of: Vec<String>,
     ) -> Result<(), EvalError> {
+        let roles = self.roles_of(entity)?;
+        let mut indices = Vec::with_capacity(role_of.len());
+        for (i, r) in role_of.iter().enumerate() {
+            match roles.iter().position(|(role, _)| role == r) {
+                Some(k) => indices.push(k as u16),
+                None => {
+                    return Err(EvalError::Call(format!(
+                        "{entity}: person {i} has the role '{r}', which {entity} does not have"
+                    )));
+                }
+            }
+        }
+        self.add_group_indexed(entity, count, group_of, indices)
+    }
+
+    /// As `add_group`, each person's role given by its place in the entity's roles
+    /// (`0` for the first, e.g. `adult`): for populations, where a name per person costs.
+    pub fn add_group_indexed(
+        &mut self,
+        entity: &str,
+        count: usize,
+        group_of: Vec<usize>,
+        role_of: Vec<u16>,
+    ) -> Result<(), EvalError> {
         let wrong = |m: String| Err(EvalError::Call(format!("{entity}: {m}")));
-        let Some(e) = self
-            .package
-            .entities
-            .get(entity)
-            .filter(|e| !e.roles.is_empty())
-        else {
-            return wrong("not a group entity of this package".into());
-        };
+        let roles = self.roles_of(entity)?.len();
         if group_of.len() != self.persons || role_of.len() != self.persons {
             return wrong(format!(
                 "give a group and a role for each of {} persons",
@@ -92,12 +110,9 @@ impl<'a> Simulation<'a> {
                 group_of[i]
             ));
         }
-        if let Some(i) = role_of
-            .iter()
-            .position(|r| !e.roles.iter().any(|(role, _)| role == r))
-        {
+        if let Some(i) = role_of.iter().position(|r| usize::from(*r) >= roles) {
             return wrong(format!(
-                "person {i} has the role '{}', which {entity} does not have",
+                "person {i} has role number {}, of {roles}",
                 role_of[i]
             ));
         }
@@ -110,6 +125,16 @@ impl<'a> Simulation<'a> {
             },
         );
         Ok(())
+    }
+
+    /// A group entity's roles.
+    fn roles_of(&self, entity: &str) -> Result<&'a [(String, String)], EvalError> {
+        self.package
+            .entities
+            .get(entity)
+            .filter(|e| !e.roles.is_empty())
+            .map(|e| e.roles.as_slice())
+            .ok_or_else(|| EvalError::Call(format!("{entity}: not a group entity of this package")))
     }
 
     /// Records from now on what each computation reads (OpenFisca's `/trace`).
@@ -428,8 +453,8 @@ impl View<'_, '_> {
                 .is_some_and(|e| e.roles.iter().any(|(_, plural)| plural == word))
     }
 
-    /// The role a member word selects (`adults` → `adult`; `members` → any).
-    fn role_of_word(&self, group: &str, word: &str) -> Option<Option<String>> {
+    /// The role a member word selects, by its place (`adults` → 0; `members` → any).
+    fn role_of_word(&self, group: &str, word: &str) -> Option<Option<u16>> {
         if word == "members" {
             return Some(None);
         }
@@ -439,8 +464,8 @@ impl View<'_, '_> {
             .get(group)?
             .roles
             .iter()
-            .find(|(_, plural)| plural == word)
-            .map(|(role, _)| Some(role.clone()))
+            .position(|(_, plural)| plural == word)
+            .map(|k| Some(k as u16))
     }
 }
 
@@ -616,7 +641,7 @@ impl Resolver for View<'_, '_> {
             }
         };
         let grouping = &self.sim.groups[&group];
-        let included = |i: usize| role.as_ref().is_none_or(|r| &grouping.role_of[i] == r);
+        let included = |i: usize| role.is_none_or(|r| grouping.role_of[i] == r);
         Ok(match (function, values) {
             ("sum", Column::Number(v)) => {
                 let mut out = vec![0.0; count];

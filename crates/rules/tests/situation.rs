@@ -67,10 +67,12 @@ fn a_trace_has_openfiscas_shape_and_each_value_its_explanation() {
     };
     let situation = json!({
         "persons": {
-            "Ari": {"salary": {"2017": 24000}, "income_tax": {"2017-01": null}},
+            "Ari": {"salary": {"2017": 24000}, "income_tax": {"2017-01": null},
+                    "social_security_contribution": {"2017-01": null}},
             "Bo": {"salary": {"2017": 24000}, "income_tax": {"2017-01": null}}
         },
-        "households": {"h": {"adults": ["Ari", "Bo"], "housing_tax": {"2017": null}}}
+        "households": {"h": {"adults": ["Ari", "Bo"], "housing_tax": {"2017": null},
+                             "parenting_allowance": {"2017-01": null}}}
     });
     let answer = calculate(&package, &situation, true).unwrap();
     // A yearly salary spread over its months.
@@ -85,7 +87,12 @@ fn a_trace_has_openfiscas_shape_and_each_value_its_explanation() {
     );
     assert_eq!(
         trace["requestedCalculations"],
-        json!(["income_tax<2017-01>", "housing_tax<2017>"])
+        json!([
+            "income_tax<2017-01>",
+            "social_security_contribution<2017-01>",
+            "housing_tax<2017>",
+            "parenting_allowance<2017-01>"
+        ])
     );
     let tax = &trace["trace"]["income_tax<2017-01>"];
     assert_eq!(tax["value"], json!([300.0, 300.0]));
