@@ -335,8 +335,7 @@ fn case_run(
             let column = sim.calculate(v, period)?;
             *t += sum(&column);
             if explain {
-                for member in 0..column.len() {
-                    let why = rules::explain::explain(&mut sim, v, period, member)?;
+                for why in rules::explain::explain_all(&mut sim, v, period)? {
                     bytes += serde_json::to_vec(&why)?.len();
                 }
             }

@@ -218,6 +218,17 @@ pub fn evaluate(expr: &Expr, period: Period, r: &mut dyn Resolver) -> Result<Col
     evaluate_for(expr, period, r, &live)
 }
 
+/// Evaluates `expr` for the members where `live` is true (the others' values are
+/// computed but their errors, such as a division by zero, do not count).
+pub fn evaluate_where(
+    expr: &Expr,
+    period: Period,
+    r: &mut dyn Resolver,
+    live: &[bool],
+) -> Result<Column, EvalError> {
+    evaluate_for(expr, period, r, live)
+}
+
 /// Evaluates `expr` where `live` is true matters: the branches of an `if` are computed for
 /// everyone (columns), but a division by zero counts only for the members whose branch it
 /// is (`if salary > 0 then rent / salary else 0` is fine).
@@ -242,14 +253,16 @@ fn evaluate_for(
                 None => period,
             };
             if path.first().map(String::as_str) == Some("p") && path.len() > 1 {
-                let dotted = path[1..].join(".");
-                let reading = r.parameters().value(&dotted, period.start)?;
+                let value = r.parameters().number(&path[1..], period.start)?;
                 if r.tracing() {
-                    r.noted(&dotted, period.start, serde_json::json!(reading.value));
+                    r.noted(&path[1..].join("."), period.start, serde_json::json!(value));
                 }
-                return Ok(Column::Number(vec![reading.value; n]));
+                return Ok(Column::Number(vec![value; n]));
             }
-            r.variable(&path.join("."), period)
+            match path.as_slice() {
+                [single] => r.variable(single, period),
+                _ => r.variable(&path.join("."), period),
+            }
         }
         Expr::Not(x, span) => {
             let v = bools(evaluate_for(x, period, r, live)?, "not", *span)?;

@@ -6,7 +6,7 @@
 
 use serde::Serialize;
 
-use crate::eval::EvalError;
+use crate::eval::{Column, EvalError};
 use crate::formula::{BinaryOp, Expr};
 use crate::package::Body;
 use crate::parameters::Citation;
@@ -99,30 +99,123 @@ pub fn explain(
     period: Period,
     member: usize,
 ) -> Result<Explanation, EvalError> {
-    explain_to(sim, variable, period, member, DEPTH)
+    let mut all = explain_all(sim, variable, period)?;
+    if member >= all.len() {
+        return Err(EvalError::Call(format!(
+            "{variable} has {} members, not {}",
+            all.len(),
+            member + 1
+        )));
+    }
+    Ok(all.swap_remove(member))
+}
+
+/// Explains `variable` for every member of its entity at once: each condition,
+/// parameter and variable is evaluated once for everybody (as the formula was), then each
+/// member's explanation picks its own values — cheap enough to keep one per decision
+/// for a whole population.
+pub fn explain_all(
+    sim: &mut Simulation<'_>,
+    variable: &str,
+    period: Period,
+) -> Result<Vec<Explanation>, EvalError> {
+    explain_to(sim, variable, period, DEPTH)
+}
+
+/// What a formula used, for everybody at once: a step's values as a column, or the
+/// steps of an `if` per branch with who took which.
+enum Item {
+    Step {
+        kind: &'static str,
+        text: String,
+        values: Values,
+        since: Option<String>,
+        citation: Option<Citation>,
+        because: Option<Vec<Explanation>>,
+    },
+    Branch {
+        held: Vec<bool>,
+        then: Vec<Item>,
+        otherwise: Vec<Item>,
+    },
+}
+
+/// A step's values: one per member, or the same for all (a parameter, a scale).
+enum Values {
+    Each(Column),
+    Same(serde_json::Value),
+}
+
+/// A member's own steps out of the items computed for everybody.
+fn steps_of(items: &[Item], member: usize, out: &mut Vec<Step>) {
+    for item in items {
+        match item {
+            Item::Step {
+                kind,
+                text,
+                values,
+                since,
+                citation,
+                because,
+            } => out.push(Step {
+                kind,
+                text: text.clone(),
+                value: match values {
+                    Values::Each(c) => json_at(c, member),
+                    Values::Same(v) => v.clone(),
+                },
+                since: since.clone(),
+                citation: citation.clone(),
+                because: because
+                    .as_ref()
+                    .and_then(|b| b.get(member))
+                    .map(|e| Box::new(e.clone())),
+            }),
+            Item::Branch {
+                held,
+                then,
+                otherwise,
+            } => steps_of(
+                if held.get(member).copied().unwrap_or(false) {
+                    then
+                } else {
+                    otherwise
+                },
+                member,
+                out,
+            ),
+        }
+    }
+}
+
+fn member_steps(items: &[Item], member: usize) -> Vec<Step> {
+    let mut out = Vec::new();
+    steps_of(items, member, &mut out);
+    out
 }
 
 fn explain_to(
     sim: &mut Simulation<'_>,
     name: &str,
     period: Period,
-    member: usize,
     depth: usize,
-) -> Result<Explanation, EvalError> {
+) -> Result<Vec<Explanation>, EvalError> {
     let value = sim.calculate(name, period)?;
     let package = sim.package();
     let variable = package
         .variables
         .get(name)
         .ok_or_else(|| EvalError::UnknownVariable(name.to_string()))?;
-    let mut out = Explanation {
+    let n = value.len();
+    let period_text = period.to_string();
+    let base = |member: usize, source: &'static str| Explanation {
         version: FORMAT_VERSION,
         variable: name.to_string(),
         label: variable.label.clone(),
-        period: period.to_string(),
+        period: period_text.clone(),
         member,
         value: json_at(&value, member),
-        source: "default",
+        source,
         formula_since: None,
         citation: variable.citation.clone(),
         formula: None,
@@ -131,125 +224,172 @@ fn explain_to(
         cases: Vec::new(),
     };
     if sim.is_input(name, period) {
-        out.source = "input";
-        return Ok(out);
+        return Ok((0..n).map(|m| base(m, "input")).collect());
     }
     let Some(formula) = variable.formula_on(period.start) else {
-        return Ok(out);
+        return Ok((0..n).map(|m| base(m, "default")).collect());
     };
-    out.formula_since = (formula.from != time::Date::MIN).then(|| format_day(formula.from));
-    match &formula.body {
-        Body::End => {}
+    let since = (formula.from != time::Date::MIN).then(|| format_day(formula.from));
+    let entity = variable.entity.as_str();
+    let everybody = vec![true; n];
+    Ok(match &formula.body {
+        Body::End => (0..n)
+            .map(|m| Explanation {
+                formula_since: since.clone(),
+                ..base(m, "default")
+            })
+            .collect(),
         Body::Formula(w) => {
-            out.source = "formula";
-            out.formula = Some(w.text.clone());
-            out.steps = steps(
-                sim,
-                &variable.entity,
-                &w.expr,
-                &w.text,
-                period,
-                member,
-                depth,
-            )?;
+            let items = walk(sim, entity, &w.expr, &w.text, period, depth, &everybody)?;
+            (0..n)
+                .map(|m| Explanation {
+                    formula_since: since.clone(),
+                    formula: Some(w.text.clone()),
+                    steps: member_steps(&items, m),
+                    ..base(m, "formula")
+                })
+                .collect()
         }
         Body::Cases { cases, otherwise } => {
-            let mut applied = None;
-            for (i, case) in cases.iter().enumerate() {
-                let held = sim.evaluate_for_entity(&variable.entity, &case.when.expr, period)?;
-                let held = matches!(json_at(&held, member), serde_json::Value::Bool(true));
-                if held && applied.is_none() {
-                    applied = Some(i);
-                }
-                out.cases.push(CaseOutcome {
-                    when: case.when.text.clone(),
-                    held,
-                    citation: case.citation.clone(),
-                    steps: steps(
-                        sim,
-                        &variable.entity,
-                        &case.when.expr,
-                        &case.when.text,
-                        period,
-                        member,
-                        depth,
-                    )?,
-                });
+            // Each case's condition and what it used, for everybody.
+            let mut held = Vec::with_capacity(cases.len());
+            let mut when_items = Vec::with_capacity(cases.len());
+            for case in cases {
+                let Column::Bool(h) = sim.evaluate_for_entity(entity, &case.when.expr, period)?
+                else {
+                    return Err(EvalError::Call(format!(
+                        "{name}: the case at {} is not a condition",
+                        case.origin
+                    )));
+                };
+                when_items.push(walk(
+                    sim,
+                    entity,
+                    &case.when.expr,
+                    &case.when.text,
+                    period,
+                    depth,
+                    &everybody,
+                )?);
+                held.push(h);
             }
-            match (applied, otherwise) {
-                (Some(i), _) => {
-                    let case = &cases[i];
-                    out.source = "case";
-                    out.formula = Some(case.then.text.clone());
-                    out.case_citation = case.citation.clone();
-                    out.steps = steps(
+            let applied: Vec<Option<usize>> = (0..n)
+                .map(|m| held.iter().position(|h| h.get(m).copied().unwrap_or(false)))
+                .collect();
+            // What gave each member's value: the case that held, else `otherwise`; each
+            // walked only for the members it gave a value to.
+            let mut then_items = Vec::with_capacity(cases.len());
+            for (i, case) in cases.iter().enumerate() {
+                let live: Vec<bool> = applied.iter().map(|a| *a == Some(i)).collect();
+                then_items.push(if live.contains(&true) {
+                    walk(
                         sim,
-                        &variable.entity,
+                        entity,
                         &case.then.expr,
                         &case.then.text,
                         period,
-                        member,
                         depth,
-                    )?;
-                }
-                (None, Some(w)) => {
-                    out.source = "otherwise";
-                    out.formula = Some(w.text.clone());
-                    out.steps = steps(
-                        sim,
-                        &variable.entity,
-                        &w.expr,
-                        &w.text,
-                        period,
-                        member,
-                        depth,
-                    )?;
-                }
-                (None, None) => {}
+                        &live,
+                    )?
+                } else {
+                    Vec::new()
+                });
             }
+            let otherwise_items = match otherwise {
+                Some(w) => {
+                    let live: Vec<bool> = applied.iter().map(Option::is_none).collect();
+                    if live.contains(&true) {
+                        walk(sim, entity, &w.expr, &w.text, period, depth, &live)?
+                    } else {
+                        Vec::new()
+                    }
+                }
+                None => Vec::new(),
+            };
+            (0..n)
+                .map(|m| {
+                    let outcomes = cases
+                        .iter()
+                        .enumerate()
+                        .map(|(i, case)| CaseOutcome {
+                            when: case.when.text.clone(),
+                            held: held[i].get(m).copied().unwrap_or(false),
+                            citation: case.citation.clone(),
+                            steps: member_steps(&when_items[i], m),
+                        })
+                        .collect();
+                    let mut e = Explanation {
+                        formula_since: since.clone(),
+                        cases: outcomes,
+                        ..base(m, "default")
+                    };
+                    match (applied[m], otherwise) {
+                        (Some(i), _) => {
+                            e.source = "case";
+                            e.formula = Some(cases[i].then.text.clone());
+                            e.case_citation = cases[i].citation.clone();
+                            e.steps = member_steps(&then_items[i], m);
+                        }
+                        (None, Some(w)) => {
+                            e.source = "otherwise";
+                            e.formula = Some(w.text.clone());
+                            e.steps = member_steps(&otherwise_items, m);
+                        }
+                        (None, None) => {}
+                    }
+                    e
+                })
+                .collect()
         }
-    }
-    Ok(out)
+    })
 }
 
-/// The conditions, parameters and variables a formula uses, with their values for the
-/// member.
-fn steps(
-    sim: &mut Simulation<'_>,
-    entity: &str,
-    expr: &Expr,
-    text: &str,
-    period: Period,
-    member: usize,
-    depth: usize,
-) -> Result<Vec<Step>, EvalError> {
-    let mut out = Vec::new();
-    walk(sim, entity, expr, text, period, member, depth, &mut out)?;
-    Ok(out)
-}
-
-#[allow(clippy::too_many_arguments)]
+/// The conditions, parameters and variables a formula uses, for everybody, evaluated
+/// where `live` (a division by zero outside a member's branch is not hers).
 fn walk(
     sim: &mut Simulation<'_>,
     entity: &str,
     expr: &Expr,
     text: &str,
     period: Period,
-    member: usize,
     depth: usize,
-    out: &mut Vec<Step>,
+    live: &[bool],
+) -> Result<Vec<Item>, EvalError> {
+    let mut out = Vec::new();
+    walk_into(sim, entity, expr, text, period, depth, live, &mut out)?;
+    Ok(out)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn walk_into(
+    sim: &mut Simulation<'_>,
+    entity: &str,
+    expr: &Expr,
+    text: &str,
+    period: Period,
+    depth: usize,
+    live: &[bool],
+    out: &mut Vec<Item>,
 ) -> Result<(), EvalError> {
     let written = |e: &Expr| {
         text.get(e.span().start..e.span().end)
             .unwrap_or("")
             .to_string()
     };
+    let step = |kind, text, values| Item::Step {
+        kind,
+        text,
+        values: Values::Each(values),
+        since: None,
+        citation: None,
+        because: None,
+    };
     match expr {
         Expr::Binary {
             op, left, right, ..
         } => {
-            walk(sim, entity, left, text, period, member, depth, out)?;
-            walk(sim, entity, right, text, period, member, depth, out)?;
+            walk_into(sim, entity, left, text, period, depth, live, out)?;
+            walk_into(sim, entity, right, text, period, depth, live, out)?;
             let condition = matches!(
                 op,
                 BinaryOp::Eq
@@ -260,19 +400,12 @@ fn walk(
                     | BinaryOp::Ge
             );
             if condition {
-                let v = sim.evaluate_for_entity(entity, expr, period)?;
-                out.push(Step {
-                    kind: "condition",
-                    text: written(expr),
-                    value: json_at(&v, member),
-                    since: None,
-                    citation: None,
-                    because: None,
-                });
+                let v = sim.evaluate_where(entity, expr, period, live)?;
+                out.push(step("condition", written(expr), v));
             }
         }
         Expr::Not(x, _) | Expr::Negate(x, _) => {
-            walk(sim, entity, x, text, period, member, depth, out)?
+            walk_into(sim, entity, x, text, period, depth, live, out)?
         }
         Expr::If {
             condition,
@@ -280,29 +413,36 @@ fn walk(
             otherwise,
             ..
         } => {
-            walk(sim, entity, condition, text, period, member, depth, out)?;
-            let held = sim.evaluate_for_entity(entity, condition, period)?;
-            let branch = if matches!(json_at(&held, member), serde_json::Value::Bool(true)) {
-                then
-            } else {
-                otherwise
+            walk_into(sim, entity, condition, text, period, depth, live, out)?;
+            let Column::Bool(held) = sim.evaluate_where(entity, condition, period, live)? else {
+                return Err(EvalError::Call(format!(
+                    "`{}` is not a condition",
+                    written(condition)
+                )));
             };
-            walk(sim, entity, branch, text, period, member, depth, out)?;
+            let then_live: Vec<bool> = live.iter().zip(&held).map(|(l, h)| *l && *h).collect();
+            let else_live: Vec<bool> = live.iter().zip(&held).map(|(l, h)| *l && !*h).collect();
+            let then = if then_live.contains(&true) {
+                walk(sim, entity, then, text, period, depth, &then_live)?
+            } else {
+                Vec::new()
+            };
+            let otherwise = if else_live.contains(&true) {
+                walk(sim, entity, otherwise, text, period, depth, &else_live)?
+            } else {
+                Vec::new()
+            };
+            out.push(Item::Branch {
+                held,
+                then,
+                otherwise,
+            });
         }
-        Expr::Call { name, args, .. }
-            if matches!(name.as_str(), "sum" | "any" | "all" | "count") =>
-        {
+        Expr::Call { name, .. } if matches!(name.as_str(), "sum" | "any" | "all" | "count") => {
             // Over the group's members: the result for the group, as one step (what the
             // members' values are is each member's own explanation).
-            let v = sim.evaluate_for_entity(entity, expr, period)?;
-            out.push(Step {
-                kind: "members",
-                text: written(expr),
-                value: json_at(&v, member),
-                since: None,
-                citation: None,
-                because: None,
-            });
+            let v = sim.evaluate_where(entity, expr, period, live)?;
+            out.push(step("members", written(expr), v));
         }
         Expr::Call { name, args, .. } if name == "calc" && args.len() == 2 => {
             if let Expr::Reference { path, .. } = &args[0]
@@ -323,24 +463,27 @@ fn walk(
                     ),
                     _ => (None, None),
                 };
-                out.push(Step {
-                    kind: "scale",
-                    text: written(&args[0]),
-                    value: serde_json::json!(scale
+                let brackets = serde_json::json!(
+                    scale
                         .brackets
                         .iter()
                         .map(|(threshold, value)| serde_json::json!({"threshold": threshold, "value": value}))
-                        .collect::<Vec<_>>()),
+                        .collect::<Vec<_>>()
+                );
+                out.push(Item::Step {
+                    kind: "scale",
+                    text: written(&args[0]),
+                    values: Values::Same(brackets),
                     since,
                     citation,
                     because: None,
                 });
             }
-            walk(sim, entity, &args[1], text, period, member, depth, out)?;
+            walk_into(sim, entity, &args[1], text, period, depth, live, out)?;
         }
         Expr::Call { args, .. } => {
             for a in args {
-                walk(sim, entity, a, text, period, member, depth, out)?;
+                walk_into(sim, entity, a, text, period, depth, live, out)?;
             }
         }
         Expr::Reference {
@@ -357,28 +500,28 @@ fn walk(
                     .package()
                     .parameters
                     .value(&path[1..].join("."), at.start)?;
-                out.push(Step {
+                out.push(Item::Step {
                     kind: "parameter",
                     text: written(expr),
-                    value: serde_json::json!(reading.value),
+                    values: Values::Same(serde_json::json!(reading.value)),
                     since: Some(format_day(reading.since)),
                     citation: reading.citation,
                     because: None,
                 });
             } else if path.len() == 1 && sim.package().variables.contains_key(&path[0]) {
-                let v = sim.evaluate_for_entity(entity, expr, period)?;
+                let v = sim.evaluate_where(entity, expr, period, live)?;
                 let because = if depth > 0
                     && sim.package().variables[&path[0]].entity == entity
                     && !sim.is_input(&path[0], at)
                 {
-                    Some(Box::new(explain_to(sim, &path[0], at, member, depth - 1)?))
+                    Some(explain_to(sim, &path[0], at, depth - 1)?)
                 } else {
                     None
                 };
-                out.push(Step {
+                out.push(Item::Step {
                     kind: "variable",
                     text: written(expr),
-                    value: json_at(&v, member),
+                    values: Values::Each(v),
                     since: None,
                     citation: None,
                     because,

@@ -337,6 +337,28 @@ impl Parameters {
         Ok(())
     }
 
+    /// Just the number a parameter has on `day`, its path given as parts (what a
+    /// formula's `p.a.b` reads, without building a path or a citation); an error as
+    /// [`Parameters::value`] names it.
+    pub fn number(&self, parts: &[String], day: Date) -> Result<f64, ReadError> {
+        let found = parts.split_first().and_then(|(first, rest)| {
+            let mut entry = self.root.get(first)?;
+            for part in rest {
+                match entry {
+                    Entry::Group(children) => entry = children.get(part)?,
+                    _ => return None,
+                }
+            }
+            Some(entry)
+        });
+        if let Some(Entry::Value(p)) = found
+            && let Found::Value(_, v) = p.series.at(day)
+        {
+            return Ok(v);
+        }
+        self.value(&parts.join("."), day).map(|r| r.value)
+    }
+
     /// The value of a parameter on `day`.
     pub fn value(&self, path: &str, day: Date) -> Result<Reading, ReadError> {
         let parameter = match self.entry(path) {

@@ -31,15 +31,19 @@ pub struct TraceNode {
     pub parameters: Vec<(String, serde_json::Value)>,
 }
 
+/// A variable (its name, borrowed from the package) and a period.
+type Key<'a> = (&'a str, Period);
+
 /// A population and what is known and computed about it.
 pub struct Simulation<'a> {
     package: &'a Package,
     persons: usize,
-    person_entity: String,
+    person_entity: &'a str,
     groups: HashMap<String, Grouping>,
-    inputs: HashMap<(String, Period), Column>,
-    computed: HashMap<(String, Period), Column>,
-    stack: Vec<(String, Period)>,
+    // Keyed by the variable's name as the package holds it: no allocation per lookup.
+    inputs: HashMap<Key<'a>, Column>,
+    computed: HashMap<Key<'a>, Column>,
+    stack: Vec<Key<'a>>,
     trace: Option<Vec<((String, Period), TraceNode)>>,
 }
 
@@ -50,7 +54,7 @@ impl<'a> Simulation<'a> {
             .entities
             .values()
             .find(|e| e.roles.is_empty())
-            .map_or_else(|| "person".to_string(), |e| e.key.clone());
+            .map_or("person", |e| e.key.as_str());
         Simulation {
             package,
             persons,
@@ -149,16 +153,27 @@ impl<'a> Simulation<'a> {
 
     /// The values already given or computed for a variable and period.
     pub fn known(&self, name: &str, period: Period) -> Option<&Column> {
-        let key = (name.to_string(), self.kept_under(name, period));
+        let key = self.key(name, period)?;
         self.inputs.get(&key).or_else(|| self.computed.get(&key))
     }
 
-    fn trace_node(&mut self, key: &(String, Period)) -> Option<&mut TraceNode> {
+    /// The key a variable's values for `period` are kept under, if it exists.
+    fn key(&self, name: &str, period: Period) -> Option<Key<'a>> {
+        let (name, variable) = self.package.variables.get_key_value(name)?;
+        let period = match variable.period {
+            Unit::Eternity => Period::eternity(),
+            _ => period,
+        };
+        Some((name.as_str(), period))
+    }
+
+    fn trace_node(&mut self, key: &Key<'_>) -> Option<&mut TraceNode> {
         let trace = self.trace.as_mut()?;
-        let at = match trace.iter().position(|(k, _)| k == key) {
+        let key = (key.0.to_string(), key.1);
+        let at = match trace.iter().position(|(k, _)| *k == key) {
             Some(at) => at,
             None => {
-                trace.push((key.clone(), TraceNode::default()));
+                trace.push((key, TraceNode::default()));
                 trace.len() - 1
             }
         };
@@ -166,12 +181,12 @@ impl<'a> Simulation<'a> {
     }
 
     /// Notes, when tracing, that the computation under way read `key`.
-    fn note_read(&mut self, key: &(String, Period)) {
+    fn note_read(&mut self, key: &Key<'a>) {
         if self.trace.is_none() {
             return;
         }
         self.trace_node(key);
-        if let Some(reader) = self.stack.last().cloned() {
+        if let Some(reader) = self.stack.last().copied() {
             let name = format!("{}<{}>", key.0, key.1);
             if let Some(node) = self.trace_node(&reader)
                 && !node.dependencies.contains(&name)
@@ -188,8 +203,8 @@ impl<'a> Simulation<'a> {
 
     /// Whether a variable's values for a period were given as input.
     pub fn is_input(&self, name: &str, period: Period) -> bool {
-        self.inputs
-            .contains_key(&(name.to_string(), self.kept_under(name, period)))
+        self.key(name, period)
+            .is_some_and(|key| self.inputs.contains_key(&key))
     }
 
     /// Evaluates a formula as a variable of `entity` would (for explanations).
@@ -199,12 +214,31 @@ impl<'a> Simulation<'a> {
         expr: &Expr,
         period: Period,
     ) -> Result<Column, EvalError> {
+        let live = vec![true; self.count_of(entity)];
+        self.evaluate_where(entity, expr, period, &live)
+    }
+
+    /// As `evaluate_for_entity`, for the members where `live` is true (errors of the
+    /// others, such as a division by zero outside their branch, do not count).
+    pub fn evaluate_where(
+        &mut self,
+        entity: &str,
+        expr: &Expr,
+        period: Period,
+        live: &[bool],
+    ) -> Result<Column, EvalError> {
+        let entity = self
+            .package
+            .entities
+            .get_key_value(entity)
+            .map(|(k, _)| k.as_str())
+            .ok_or_else(|| EvalError::Call(format!("there is no entity {entity}")))?;
         let mut view = View {
             sim: self,
-            entity: entity.to_string(),
+            entity,
             scope: None,
         };
-        evaluate(expr, period, &mut view)
+        crate::eval::evaluate_where(expr, period, &mut view, live)
     }
 
     fn count_of(&self, entity: &str) -> usize {
@@ -244,8 +278,10 @@ impl<'a> Simulation<'a> {
                 variable.entity
             )));
         }
-        let period = self.kept_under(name, period);
-        self.inputs.insert((name.to_string(), period), values);
+        let Some(key) = self.key(name, period) else {
+            return Err(EvalError::UnknownVariable(name.to_string()));
+        };
+        self.inputs.insert(key, values);
         Ok(())
     }
 
@@ -273,7 +309,7 @@ impl<'a> Simulation<'a> {
         let mut rest = total.clone();
         let mut open = Vec::new();
         for m in &months {
-            match self.inputs.get(&(name.to_string(), *m)) {
+            match self.key(name, *m).and_then(|key| self.inputs.get(&key)) {
                 Some(Column::Number(known)) => {
                     for (r, k) in rest.iter_mut().zip(known) {
                         *r -= k;
@@ -298,25 +334,18 @@ impl<'a> Simulation<'a> {
         Ok(())
     }
 
-    /// The period a variable's value for `period` is kept under: its own for most, the
-    /// one eternal period for variables that never change (a birth date).
-    fn kept_under(&self, name: &str, period: Period) -> Period {
-        match self.package.variables.get(name).map(|v| v.period) {
-            Some(Unit::Eternity) => Period::eternity(),
-            _ => period,
-        }
-    }
-
     /// A variable's values for a period: an input, else its formula, else its default.
     pub fn calculate(&mut self, name: &str, period: Period) -> Result<Column, EvalError> {
-        let period = self.kept_under(name, period);
+        let Some(key) = self.key(name, period) else {
+            return Err(EvalError::UnknownVariable(name.to_string()));
+        };
+        let period = key.1;
         if let Some(v) = self.package.variables.get(name)
             && v.neutralized
         {
             // As OpenFisca: a neutralised variable is its default, whatever was given.
             return Ok(Self::default_column(&v.default, self.count_of(&v.entity)));
         }
-        let key = (name.to_string(), period);
         self.note_read(&key);
         if let Some(c) = self.inputs.get(&key).or_else(|| self.computed.get(&key)) {
             return Ok(c.clone());
@@ -330,7 +359,7 @@ impl<'a> Simulation<'a> {
                 .collect();
             return Err(EvalError::Cycle(circle.join(" → ")));
         }
-        self.stack.push(key.clone());
+        self.stack.push(key);
         let result = self.compute(name, period);
         self.stack.pop();
         let column = result?;
@@ -370,7 +399,7 @@ impl<'a> Simulation<'a> {
         };
         let mut view = View {
             sim: self,
-            entity: variable.entity.clone(),
+            entity: variable.entity.as_str(),
             scope: None,
         };
         Ok(match &formula.body {
@@ -435,13 +464,13 @@ impl<'a> Simulation<'a> {
 /// persons' `salary`.
 struct View<'s, 'a> {
     sim: &'s mut Simulation<'a>,
-    entity: String,
-    scope: Option<String>,
+    entity: &'a str,
+    scope: Option<&'a str>,
 }
 
 impl View<'_, '_> {
     fn is_member_word(&self, word: &str) -> bool {
-        let Some(group) = &self.scope else {
+        let Some(group) = self.scope else {
             return false;
         };
         word == "members"
@@ -471,16 +500,22 @@ impl View<'_, '_> {
 
 impl Resolver for View<'_, '_> {
     fn members(&self) -> usize {
-        self.sim.count_of(&self.entity)
+        self.sim.count_of(self.entity)
     }
 
     fn variable(&mut self, name: &str, period: Period) -> Result<Column, EvalError> {
-        let parts: Vec<&str> = name.split('.').collect();
         let package = self.sim.package;
-        let (target, variable_name) = match parts.as_slice() {
-            [single] => (self.entity.clone(), *single),
-            [word, var] if self.is_member_word(word) => (self.entity.clone(), *var),
-            [group, var] if package.entities.contains_key(*group) => ((*group).to_string(), *var),
+        let (target, variable_name): (&str, &str) = match name.split_once('.') {
+            None => (self.entity, name),
+            Some((word, var)) if !var.contains('.') && self.is_member_word(word) => {
+                (self.entity, var)
+            }
+            Some((group, var)) if !var.contains('.') => {
+                match package.entities.get_key_value(group) {
+                    Some((key, _)) => (key.as_str(), var),
+                    None => return Err(EvalError::UnknownVariable(name.to_string())),
+                }
+            }
             _ => return Err(EvalError::UnknownVariable(name.to_string())),
         };
         let variable = package
@@ -509,7 +544,7 @@ impl Resolver for View<'_, '_> {
                 self.entity
             )));
         }
-        let grouping = self.sim.groups.get(&target).ok_or_else(|| {
+        let grouping = self.sim.groups.get(target).ok_or_else(|| {
             EvalError::Call(format!(
                 "the persons are in no {target}: add the groups first"
             ))
@@ -594,8 +629,8 @@ impl Resolver for View<'_, '_> {
         argument: &Expr,
         period: Period,
     ) -> Result<Column, EvalError> {
-        let group = self.entity.clone();
-        let Some(count) = self.sim.groups.get(&group).map(|g| g.count) else {
+        let group = self.entity;
+        let Some(count) = self.sim.groups.get(group).map(|g| g.count) else {
             return Err(EvalError::Call(format!(
                 "{function}(…) adds up a group's members; {group} has none"
             )));
@@ -608,13 +643,13 @@ impl Resolver for View<'_, '_> {
                 && path.first().is_some_and(|p| p != "p")
                 && (path.len() == 1 || path.len() == 2)
             {
-                words.push(path[0].clone());
+                words.push(path[0].as_str());
             }
         });
         words.sort();
         words.dedup();
         let word = match words.as_slice() {
-            [one] => one.clone(),
+            [one] => *one,
             _ => {
                 return Err(EvalError::Call(format!(
                     "{function}(…) names the members once: members, or one role's plural ({})",
@@ -622,7 +657,7 @@ impl Resolver for View<'_, '_> {
                 )));
             }
         };
-        let role = self.role_of_word(&group, &word).ok_or_else(|| {
+        let role = self.role_of_word(group, word).ok_or_else(|| {
             EvalError::Call(format!("{word} is not members or a role of {group}"))
         })?;
         // `count(adults)`: the members themselves; otherwise the argument for each person.
@@ -631,16 +666,16 @@ impl Resolver for View<'_, '_> {
                 Column::Bool(vec![true; self.sim.persons])
             }
             _ => {
-                let person = self.sim.person_entity.clone();
+                let person = self.sim.person_entity;
                 let mut persons = View {
                     sim: &mut *self.sim,
                     entity: person,
-                    scope: Some(group.clone()),
+                    scope: Some(group),
                 };
                 evaluate(argument, period, &mut persons)?
             }
         };
-        let grouping = &self.sim.groups[&group];
+        let grouping = &self.sim.groups[group];
         let included = |i: usize| role.is_none_or(|r| grouping.role_of[i] == r);
         Ok(match (function, values) {
             ("sum", Column::Number(v)) => {

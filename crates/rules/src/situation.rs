@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value as Json, json};
 
 use crate::eval::{Column, EvalError};
-use crate::explain::{Explanation, explain};
+use crate::explain::{Explanation, explain_all};
 use crate::package::{DefaultValue, Package, ValueType};
 use crate::period::{Period, Unit, format_day, parse_day};
 use crate::simulation::Simulation;
@@ -517,12 +517,20 @@ pub fn calculate(package: &Package, situation: &Json, trace: bool) -> Result<Ans
             .iter()
             .map(|(_, m)| (m.plural.clone(), json!(m.ids)))
             .collect();
-        // Civitas' addition: why each asked value is what it is, per member.
+        // Civitas' addition: why each asked value is what it is, per member (each
+        // variable and period explained once for everybody).
+        let mut explained: BTreeMap<(String, String), Result<Vec<Explanation>, EvalError>> =
+            BTreeMap::new();
         let mut explanations = Map::new();
         for (var, period, member, path) in &asked {
-            let explained: Result<Explanation, EvalError> = explain(&mut sim, var, *period, *member);
-            let entry = match explained {
-                Ok(e) => serde_json::to_value(e).unwrap_or(Json::Null),
+            let all = explained
+                .entry((var.clone(), period.to_string()))
+                .or_insert_with(|| explain_all(&mut sim, var, *period));
+            let entry = match all {
+                Ok(all) => all
+                    .get(*member)
+                    .and_then(|e| serde_json::to_value(e).ok())
+                    .unwrap_or(Json::Null),
                 Err(e) => json!({"error": e.to_string()}),
             };
             explanations.insert(path.join("/"), entry);
