@@ -55,10 +55,16 @@ pub struct RulesFigures {
     pub case_us: f64,
     /// Households computed in case mode.
     pub cases: usize,
-    /// Case mode with a per-member explanation of every value, serialised, µs each.
+    /// Case mode with a per-member explanation of every value, kept in memory, µs each.
+    pub case_explained_in_memory_us: f64,
+    /// And serialised as JSON, as stored with a decision, µs each.
     pub case_explained_us: f64,
-    /// case_explained_us / case_us.
+    /// Average JSON explanation bytes per household.
+    pub explanation_bytes: f64,
+    /// case_explained_us / case_us (serialised: what storing costs).
     pub explain_overhead: f64,
+    /// case_explained_in_memory_us / case_us.
+    pub explain_in_memory_overhead: f64,
     /// Case mode over HTTP: calculations per second with `connections` connections.
     pub http_calls_per_s: f64,
     /// Over HTTP, median latency, milliseconds.
@@ -317,13 +323,22 @@ fn population_run(
     Ok((built, total - built, totals))
 }
 
-/// Case mode: each household its own simulation; with `explain`, every asked value is
-/// explained for each member and serialised as it would be stored. µs per household.
+/// What case mode does beyond computing.
+#[derive(Clone, Copy, PartialEq)]
+enum Explaining {
+    No,
+    /// Every value explained for each member, kept in memory.
+    InMemory,
+    /// And serialised as JSON, as it is stored with a decision.
+    Serialised,
+}
+
+/// Case mode: each household its own simulation. µs per household.
 fn case_run(
     package: &Package,
     population: &Population,
     ranges: &[std::ops::Range<usize>],
-    explain: bool,
+    explain: Explaining,
 ) -> anyhow::Result<(f64, [f64; 3], usize)> {
     let period = Period::parse(PERIOD)?;
     let mut totals = [0.0; 3];
@@ -334,9 +349,14 @@ fn case_run(
         for (t, v) in totals.iter_mut().zip(VARIABLES) {
             let column = sim.calculate(v, period)?;
             *t += sum(&column);
-            if explain {
-                for why in rules::explain::explain_all(&mut sim, v, period)? {
-                    bytes += serde_json::to_vec(&why)?.len();
+            if explain != Explaining::No {
+                let all = rules::explain::explain_all(&mut sim, v, period)?;
+                if explain == Explaining::Serialised {
+                    for why in &all {
+                        bytes += serde_json::to_vec(why)?.len();
+                    }
+                } else {
+                    bytes += all.len();
                 }
             }
         }
@@ -391,9 +411,11 @@ pub async fn rules_bench(
     eprintln!("case mode, {} households one at a time…", sample.len());
     // The households OpenFisca computes one at a time too (a warm-up here).
     let compared = &sample[..sample.len().min(5000)];
-    let (_, case_totals, _) = case_run(&package, &population, compared, false)?;
-    let (case_us, _, _) = case_run(&package, &population, sample, false)?;
-    let (case_explained_us, _, _) = case_run(&package, &population, sample, true)?;
+    let (_, case_totals, _) = case_run(&package, &population, compared, Explaining::No)?;
+    let (case_us, _, _) = case_run(&package, &population, sample, Explaining::No)?;
+    let (case_in_memory_us, _, _) = case_run(&package, &population, sample, Explaining::InMemory)?;
+    let (case_explained_us, _, json_bytes) =
+        case_run(&package, &population, sample, Explaining::Serialised)?;
 
     // Over HTTP, from a separate load process.
     let mut node = config.clone();
@@ -474,8 +496,11 @@ pub async fn rules_bench(
         population_one_thread_s: round3(b1 + c1),
         case_us: round3(case_us),
         cases: sample.len(),
+        case_explained_in_memory_us: round3(case_in_memory_us),
         case_explained_us: round3(case_explained_us),
+        explanation_bytes: round3(json_bytes as f64 / sample.len().max(1) as f64),
         explain_overhead: round3(case_explained_us / case_us),
+        explain_in_memory_overhead: round3(case_in_memory_us / case_us),
         http_calls_per_s: round3(http.ok as f64 / http.elapsed_s),
         http_p50_ms: round3(http.p50_ms),
         http_p99_ms: round3(http.p99_ms),
@@ -537,7 +562,21 @@ pub fn print_rules(f: &RulesFigures) {
     );
     println!(
         "{:<52} {:>12.3} {:>12} {:>8.3}",
-        "case mode with every value explained, µs", f.case_explained_us, "", f.explain_overhead
+        "case mode, every value explained (in memory), µs",
+        f.case_explained_in_memory_us,
+        "",
+        f.explain_in_memory_overhead
+    );
+    println!(
+        "{:<52} {:>12.3} {:>12} {:>8.3}",
+        "case mode, explained and serialised as JSON, µs",
+        f.case_explained_us,
+        "",
+        f.explain_overhead
+    );
+    println!(
+        "{:<52} {:>12.0}",
+        "  JSON bytes of explanation per household", f.explanation_bytes
     );
     println!(
         "{:<52} {:>12.3}",

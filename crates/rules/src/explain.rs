@@ -4,6 +4,9 @@
 //! force since and its citation, and the variables it used, explained in turn. A stable,
 //! versioned JSON shape (`"version": 1`), cheap enough to keep with every decision.
 
+use std::collections::HashSet;
+use std::sync::Arc;
+
 use serde::Serialize;
 
 use crate::eval::{Column, EvalError};
@@ -23,12 +26,12 @@ pub struct Explanation {
     /// The format version.
     pub version: u32,
     /// The variable.
-    pub variable: String,
+    pub variable: Arc<str>,
     /// Its label.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub label: Option<String>,
+    pub label: Option<Arc<str>>,
     /// The period.
-    pub period: String,
+    pub period: Arc<str>,
     /// The member (index in its entity's population).
     pub member: usize,
     /// The value.
@@ -37,16 +40,16 @@ pub struct Explanation {
     pub source: &'static str,
     /// The first day of the formula in force, `YYYY-MM-DD`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub formula_since: Option<String>,
+    pub formula_since: Option<Arc<str>>,
     /// The law the variable implements.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub citation: Option<Citation>,
+    pub citation: Option<Arc<Citation>>,
     /// The formula or case that gave the value, as written.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub formula: Option<String>,
+    pub formula: Option<Arc<str>>,
     /// The case's own citation.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub case_citation: Option<Citation>,
+    pub case_citation: Option<Arc<Citation>>,
     /// What the formula used, in the order written.
     pub steps: Vec<Step>,
     /// For cases: each case's condition and whether it held.
@@ -61,15 +64,15 @@ pub struct Step {
     /// (a sum, count, any or all over a group's members).
     pub kind: &'static str,
     /// As written in the formula.
-    pub text: String,
+    pub text: Arc<str>,
     /// Its value for the member.
     pub value: serde_json::Value,
     /// A parameter's first day in force, `YYYY-MM-DD`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub since: Option<String>,
+    pub since: Option<Arc<str>>,
     /// A parameter's citation.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub citation: Option<Citation>,
+    pub citation: Option<Arc<Citation>>,
     /// A variable's own explanation (to a limited depth).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub because: Option<Box<Explanation>>,
@@ -79,12 +82,12 @@ pub struct Step {
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct CaseOutcome {
     /// Its condition as written.
-    pub when: String,
+    pub when: Arc<str>,
     /// Whether it held for the member.
     pub held: bool,
     /// Its citation.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub citation: Option<Citation>,
+    pub citation: Option<Arc<Citation>>,
     /// What the condition used.
     pub steps: Vec<Step>,
 }
@@ -127,11 +130,12 @@ pub fn explain_all(
 enum Item {
     Step {
         kind: &'static str,
-        text: String,
+        text: Arc<str>,
         values: Values,
-        since: Option<String>,
-        citation: Option<Citation>,
-        because: Option<Vec<Explanation>>,
+        since: Option<Arc<str>>,
+        citation: Option<Arc<Citation>>,
+        /// Each member's explanation of the variable, taken by her steps.
+        because: Option<Vec<Option<Explanation>>>,
     },
     Branch {
         held: Vec<bool>,
@@ -146,8 +150,9 @@ enum Values {
     Same(serde_json::Value),
 }
 
-/// A member's own steps out of the items computed for everybody.
-fn steps_of(items: &[Item], member: usize, out: &mut Vec<Step>) {
+/// A member's own steps out of the items computed for everybody (her explanations of
+/// the variables used are moved into them).
+fn steps_of(items: &mut [Item], member: usize, out: &mut Vec<Step>) {
     for item in items {
         match item {
             Item::Step {
@@ -167,9 +172,10 @@ fn steps_of(items: &[Item], member: usize, out: &mut Vec<Step>) {
                 since: since.clone(),
                 citation: citation.clone(),
                 because: because
-                    .as_ref()
-                    .and_then(|b| b.get(member))
-                    .map(|e| Box::new(e.clone())),
+                    .as_mut()
+                    .and_then(|b| b.get_mut(member))
+                    .and_then(Option::take)
+                    .map(Box::new),
             }),
             Item::Branch {
                 held,
@@ -188,7 +194,7 @@ fn steps_of(items: &[Item], member: usize, out: &mut Vec<Step>) {
     }
 }
 
-fn member_steps(items: &[Item], member: usize) -> Vec<Step> {
+fn member_steps(items: &mut [Item], member: usize) -> Vec<Step> {
     let mut out = Vec::new();
     steps_of(items, member, &mut out);
     out
@@ -207,17 +213,21 @@ fn explain_to(
         .get(name)
         .ok_or_else(|| EvalError::UnknownVariable(name.to_string()))?;
     let n = value.len();
-    let period_text = period.to_string();
+    // Shared by every member's explanation: no copy per member.
+    let period_text: Arc<str> = period.to_string().into();
+    let variable_name: Arc<str> = name.into();
+    let label: Option<Arc<str>> = variable.label.as_deref().map(Arc::from);
+    let citation = variable.citation.clone().map(Arc::new);
     let base = |member: usize, source: &'static str| Explanation {
         version: FORMAT_VERSION,
-        variable: name.to_string(),
-        label: variable.label.clone(),
+        variable: variable_name.clone(),
+        label: label.clone(),
         period: period_text.clone(),
         member,
         value: json_at(&value, member),
         source,
         formula_since: None,
-        citation: variable.citation.clone(),
+        citation: citation.clone(),
         formula: None,
         case_citation: None,
         steps: Vec::new(),
@@ -229,7 +239,9 @@ fn explain_to(
     let Some(formula) = variable.formula_on(period.start) else {
         return Ok((0..n).map(|m| base(m, "default")).collect());
     };
-    let since = (formula.from != time::Date::MIN).then(|| format_day(formula.from));
+    let since: Option<Arc<str>> =
+        (formula.from != time::Date::MIN).then(|| format_day(formula.from).into());
+    let mut seen = HashSet::new();
     let entity = variable.entity.as_str();
     let everybody = vec![true; n];
     Ok(match &formula.body {
@@ -240,12 +252,15 @@ fn explain_to(
             })
             .collect(),
         Body::Formula(w) => {
-            let items = walk(sim, entity, &w.expr, &w.text, period, depth, &everybody)?;
+            let mut items = walk(
+                sim, entity, &w.expr, &w.text, period, depth, &everybody, &mut seen,
+            )?;
+            let text: Arc<str> = w.text.as_str().into();
             (0..n)
                 .map(|m| Explanation {
                     formula_since: since.clone(),
-                    formula: Some(w.text.clone()),
-                    steps: member_steps(&items, m),
+                    formula: Some(text.clone()),
+                    steps: member_steps(&mut items, m),
                     ..base(m, "formula")
                 })
                 .collect()
@@ -270,6 +285,7 @@ fn explain_to(
                     period,
                     depth,
                     &everybody,
+                    &mut seen,
                 )?);
                 held.push(h);
             }
@@ -290,32 +306,43 @@ fn explain_to(
                         period,
                         depth,
                         &live,
+                        &mut seen,
                     )?
                 } else {
                     Vec::new()
                 });
             }
-            let otherwise_items = match otherwise {
+            let mut otherwise_items = match otherwise {
                 Some(w) => {
                     let live: Vec<bool> = applied.iter().map(Option::is_none).collect();
                     if live.contains(&true) {
-                        walk(sim, entity, &w.expr, &w.text, period, depth, &live)?
+                        walk(
+                            sim, entity, &w.expr, &w.text, period, depth, &live, &mut seen,
+                        )?
                     } else {
                         Vec::new()
                     }
                 }
                 None => Vec::new(),
             };
+            let whens: Vec<Arc<str>> = cases.iter().map(|c| c.when.text.as_str().into()).collect();
+            let thens: Vec<Arc<str>> = cases.iter().map(|c| c.then.text.as_str().into()).collect();
+            let case_citations: Vec<Option<Arc<Citation>>> = cases
+                .iter()
+                .map(|c| c.citation.clone().map(Arc::new))
+                .collect();
+            let otherwise_text: Option<Arc<str>> =
+                otherwise.as_ref().map(|w| w.text.as_str().into());
             (0..n)
                 .map(|m| {
-                    let outcomes = cases
-                        .iter()
+                    let outcomes = when_items
+                        .iter_mut()
                         .enumerate()
-                        .map(|(i, case)| CaseOutcome {
-                            when: case.when.text.clone(),
+                        .map(|(i, items)| CaseOutcome {
+                            when: whens[i].clone(),
                             held: held[i].get(m).copied().unwrap_or(false),
-                            citation: case.citation.clone(),
-                            steps: member_steps(&when_items[i], m),
+                            citation: case_citations[i].clone(),
+                            steps: member_steps(items, m),
                         })
                         .collect();
                     let mut e = Explanation {
@@ -323,17 +350,17 @@ fn explain_to(
                         cases: outcomes,
                         ..base(m, "default")
                     };
-                    match (applied[m], otherwise) {
+                    match (applied[m], &otherwise_text) {
                         (Some(i), _) => {
                             e.source = "case";
-                            e.formula = Some(cases[i].then.text.clone());
-                            e.case_citation = cases[i].citation.clone();
-                            e.steps = member_steps(&then_items[i], m);
+                            e.formula = Some(thens[i].clone());
+                            e.case_citation = case_citations[i].clone();
+                            e.steps = member_steps(&mut then_items[i], m);
                         }
                         (None, Some(w)) => {
                             e.source = "otherwise";
-                            e.formula = Some(w.text.clone());
-                            e.steps = member_steps(&otherwise_items, m);
+                            e.formula = Some(w.clone());
+                            e.steps = member_steps(&mut otherwise_items, m);
                         }
                         (None, None) => {}
                     }
@@ -346,6 +373,7 @@ fn explain_to(
 
 /// The conditions, parameters and variables a formula uses, for everybody, evaluated
 /// where `live` (a division by zero outside a member's branch is not hers).
+#[allow(clippy::too_many_arguments)]
 fn walk(
     sim: &mut Simulation<'_>,
     entity: &str,
@@ -354,11 +382,16 @@ fn walk(
     period: Period,
     depth: usize,
     live: &[bool],
+    seen: &mut Seen,
 ) -> Result<Vec<Item>, EvalError> {
     let mut out = Vec::new();
-    walk_into(sim, entity, expr, text, period, depth, live, &mut out)?;
+    walk_into(sim, entity, expr, text, period, depth, live, seen, &mut out)?;
     Ok(out)
 }
+
+/// The variables already explained within one explanation: each is explained at its
+/// first mention only.
+type Seen = HashSet<(String, Period)>;
 
 #[allow(clippy::too_many_arguments)]
 fn walk_into(
@@ -369,13 +402,11 @@ fn walk_into(
     period: Period,
     depth: usize,
     live: &[bool],
+    seen: &mut Seen,
     out: &mut Vec<Item>,
 ) -> Result<(), EvalError> {
-    let written = |e: &Expr| {
-        text.get(e.span().start..e.span().end)
-            .unwrap_or("")
-            .to_string()
-    };
+    let written =
+        |e: &Expr| -> Arc<str> { text.get(e.span().start..e.span().end).unwrap_or("").into() };
     let step = |kind, text, values| Item::Step {
         kind,
         text,
@@ -388,8 +419,8 @@ fn walk_into(
         Expr::Binary {
             op, left, right, ..
         } => {
-            walk_into(sim, entity, left, text, period, depth, live, out)?;
-            walk_into(sim, entity, right, text, period, depth, live, out)?;
+            walk_into(sim, entity, left, text, period, depth, live, seen, out)?;
+            walk_into(sim, entity, right, text, period, depth, live, seen, out)?;
             let condition = matches!(
                 op,
                 BinaryOp::Eq
@@ -405,7 +436,7 @@ fn walk_into(
             }
         }
         Expr::Not(x, _) | Expr::Negate(x, _) => {
-            walk_into(sim, entity, x, text, period, depth, live, out)?
+            walk_into(sim, entity, x, text, period, depth, live, seen, out)?
         }
         Expr::If {
             condition,
@@ -413,7 +444,7 @@ fn walk_into(
             otherwise,
             ..
         } => {
-            walk_into(sim, entity, condition, text, period, depth, live, out)?;
+            walk_into(sim, entity, condition, text, period, depth, live, seen, out)?;
             let Column::Bool(held) = sim.evaluate_where(entity, condition, period, live)? else {
                 return Err(EvalError::Call(format!(
                     "`{}` is not a condition",
@@ -423,12 +454,14 @@ fn walk_into(
             let then_live: Vec<bool> = live.iter().zip(&held).map(|(l, h)| *l && *h).collect();
             let else_live: Vec<bool> = live.iter().zip(&held).map(|(l, h)| *l && !*h).collect();
             let then = if then_live.contains(&true) {
-                walk(sim, entity, then, text, period, depth, &then_live)?
+                walk(sim, entity, then, text, period, depth, &then_live, seen)?
             } else {
                 Vec::new()
             };
             let otherwise = if else_live.contains(&true) {
-                walk(sim, entity, otherwise, text, period, depth, &else_live)?
+                walk(
+                    sim, entity, otherwise, text, period, depth, &else_live, seen,
+                )?
             } else {
                 Vec::new()
             };
@@ -458,8 +491,8 @@ fn walk_into(
                             .map(|d| d.from)
                             .filter(|d| *d <= period.start)
                             .max()
-                            .map(format_day),
-                        s.citation.clone(),
+                            .map(|d| format_day(d).into()),
+                        s.citation.clone().map(Arc::new),
                     ),
                     _ => (None, None),
                 };
@@ -479,11 +512,11 @@ fn walk_into(
                     because: None,
                 });
             }
-            walk_into(sim, entity, &args[1], text, period, depth, live, out)?;
+            walk_into(sim, entity, &args[1], text, period, depth, live, seen, out)?;
         }
         Expr::Call { args, .. } => {
             for a in args {
-                walk_into(sim, entity, a, text, period, depth, live, out)?;
+                walk_into(sim, entity, a, text, period, depth, live, seen, out)?;
             }
         }
         Expr::Reference {
@@ -504,8 +537,8 @@ fn walk_into(
                     kind: "parameter",
                     text: written(expr),
                     values: Values::Same(serde_json::json!(reading.value)),
-                    since: Some(format_day(reading.since)),
-                    citation: reading.citation,
+                    since: Some(format_day(reading.since).into()),
+                    citation: reading.citation.map(Arc::new),
                     because: None,
                 });
             } else if path.len() == 1 && sim.package().variables.contains_key(&path[0]) {
@@ -513,8 +546,14 @@ fn walk_into(
                 let because = if depth > 0
                     && sim.package().variables[&path[0]].entity == entity
                     && !sim.is_input(&path[0], at)
+                    && seen.insert((path[0].clone(), at))
                 {
-                    Some(explain_to(sim, &path[0], at, depth - 1)?)
+                    Some(
+                        explain_to(sim, &path[0], at, depth - 1)?
+                            .into_iter()
+                            .map(Some)
+                            .collect(),
+                    )
                 } else {
                     None
                 };

@@ -429,16 +429,16 @@ fn each_decision_explains_itself_with_its_law() {
     assert!(
         age_check
             .iter()
-            .any(|s| s.kind == "condition" && s.text == "age >= 80" && s.value == true)
+            .any(|s| s.kind == "condition" && &*s.text == "age >= 80" && s.value == true)
     );
     assert!(
         age_check
             .iter()
-            .any(|s| s.kind == "variable" && s.text == "age" && s.value == 85.0)
+            .any(|s| s.kind == "variable" && &*s.text == "age" && s.value == 85.0)
     );
     let amount = &e.steps[0];
     assert_eq!(
-        (amount.kind, amount.text.as_str()),
+        (amount.kind, &*amount.text),
         ("parameter", "p.old_age.amount")
     );
     assert_eq!(amount.since.as_deref(), Some("2024-07-01"));
@@ -459,7 +459,7 @@ fn each_decision_explains_itself_with_its_law() {
     assert!(
         e.steps
             .iter()
-            .any(|s| s.text == "lives_alone" && s.value == true)
+            .any(|s| &*s.text == "lives_alone" && s.value == true)
     );
     let input = rules::explain::explain(&mut sim, "age", m, 2).unwrap();
     assert_eq!(
@@ -808,4 +808,41 @@ fn the_demo_citys_policies_pass_their_own_tests() {
     assert!(
         !stale(time::macros::date!(2040 - 01 - 01)).contains(&"employment.subsidy".to_string())
     );
+}
+
+/// Explaining everybody at once: a division in a branch a member does not take is not her
+/// error, and each variable used is explained at its first mention.
+#[test]
+fn explanations_for_everybody_follow_each_members_branch() {
+    let dir = demo_city();
+    write(
+        dir.path(),
+        "variables/share.yaml",
+        "share:
+  entity: person
+  period: month
+  formula: if age > 0 then 100 / age else 0
+",
+    );
+    let package = load_package(dir.path()).unwrap();
+    let jan = month("2025-01");
+    let mut sim = Simulation::new(&package, 2);
+    sim.set_input("age", jan, Column::Number(vec![50.0, 0.0]))
+        .unwrap();
+    let all = rules::explain::explain_all(&mut sim, "share", jan).unwrap();
+    assert_eq!(all.len(), 2);
+    assert_eq!(all[0].value, serde_json::json!(2.0));
+    assert_eq!(all[1].value, serde_json::json!(0.0));
+    // Each sees the condition, then only her own branch.
+    let texts = |e: &rules::explain::Explanation| -> Vec<String> {
+        e.steps.iter().map(|s| s.text.to_string()).collect()
+    };
+    assert_eq!(texts(&all[0]), ["age", "age > 0", "age"]);
+    assert_eq!(texts(&all[1]), ["age", "age > 0"]);
+    // The old-age allowance names `age` in every case: explained once, where first used.
+    sim.set_input("lives_alone", jan, Column::Bool(vec![false, false]))
+        .unwrap();
+    let e = rules::explain::explain(&mut sim, "visit_priority", jan, 0).unwrap();
+    let with_reasons = e.steps.iter().filter(|s| s.because.is_some()).count();
+    assert!(with_reasons <= 1, "{e:#?}");
 }
