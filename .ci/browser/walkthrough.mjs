@@ -159,6 +159,17 @@ try {
   }
   if (!found) throw new Error(`no SMS about ${number} being finished in the outbox`);
   ok('the SMS telling her it is finished is in the demo’s outbox');
+  // 免申即享: she never applied for the old-age allowance; the bureau enrolled her.
+  await visit(page, '/me/entitlements', 'her entitlements');
+  await expectText(page, '高龄津贴', 'her entitlements');
+  await expectText(page, '已纳入', 'her entitlements');
+  await expectText(page, '第五条第一项', 'the reason for her old-age allowance');
+  ok('我的待遇: the old-age allowance is hers without applying, with the article of law');
+  await visit(reviewer, '/rules/policies/living-alone-care', 'the care subsidy proposals');
+  await reviewer.locator('input[name="ids"]').first().check();
+  await click(reviewer, reviewer.locator('form[action$="/confirm"] button[type="submit"]'), 'confirm the proposal');
+  await expectText(reviewer, '已纳入', 'after confirming');
+  ok('the reviewer confirms the proposals for the care subsidy in bulk');
   await Promise.all([elderContext.close(), clerkContext.close(), reviewerContext.close(), adminContext.close()]);
   console.log(`walk-through passed: ${step} steps`);
 } catch (e) {

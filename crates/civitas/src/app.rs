@@ -32,6 +32,7 @@ pub fn migrations() -> Vec<&'static [kernel::migrate::Migration]> {
         credentials::MIGRATIONS,
         messaging::MIGRATIONS,
         services::MIGRATIONS,
+        rules::MIGRATIONS,
     ]
 }
 
@@ -50,6 +51,7 @@ fn navigation() -> Vec<NavItem> {
     nav.extend(credentials::pages::nav());
     nav.extend(messaging::pages::nav());
     nav.extend(services::pages::nav());
+    nav.extend(rules::pages::nav());
     nav
 }
 
@@ -122,6 +124,7 @@ pub fn router(state: AppState) -> Router {
         .merge(credentials::pages::router())
         .merge(messaging::pages::router())
         .merge(services::pages::router())
+        .merge(rules::pages::router())
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))

@@ -753,6 +753,7 @@ async fn seed(state: &AppState, show_progress: bool) -> anyhow::Result<()> {
         &clerk_principal,
     )
     .await?;
+    crate::demo_rules::seed(state, &admin, &civil_affairs, &elder.id).await?;
 
     // A few uses of the demo people's data by departments, so footprints are not empty.
     let reads = [

@@ -9,5 +9,6 @@ pub mod bench_rules;
 pub mod bench_services;
 pub mod demo;
 pub mod demo_provider;
+pub mod demo_rules;
 pub mod demo_services;
 pub mod rules_cli;

@@ -261,7 +261,9 @@ async fn main() -> ExitCode {
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     // Stand-ins for other systems: they read none of Civitas's configuration.
     match cli.command {
-        Command::Rules { command } => return civitas::rules_cli::run(command),
+        Command::Rules { command } if !command.needs_store() => {
+            return civitas::rules_cli::run(command);
+        }
         Command::DemoProvider { bind } => {
             civitas::demo_provider::run(bind).await?;
             return Ok(ExitCode::SUCCESS);
@@ -556,7 +558,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Bench {
             area: BenchArea::Load { .. },
         }
-        | Command::DemoProvider { .. }
-        | Command::Rules { .. } => Ok(ExitCode::SUCCESS),
+        | Command::DemoProvider { .. } => Ok(ExitCode::SUCCESS),
+        Command::Rules { command } => civitas::rules_cli::run_with_store(command, config).await,
     }
 }

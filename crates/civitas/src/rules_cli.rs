@@ -29,6 +29,17 @@ pub enum Command {
         /// The situation (`-` for standard input).
         file: PathBuf,
     },
+    /// Run a published policy over the whole population register for a month (免申即享):
+    /// new proposals, reviews and withdrawn proposals, with a progress bar; audited under
+    /// the policy's basis.
+    Run {
+        /// The policy's code.
+        #[arg(long)]
+        policy: String,
+        /// The month, `YYYY-MM` (default: this month).
+        #[arg(long)]
+        period: Option<String>,
+    },
     /// Run OpenFisca YAML tests (files or folders) against a package; exits 0 only when
     /// none failed.
     Test {
@@ -83,9 +94,63 @@ fn test_files(path: &Path, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
     Ok(())
 }
 
+impl Command {
+    /// Whether the command needs the node's store and configuration.
+    pub fn needs_store(&self) -> bool {
+        matches!(self, Command::Run { .. })
+    }
+}
+
+/// Runs `civitas rules run` on the node's store (as the platform's system administrator).
+pub async fn run_with_store(
+    command: Command,
+    config: kernel::config::Config,
+) -> anyhow::Result<ExitCode> {
+    let Command::Run { policy, period } = command else {
+        return run(command);
+    };
+    let mut config = config;
+    if config.rules_packages.is_empty() {
+        config.rules_packages = crate::demo::rules_packages();
+    }
+    let state = crate::app::open_state(config, false).await?;
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.set_message(format!("running {policy}…"));
+    let report = rules::service::run_policy(
+        &state,
+        &crate::demo::system_admin(),
+        &policy,
+        period.as_deref(),
+        &|done| {
+            bar.set_message(format!("{done} persons evaluated"));
+            bar.tick();
+        },
+    )
+    .await;
+    bar.finish_and_clear();
+    let report = report.map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!(
+        "{}: {} persons evaluated for {}, {} entitled; {} new proposals, {} flagged for review, {} proposals withdrawn ({:.3} s, rules {})",
+        report.policy,
+        report.evaluated,
+        report.period,
+        report.eligible,
+        report.proposed,
+        report.flagged,
+        report.withdrawn,
+        report.seconds,
+        &report.digest[..12.min(report.digest.len())]
+    );
+    state.audit.flush().await.ok();
+    Ok(ExitCode::SUCCESS)
+}
+
 /// Runs a `civitas rules` command.
 pub fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
+        Command::Run { .. } => {
+            anyhow::bail!("civitas rules run needs the node's store: run it with its configuration")
+        }
         Command::Calculate {
             rules,
             parameters,

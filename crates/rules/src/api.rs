@@ -2,7 +2,9 @@
 //! `/trace` on them (public: a situation is the caller's own, nothing stored is read).
 
 use axum::extract::State;
+use axum::http::StatusCode;
 use kernel::api::{Json, Path, Query};
+use kernel::auth::Principal;
 use kernel::error::Problem;
 use kernel::{ApiResult, AppState};
 use utoipa_axum::router::OpenApiRouter;
@@ -18,6 +20,14 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(package))
         .routes(routes!(calculate))
         .routes(routes!(trace))
+        .routes(routes!(policies, define_policy))
+        .routes(routes!(policy))
+        .routes(routes!(run_policy))
+        .routes(routes!(decisions))
+        .routes(routes!(confirm))
+        .routes(routes!(review))
+        .routes(routes!(my_entitlements))
+        .routes(routes!(decline))
 }
 
 /// The rules packages this node serves (public).
@@ -71,4 +81,130 @@ async fn trace(
 ) -> ApiResult<Json<serde_json::Value>> {
     let answer = service::compute(&state, &query, &situation, true)?;
     Ok(Json(answer.trace.unwrap_or_default()))
+}
+
+/// The benefit policies published, with their legal basis and decisions by status
+/// (public).
+#[utoipa::path(get, path = "/api/v1/rules/policies", tag = "rules",
+    responses((status = 200, body = Vec<Policy>)))]
+async fn policies(State(state): State<AppState>) -> ApiResult<Json<Vec<Policy>>> {
+    Ok(Json(service::policies(&state).await?))
+}
+
+/// Publish a benefit policy: a number variable of a served package's persons, the
+/// department that confirms, the legal basis (platform admin or the department's admin).
+#[utoipa::path(post, path = "/api/v1/rules/policies", tag = "rules", security(("bearer" = [])),
+    request_body = NewPolicy,
+    responses((status = 201, body = Policy), (status = 400, body = Problem), (status = 403, body = Problem), (status = 409, body = Problem)))]
+async fn define_policy(
+    State(state): State<AppState>,
+    principal: Principal,
+    Json(new): Json<NewPolicy>,
+) -> ApiResult<(StatusCode, Json<Policy>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(service::define_policy(&state, &principal, new).await?),
+    ))
+}
+
+/// One policy (public).
+#[utoipa::path(get, path = "/api/v1/rules/policies/{code}", tag = "rules",
+    params(("code" = String, Path, description = "The policy's code")),
+    responses((status = 200, body = Policy), (status = 404, body = Problem)))]
+async fn policy(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+) -> ApiResult<Json<Policy>> {
+    Ok(Json(service::policy(&state, &code).await?))
+}
+
+/// Run a policy over the whole population for a month (免申即享): new proposals, flags
+/// for review, withdrawn proposals; audited under the policy's basis (the department's
+/// staff).
+#[utoipa::path(post, path = "/api/v1/rules/policies/{code}/run", tag = "rules", security(("bearer" = [])),
+    params(("code" = String, Path, description = "The policy's code")),
+    request_body = RunRequest,
+    responses((status = 200, body = RunReport), (status = 400, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
+async fn run_policy(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(code): Path<String>,
+    Json(run): Json<RunRequest>,
+) -> ApiResult<Json<RunReport>> {
+    Ok(Json(
+        service::run_policy(&state, &principal, &code, run.period.as_deref(), &|_| {}).await?,
+    ))
+}
+
+/// A policy's decisions, names masked, by status (the department's staff; audited).
+#[utoipa::path(get, path = "/api/v1/rules/policies/{code}/decisions", tag = "rules", security(("bearer" = [])),
+    params(("code" = String, Path, description = "The policy's code"), DecisionQuery),
+    responses((status = 200, body = kernel::api::Page<Decision>), (status = 400, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
+async fn decisions(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(code): Path<String>,
+    Query(q): Query<DecisionQuery>,
+) -> ApiResult<Json<kernel::api::Page<Decision>>> {
+    Ok(Json(
+        service::decisions(&state, &principal, &code, &q).await?,
+    ))
+}
+
+/// Confirm proposals in bulk (the department's reviewer or admin): each person is
+/// enrolled and notified with the reason and how to decline.
+#[utoipa::path(post, path = "/api/v1/rules/policies/{code}/confirm", tag = "rules", security(("bearer" = [])),
+    params(("code" = String, Path, description = "The policy's code")),
+    request_body = DecisionIds,
+    responses((status = 200, body = Object), (status = 400, body = Problem), (status = 403, body = Problem), (status = 409, body = Problem)))]
+async fn confirm(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(code): Path<String>,
+    Json(ids): Json<DecisionIds>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let n = service::confirm(&state, &principal, &code, &ids.ids).await?;
+    Ok(Json(serde_json::json!({ "confirmed": n })))
+}
+
+/// Decide on enrolments flagged for review: `keep: true` keeps paying, `false` ends.
+#[utoipa::path(post, path = "/api/v1/rules/policies/{code}/review", tag = "rules", security(("bearer" = [])),
+    params(("code" = String, Path, description = "The policy's code")),
+    request_body = DecisionIds,
+    responses((status = 200, body = Object), (status = 400, body = Problem), (status = 403, body = Problem), (status = 409, body = Problem)))]
+async fn review(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(code): Path<String>,
+    Json(ids): Json<DecisionIds>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let keep = ids
+        .keep
+        .ok_or_else(|| kernel::ApiError::invalid("keep", "say keep: true or keep: false"))?;
+    let n = service::review(&state, &principal, &code, &ids.ids, keep).await?;
+    Ok(Json(serde_json::json!({ "reviewed": n })))
+}
+
+/// What I am entitled to: every published policy — qualifies, soon (from when), or not —
+/// with why, and the department's decision (the resident or her proxy).
+#[utoipa::path(get, path = "/api/v1/me/entitlements", tag = "rules", security(("bearer" = [])),
+    responses((status = 200, body = Vec<Entitlement>), (status = 403, body = Problem)))]
+async fn my_entitlements(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> ApiResult<Json<Vec<Entitlement>>> {
+    Ok(Json(service::my_entitlements(&state, &principal).await?))
+}
+
+/// Decline a proposal or an enrolment (the resident or her proxy).
+#[utoipa::path(post, path = "/api/v1/me/entitlements/{code}/decline", tag = "rules", security(("bearer" = [])),
+    params(("code" = String, Path, description = "The policy's code")),
+    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+async fn decline(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(code): Path<String>,
+) -> ApiResult<StatusCode> {
+    service::decline(&state, &principal, &code).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -1,15 +1,11 @@
-//! Civitas rules as code (issue 6, in progress): the calendar of periods rules are
-//! computed for; parameters with dated values and legal citations, loaded from OpenFisca's
-//! parameter YAML with every problem named by file and line; and the formula language a
-//! policy officer writes conditions and amounts in.
-//!
-//! Packages of variables (entities and roles, formulas by date, exclusive cases) are
-//! loaded and checked whole, and a simulation computes them column by column for a
-//! population of one entity.
-//!
-//! Still to come: group entities and roles in the simulation, per-person explanations,
-//! OpenFisca's YAML tests and situation API, the ported country template, population runs
-//! and proactive benefits.
+//! Civitas rules as code (issue 6, in progress): periods; parameters with dated values
+//! and legal citations (OpenFisca's parameter YAML); the formula language a policy
+//! officer writes conditions and amounts in; packages of variables with formulas by date,
+//! exclusive cases and reforms; simulations computed column by column for persons and
+//! their households; per-person explanations with the law behind every step; OpenFisca's
+//! YAML tests and situation JSON (`/calculate`, `/trace`); and benefit policies run over
+//! the population register, whose newly entitled residents become proposals a
+//! department confirms (免申即享).
 
 pub mod api;
 pub mod eval;
@@ -17,10 +13,22 @@ pub mod explain;
 pub mod formula;
 pub mod model;
 pub mod package;
+pub mod pages;
 pub mod parameters;
 pub mod period;
+pub mod population;
 pub mod reform;
 pub mod service;
 pub mod simulation;
 pub mod situation;
+pub mod store;
 pub mod yaml_tests;
+
+/// This crate's migrations.
+pub const MIGRATIONS: &[kernel::migrate::Migration] = &[kernel::migrate::Migration {
+    component: "rules",
+    version: 1,
+    name: "policies and proactive decisions",
+    sqlite: include_str!("../migrations/sqlite/0001_rules.sql"),
+    postgres: include_str!("../migrations/postgres/0001_rules.sql"),
+}];

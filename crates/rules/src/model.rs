@@ -93,3 +93,150 @@ pub struct CalculateQuery {
     /// Reforms to apply, comma-separated, by name or OpenFisca Python path.
     pub reforms: Option<String>,
 }
+
+/// A benefit policy published with its rules: who qualifies and for how much is the
+/// value of one person variable of a package, computed for each month.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Policy {
+    /// Its code, e.g. `old-age-allowance`.
+    pub code: String,
+    /// Its name, e.g. 高龄津贴.
+    pub name: String,
+    /// What it gives, in a sentence.
+    pub summary: String,
+    /// The rules package.
+    pub package: String,
+    /// The person variable whose value is the monthly amount (0: not entitled).
+    pub variable: String,
+    /// The department that confirms proposals and pays.
+    pub organisation_id: String,
+    /// The legal basis for reading residents' data to find who qualifies.
+    pub basis: String,
+    /// `published` or `withdrawn`.
+    pub status: String,
+    /// Decisions by status.
+    pub counts: std::collections::BTreeMap<String, i64>,
+    /// When it was last run over the population.
+    pub last_run_at: Option<kernel::time::Timestamp>,
+}
+
+/// `POST /api/v1/rules/policies`.
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+pub struct NewPolicy {
+    /// Its code: 2–40 of a–z, 0–9 and `-`.
+    pub code: String,
+    /// Its name, up to 60 characters.
+    pub name: String,
+    /// What it gives, up to 300 characters.
+    pub summary: String,
+    /// A package the node serves.
+    pub package: String,
+    /// A number variable of the package's person entity.
+    pub variable: String,
+    /// The department (organisation id).
+    pub organisation_id: String,
+    /// The legal basis, e.g. 《示例市高龄津贴发放办法》第三条.
+    pub basis: String,
+}
+
+/// What a run over the population did.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct RunReport {
+    /// The policy.
+    pub policy: String,
+    /// The month computed.
+    pub period: String,
+    /// Persons evaluated.
+    pub evaluated: usize,
+    /// Persons entitled this month.
+    pub eligible: usize,
+    /// New proposals for the department to confirm.
+    pub proposed: usize,
+    /// Enrolled persons no longer entitled, flagged for review (not cut off).
+    pub flagged: usize,
+    /// Proposals withdrawn because the person is no longer entitled before anyone
+    /// confirmed them.
+    pub withdrawn: usize,
+    /// The package version (digest) the decisions were made with.
+    pub digest: String,
+    /// Seconds the run took.
+    pub seconds: f64,
+}
+
+/// A decision about one person, as the department sees it (name masked).
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Decision {
+    /// Its id.
+    pub id: String,
+    /// The policy.
+    pub policy_code: String,
+    /// The person.
+    pub person_id: String,
+    /// Her name, masked.
+    pub person_name: String,
+    /// `proposed`, `confirmed`, `declined`, `rejected`, `review` or `ended`.
+    pub status: String,
+    /// The month it was computed for.
+    pub period: String,
+    /// The monthly amount.
+    pub amount: f64,
+    /// Why, in words.
+    pub reason: String,
+    /// The package version it was computed with.
+    pub digest: String,
+    /// Last change.
+    pub updated_at: kernel::time::Timestamp,
+}
+
+/// Which decisions (`ids`), for confirming or reviewing in bulk.
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+pub struct DecisionIds {
+    /// Up to 1,000 decision ids.
+    pub ids: Vec<String>,
+    /// For a review: keep paying (`true`) or end (`false`).
+    #[serde(default)]
+    pub keep: Option<bool>,
+}
+
+/// Filters for a policy's decisions.
+#[derive(Clone, Debug, Deserialize, IntoParams)]
+pub struct DecisionQuery {
+    /// Only this status.
+    pub status: Option<String>,
+    /// Return at most this many (default 50, at most 500).
+    pub limit: Option<i64>,
+    /// After this decision id (the previous page's last).
+    pub after: Option<String>,
+}
+
+/// A month to run for.
+#[derive(Clone, Debug, Default, Deserialize, ToSchema)]
+pub struct RunRequest {
+    /// `YYYY-MM`; default the current month.
+    #[serde(default)]
+    pub period: Option<String>,
+}
+
+/// What a resident is entitled to under one policy, and why.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Entitlement {
+    /// The policy.
+    pub policy_code: String,
+    /// Its name.
+    pub name: String,
+    /// What it gives.
+    pub summary: String,
+    /// `qualifies`, `soon` (from `from`), or `not`.
+    pub standing: String,
+    /// The monthly amount this month (or from `from`).
+    pub amount: f64,
+    /// The month she qualifies from, when `soon`.
+    pub from: Option<String>,
+    /// Why (or why not), in words, with the law.
+    pub reason: String,
+    /// The explanation (version 1 format).
+    #[schema(value_type = Object)]
+    pub explanation: serde_json::Value,
+    /// The department's decision about her, if any (`proposed`, `confirmed`…).
+    pub decision: Option<String>,
+}

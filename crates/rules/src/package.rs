@@ -120,8 +120,48 @@ pub struct Variable {
     pub formulas: Vec<Formula>,
     /// Neutralised by a reform: always its default, whatever is given or computed.
     pub neutralized: bool,
+    /// Where a population run reads this input from (`source:`), if anywhere.
+    pub source: Option<Source>,
     /// Where it is defined.
     pub origin: Origin,
+}
+
+/// Where a population run reads an input from, in the platform's registers (under the
+/// statutory basis of the policy that runs it).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Source {
+    /// `identity.birth_date`: the date of birth in the population register.
+    BirthDate,
+    /// `identity.sex`: `female` or `male`.
+    Sex,
+    /// `identity.region`: the code of the address region.
+    Region,
+    /// `identity.tag.CODE`: whether the person carries the resident tag.
+    Tag(String),
+}
+
+impl Source {
+    /// Reads `identity.birth_date`, `identity.sex`, `identity.region`, `identity.tag.CODE`.
+    pub fn parse(text: &str) -> Option<Source> {
+        match text {
+            "identity.birth_date" => Some(Source::BirthDate),
+            "identity.sex" => Some(Source::Sex),
+            "identity.region" => Some(Source::Region),
+            other => other
+                .strip_prefix("identity.tag.")
+                .filter(|code| !code.is_empty())
+                .map(|code| Source::Tag(code.to_string())),
+        }
+    }
+
+    /// The type a variable read from here has.
+    pub fn value_type(&self) -> ValueType {
+        match self {
+            Source::BirthDate => ValueType::Date,
+            Source::Sex | Source::Region => ValueType::Text,
+            Source::Tag(_) => ValueType::Bool,
+        }
+    }
 }
 
 /// A default value.
@@ -157,6 +197,9 @@ pub struct Package {
     pub parameters: Parameters,
     /// Reforms that may be applied to it, by name.
     pub reforms: BTreeMap<String, Reform>,
+    /// SHA-256 of every file it was read from (names and contents): the version a
+    /// decision was made with.
+    pub digest: String,
 }
 
 /// Function names of the formula language (not variables).
@@ -345,6 +388,7 @@ impl Reader<'_> {
                     | "citation"
                     | "formula"
                     | "formulas"
+                    | "source"
             ) {
                 self.fail(value, format!("{name}: unknown key `{}`", key.as_str()));
             }
@@ -447,6 +491,39 @@ impl Reader<'_> {
             );
         }
         let formulas = self.formulas(name, node, map);
+        let source = match map.get_node("source") {
+            None => None,
+            Some(at) => {
+                let text = Self::text(Some(at)).unwrap_or_default();
+                match Source::parse(&text) {
+                    Some(source) if source.value_type() != value_type => {
+                        self.fail(
+                            at,
+                            format!(
+                                "{name}: `source: {text}` gives {}, not the variable's type",
+                                match source.value_type() {
+                                    ValueType::Date => "a date",
+                                    ValueType::Text => "a text",
+                                    ValueType::Bool => "true or false",
+                                    ValueType::Number => "a number",
+                                }
+                            ),
+                        );
+                        None
+                    }
+                    Some(source) => Some(source),
+                    None => {
+                        self.fail(
+                            at,
+                            format!(
+                                "{name}: `source: {text}` — a source is identity.birth_date, identity.sex, identity.region or identity.tag.CODE"
+                            ),
+                        );
+                        None
+                    }
+                }
+            }
+        };
         Some(Variable {
             name: name.to_string(),
             label: Self::text(map.get_node("label")),
@@ -459,6 +536,7 @@ impl Reader<'_> {
             citation: Self::citation(map.get_node("citation")),
             formulas,
             neutralized: false,
+            source,
             origin: self.origin(node),
         })
     }
@@ -506,6 +584,39 @@ pub(crate) fn parse_file(path: &Path, errors: &mut Vec<LoadError>) -> Option<Nod
             None
         }
     }
+}
+
+/// SHA-256 over the files under `dirs` (each file's path below its folder, then its bytes),
+/// in name order.
+fn digest(dirs: &[&Path]) -> String {
+    use sha2::{Digest, Sha256};
+    fn files(dir: &Path, out: &mut Vec<PathBuf>) {
+        let Ok(read) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for entry in read.filter_map(Result::ok) {
+            let path = entry.path();
+            if path.is_dir() {
+                files(&path, out);
+            } else {
+                out.push(path);
+            }
+        }
+    }
+    let mut hash = Sha256::new();
+    for dir in dirs {
+        let mut all = Vec::new();
+        files(dir, &mut all);
+        all.sort();
+        for file in all {
+            let name = file.strip_prefix(dir).unwrap_or(&file);
+            hash.update(name.to_string_lossy().as_bytes());
+            hash.update([0]);
+            hash.update(std::fs::read(&file).unwrap_or_default());
+            hash.update([0]);
+        }
+    }
+    hex::encode(hash.finalize())
 }
 
 /// Loads and checks a rules package folder.
@@ -597,6 +708,7 @@ pub fn load_package_with(dir: &Path, parameters: Option<&Path>) -> Result<Packag
             }
         }
     }
+    package.digest = digest(&[dir, &parameters_dir]);
     check(&package, &mut errors);
     if errors.is_empty() {
         crate::reform::load_reforms(&dir.join("reforms"), &mut package, &mut errors);

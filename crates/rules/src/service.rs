@@ -1,10 +1,18 @@
 //! The packages a node serves (its rulebook) and computing situations with them.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
-use kernel::{ApiError, AppState};
+use kernel::audit::{AuditEvent, Basis};
+use kernel::auth::Principal;
+use kernel::time::Timestamp;
+use kernel::{ApiError, ApiResult, AppState};
+
+use crate::eval::{Column, EvalError};
+use crate::explain::{Explanation, explain_all, sentence};
+use crate::period::Period;
+use crate::store::{self, DecisionRow, PersonInputs, PolicyRow};
 
 use crate::model::*;
 use crate::package::{Package, ValueType, load_package_with};
@@ -227,4 +235,738 @@ pub fn compute(
                 .collect(),
         )
     })
+}
+
+// ---- policies and proactive decisions (免申即享) ----
+
+/// Persons computed at once by a run.
+const RUN_PAGE: i64 = 20_000;
+/// The most decisions one confirm or review call takes.
+const MAX_BULK: usize = 1_000;
+/// How many months ahead "soon" looks.
+const SOON_MONTHS: i64 = 12;
+/// Sealing contexts (bound as associated data).
+const SENTENCE_CONTEXT: &str = "rules_decisions.sentence";
+const EXPLANATION_CONTEXT: &str = "rules_decisions.explanation";
+
+fn db_error(e: sqlx::Error) -> ApiError {
+    ApiError::Unexpected(e.into())
+}
+
+/// The month now, `YYYY-MM`.
+pub fn this_month() -> Period {
+    let today = time::OffsetDateTime::now_utc().date();
+    Period {
+        unit: crate::period::Unit::Month,
+        start: today.replace_day(1).unwrap_or(today),
+        size: 1,
+    }
+}
+
+fn month(raw: Option<&str>) -> Result<Period, ApiError> {
+    match raw {
+        None => Ok(this_month()),
+        Some(text) => {
+            let p = Period::parse(text).map_err(|e| ApiError::invalid("period", e.to_string()))?;
+            if p.unit != crate::period::Unit::Month || p.size != 1 {
+                return Err(ApiError::invalid(
+                    "period",
+                    format!("'{text}' is not one month (YYYY-MM)"),
+                ));
+            }
+            Ok(p)
+        }
+    }
+}
+
+async fn policy_view(state: &AppState, row: PolicyRow) -> ApiResult<Policy> {
+    let counts = store::decision_counts(&state.db, &row.code)
+        .await
+        .map_err(db_error)?
+        .into_iter()
+        .collect();
+    Ok(Policy {
+        code: row.code,
+        name: row.name,
+        summary: row.summary,
+        package: row.package,
+        variable: row.variable,
+        organisation_id: row.organisation_id,
+        basis: row.basis,
+        status: row.status,
+        counts,
+        last_run_at: row.last_run_at,
+    })
+}
+
+/// Publishes a policy (platform administrator, or the department's administrator): its
+/// package must be served and its variable a number of the package's persons.
+pub async fn define_policy(state: &AppState, by: &Principal, new: NewPolicy) -> ApiResult<Policy> {
+    let code = new.code.trim().to_string();
+    if !(2..=40).contains(&code.len())
+        || !code
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    {
+        return Err(ApiError::invalid(
+            "code",
+            "a policy code is 2–40 of a–z, 0–9 and -",
+        ));
+    }
+    let name = kernel::api::text("name", &new.name, 60, true)?;
+    let summary = kernel::api::text("summary", &new.summary, 300, true)?;
+    let basis = kernel::api::text("basis", &new.basis, 300, true)?;
+    if !kernel::ids::is_uuid(&new.organisation_id) {
+        return Err(ApiError::invalid(
+            "organisation_id",
+            "not a valid organisation id",
+        ));
+    }
+    by.require_org_admin(&new.organisation_id)?;
+    identity::service::get_organisation(state, &new.organisation_id).await?;
+    let package = rulebook(state)?.package(&new.package, &[]).map_err(|_| {
+        ApiError::invalid(
+            "package",
+            format!("no rules package {} is served", new.package),
+        )
+    })?;
+    let person = package
+        .entities
+        .values()
+        .find(|e| e.roles.is_empty())
+        .map(|e| e.key.clone())
+        .unwrap_or_default();
+    match package.variables.get(&new.variable) {
+        Some(v) if v.entity == person && v.value_type == ValueType::Number => {}
+        Some(_) => {
+            return Err(ApiError::invalid(
+                "variable",
+                format!(
+                    "{} is not a number of the package's {person}s",
+                    new.variable
+                ),
+            ));
+        }
+        None => {
+            return Err(ApiError::invalid(
+                "variable",
+                format!("{} has no variable {}", package.name, new.variable),
+            ));
+        }
+    }
+    let row = PolicyRow {
+        code: code.clone(),
+        name,
+        summary,
+        package: package.name.clone(),
+        variable: new.variable,
+        organisation_id: new.organisation_id,
+        basis,
+        status: "published".into(),
+        created_at: Timestamp::now(),
+        last_run_at: None,
+    };
+    let mut tx = state.db.begin().await.map_err(db_error)?;
+    if store::policy(&state.db, &code)
+        .await
+        .map_err(db_error)?
+        .is_some()
+    {
+        return Err(ApiError::Conflict(format!(
+            "a policy {code} exists already"
+        )));
+    }
+    store::insert_policy(&mut tx, &row)
+        .await
+        .map_err(db_error)?;
+    let mut event = AuditEvent::by(by, "rules.policy.publish", format!("policy:{code}"));
+    event.purpose = "publish a benefit policy".into();
+    state.audit.record_in(&mut tx, event).await?;
+    tx.commit().await.map_err(db_error)?;
+    policy_view(state, row).await
+}
+
+/// Every policy (public: what the city offers and under which law).
+pub async fn policies(state: &AppState) -> ApiResult<Vec<Policy>> {
+    let mut out = Vec::new();
+    for row in store::policies(&state.db).await.map_err(db_error)? {
+        out.push(policy_view(state, row).await?);
+    }
+    Ok(out)
+}
+
+async fn policy_row(state: &AppState, code: &str) -> ApiResult<PolicyRow> {
+    store::policy(&state.db, code)
+        .await
+        .map_err(db_error)?
+        .ok_or_else(|| ApiError::NotFound(format!("there is no policy {code}")))
+}
+
+/// One policy.
+pub async fn policy(state: &AppState, code: &str) -> ApiResult<Policy> {
+    let row = policy_row(state, code).await?;
+    policy_view(state, row).await
+}
+
+/// Who carries each tag the package's sources name.
+async fn tag_sets(
+    state: &AppState,
+    package: &Package,
+) -> ApiResult<HashMap<String, HashSet<String>>> {
+    let mut tags = HashMap::new();
+    for code in crate::population::tags_named(package) {
+        let hash = identity::service::tag_hash(state, &code);
+        let members = store::tagged(&state.db, &hash).await.map_err(db_error)?;
+        tags.insert(code, members.into_iter().collect());
+    }
+    Ok(tags)
+}
+
+/// Seals a decision's reason and explanation.
+fn sealed(state: &AppState, e: &Explanation) -> ApiResult<(Vec<u8>, Vec<u8>)> {
+    let json = serde_json::to_string(e).map_err(|e| ApiError::Unexpected(e.into()))?;
+    Ok((
+        state.vault.seal(&sentence(e), SENTENCE_CONTEXT)?,
+        state.vault.seal(&json, EXPLANATION_CONTEXT)?,
+    ))
+}
+
+/// Runs a policy over the whole population for a month (its department's staff, or a
+/// platform administrator): newly entitled residents become proposals; enrolled ones no
+/// longer entitled are flagged for review, never cut off; proposals nobody confirmed
+/// whose person is no longer entitled are withdrawn. Reading the register is audited
+/// under the policy's legal basis. `progress` is told how many persons are done.
+pub async fn run_policy(
+    state: &AppState,
+    by: &Principal,
+    code: &str,
+    period: Option<&str>,
+    progress: &(dyn Fn(usize) + Sync),
+) -> ApiResult<RunReport> {
+    let started = std::time::Instant::now();
+    let policy = policy_row(state, code).await?;
+    by.staff_organisation(Some(&policy.organisation_id), "code")?;
+    if policy.status != "published" {
+        return Err(ApiError::Conflict(format!("{code} is withdrawn")));
+    }
+    let period = month(period)?;
+    let package = rulebook(state)?.package(&policy.package, &[])?;
+    let tags = tag_sets(state, &package).await?;
+    let existing: HashMap<String, (String, String)> = store::decision_states(&state.db, code)
+        .await
+        .map_err(db_error)?
+        .into_iter()
+        .map(|(person, id, status)| (person, (id, status)))
+        .collect();
+    let now = Timestamp::now();
+    let mut report = RunReport {
+        policy: code.to_string(),
+        period: period.to_string(),
+        evaluated: 0,
+        eligible: 0,
+        proposed: 0,
+        flagged: 0,
+        withdrawn: 0,
+        digest: package.digest.clone(),
+        seconds: 0.0,
+    };
+    let (mut inserts, mut rewrites, mut deletes) = (Vec::new(), Vec::new(), Vec::new());
+    let mut after = String::new();
+    loop {
+        let page = store::person_inputs(&state.db, &after, RUN_PAGE, None)
+            .await
+            .map_err(db_error)?;
+        let Some(last) = page.last() else {
+            break;
+        };
+        after = last.id.clone();
+        let asked = page.len();
+        // Household members outside the page come along, so that household variables
+        // are whole; only the page's persons are decided on.
+        let in_page: HashSet<&str> = page.iter().map(|p| p.id.as_str()).collect();
+        let households: Vec<String> = page
+            .iter()
+            .filter_map(|p| p.household_id.clone())
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
+        let mut persons: Vec<PersonInputs> = page.clone();
+        for member in store::household_members(&state.db, &households)
+            .await
+            .map_err(db_error)?
+        {
+            if !in_page.contains(member.id.as_str()) {
+                persons.push(member);
+            }
+        }
+        let package = package.clone();
+        let tags_here = tags.clone();
+        let variable = policy.variable.clone();
+        // Columnar and CPU-bound: off the async workers.
+        let computed = tokio::task::spawn_blocking(move || -> Result<_, EvalError> {
+            let mut sim = crate::population::simulation(&package, &persons, &tags_here, period)?;
+            let amounts = match sim.calculate(&variable, period)? {
+                Column::Number(v) => v,
+                _ => return Err(EvalError::Call(format!("{variable} is not a number"))),
+            };
+            Ok((persons, amounts, explain_all(&mut sim, &variable, period)?))
+        })
+        .await
+        .map_err(|e| ApiError::Unexpected(e.into()))?
+        .map_err(|e| ApiError::Unexpected(anyhow::anyhow!("{code}: {e}")))?;
+        let (persons, amounts, explanations) = computed;
+        for (i, person) in persons.iter().enumerate().take(asked) {
+            let amount = amounts[i];
+            let entitled = amount > 0.0;
+            if entitled {
+                report.eligible += 1;
+            }
+            let current = existing.get(&person.id);
+            let status = current.map(|(_, s)| s.as_str());
+            let write = match (entitled, status) {
+                (true, None) => Some("proposed"),
+                (true, Some("ended")) => Some("proposed"),
+                (true, Some("review")) => Some("confirmed"),
+                (false, Some("confirmed")) => Some("review"),
+                (false, Some("proposed")) => {
+                    if let Some((id, _)) = current {
+                        deletes.push(id.clone());
+                    }
+                    None
+                }
+                _ => None,
+            };
+            let Some(new_status) = write else {
+                continue;
+            };
+            let (sentence_enc, explanation_enc) = sealed(state, &explanations[i])?;
+            let row = DecisionRow {
+                id: current.map_or_else(kernel::ids::new_id, |(id, _)| id.clone()),
+                policy_code: code.to_string(),
+                person_id: person.id.clone(),
+                status: new_status.to_string(),
+                period: period.to_string(),
+                amount,
+                sentence_enc,
+                explanation_enc,
+                digest: report.digest.clone(),
+                created_at: now,
+                updated_at: now,
+                decided_by: None,
+            };
+            match (new_status, current) {
+                ("proposed", None) => {
+                    report.proposed += 1;
+                    inserts.push(row);
+                }
+                ("proposed", Some(_)) => {
+                    report.proposed += 1;
+                    rewrites.push(row);
+                }
+                ("review", _) => {
+                    report.flagged += 1;
+                    rewrites.push(row);
+                }
+                _ => rewrites.push(row),
+            }
+        }
+        report.evaluated += asked;
+        progress(report.evaluated);
+    }
+    report.withdrawn = deletes.len();
+    let mut tx = state.db.begin().await.map_err(db_error)?;
+    store::insert_decisions(&mut tx, &inserts)
+        .await
+        .map_err(db_error)?;
+    for row in &rewrites {
+        store::rewrite_decision(&mut tx, row)
+            .await
+            .map_err(db_error)?;
+    }
+    store::delete_decisions(&mut tx, &deletes)
+        .await
+        .map_err(db_error)?;
+    store::set_last_run(&mut tx, code, now)
+        .await
+        .map_err(db_error)?;
+    let mut event = AuditEvent::by(
+        by,
+        "rules.policy.run",
+        format!(
+            "policy:{code} period:{} persons:{} proposed:{} flagged:{}",
+            report.period, report.evaluated, report.proposed, report.flagged
+        ),
+    );
+    event.purpose = format!("find who is entitled to {} (免申即享)", policy.name);
+    event.basis = Basis::Statutory(policy.basis.clone());
+    state.audit.record_in(&mut tx, event).await?;
+    tx.commit().await.map_err(db_error)?;
+    report.seconds = (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0;
+    Ok(report)
+}
+
+fn decision_view(state: &AppState, d: DecisionRow, name: &str) -> ApiResult<Decision> {
+    Ok(Decision {
+        id: d.id,
+        policy_code: d.policy_code,
+        person_id: d.person_id,
+        person_name: kernel::crypto::mask_name(name),
+        status: d.status,
+        period: d.period,
+        amount: d.amount,
+        reason: state.vault.open(&d.sentence_enc, SENTENCE_CONTEXT)?,
+        digest: d.digest,
+        updated_at: d.updated_at,
+    })
+}
+
+/// A page of a policy's decisions (its department's staff), names masked; the read is
+/// audited under the policy's basis.
+pub async fn decisions(
+    state: &AppState,
+    by: &Principal,
+    code: &str,
+    q: &DecisionQuery,
+) -> ApiResult<kernel::api::Page<Decision>> {
+    let policy = policy_row(state, code).await?;
+    by.staff_organisation(Some(&policy.organisation_id), "code")?;
+    if let Some(s) = &q.status
+        && ![
+            "proposed",
+            "confirmed",
+            "declined",
+            "rejected",
+            "review",
+            "ended",
+        ]
+        .contains(&s.as_str())
+    {
+        return Err(ApiError::invalid(
+            "status",
+            "a status is proposed, confirmed, declined, rejected, review or ended",
+        ));
+    }
+    let limit = q.limit.unwrap_or(50).clamp(1, 500);
+    let rows = store::decision_page(
+        &state.db,
+        code,
+        q.status.as_deref(),
+        q.after.as_deref().unwrap_or_default(),
+        limit + 1,
+    )
+    .await
+    .map_err(db_error)?;
+    let mut items = Vec::with_capacity(rows.len());
+    for (d, name) in rows {
+        items.push(decision_view(state, d, &name)?);
+    }
+    let mut event = AuditEvent::by(
+        by,
+        "rules.decisions.read",
+        format!(
+            "policy:{code} decisions:{}",
+            items.len().min(limit as usize)
+        ),
+    );
+    event.purpose = format!("review proposals for {}", policy.name);
+    event.basis = Basis::Statutory(policy.basis.clone());
+    state.audit.record(event).await?;
+    Ok(kernel::api::Page::from_rows(items, limit, |d| d.id.clone()))
+}
+
+fn bulk_ids(ids: &[String]) -> ApiResult<Vec<String>> {
+    if ids.is_empty() || ids.len() > MAX_BULK {
+        return Err(ApiError::invalid(
+            "ids",
+            format!("give 1 to {MAX_BULK} decision ids"),
+        ));
+    }
+    let mut unique: Vec<String> = ids.to_vec();
+    unique.sort();
+    unique.dedup();
+    Ok(unique)
+}
+
+/// Confirms proposals (the department's reviewer or administrator): each person is
+/// enrolled and told, through her inbox (and SMS or e-mail as she chose), what she is
+/// entitled to, from when, why, and that she may decline. Returns how many.
+pub async fn confirm(
+    state: &AppState,
+    by: &Principal,
+    code: &str,
+    ids: &[String],
+) -> ApiResult<usize> {
+    let policy = policy_row(state, code).await?;
+    let allowed = by.is_platform_admin()
+        || by.has_role_in(kernel::auth::Role::Reviewer, &policy.organisation_id)
+        || by.has_role_in(kernel::auth::Role::OrgAdmin, &policy.organisation_id);
+    if !allowed {
+        return Err(ApiError::Forbidden(
+            "confirming needs a reviewer or administrator of the policy's department".into(),
+        ));
+    }
+    let ids = bulk_ids(ids)?;
+    let now = Timestamp::now();
+    let mut tx = state.db.begin().await.map_err(db_error)?;
+    let rows = store::decisions_by_id(&mut tx, code, &ids)
+        .await
+        .map_err(db_error)?;
+    if rows.len() != ids.len() {
+        return Err(ApiError::invalid(
+            "ids",
+            format!(
+                "{} of the ids are not decisions of {code}",
+                ids.len() - rows.len()
+            ),
+        ));
+    }
+    if let Some(d) = rows.iter().find(|d| d.status != "proposed") {
+        return Err(ApiError::Conflict(format!(
+            "decision {} is {}, not proposed",
+            d.id, d.status
+        )));
+    }
+    store::set_status(&mut tx, &ids, "confirmed", &by.account_id, now)
+        .await
+        .map_err(db_error)?;
+    for d in &rows {
+        let reason = state.vault.open(&d.sentence_enc, SENTENCE_CONTEXT)?;
+        let body = format!(
+            "您可享受“{}”：每月 {:.2} 元，自 {} 起，无需申请。\n理由：{}\n依据：{}\n如不需要，可在“我的待遇”中放弃。",
+            policy.name, d.amount, d.period, reason, policy.basis
+        );
+        messaging::service::notify_in(
+            state,
+            &mut tx,
+            &policy.organisation_id,
+            &by.account_id,
+            &d.person_id,
+            &format!("{}：您已被纳入（免申即享）", policy.name),
+            &body,
+        )
+        .await?;
+        let mut event = AuditEvent::by(by, "rules.decision.confirm", format!("decision:{}", d.id));
+        event.subject_person_id = Some(d.person_id.clone());
+        event.purpose = format!("enrol in {}", policy.name);
+        event.basis = Basis::Statutory(policy.basis.clone());
+        state.audit.record_in(&mut tx, event).await?;
+    }
+    tx.commit().await.map_err(db_error)?;
+    messaging::delivery::wake(state);
+    Ok(rows.len())
+}
+
+/// Decides on decisions flagged for review (the department's reviewer or administrator):
+/// keep paying, or end. Returns how many.
+pub async fn review(
+    state: &AppState,
+    by: &Principal,
+    code: &str,
+    ids: &[String],
+    keep: bool,
+) -> ApiResult<usize> {
+    let policy = policy_row(state, code).await?;
+    let allowed = by.is_platform_admin()
+        || by.has_role_in(kernel::auth::Role::Reviewer, &policy.organisation_id)
+        || by.has_role_in(kernel::auth::Role::OrgAdmin, &policy.organisation_id);
+    if !allowed {
+        return Err(ApiError::Forbidden(
+            "reviewing needs a reviewer or administrator of the policy's department".into(),
+        ));
+    }
+    let ids = bulk_ids(ids)?;
+    let mut tx = state.db.begin().await.map_err(db_error)?;
+    let rows = store::decisions_by_id(&mut tx, code, &ids)
+        .await
+        .map_err(db_error)?;
+    if let Some(d) = rows.iter().find(|d| d.status != "review") {
+        return Err(ApiError::Conflict(format!(
+            "decision {} is {}, not under review",
+            d.id, d.status
+        )));
+    }
+    if rows.len() != ids.len() {
+        return Err(ApiError::invalid(
+            "ids",
+            format!(
+                "{} of the ids are not decisions of {code}",
+                ids.len() - rows.len()
+            ),
+        ));
+    }
+    let status = if keep { "confirmed" } else { "ended" };
+    store::set_status(&mut tx, &ids, status, &by.account_id, Timestamp::now())
+        .await
+        .map_err(db_error)?;
+    for d in &rows {
+        let mut event = AuditEvent::by(
+            by,
+            if keep {
+                "rules.decision.keep"
+            } else {
+                "rules.decision.end"
+            },
+            format!("decision:{}", d.id),
+        );
+        event.subject_person_id = Some(d.person_id.clone());
+        event.purpose = format!("review entitlement to {}", policy.name);
+        event.basis = Basis::Statutory(policy.basis.clone());
+        state.audit.record_in(&mut tx, event).await?;
+    }
+    tx.commit().await.map_err(db_error)?;
+    Ok(rows.len())
+}
+
+fn own_basis(by: &Principal) -> Basis {
+    match &by.acting_for {
+        Some(a) => Basis::Proxy(a.authorisation_id.clone()),
+        None => Basis::OwnData,
+    }
+}
+
+/// A resident declines a proposal or an enrolment (she, or her proxy).
+pub async fn decline(state: &AppState, by: &Principal, code: &str) -> ApiResult<()> {
+    let person = by
+        .subject_person_id()
+        .ok_or_else(|| ApiError::Forbidden("only a resident can decline".into()))?
+        .to_string();
+    let policy = policy_row(state, code).await?;
+    let mut tx = state.db.begin().await.map_err(db_error)?;
+    let Some(d) = store::decision_of_person(&mut tx, code, &person)
+        .await
+        .map_err(db_error)?
+    else {
+        return Err(ApiError::NotFound(format!(
+            "there is no decision about you under {code}"
+        )));
+    };
+    if !["proposed", "confirmed", "review"].contains(&d.status.as_str()) {
+        return Err(ApiError::Conflict(format!("it is {} already", d.status)));
+    }
+    store::set_status(
+        &mut tx,
+        std::slice::from_ref(&d.id),
+        "declined",
+        &by.account_id,
+        Timestamp::now(),
+    )
+    .await
+    .map_err(db_error)?;
+    let mut event = AuditEvent::by(by, "rules.decision.decline", format!("decision:{}", d.id));
+    event.subject_person_id = Some(person);
+    event.purpose = format!("decline {}", policy.name);
+    event.basis = own_basis(by);
+    state.audit.record_in(&mut tx, event).await?;
+    tx.commit().await.map_err(db_error)
+}
+
+/// What the resident (or the person her proxy acts for) is entitled to under every
+/// published policy: qualifies now, soon (the first month within a year), or not — each
+/// with why, in words and as an explanation — and the department's decision.
+pub async fn my_entitlements(state: &AppState, by: &Principal) -> ApiResult<Vec<Entitlement>> {
+    let person = by
+        .subject_person_id()
+        .ok_or_else(|| ApiError::Forbidden("only a resident has entitlements".into()))?
+        .to_string();
+    let me = store::person_inputs(&state.db, "", 1, Some(std::slice::from_ref(&person)))
+        .await
+        .map_err(db_error)?;
+    let Some(me) = me.into_iter().next() else {
+        return Err(ApiError::NotFound(
+            "your record is not in the register".into(),
+        ));
+    };
+    let mut persons = vec![me.clone()];
+    if let Some(h) = &me.household_id {
+        for member in store::household_members(&state.db, std::slice::from_ref(h))
+            .await
+            .map_err(db_error)?
+        {
+            if member.id != me.id {
+                persons.push(member);
+            }
+        }
+    }
+    let decisions: HashMap<String, String> = store::decisions_of_person(&state.db, &person)
+        .await
+        .map_err(db_error)?
+        .into_iter()
+        .collect();
+    let book = rulebook(state)?;
+    let mut out = Vec::new();
+    for policy in store::policies(&state.db).await.map_err(db_error)? {
+        if policy.status != "published" {
+            continue;
+        }
+        let package = book.package(&policy.package, &[])?;
+        let tags = tag_sets_for(state, &package, &person).await?;
+        let now = this_month();
+        let evaluate = |period: Period| -> Result<(f64, Explanation), EvalError> {
+            let mut sim = crate::population::simulation(&package, &persons, &tags, period)?;
+            let amount = match sim.calculate(&policy.variable, period)? {
+                Column::Number(v) => v.first().copied().unwrap_or(0.0),
+                _ => 0.0,
+            };
+            let mut all = explain_all(&mut sim, &policy.variable, period)?;
+            if all.is_empty() {
+                return Err(EvalError::Call("no explanation".into()));
+            }
+            Ok((amount, all.swap_remove(0)))
+        };
+        let failed = |e: EvalError| ApiError::Unexpected(anyhow::anyhow!("{}: {e}", policy.code));
+        let (amount, why) = evaluate(now).map_err(failed)?;
+        let mut standing = if amount > 0.0 { "qualifies" } else { "not" };
+        let (mut shown_amount, mut shown, mut from) = (amount, why, None);
+        if amount <= 0.0 {
+            for ahead in 1..=SOON_MONTHS {
+                let later = now.offset(ahead);
+                // A parameter that ends or a formula not yet written: not "soon".
+                let Ok((a, e)) = evaluate(later) else {
+                    break;
+                };
+                if a > 0.0 {
+                    standing = "soon";
+                    shown_amount = a;
+                    shown = e;
+                    from = Some(later.to_string());
+                    break;
+                }
+            }
+        }
+        out.push(Entitlement {
+            policy_code: policy.code.clone(),
+            name: policy.name.clone(),
+            summary: policy.summary.clone(),
+            standing: standing.into(),
+            amount: shown_amount,
+            from,
+            reason: sentence(&shown),
+            explanation: serde_json::to_value(&shown).unwrap_or_default(),
+            decision: decisions.get(&policy.code).cloned(),
+        });
+    }
+    if by.acting_for.is_some() {
+        let mut event = AuditEvent::by(by, "rules.entitlements.read", format!("person:{person}"));
+        event.subject_person_id = Some(person);
+        event.purpose = "what she is entitled to".into();
+        event.basis = own_basis(by);
+        state.audit.record(event).await?;
+    }
+    Ok(out)
+}
+
+/// The tags the package names, as they concern one person.
+async fn tag_sets_for(
+    state: &AppState,
+    package: &Package,
+    person: &str,
+) -> ApiResult<HashMap<String, HashSet<String>>> {
+    let mut tags = HashMap::new();
+    for code in crate::population::tags_named(package) {
+        let hash = identity::service::tag_hash(state, &code);
+        let members = store::tagged(&state.db, &hash).await.map_err(db_error)?;
+        let mine: HashSet<String> = members.into_iter().filter(|m| m == person).collect();
+        tags.insert(code, mine);
+    }
+    Ok(tags)
 }

@@ -18,6 +18,7 @@ mod openapi;
 mod pages;
 mod passes;
 mod personal_data;
+mod policies;
 mod rules;
 mod services;
 mod smoke;

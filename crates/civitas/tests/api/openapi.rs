@@ -8,7 +8,7 @@ use serde_json::Value;
 use crate::helpers::TestApp;
 
 /// Every JSON route the routers define, with its methods.
-const ROUTES: [(&str, &[&str]); 88] = [
+const ROUTES: [(&str, &[&str]); 96] = [
     ("/api/v1/auth/login", &["post"]),
     ("/api/v1/auth/logout", &["post"]),
     ("/api/v1/me", &["get"]),
@@ -71,6 +71,14 @@ const ROUTES: [(&str, &[&str]); 88] = [
     ("/api/v1/rules/packages/{name}", &["get"]),
     ("/api/v1/rules/calculate", &["post"]),
     ("/api/v1/rules/trace", &["post"]),
+    ("/api/v1/rules/policies", &["get", "post"]),
+    ("/api/v1/rules/policies/{code}", &["get"]),
+    ("/api/v1/rules/policies/{code}/run", &["post"]),
+    ("/api/v1/rules/policies/{code}/decisions", &["get"]),
+    ("/api/v1/rules/policies/{code}/confirm", &["post"]),
+    ("/api/v1/rules/policies/{code}/review", &["post"]),
+    ("/api/v1/me/entitlements", &["get"]),
+    ("/api/v1/me/entitlements/{code}/decline", &["post"]),
     ("/api/v1/tags", &["get", "post"]),
     ("/api/v1/tags/{code}/persons", &["get", "post"]),
     ("/api/v1/me/tags", &["get"]),
@@ -100,7 +108,7 @@ const ROUTES: [(&str, &[&str]); 88] = [
 ];
 
 /// Operations anyone may call, without a bearer token.
-const PUBLIC: [(&str, &str); 21] = [
+const PUBLIC: [(&str, &str); 23] = [
     ("/api/v1/auth/login", "post"),
     ("/api/v1/exchange/resources", "get"),
     ("/api/v1/exchange/resources/{resource}", "get"),
@@ -122,6 +130,8 @@ const PUBLIC: [(&str, &str); 21] = [
     ("/api/v1/rules/packages/{name}", "get"),
     ("/api/v1/rules/calculate", "post"),
     ("/api/v1/rules/trace", "post"),
+    ("/api/v1/rules/policies", "get"),
+    ("/api/v1/rules/policies/{code}", "get"),
 ];
 
 #[tokio::test]

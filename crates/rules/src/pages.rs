@@ -1,0 +1,467 @@
+//! The rules' pages: the packages and policies (政策规则), one policy's proposals and
+//! reviews for its department, with runs and bulk confirmation; and the resident's
+//! entitlements (我的待遇), each with why, and a way to decline.
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect};
+use axum::routing::{get, post};
+use kernel::AppState;
+use kernel::auth::Principal;
+use kernel::pages::{NavItem, PageContext, PageResult};
+use kernel::widgets::{
+    Cell, Summary, Table, action_table, askama_escape as esc, form_pairs, form_value, form_values,
+    post_button,
+};
+
+use crate::model::*;
+use crate::service;
+
+/// The rules' page routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/rules", get(rules_page))
+        .route("/rules/policies/{code}", get(policy_page))
+        .route("/rules/policies/{code}/run", post(run))
+        .route("/rules/policies/{code}/confirm", post(confirm))
+        .route("/rules/policies/{code}/review", post(review))
+        .route("/me/entitlements", get(entitlements_page))
+        .route("/me/entitlements/{code}/decline", post(decline))
+}
+
+fn is_staff(p: Option<&Principal>) -> bool {
+    p.is_some_and(|p| p.is_platform_admin() || p.organisation_id().is_some())
+}
+
+fn is_resident(p: Option<&Principal>) -> bool {
+    p.is_some_and(|p| p.subject_person_id().is_some())
+}
+
+/// The rules' navigation.
+pub fn nav() -> Vec<NavItem> {
+    vec![
+        NavItem {
+            href: "/me/entitlements",
+            zh: "我的待遇",
+            en: "My entitlements",
+            visible: is_resident,
+        },
+        NavItem {
+            href: "/rules",
+            zh: "政策规则",
+            en: "Policies and rules",
+            visible: is_staff,
+        },
+    ]
+}
+
+fn h1(text: &str) -> String {
+    format!("<h1>{}</h1>", esc(text))
+}
+
+fn status_name(ctx: &PageContext, status: &str) -> String {
+    match status {
+        "proposed" => ctx.pick("待确认", "proposed"),
+        "confirmed" => ctx.pick("已纳入", "enrolled"),
+        "declined" => ctx.pick("本人放弃", "declined"),
+        "rejected" => ctx.pick("不予纳入", "rejected"),
+        "review" => ctx.pick("待复核", "to review"),
+        "ended" => ctx.pick("已终止", "ended"),
+        other => other,
+    }
+    .to_string()
+}
+
+async fn rules_page(State(state): State<AppState>, ctx: PageContext) -> PageResult {
+    ctx.user()?;
+    let book = service::rulebook(&state).map_err(|e| ctx.error(e))?;
+    let policies = service::policies(&state).await.map_err(|e| ctx.error(e))?;
+    let title = ctx.pick("政策规则", "Policies and rules");
+    let mut body = h1(title);
+    body.push_str(&format!(
+        "<p>{}</p>",
+        esc(ctx.pick(
+            "每项政策都以规则发布：谁符合条件、每月多少，由规则按户籍等登记信息计算，每个结论都附带理由和法规条款。符合条件的居民由主管部门确认后自动纳入（免申即享）。",
+            "Each policy is published as rules: who qualifies and for how much is computed from the registers, and every decision carries its reasons and the articles of law. Residents who qualify are enrolled once their department confirms (no application needed)."
+        ))
+    ));
+    let rows = policies
+        .iter()
+        .map(|p| {
+            let counts = p
+                .counts
+                .iter()
+                .map(|(s, n)| format!("{} {n}", status_name(&ctx, s)))
+                .collect::<Vec<_>>()
+                .join("，");
+            vec![
+                Cell::link(
+                    p.name.clone(),
+                    format!("/rules/policies/{}", kernel::pages::urlencode(&p.code)),
+                ),
+                Cell::from(p.basis.clone()),
+                Cell::from(if counts.is_empty() {
+                    ctx.pick("尚未运行", "not run yet").to_string()
+                } else {
+                    counts
+                }),
+                Cell::from(
+                    p.last_run_at
+                        .map(|t| t.short())
+                        .unwrap_or_else(|| "—".to_string()),
+                ),
+            ]
+        })
+        .collect();
+    body.push_str(
+        &Table {
+            caption: ctx.pick("政策", "Policies").into(),
+            headers: vec![
+                ctx.pick("名称", "Name").into(),
+                ctx.pick("依据", "Legal basis").into(),
+                ctx.pick("结论", "Decisions").into(),
+                ctx.pick("上次运行", "Last run").into(),
+            ],
+            rows,
+            empty: ctx
+                .pick("还没有发布政策。", "No policy is published yet.")
+                .into(),
+        }
+        .html(),
+    );
+    let rows = book
+        .packages()
+        .map(|p| {
+            let s = service::summary(p);
+            vec![
+                Cell::from(s.name.clone()),
+                Cell::from(s.variable_count.to_string()),
+                Cell::from(
+                    s.reforms
+                        .iter()
+                        .map(|r| r.name.clone())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                ),
+                Cell::from(if s.stale.is_empty() {
+                    ctx.pick("无", "none").to_string()
+                } else {
+                    s.stale
+                        .iter()
+                        .map(|x| format!("{} ({})", x.path, x.last))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                }),
+                Cell::from(p.digest.chars().take(12).collect::<String>()),
+            ]
+        })
+        .collect();
+    body.push_str(
+        &Table {
+            caption: ctx.pick("规则包", "Rules packages").into(),
+            headers: vec![
+                ctx.pick("名称", "Name").into(),
+                ctx.pick("变量数", "Variables").into(),
+                ctx.pick("改革方案", "Reforms").into(),
+                ctx.pick("一年以上未更新的参数", "Parameters not updated for a year")
+                    .into(),
+                ctx.pick("版本", "Version").into(),
+            ],
+            rows,
+            empty: ctx
+                .pick("本节点没有规则包。", "This node serves no rules package.")
+                .into(),
+        }
+        .html(),
+    );
+    Ok(ctx.render(title, &body))
+}
+
+#[derive(serde::Deserialize)]
+struct StatusFilter {
+    status: Option<String>,
+}
+
+async fn policy_page(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    Path(code): Path<String>,
+    Query(filter): Query<StatusFilter>,
+) -> PageResult {
+    let user = ctx.user()?;
+    let policy = service::policy(&state, &code)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    let status = filter.status.unwrap_or_else(|| "proposed".into());
+    let page = service::decisions(
+        &state,
+        user,
+        &code,
+        &DecisionQuery {
+            status: Some(status.clone()),
+            limit: Some(200),
+            after: None,
+        },
+    )
+    .await
+    .map_err(|e| ctx.error(e))?;
+    let base = format!("/rules/policies/{}", kernel::pages::urlencode(&code));
+    let mut body = h1(&policy.name);
+    body.push_str(
+        &Summary {
+            rows: vec![
+                (
+                    ctx.pick("内容", "What it gives").into(),
+                    policy.summary.clone(),
+                ),
+                (ctx.pick("依据", "Legal basis").into(), policy.basis.clone()),
+                (
+                    ctx.pick("规则", "Rules").into(),
+                    format!("{} · {}", policy.package, policy.variable),
+                ),
+                (
+                    ctx.pick("上次运行", "Last run").into(),
+                    policy
+                        .last_run_at
+                        .map(|t| t.short())
+                        .unwrap_or_else(|| "—".into()),
+                ),
+            ],
+        }
+        .html(),
+    );
+    body.push_str(&post_button(
+        &ctx,
+        &format!("{base}/run"),
+        ctx.pick("按本月登记信息重新核定", "Run for this month"),
+        false,
+    ));
+    body.push_str("<p>");
+    for s in ["proposed", "review", "confirmed", "declined", "ended"] {
+        let label = status_name(&ctx, s);
+        if s == status {
+            body.push_str(&format!("<strong>{}</strong> ", esc(&label)));
+        } else {
+            body.push_str(&format!(
+                "<a href=\"{}?status={s}\">{}</a> ",
+                esc(&base),
+                esc(&label)
+            ));
+        }
+    }
+    body.push_str("</p>");
+    let choose = ctx.pick("选择", "Select");
+    let rows: Vec<Vec<Cell>> = page
+        .items
+        .iter()
+        .map(|d| {
+            vec![
+                Cell::from(d.person_name.clone()),
+                Cell::from(format!("{:.2}", d.amount)),
+                Cell::from(d.period.clone()),
+                Cell::from(d.reason.clone()),
+                Cell::from(format!(
+                    "<input type=\"checkbox\" name=\"ids\" value=\"{}\" aria-label=\"{} {}\">",
+                    esc(&d.id),
+                    esc(choose),
+                    esc(&d.person_name)
+                )),
+            ]
+        })
+        .collect();
+    let caption = format!("{}：{}", policy.name, status_name(&ctx, &status));
+    let table = action_table(
+        &caption,
+        &[
+            ctx.pick("居民", "Resident"),
+            ctx.pick("每月金额（元）", "Monthly amount"),
+            ctx.pick("核定月份", "Month"),
+            ctx.pick("理由", "Why"),
+            choose,
+        ],
+        rows,
+        ctx.pick("没有这一类结论。", "No decisions of this kind."),
+    );
+    let actions = match status.as_str() {
+        "proposed" => vec![(
+            "confirm",
+            "",
+            ctx.pick("确认纳入并通知本人", "Enrol and tell them"),
+        )],
+        "review" => vec![
+            ("review", "true", ctx.pick("继续发放", "Keep paying")),
+            ("review", "false", ctx.pick("终止发放", "End")),
+        ],
+        _ => Vec::new(),
+    };
+    if actions.is_empty() || page.items.is_empty() {
+        body.push_str(&table);
+    } else {
+        body.push_str(&format!(
+            "<form method=\"post\" action=\"{}/{}\"><input type=\"hidden\" name=\"csrf\" value=\"{}\">{table}",
+            esc(&base),
+            actions[0].0,
+            esc(&ctx.csrf)
+        ));
+        for (_, keep, label) in &actions {
+            if keep.is_empty() {
+                body.push_str(&format!(
+                    "<button type=\"submit\" class=\"button\">{}</button> ",
+                    esc(label)
+                ));
+            } else {
+                body.push_str(&format!(
+                    "<button type=\"submit\" class=\"button\" name=\"keep\" value=\"{keep}\">{}</button> ",
+                    esc(label)
+                ));
+            }
+        }
+        body.push_str("</form>");
+    }
+    Ok(ctx.render(&policy.name, &body))
+}
+
+async fn run(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    Path(code): Path<String>,
+    body: Bytes,
+) -> PageResult {
+    let user = ctx.user()?;
+    ctx.check_csrf(form_value(&form_pairs(&body), "csrf"))?;
+    service::run_policy(&state, user, &code, None, &|_| {})
+        .await
+        .map_err(|e| ctx.error(e))?;
+    Ok(Redirect::to(&format!(
+        "/rules/policies/{}",
+        kernel::pages::urlencode(&code)
+    ))
+    .into_response())
+}
+
+async fn confirm(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    Path(code): Path<String>,
+    body: Bytes,
+) -> PageResult {
+    let user = ctx.user()?;
+    let pairs = form_pairs(&body);
+    ctx.check_csrf(form_value(&pairs, "csrf"))?;
+    service::confirm(&state, user, &code, &form_values(&pairs, "ids"))
+        .await
+        .map_err(|e| ctx.error(e))?;
+    Ok(Redirect::to(&format!(
+        "/rules/policies/{}?status=confirmed",
+        kernel::pages::urlencode(&code)
+    ))
+    .into_response())
+}
+
+async fn review(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    Path(code): Path<String>,
+    body: Bytes,
+) -> PageResult {
+    let user = ctx.user()?;
+    let pairs = form_pairs(&body);
+    ctx.check_csrf(form_value(&pairs, "csrf"))?;
+    let keep = form_value(&pairs, "keep") == "true";
+    service::review(&state, user, &code, &form_values(&pairs, "ids"), keep)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    Ok(Redirect::to(&format!(
+        "/rules/policies/{}?status=review",
+        kernel::pages::urlencode(&code)
+    ))
+    .into_response())
+}
+
+async fn entitlements_page(State(state): State<AppState>, ctx: PageContext) -> PageResult {
+    let user = ctx.user()?;
+    let entitlements = service::my_entitlements(&state, user)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    let title = ctx.pick("我的待遇", "My entitlements");
+    let mut body = h1(title);
+    body.push_str(&format!(
+        "<p>{}</p>",
+        esc(ctx.pick(
+            "这里列出本市每项政策对您的结论和理由。符合条件的，主管部门确认后会自动为您办理，不用申请。",
+            "Every policy of the city and what it means for you, with the reasons. Where you qualify, the department enrols you once it confirms: no application needed."
+        ))
+    ));
+    if entitlements.is_empty() {
+        body.push_str(&format!(
+            "<p>{}</p>",
+            esc(ctx.pick("还没有发布政策。", "No policy is published yet."))
+        ));
+    }
+    for e in &entitlements {
+        let standing = match e.standing.as_str() {
+            "qualifies" => format!(
+                "{} {:.2} {}",
+                ctx.pick("您符合条件：每月", "You qualify: each month"),
+                e.amount,
+                ctx.pick("元", "CNY")
+            ),
+            "soon" => format!(
+                "{} {}{} {:.2} {}",
+                ctx.pick("您将从", "You will qualify from"),
+                e.from.clone().unwrap_or_default(),
+                ctx.pick(" 起符合条件：每月", ": each month"),
+                e.amount,
+                ctx.pick("元", "CNY")
+            ),
+            _ => ctx
+                .pick("您目前不符合条件", "You do not qualify now")
+                .to_string(),
+        };
+        body.push_str(&format!(
+            "<section class=\"card\"><h2>{}</h2><p class=\"lead\">{}</p><p>{}</p>",
+            esc(&e.name),
+            esc(&standing),
+            esc(&e.summary)
+        ));
+        let mut rows = vec![(ctx.pick("理由", "Why").to_string(), e.reason.clone())];
+        if let Some(d) = &e.decision {
+            rows.push((
+                ctx.pick("办理情况", "Decision").into(),
+                status_name(&ctx, d),
+            ));
+        }
+        body.push_str(&Summary { rows }.html());
+        if matches!(
+            e.decision.as_deref(),
+            Some("proposed" | "confirmed" | "review")
+        ) {
+            body.push_str(&post_button(
+                &ctx,
+                &format!(
+                    "/me/entitlements/{}/decline",
+                    kernel::pages::urlencode(&e.policy_code)
+                ),
+                ctx.pick("我不需要，放弃", "I do not want it: decline"),
+                true,
+            ));
+        }
+        body.push_str("</section>");
+    }
+    Ok(ctx.render(title, &body))
+}
+
+async fn decline(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    Path(code): Path<String>,
+    body: Bytes,
+) -> PageResult {
+    let user = ctx.user()?;
+    ctx.check_csrf(form_value(&form_pairs(&body), "csrf"))?;
+    service::decline(&state, user, &code)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    Ok(Redirect::to("/me/entitlements").into_response())
+}

@@ -1,0 +1,345 @@
+//! Policies and proactive decisions in the store, and the population registers a run
+//! reads (persons and their tags, owned by the identity crate).
+
+use kernel::db::{Db, Tx, push_list};
+use kernel::time::Timestamp;
+use kernel::{on_pool, on_tx};
+
+/// A policy as stored.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct PolicyRow {
+    pub code: String,
+    pub name: String,
+    pub summary: String,
+    pub package: String,
+    pub variable: String,
+    pub organisation_id: String,
+    pub basis: String,
+    pub status: String,
+    pub created_at: Timestamp,
+    pub last_run_at: Option<Timestamp>,
+}
+
+const POLICY_COLUMNS: &str = "code, name, summary, package, variable, organisation_id, basis, \
+     status, created_at, last_run_at";
+
+pub async fn insert_policy(tx: &mut Tx, p: &PolicyRow) -> Result<(), sqlx::Error> {
+    on_tx!(tx, |c| sqlx::query(
+        "INSERT INTO rules_policies (code, name, summary, package, variable, organisation_id,
+         basis, status, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+    )
+    .bind(&p.code)
+    .bind(&p.name)
+    .bind(&p.summary)
+    .bind(&p.package)
+    .bind(&p.variable)
+    .bind(&p.organisation_id)
+    .bind(&p.basis)
+    .bind(&p.status)
+    .bind(p.created_at)
+    .execute(c)
+    .await
+    .map(|_| ()))
+}
+
+pub async fn policies(db: &Db) -> Result<Vec<PolicyRow>, sqlx::Error> {
+    let sql = format!("SELECT {POLICY_COLUMNS} FROM rules_policies ORDER BY code");
+    on_pool!(db.read(), |c| sqlx::query_as(sqlx::AssertSqlSafe(
+        sql.as_str()
+    ))
+    .fetch_all(c)
+    .await)
+}
+
+pub async fn policy(db: &Db, code: &str) -> Result<Option<PolicyRow>, sqlx::Error> {
+    db.fetch_by(
+        &format!("SELECT {POLICY_COLUMNS} FROM rules_policies WHERE code = $1"),
+        code,
+    )
+    .await
+}
+
+pub async fn set_last_run(tx: &mut Tx, code: &str, at: Timestamp) -> Result<(), sqlx::Error> {
+    on_tx!(tx, |c| sqlx::query(
+        "UPDATE rules_policies SET last_run_at = $1 WHERE code = $2"
+    )
+    .bind(at)
+    .bind(code)
+    .execute(c)
+    .await
+    .map(|_| ()))
+}
+
+/// Decisions per status of a policy.
+pub async fn decision_counts(db: &Db, code: &str) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    on_pool!(db.read(), |c| sqlx::query_as(
+        "SELECT status, COUNT(*) FROM rules_decisions WHERE policy_code = $1
+         GROUP BY status ORDER BY status"
+    )
+    .bind(code)
+    .fetch_all(c)
+    .await)
+}
+
+/// What a run needs of a person: the register's fields the sources name.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct PersonInputs {
+    pub id: String,
+    pub birth_date: String,
+    pub sex: String,
+    pub region_code: String,
+    pub household_id: Option<String>,
+}
+
+/// Persons after `after` by id, `limit` at a time (or only `only`).
+pub async fn person_inputs(
+    db: &Db,
+    after: &str,
+    limit: i64,
+    only: Option<&[String]>,
+) -> Result<Vec<PersonInputs>, sqlx::Error> {
+    on_pool!(db.read(), |c| {
+        let mut b = sqlx::QueryBuilder::new(
+            "SELECT id, birth_date, sex, region_code, household_id FROM persons WHERE id > ",
+        );
+        b.push_bind(after);
+        if let Some(ids) = only {
+            b.push(" AND id IN ");
+            push_list(&mut b, ids);
+        }
+        b.push(" ORDER BY id LIMIT ").push_bind(limit);
+        b.build_query_as().fetch_all(c).await
+    })
+}
+
+/// The persons of the households given (to compute household variables whole).
+pub async fn household_members(
+    db: &Db,
+    households: &[String],
+) -> Result<Vec<PersonInputs>, sqlx::Error> {
+    let mut out = Vec::new();
+    for chunk in households.chunks(500) {
+        let rows: Vec<PersonInputs> = on_pool!(db.read(), |c| {
+            let mut b = sqlx::QueryBuilder::new(
+                "SELECT id, birth_date, sex, region_code, household_id FROM persons
+                 WHERE household_id IN ",
+            );
+            push_list(&mut b, chunk);
+            b.build_query_as().fetch_all(c).await
+        })?;
+        out.extend(rows);
+    }
+    Ok(out)
+}
+
+/// Every person carrying the tag (by its keyed hash).
+pub async fn tagged(db: &Db, tag_hash: &str) -> Result<Vec<String>, sqlx::Error> {
+    let rows: Vec<(String,)> = on_pool!(db.read(), |c| sqlx::query_as(
+        "SELECT person_id FROM person_tags WHERE tag_hash = $1"
+    )
+    .bind(tag_hash)
+    .fetch_all(c)
+    .await)?;
+    Ok(rows.into_iter().map(|(id,)| id).collect())
+}
+
+/// A decision as stored.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct DecisionRow {
+    pub id: String,
+    pub policy_code: String,
+    pub person_id: String,
+    pub status: String,
+    pub period: String,
+    pub amount: f64,
+    pub sentence_enc: Vec<u8>,
+    pub explanation_enc: Vec<u8>,
+    pub digest: String,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub decided_by: Option<String>,
+}
+
+const DECISION_COLUMNS: &str = "id, policy_code, person_id, status, period, amount, \
+     sentence_enc, explanation_enc, digest, created_at, updated_at, decided_by";
+
+/// Each person's decision under a policy: (person, id, status).
+pub async fn decision_states(
+    db: &Db,
+    code: &str,
+) -> Result<Vec<(String, String, String)>, sqlx::Error> {
+    on_pool!(db.read(), |c| sqlx::query_as(
+        "SELECT person_id, id, status FROM rules_decisions WHERE policy_code = $1"
+    )
+    .bind(code)
+    .fetch_all(c)
+    .await)
+}
+
+/// Writes new decisions, 200 to a statement.
+pub async fn insert_decisions(tx: &mut Tx, rows: &[DecisionRow]) -> Result<(), sqlx::Error> {
+    for chunk in rows.chunks(200) {
+        on_tx!(tx, |c| {
+            let mut b = sqlx::QueryBuilder::new(format!(
+                "INSERT INTO rules_decisions ({DECISION_COLUMNS}) "
+            ));
+            b.push_values(chunk, |mut row, d| {
+                row.push_bind(&d.id)
+                    .push_bind(&d.policy_code)
+                    .push_bind(&d.person_id)
+                    .push_bind(&d.status)
+                    .push_bind(&d.period)
+                    .push_bind(d.amount)
+                    .push_bind(&d.sentence_enc)
+                    .push_bind(&d.explanation_enc)
+                    .push_bind(&d.digest)
+                    .push_bind(d.created_at)
+                    .push_bind(d.updated_at)
+                    .push_bind(&d.decided_by);
+            });
+            b.build().execute(c).await.map(|_| ())
+        })?;
+    }
+    Ok(())
+}
+
+/// Re-computes a decision in place (a new proposal where one had been declined or
+/// ended, or a review with its new reason).
+pub async fn rewrite_decision(tx: &mut Tx, d: &DecisionRow) -> Result<(), sqlx::Error> {
+    on_tx!(tx, |c| sqlx::query(
+        "UPDATE rules_decisions SET status = $1, period = $2, amount = $3, sentence_enc = $4,
+         explanation_enc = $5, digest = $6, updated_at = $7, decided_by = $8 WHERE id = $9"
+    )
+    .bind(&d.status)
+    .bind(&d.period)
+    .bind(d.amount)
+    .bind(&d.sentence_enc)
+    .bind(&d.explanation_enc)
+    .bind(&d.digest)
+    .bind(d.updated_at)
+    .bind(&d.decided_by)
+    .bind(&d.id)
+    .execute(c)
+    .await
+    .map(|_| ()))
+}
+
+/// Removes proposals nobody confirmed whose person is no longer entitled.
+pub async fn delete_decisions(tx: &mut Tx, ids: &[String]) -> Result<(), sqlx::Error> {
+    for chunk in ids.chunks(500) {
+        on_tx!(tx, |c| {
+            let mut b = sqlx::QueryBuilder::new("DELETE FROM rules_decisions WHERE id IN ");
+            push_list(&mut b, chunk);
+            b.build().execute(c).await.map(|_| ())
+        })?;
+    }
+    Ok(())
+}
+
+/// Decisions of a policy by id (only those given that belong to it), in the transaction.
+pub async fn decisions_by_id(
+    tx: &mut Tx,
+    code: &str,
+    ids: &[String],
+) -> Result<Vec<DecisionRow>, sqlx::Error> {
+    let mut out = Vec::new();
+    for chunk in ids.chunks(500) {
+        let rows: Vec<DecisionRow> = on_tx!(tx, |c| {
+            let mut b = sqlx::QueryBuilder::new(format!(
+                "SELECT {DECISION_COLUMNS} FROM rules_decisions WHERE policy_code = "
+            ));
+            b.push_bind(code).push(" AND id IN ");
+            push_list(&mut b, chunk);
+            b.build_query_as().fetch_all(c).await
+        })?;
+        out.extend(rows);
+    }
+    Ok(out)
+}
+
+/// Moves decisions to `status`, recording who decided.
+pub async fn set_status(
+    tx: &mut Tx,
+    ids: &[String],
+    status: &str,
+    by: &str,
+    at: Timestamp,
+) -> Result<(), sqlx::Error> {
+    for chunk in ids.chunks(500) {
+        on_tx!(tx, |c| {
+            let mut b = sqlx::QueryBuilder::new("UPDATE rules_decisions SET status = ");
+            b.push_bind(status)
+                .push(", decided_by = ")
+                .push_bind(by)
+                .push(", updated_at = ")
+                .push_bind(at)
+                .push(" WHERE id IN ");
+            push_list(&mut b, chunk);
+            b.build().execute(c).await.map(|_| ())
+        })?;
+    }
+    Ok(())
+}
+
+/// A page of a policy's decisions with the person's name (to be masked).
+pub async fn decision_page(
+    db: &Db,
+    code: &str,
+    status: Option<&str>,
+    after: &str,
+    limit: i64,
+) -> Result<Vec<(DecisionRow, String)>, sqlx::Error> {
+    #[derive(sqlx::FromRow)]
+    struct Joined {
+        #[sqlx(flatten)]
+        d: DecisionRow,
+        name: String,
+    }
+    let columns = DECISION_COLUMNS
+        .split(", ")
+        .map(|c| format!("d.{}", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let rows: Vec<Joined> = on_pool!(db.read(), |c| {
+        let mut b = sqlx::QueryBuilder::new(format!(
+            "SELECT {columns}, p.name FROM rules_decisions d JOIN persons p ON p.id = d.person_id
+             WHERE d.policy_code = "
+        ));
+        b.push_bind(code).push(" AND d.id > ").push_bind(after);
+        if let Some(status) = status {
+            b.push(" AND d.status = ").push_bind(status);
+        }
+        b.push(" ORDER BY d.id LIMIT ").push_bind(limit);
+        b.build_query_as().fetch_all(c).await
+    })?;
+    Ok(rows.into_iter().map(|j| (j.d, j.name)).collect())
+}
+
+/// A person's decisions: (policy, status).
+pub async fn decisions_of_person(
+    db: &Db,
+    person_id: &str,
+) -> Result<Vec<(String, String)>, sqlx::Error> {
+    on_pool!(db.read(), |c| sqlx::query_as(
+        "SELECT policy_code, status FROM rules_decisions WHERE person_id = $1"
+    )
+    .bind(person_id)
+    .fetch_all(c)
+    .await)
+}
+
+/// A person's decision under one policy.
+pub async fn decision_of_person(
+    tx: &mut Tx,
+    code: &str,
+    person_id: &str,
+) -> Result<Option<DecisionRow>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {DECISION_COLUMNS} FROM rules_decisions WHERE policy_code = $1 AND person_id = $2"
+    );
+    on_tx!(tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(code)
+        .bind(person_id)
+        .fetch_optional(c)
+        .await)
+}
