@@ -454,3 +454,154 @@ async fn a_data_officer_publishes_a_resource_from_the_form() {
         serde_json::json!(["高龄", "津贴", "养老"])
     );
 }
+
+/// 政策规则 and 我的待遇: the department sees the proposals with reasons, confirms in bulk
+/// from the page; the resident sees what she is entitled to and why, and declines.
+#[tokio::test]
+async fn proposals_are_confirmed_and_entitlements_declined_on_the_pages() {
+    use kernel::auth::Role;
+    use serde_json::{Value, json};
+    let app = TestApp::spawn_configured(false, |c| {
+        c.rules_packages = vec![
+            civitas::demo::rules_root()
+                .join("demo-city")
+                .display()
+                .to_string(),
+        ];
+    })
+    .await;
+    let admin = app.admin().await;
+    app.regions(&admin).await;
+    let org = app.organisation(&admin, 1, "东湖区民政局").await;
+    app.account("clerk", Role::Clerk, Some(&org), None).await;
+    app.account("reviewer", Role::Reviewer, Some(&org), None)
+        .await;
+    let rid = civitas::demo::resident_id("990102", 1941, 3, 1, 21)
+        .unwrap()
+        .to_string();
+    let r = app
+        .post(
+            "/api/v1/persons",
+            Some(&admin),
+            &json!({"resident_id": rid, "name": "王秀兰", "region": "990102001001"}),
+        )
+        .await;
+    let old = r.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.account("old", Role::Citizen, None, Some(&old)).await;
+    let r = app
+        .post(
+            "/api/v1/rules/policies",
+            Some(&admin),
+            &json!({"code": "gl", "name": "高龄津贴", "summary": "每月发放", "package": "demo-city",
+                    "variable": "old_age_allowance", "organisation_id": org, "basis": "第三条"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+
+    let clerk = sign_in(&app, "clerk").await;
+    let html = page(&app, "/rules", &clerk).await.text().await.unwrap();
+    assert!(
+        html.contains("高龄津贴") && html.contains("demo-city") && html.contains("尚未运行"),
+        "{html}"
+    );
+    // The clerk runs it from the page.
+    let token = clerk
+        .split("civitas_csrf=")
+        .nth(1)
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let r = form(&app, "/rules/policies/gl/run", &clerk, &[("csrf", &token)]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let html = page(&app, "/rules/policies/gl", &clerk)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("王*兰") && !html.contains("王秀兰"),
+        "masked: {html}"
+    );
+    assert!(
+        html.contains("第五条第一项") && html.contains("name=\"ids\""),
+        "{html}"
+    );
+    let id = html
+        .split("name=\"ids\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+
+    // Without the CSRF token: refused; the reviewer confirms.
+    let r = form(&app, "/rules/policies/gl/confirm", &clerk, &[("ids", &id)]).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let reviewer = sign_in(&app, "reviewer").await;
+    let rtoken = reviewer
+        .split("civitas_csrf=")
+        .nth(1)
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let r = form(
+        &app,
+        "/rules/policies/gl/confirm",
+        &reviewer,
+        &[("csrf", &rtoken), ("ids", &id)],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let html = page(&app, "/rules/policies/gl?status=confirmed", &reviewer)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("王*兰"), "{html}");
+
+    // 我的待遇: what and why, and a way to decline.
+    let old = sign_in(&app, "old").await;
+    let otoken = old
+        .split("civitas_csrf=")
+        .nth(1)
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let html = page(&app, "/me/entitlements", &old)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("您符合条件") && html.contains("150.00") && html.contains("已纳入"),
+        "{html}"
+    );
+    assert!(html.contains("/me/entitlements/gl/decline"), "{html}");
+    let r = form(
+        &app,
+        "/me/entitlements/gl/decline",
+        &old,
+        &[("csrf", &otoken)],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let html = page(&app, "/me/entitlements", &old)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("本人放弃") && !html.contains("/me/entitlements/gl/decline"),
+        "{html}"
+    );
+}
