@@ -239,6 +239,7 @@ impl Application {
     /// Serves until Ctrl-C or SIGTERM.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         services::start_sweeps(self.state.clone());
+        rules::start_sweeps(self.state.clone());
         messaging::delivery::start(self.state.clone());
         let mut app = router(self.state.clone());
         if self.demo {

@@ -26,6 +26,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(decisions))
         .routes(routes!(confirm))
         .routes(routes!(review))
+        .routes(routes!(replay))
         .routes(routes!(my_entitlements))
         .routes(routes!(decline))
 }
@@ -207,4 +208,18 @@ async fn decline(
 ) -> ApiResult<StatusCode> {
     service::decline(&state, &principal, &code).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Replay a decision: its household's situation as the register gave it that month,
+/// computed again with the rules served now — the same amount with the same package
+/// version (the department's staff; audited).
+#[utoipa::path(post, path = "/api/v1/rules/decisions/{id}/replay", tag = "rules", security(("bearer" = [])),
+    params(("id" = String, Path, description = "The decision's id")),
+    responses((status = 200, body = Replay), (status = 403, body = Problem), (status = 404, body = Problem)))]
+async fn replay(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Replay>> {
+    Ok(Json(service::replay(&state, &principal, &id).await?))
 }

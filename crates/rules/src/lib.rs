@@ -32,3 +32,24 @@ pub const MIGRATIONS: &[kernel::migrate::Migration] = &[kernel::migrate::Migrati
     sqlite: include_str!("../migrations/sqlite/0001_rules.sql"),
     postgres: include_str!("../migrations/postgres/0001_rules.sql"),
 }];
+
+/// Starts the background sweep: every published policy is run again, for the current
+/// month, when its last run is a day old or the rules changed since (checked hourly, and
+/// a minute after start).
+pub fn start_sweeps(state: kernel::AppState) {
+    tokio::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            tick.tick().await;
+            match service::sweep(&state).await {
+                Ok(reports) => {
+                    for r in reports {
+                        tracing::info!(policy = %r.policy, period = %r.period, proposed = r.proposed, flagged = r.flagged, "policy run");
+                    }
+                }
+                Err(error) => tracing::warn!(%error, "running the benefit policies failed"),
+            }
+        }
+    });
+}

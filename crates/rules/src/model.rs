@@ -240,3 +240,28 @@ pub struct Entitlement {
     /// The department's decision about her, if any (`proposed`, `confirmed`…).
     pub decision: Option<String>,
 }
+
+/// A decision computed again from the situation it kept.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Replay {
+    /// The decision.
+    pub decision: String,
+    /// The month.
+    pub period: String,
+    /// The amount decided then.
+    pub amount_decided: f64,
+    /// The amount computed now from the same inputs.
+    pub amount_replayed: f64,
+    /// The package version decided with.
+    pub digest_decided: String,
+    /// The package version served now.
+    pub digest_now: String,
+    /// Whether the rules are the same version.
+    pub same_rules: bool,
+    /// Whether the amount is the same.
+    pub same_result: bool,
+    /// The household's situation as kept, filled in (OpenFisca's format: feed it to
+    /// `/calculate` or `civitas rules calculate`).
+    #[schema(value_type = Object)]
+    pub situation: serde_json::Value,
+}

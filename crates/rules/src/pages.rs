@@ -194,18 +194,29 @@ async fn policy_page(
         .await
         .map_err(|e| ctx.error(e))?;
     let status = filter.status.unwrap_or_else(|| "proposed".into());
-    let page = service::decisions(
-        &state,
-        user,
-        &code,
-        &DecisionQuery {
-            status: Some(status.clone()),
-            limit: Some(200),
-            after: None,
-        },
-    )
-    .await
-    .map_err(|e| ctx.error(e))?;
+    // Outside the policy's department, the policy itself, without its decisions.
+    let department = user
+        .staff_organisation(Some(&policy.organisation_id), "code")
+        .is_ok();
+    let page = if department {
+        service::decisions(
+            &state,
+            user,
+            &code,
+            &DecisionQuery {
+                status: Some(status.clone()),
+                limit: Some(200),
+                after: None,
+            },
+        )
+        .await
+        .map_err(|e| ctx.error(e))?
+    } else {
+        kernel::api::Page {
+            items: Vec::new(),
+            next_cursor: None,
+        }
+    };
     let base = format!("/rules/policies/{}", kernel::pages::urlencode(&code));
     let mut body = h1(&policy.name);
     body.push_str(
@@ -231,6 +242,16 @@ async fn policy_page(
         }
         .html(),
     );
+    if !department {
+        body.push_str(&format!(
+            "<p>{}</p>",
+            esc(ctx.pick(
+                "核定结论只对主管部门的工作人员显示。",
+                "Decisions are shown to the department's staff only."
+            ))
+        ));
+        return Ok(ctx.render(&policy.name, &body));
+    }
     body.push_str(&post_button(
         &ctx,
         &format!("{base}/run"),

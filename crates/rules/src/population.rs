@@ -99,3 +99,85 @@ pub fn simulation<'p>(
     }
     Ok(sim)
 }
+
+/// The OpenFisca situation of `persons[member]`'s household as the register gave it for
+/// `period` — every sourced input of each member, the household's roles — asking
+/// `variable` for her: what a decision keeps so that it can be replayed, and what
+/// `civitas rules calculate` or `/calculate` recompute.
+pub fn situation_of(
+    package: &Package,
+    persons: &[PersonInputs],
+    member: usize,
+    tags: &HashMap<String, HashSet<String>>,
+    period: Period,
+    variable: &str,
+) -> serde_json::Value {
+    use serde_json::{Map, Value, json};
+    let Some(me) = persons.get(member) else {
+        return Value::Null;
+    };
+    let household: Vec<&PersonInputs> = match &me.household_id {
+        Some(h) => persons
+            .iter()
+            .filter(|p| p.household_id.as_deref() == Some(h.as_str()))
+            .collect(),
+        None => vec![me],
+    };
+    let epoch = time::macros::date!(1970 - 01 - 01);
+    let mut people = Map::new();
+    let (mut first, mut second) = (Vec::new(), Vec::new());
+    for p in &household {
+        let mut values = Map::new();
+        for v in package.variables.values() {
+            let Some(source) = &v.source else {
+                continue;
+            };
+            let value = match source {
+                Source::BirthDate => json!(p.birth_date),
+                Source::Sex => json!(p.sex),
+                Source::Region => json!(p.region_code),
+                Source::Tag(code) => json!(tags.get(code).is_some_and(|c| c.contains(&p.id))),
+            };
+            let at = match v.period {
+                crate::period::Unit::Eternity => "ETERNITY".to_string(),
+                _ => period.to_string(),
+            };
+            values.insert(v.name.clone(), json!({ at: value }));
+        }
+        if p.id == me.id {
+            values.insert(variable.to_string(), json!({ period.to_string(): null }));
+        }
+        let birth = parse_day(&p.birth_date).unwrap_or(epoch);
+        if age_on(birth, period.start) < 18 {
+            second.push(p.id.clone());
+        } else {
+            first.push(p.id.clone());
+        }
+        people.insert(p.id.clone(), Value::Object(values));
+    }
+    let mut situation = Map::new();
+    if let Some(person) = package.entities.values().find(|e| e.roles.is_empty()) {
+        situation.insert(person.plural.clone(), Value::Object(people));
+    }
+    if let Some(group) = package.entities.values().find(|e| !e.roles.is_empty()) {
+        let mut members = Map::new();
+        let roles: Vec<&String> = group.roles.iter().map(|r| &r.1).collect();
+        match roles.as_slice() {
+            [adults, children, ..] => {
+                members.insert((*adults).clone(), json!(first));
+                members.insert((*children).clone(), json!(second));
+            }
+            [only] => {
+                first.extend(second);
+                members.insert((*only).clone(), json!(first));
+            }
+            [] => {}
+        }
+        let id = me
+            .household_id
+            .clone()
+            .unwrap_or_else(|| format!("_{}", me.id));
+        situation.insert(group.plural.clone(), json!({ id: Value::Object(members) }));
+    }
+    Value::Object(situation)
+}

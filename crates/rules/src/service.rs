@@ -248,6 +248,7 @@ const SOON_MONTHS: i64 = 12;
 /// Sealing contexts (bound as associated data).
 const SENTENCE_CONTEXT: &str = "rules_decisions.sentence";
 const EXPLANATION_CONTEXT: &str = "rules_decisions.explanation";
+const INPUTS_CONTEXT: &str = "rules_decisions.inputs";
 
 fn db_error(e: sqlx::Error) -> ApiError {
     ApiError::Unexpected(e.into())
@@ -365,6 +366,7 @@ pub async fn define_policy(state: &AppState, by: &Principal, new: NewPolicy) -> 
         status: "published".into(),
         created_at: Timestamp::now(),
         last_run_at: None,
+        last_digest: None,
     };
     let mut tx = state.db.begin().await.map_err(db_error)?;
     if store::policy(&state.db, &code)
@@ -499,12 +501,12 @@ pub async fn run_policy(
                 persons.push(member);
             }
         }
-        let package = package.clone();
+        let shared = package.clone();
         let tags_here = tags.clone();
         let variable = policy.variable.clone();
         // Columnar and CPU-bound: off the async workers.
         let computed = tokio::task::spawn_blocking(move || -> Result<_, EvalError> {
-            let mut sim = crate::population::simulation(&package, &persons, &tags_here, period)?;
+            let mut sim = crate::population::simulation(&shared, &persons, &tags_here, period)?;
             let amounts = match sim.calculate(&variable, period)? {
                 Column::Number(v) => v,
                 _ => return Err(EvalError::Call(format!("{variable} is not a number"))),
@@ -540,6 +542,15 @@ pub async fn run_policy(
                 continue;
             };
             let (sentence_enc, explanation_enc) = sealed(state, &explanations[i])?;
+            let situation = crate::population::situation_of(
+                &package,
+                &persons,
+                i,
+                &tags,
+                period,
+                &policy.variable,
+            );
+            let inputs_enc = state.vault.seal(&situation.to_string(), INPUTS_CONTEXT)?;
             let row = DecisionRow {
                 id: current.map_or_else(kernel::ids::new_id, |(id, _)| id.clone()),
                 policy_code: code.to_string(),
@@ -549,6 +560,7 @@ pub async fn run_policy(
                 amount,
                 sentence_enc,
                 explanation_enc,
+                inputs_enc,
                 digest: report.digest.clone(),
                 created_at: now,
                 updated_at: now,
@@ -586,7 +598,7 @@ pub async fn run_policy(
     store::delete_decisions(&mut tx, &deletes)
         .await
         .map_err(db_error)?;
-    store::set_last_run(&mut tx, code, now)
+    store::set_last_run(&mut tx, code, now, &report.digest)
         .await
         .map_err(db_error)?;
     let mut event = AuditEvent::by(
@@ -817,6 +829,59 @@ pub async fn review(
     Ok(rows.len())
 }
 
+/// Replays a decision (its department's staff): its household's situation as the
+/// register gave it that month is computed again with the rules served now. The same
+/// amount with the same package version is the proof a decision is reproducible; a
+/// different version says what the current rules would decide.
+pub async fn replay(state: &AppState, by: &Principal, id: &str) -> ApiResult<Replay> {
+    let mut tx = state.db.begin().await.map_err(db_error)?;
+    let d = store::decision(&mut tx, id)
+        .await
+        .map_err(db_error)?
+        .ok_or_else(|| ApiError::NotFound(format!("there is no decision {id}")))?;
+    tx.commit().await.map_err(db_error)?;
+    let policy = policy_row(state, &d.policy_code).await?;
+    by.staff_organisation(Some(&policy.organisation_id), "id")?;
+    let package = rulebook(state)?.package(&policy.package, &[])?;
+    let situation: serde_json::Value =
+        serde_json::from_str(&state.vault.open(&d.inputs_enc, INPUTS_CONTEXT)?)
+            .map_err(|e| ApiError::Unexpected(e.into()))?;
+    let answer = crate::situation::calculate(&package, &situation, false).map_err(|p| {
+        ApiError::Unexpected(anyhow::anyhow!(
+            "the kept situation no longer computes: {}",
+            p.iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; ")
+        ))
+    })?;
+    let person_plural = package
+        .entities
+        .values()
+        .find(|e| e.roles.is_empty())
+        .map(|e| e.plural.clone())
+        .unwrap_or_default();
+    let amount = answer.situation[&person_plural][&d.person_id][&policy.variable][&d.period]
+        .as_f64()
+        .unwrap_or(0.0);
+    let mut event = AuditEvent::by(by, "rules.decision.replay", format!("decision:{id}"));
+    event.subject_person_id = Some(d.person_id.clone());
+    event.purpose = format!("check a decision on {}", policy.name);
+    event.basis = Basis::Statutory(policy.basis.clone());
+    state.audit.record(event).await?;
+    Ok(Replay {
+        decision: d.id,
+        period: d.period,
+        amount_decided: d.amount,
+        amount_replayed: amount,
+        digest_decided: d.digest.clone(),
+        digest_now: package.digest.clone(),
+        same_rules: d.digest == package.digest,
+        same_result: (amount - d.amount).abs() < 1e-9,
+        situation: answer.situation,
+    })
+}
+
 fn own_basis(by: &Principal) -> Basis {
     match &by.acting_for {
         Some(a) => Basis::Proxy(a.authorisation_id.clone()),
@@ -969,4 +1034,44 @@ async fn tag_sets_for(
         tags.insert(code, mine);
     }
     Ok(tags)
+}
+
+/// How old a run may be before the sweep runs the policy again.
+const RERUN_AFTER_SECONDS: i64 = 24 * 3600;
+
+/// Runs every published policy whose last run is older than a day, or was made with
+/// other rules than those served now (a parameter or formula changed), as the platform
+/// itself. Returns what each run did.
+pub async fn sweep(state: &AppState) -> ApiResult<Vec<RunReport>> {
+    let system = Principal {
+        account_id: "system".into(),
+        username: "system".into(),
+        display_name: "system".into(),
+        person_id: None,
+        roles: vec![kernel::auth::RoleBinding {
+            role: kernel::auth::Role::PlatformAdmin,
+            organisation_id: None,
+        }],
+        session_id: String::new(),
+        acting_for: None,
+    };
+    let book = rulebook(state)?;
+    let now = Timestamp::now();
+    let mut reports = Vec::new();
+    for policy in store::policies(&state.db).await.map_err(db_error)? {
+        if policy.status != "published" {
+            continue;
+        }
+        let Ok(package) = book.package(&policy.package, &[]) else {
+            continue;
+        };
+        let stale = policy.last_run_at.is_none_or(|t| {
+            (now.to_datetime() - t.to_datetime()).whole_seconds() >= RERUN_AFTER_SECONDS
+        });
+        let changed = policy.last_digest.as_deref() != Some(package.digest.as_str());
+        if stale || changed {
+            reports.push(run_policy(state, &system, &policy.code, None, &|_| {}).await?);
+        }
+    }
+    Ok(reports)
 }

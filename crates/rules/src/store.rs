@@ -18,10 +18,11 @@ pub struct PolicyRow {
     pub status: String,
     pub created_at: Timestamp,
     pub last_run_at: Option<Timestamp>,
+    pub last_digest: Option<String>,
 }
 
 const POLICY_COLUMNS: &str = "code, name, summary, package, variable, organisation_id, basis, \
-     status, created_at, last_run_at";
+     status, created_at, last_run_at, last_digest";
 
 pub async fn insert_policy(tx: &mut Tx, p: &PolicyRow) -> Result<(), sqlx::Error> {
     on_tx!(tx, |c| sqlx::query(
@@ -59,11 +60,17 @@ pub async fn policy(db: &Db, code: &str) -> Result<Option<PolicyRow>, sqlx::Erro
     .await
 }
 
-pub async fn set_last_run(tx: &mut Tx, code: &str, at: Timestamp) -> Result<(), sqlx::Error> {
+pub async fn set_last_run(
+    tx: &mut Tx,
+    code: &str,
+    at: Timestamp,
+    digest: &str,
+) -> Result<(), sqlx::Error> {
     on_tx!(tx, |c| sqlx::query(
-        "UPDATE rules_policies SET last_run_at = $1 WHERE code = $2"
+        "UPDATE rules_policies SET last_run_at = $1, last_digest = $2 WHERE code = $3"
     )
     .bind(at)
+    .bind(digest)
     .bind(code)
     .execute(c)
     .await
@@ -154,6 +161,7 @@ pub struct DecisionRow {
     pub amount: f64,
     pub sentence_enc: Vec<u8>,
     pub explanation_enc: Vec<u8>,
+    pub inputs_enc: Vec<u8>,
     pub digest: String,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
@@ -161,7 +169,7 @@ pub struct DecisionRow {
 }
 
 const DECISION_COLUMNS: &str = "id, policy_code, person_id, status, period, amount, \
-     sentence_enc, explanation_enc, digest, created_at, updated_at, decided_by";
+     sentence_enc, explanation_enc, inputs_enc, digest, created_at, updated_at, decided_by";
 
 /// Each person's decision under a policy: (person, id, status).
 pub async fn decision_states(
@@ -192,6 +200,7 @@ pub async fn insert_decisions(tx: &mut Tx, rows: &[DecisionRow]) -> Result<(), s
                     .push_bind(d.amount)
                     .push_bind(&d.sentence_enc)
                     .push_bind(&d.explanation_enc)
+                    .push_bind(&d.inputs_enc)
                     .push_bind(&d.digest)
                     .push_bind(d.created_at)
                     .push_bind(d.updated_at)
@@ -208,13 +217,15 @@ pub async fn insert_decisions(tx: &mut Tx, rows: &[DecisionRow]) -> Result<(), s
 pub async fn rewrite_decision(tx: &mut Tx, d: &DecisionRow) -> Result<(), sqlx::Error> {
     on_tx!(tx, |c| sqlx::query(
         "UPDATE rules_decisions SET status = $1, period = $2, amount = $3, sentence_enc = $4,
-         explanation_enc = $5, digest = $6, updated_at = $7, decided_by = $8 WHERE id = $9"
+         explanation_enc = $5, inputs_enc = $6, digest = $7, updated_at = $8, decided_by = $9
+         WHERE id = $10"
     )
     .bind(&d.status)
     .bind(&d.period)
     .bind(d.amount)
     .bind(&d.sentence_enc)
     .bind(&d.explanation_enc)
+    .bind(&d.inputs_enc)
     .bind(&d.digest)
     .bind(d.updated_at)
     .bind(&d.decided_by)
@@ -340,6 +351,15 @@ pub async fn decision_of_person(
     on_tx!(tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
         .bind(code)
         .bind(person_id)
+        .fetch_optional(c)
+        .await)
+}
+
+/// One decision by id.
+pub async fn decision(tx: &mut Tx, id: &str) -> Result<Option<DecisionRow>, sqlx::Error> {
+    let sql = format!("SELECT {DECISION_COLUMNS} FROM rules_decisions WHERE id = $1");
+    on_tx!(tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(id)
         .fetch_optional(c)
         .await)
 }

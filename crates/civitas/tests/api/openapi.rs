@@ -8,7 +8,7 @@ use serde_json::Value;
 use crate::helpers::TestApp;
 
 /// Every JSON route the routers define, with its methods.
-const ROUTES: [(&str, &[&str]); 96] = [
+const ROUTES: [(&str, &[&str]); 97] = [
     ("/api/v1/auth/login", &["post"]),
     ("/api/v1/auth/logout", &["post"]),
     ("/api/v1/me", &["get"]),
@@ -77,6 +77,7 @@ const ROUTES: [(&str, &[&str]); 96] = [
     ("/api/v1/rules/policies/{code}/decisions", &["get"]),
     ("/api/v1/rules/policies/{code}/confirm", &["post"]),
     ("/api/v1/rules/policies/{code}/review", &["post"]),
+    ("/api/v1/rules/decisions/{id}/replay", &["post"]),
     ("/api/v1/me/entitlements", &["get"]),
     ("/api/v1/me/entitlements/{code}/decline", &["post"]),
     ("/api/v1/tags", &["get", "post"]),

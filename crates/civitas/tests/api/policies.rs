@@ -247,6 +247,48 @@ async fn the_entitled_are_found_confirmed_told_and_flagged_when_they_no_longer_a
     assert_eq!(problem(r, StatusCode::BAD_REQUEST).await["field"], "status");
     let id = items[0]["id"].as_str().unwrap().to_string();
 
+    // Replaying the decision from the situation it kept gives the same amount with the
+    // same rules; the kept situation is OpenFisca's format, for /calculate.
+    let r = app
+        .post(
+            &format!("/api/v1/rules/decisions/{id}/replay"),
+            Some(&clerk),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let replay: Value = r.json().await.unwrap();
+    assert_eq!(
+        (
+            replay["same_rules"].as_bool(),
+            replay["same_result"].as_bool()
+        ),
+        (Some(true), Some(true)),
+        "{replay}"
+    );
+    assert_eq!(replay["amount_replayed"], 150.0);
+    let kept = &replay["situation"];
+    let r = app
+        .post("/api/v1/rules/calculate?package=demo-city", None, kept)
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = app
+        .post(
+            &format!("/api/v1/rules/decisions/{id}/replay"),
+            Some(&outsider),
+            &json!({}),
+        )
+        .await;
+    problem(r, StatusCode::FORBIDDEN).await;
+    let r = app
+        .post(
+            "/api/v1/rules/decisions/nope/replay",
+            Some(&clerk),
+            &json!({}),
+        )
+        .await;
+    problem(r, StatusCode::NOT_FOUND).await;
+
     // Confirming: a reviewer of the department; the resident is told why and that she
     // may decline.
     let r = app
@@ -480,6 +522,15 @@ async fn the_entitled_are_found_confirmed_told_and_flagged_when_they_no_longer_a
         .await
         .unwrap();
     assert!(policy["counts"].to_string().contains("ended"), "{policy}");
+
+    // The sweep runs a policy again only when its last run is a day old or its rules
+    // changed: both ran just now.
+    assert!(rules::service::sweep(&app.state).await.unwrap().is_empty());
+    app.exec("UPDATE rules_policies SET last_digest = 'older rules' WHERE code = 'gl'")
+        .await;
+    let swept = rules::service::sweep(&app.state).await.unwrap();
+    assert_eq!(swept.len(), 1);
+    assert_eq!(swept[0].policy, "gl");
 
     // Each confirmation is in the resident's own footprint, with the policy's basis.
     let footprint: Value = app

@@ -10,7 +10,8 @@ CREATE TABLE rules_policies (
     basis TEXT NOT NULL,
     status TEXT NOT NULL,
     created_at BIGINT NOT NULL,
-    last_run_at BIGINT
+    last_run_at BIGINT,
+    last_digest TEXT
 );
 
 CREATE TABLE rules_decisions (
@@ -22,6 +23,7 @@ CREATE TABLE rules_decisions (
     amount REAL NOT NULL,
     sentence_enc BLOB NOT NULL,
     explanation_enc BLOB NOT NULL,
+    inputs_enc BLOB NOT NULL,
     digest TEXT NOT NULL,
     created_at BIGINT NOT NULL,
     updated_at BIGINT NOT NULL,
