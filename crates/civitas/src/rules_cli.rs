@@ -29,16 +29,34 @@ pub enum Command {
         /// The situation (`-` for standard input).
         file: PathBuf,
     },
-    /// Run a published policy over the whole population register for a month (免申即享):
-    /// new proposals, reviews and withdrawn proposals, with a progress bar; audited under
-    /// the policy's basis.
+    /// Evaluate over a whole population, with a progress bar: a published policy over the
+    /// node's population register for a month (`--policy`: new proposals, reviews and
+    /// withdrawn proposals, audited under the policy's basis), or a package over a CSV of
+    /// persons for analysts (`--rules DIR --csv FILE --variables a,b`: `id`, optionally
+    /// `household` and `role`, a column per input; a row per person is written out).
     Run {
-        /// The policy's code.
-        #[arg(long)]
-        policy: String,
-        /// The month, `YYYY-MM` (default: this month).
+        /// The policy's code (runs on the node's store).
+        #[arg(long, conflicts_with_all = ["rules", "csv"])]
+        policy: Option<String>,
+        /// The month (`YYYY-MM`; a policy's default is this month), or for a table any
+        /// period its variables are defined for.
         #[arg(long)]
         period: Option<String>,
+        /// The rules package folder (for a table).
+        #[arg(long, requires = "csv")]
+        rules: Option<PathBuf>,
+        /// Read the parameters from this folder instead of the package's `parameters/`.
+        #[arg(long)]
+        parameters: Option<PathBuf>,
+        /// The persons, as CSV.
+        #[arg(long, requires = "rules")]
+        csv: Option<PathBuf>,
+        /// The variables to compute, comma-separated.
+        #[arg(long)]
+        variables: Option<String>,
+        /// Where to write the CSV answered (default: standard output).
+        #[arg(long)]
+        output: Option<PathBuf>,
     },
     /// Run OpenFisca YAML tests (files or folders) against a package; exits 0 only when
     /// none failed.
@@ -97,7 +115,13 @@ fn test_files(path: &Path, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
 impl Command {
     /// Whether the command needs the node's store and configuration.
     pub fn needs_store(&self) -> bool {
-        matches!(self, Command::Run { .. })
+        matches!(
+            self,
+            Command::Run {
+                policy: Some(_),
+                ..
+            }
+        )
     }
 }
 
@@ -106,7 +130,12 @@ pub async fn run_with_store(
     command: Command,
     config: kernel::config::Config,
 ) -> anyhow::Result<ExitCode> {
-    let Command::Run { policy, period } = command else {
+    let Command::Run {
+        policy: Some(policy),
+        period,
+        ..
+    } = command
+    else {
         return run(command);
     };
     let mut config = config;
@@ -148,8 +177,83 @@ pub async fn run_with_store(
 /// Runs a `civitas rules` command.
 pub fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
-        Command::Run { .. } => {
-            anyhow::bail!("civitas rules run needs the node's store: run it with its configuration")
+        Command::Run {
+            policy: Some(_), ..
+        } => {
+            anyhow::bail!(
+                "civitas rules run --policy needs the node's store: run it with its configuration"
+            )
+        }
+        Command::Run {
+            policy: None,
+            period,
+            rules,
+            parameters,
+            csv,
+            variables,
+            output,
+        } => {
+            let (Some(rules), Some(csv)) = (rules, csv) else {
+                anyhow::bail!(
+                    "name a policy (--policy CODE) or a package and a table (--rules DIR --csv FILE)"
+                );
+            };
+            let package = load(&rules, parameters.as_deref())?;
+            let period = match period {
+                Some(p) => rules::period::Period::parse(&p)
+                    .map_err(|e| anyhow::anyhow!("--period: {e}"))?,
+                None => rules::service::this_month(),
+            };
+            let variables = rules::service::reform_list(variables.as_deref());
+            let text = std::fs::read_to_string(&csv)
+                .with_context(|| format!("cannot read {}", csv.display()))?;
+            let bar = indicatif::ProgressBar::new(0);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} chunks {elapsed}")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+            let started = std::time::Instant::now();
+            let result = rules::table_run::run(
+                &package,
+                &text,
+                &variables,
+                period,
+                threads,
+                &|done, total| {
+                    bar.set_length(total as u64);
+                    bar.set_position(done as u64);
+                },
+            );
+            bar.finish_and_clear();
+            let table = match result {
+                Ok(t) => t,
+                Err(problems) => {
+                    for p in problems {
+                        eprintln!("{}: {p}", csv.display());
+                    }
+                    return Ok(ExitCode::FAILURE);
+                }
+            };
+            let sink: Box<dyn std::io::Write> = match &output {
+                Some(path) => Box::new(
+                    std::fs::File::create(path)
+                        .with_context(|| format!("cannot write {}", path.display()))?,
+                ),
+                None => Box::new(std::io::stdout()),
+            };
+            let mut writer = csv::Writer::from_writer(sink);
+            writer.write_record(&table.header)?;
+            for row in &table.rows {
+                writer.write_record(row)?;
+            }
+            writer.flush()?;
+            eprintln!(
+                "{} persons computed for {period} on {threads} threads in {:.3} s",
+                table.rows.len(),
+                started.elapsed().as_secs_f64()
+            );
+            Ok(ExitCode::SUCCESS)
         }
         Command::Calculate {
             rules,

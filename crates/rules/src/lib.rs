@@ -22,6 +22,7 @@ pub mod service;
 pub mod simulation;
 pub mod situation;
 pub mod store;
+pub mod table_run;
 pub mod yaml_tests;
 
 /// This crate's migrations.

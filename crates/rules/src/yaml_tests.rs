@@ -64,7 +64,8 @@ fn number(raw: &str) -> Result<f64, String> {
     }
 }
 
-fn value(kind: ValueType, raw: &str) -> Result<Value, String> {
+/// A value of a variable's type written as text (a number may be arithmetic, `600 - 200 / 12`).
+pub(crate) fn value(kind: ValueType, raw: &str) -> Result<Value, String> {
     Ok(match kind {
         ValueType::Number => Value::Number(number(raw)?),
         ValueType::Bool => match raw {

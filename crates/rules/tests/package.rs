@@ -846,3 +846,73 @@ fn explanations_for_everybody_follow_each_members_branch() {
     let with_reasons = e.steps.iter().filter(|s| s.because.is_some()).count();
     assert!(with_reasons <= 1, "{e:#?}");
 }
+
+/// A population from a table: chunks of whole households over several threads, every row
+/// answered in the input's order, each household's value on its members' rows.
+#[test]
+fn a_table_of_persons_is_computed_in_chunks_on_several_threads() {
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../rules/demo-city");
+    let package = load_package(&root).unwrap();
+    let mut csv = String::from("id,household,role,birth,income\n");
+    for i in 0..25_000 {
+        // Households of two: an elder of 85 with no income, and a working adult.
+        let (birth, income) = if i % 2 == 0 {
+            ("1940-01-01", 0)
+        } else {
+            ("1990-01-01", 4000)
+        };
+        csv.push_str(&format!("p{i},h{},adult,{birth},{income}\n", i / 2));
+    }
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    let table = rules::table_run::run(
+        &package,
+        &csv,
+        &["old_age_allowance".into(), "household_income".into()],
+        month("2026-06"),
+        2,
+        &|_, _| {
+            done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        table.header,
+        ["id", "old_age_allowance", "household_income"]
+    );
+    assert_eq!(table.rows.len(), 25_000);
+    assert!(done.into_inner() >= 3, "more than one chunk");
+    for (i, row) in table.rows.iter().enumerate() {
+        assert_eq!(row[0], format!("p{i}"));
+        assert_eq!(row[1], if i % 2 == 0 { "150.0" } else { "0.0" });
+        assert_eq!(row[2], "4000.0");
+    }
+    // Mistakes are named by line and column; unknown roles and variables too.
+    let problems = rules::table_run::run(
+        &package,
+        "id,role,birth\nx,elder,1940-01-01\n",
+        &["old_age_allowance".into()],
+        month("2026-06"),
+        2,
+        &|_, _| {},
+    )
+    .err()
+    .unwrap();
+    assert!(
+        problems[0].contains("line 2: 'elder' is not a role of household"),
+        "{problems:?}"
+    );
+    let problems = rules::table_run::run(
+        &package,
+        "name\nx\n",
+        &["nothing".into()],
+        month("2026-06"),
+        2,
+        &|_, _| {},
+    )
+    .err()
+    .unwrap();
+    assert!(
+        problems[0].contains("there is no variable nothing"),
+        "{problems:?}"
+    );
+}

@@ -270,3 +270,71 @@ async fn the_country_template_and_its_reforms_answer_as_the_cli_prints() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[tokio::test]
+async fn civitas_rules_run_computes_a_table_of_persons_for_analysts() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("people.csv");
+    std::fs::write(
+        &input,
+        "id,household,role,birth,income,lives_alone\n\
+         a,h1,adult,1943-05-01,0,true\n\
+         b,h1,adult,1990-01-01,1200,\n\
+         c,h1,child,2026-06-01,,\n\
+         d,,,1950-01-01,3000,false\n",
+    )
+    .unwrap();
+    let output = dir.path().join("out.csv");
+    let rules = civitas::demo::rules_root().join("demo-city");
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_civitas"))
+        .args(["rules", "run", "--rules"])
+        .arg(&rules)
+        .arg("--csv")
+        .arg(&input)
+        .args([
+            "--variables",
+            "old_age_allowance,dibao_top_up,living_alone_care_subsidy,childbirth_allowance",
+            "--period",
+            "2026-06",
+            "--output",
+        ])
+        .arg(&output)
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let written = std::fs::read_to_string(&output).unwrap();
+    assert_eq!(
+        written,
+        "id,old_age_allowance,dibao_top_up,living_alone_care_subsidy,childbirth_allowance\n\
+         a,150.0,1910.0,50.0,3600.0\n\
+         b,0.0,1910.0,0.0,3600.0\n\
+         c,0.0,1910.0,0.0,3600.0\n\
+         d,0.0,0.0,0.0,0.0\n"
+    );
+    // A bad table: every problem with its line and column, exit 1, nothing written.
+    std::fs::write(&input, "id,birth,salry\nx,1940-13-01,1\n").unwrap();
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_civitas"))
+        .args(["rules", "run", "--rules"])
+        .arg(&rules)
+        .arg("--csv")
+        .arg(&input)
+        .args(["--variables", "old_age_allowance"])
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("line 1, column 3: there is no variable salry"),
+        "{said}"
+    );
+    assert!(
+        said.contains("line 2, column 2: birth: '1940-13-01' is not a date"),
+        "{said}"
+    );
+}
