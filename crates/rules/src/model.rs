@@ -180,8 +180,10 @@ pub struct Decision {
     pub period: String,
     /// The monthly amount.
     pub amount: f64,
-    /// Why, in words.
+    /// Why, in words (as decided).
     pub reason: String,
+    /// For a decision under review: why she no longer qualifies.
+    pub review_reason: Option<String>,
     /// The package version it was computed with.
     pub digest: String,
     /// Last change.
@@ -212,7 +214,7 @@ pub struct DecisionQuery {
 /// A month to run for.
 #[derive(Clone, Debug, Default, Deserialize, ToSchema)]
 pub struct RunRequest {
-    /// `YYYY-MM`; default the current month.
+    /// `YYYY-MM`: the current month (the default; decisions are made for what is due now).
     #[serde(default)]
     pub period: Option<String>,
 }

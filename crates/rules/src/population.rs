@@ -133,7 +133,10 @@ pub fn situation_of(
                 continue;
             };
             let value = match source {
-                Source::BirthDate => json!(p.birth_date),
+                // As the run read it (an unreadable date counts as 1970-01-01 in both).
+                Source::BirthDate => json!(crate::period::format_day(
+                    parse_day(&p.birth_date).unwrap_or(epoch)
+                )),
                 Source::Sex => json!(p.sex),
                 Source::Region => json!(p.region_code),
                 Source::Tag(code) => json!(tags.get(code).is_some_and(|c| c.contains(&p.id))),

@@ -239,6 +239,19 @@ pub fn compute(
 
 // ---- policies and proactive decisions (免申即享) ----
 
+/// What a run changes about one person's decision.
+enum Change {
+    /// A new proposal, or one rewritten from the status given (`ended`, or a `proposed`
+    /// one refreshed because the amount or the rules changed).
+    Propose(Option<&'static str>),
+    /// Enrolled, no longer entitled: flagged for review (this decision).
+    Flag(String),
+    /// Under review, entitled again: confirmed as it was.
+    Restore(String),
+    /// Proposed, no longer entitled: withdrawn.
+    Withdraw(String),
+}
+
 /// Persons computed at once by a run.
 const RUN_PAGE: i64 = 20_000;
 /// The most decisions one confirm or review call takes.
@@ -264,15 +277,24 @@ pub fn this_month() -> Period {
     }
 }
 
+/// The month a run decides for: the current one (a decision is about what is due now;
+/// another month is refused rather than decided on).
 fn month(raw: Option<&str>) -> Result<Period, ApiError> {
+    let now = this_month();
     match raw {
-        None => Ok(this_month()),
+        None => Ok(now),
         Some(text) => {
             let p = Period::parse(text).map_err(|e| ApiError::invalid("period", e.to_string()))?;
             if p.unit != crate::period::Unit::Month || p.size != 1 {
                 return Err(ApiError::invalid(
                     "period",
                     format!("'{text}' is not one month (YYYY-MM)"),
+                ));
+            }
+            if p != now {
+                return Err(ApiError::invalid(
+                    "period",
+                    format!("decisions are made for the current month, {now}, not {text}"),
                 ));
             }
             Ok(p)
@@ -378,9 +400,13 @@ pub async fn define_policy(state: &AppState, by: &Principal, new: NewPolicy) -> 
             "a policy {code} exists already"
         )));
     }
-    store::insert_policy(&mut tx, &row)
-        .await
-        .map_err(db_error)?;
+    store::insert_policy(&mut tx, &row).await.map_err(|e| {
+        if kernel::db::is_unique_violation(&e) {
+            ApiError::Conflict(format!("a policy {code} exists already"))
+        } else {
+            db_error(e)
+        }
+    })?;
     let mut event = AuditEvent::by(by, "rules.policy.publish", format!("policy:{code}"));
     event.purpose = "publish a benefit policy".into();
     state.audit.record_in(&mut tx, event).await?;
@@ -454,11 +480,11 @@ pub async fn run_policy(
     let period = month(period)?;
     let package = rulebook(state)?.package(&policy.package, &[])?;
     let tags = tag_sets(state, &package).await?;
-    let existing: HashMap<String, (String, String)> = store::decision_states(&state.db, code)
+    let existing: HashMap<String, store::DecisionState> = store::decision_states(&state.db, code)
         .await
         .map_err(db_error)?
         .into_iter()
-        .map(|(person, id, status)| (person, (id, status)))
+        .map(|d| (d.person_id.clone(), d))
         .collect();
     let now = Timestamp::now();
     let mut report = RunReport {
@@ -473,6 +499,7 @@ pub async fn run_policy(
         seconds: 0.0,
     };
     let (mut inserts, mut rewrites, mut deletes) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut flags, mut restores) = (Vec::new(), Vec::new());
     let mut after = String::new();
     loop {
         let page = store::person_inputs(&state.db, &after, RUN_PAGE, None)
@@ -524,62 +551,72 @@ pub async fn run_policy(
                 report.eligible += 1;
             }
             let current = existing.get(&person.id);
-            let status = current.map(|(_, s)| s.as_str());
-            let write = match (entitled, status) {
-                (true, None) => Some("proposed"),
-                (true, Some("ended")) => Some("proposed"),
-                (true, Some("review")) => Some("confirmed"),
-                (false, Some("confirmed")) => Some("review"),
-                (false, Some("proposed")) => {
-                    if let Some((id, _)) = current {
-                        deletes.push(id.clone());
-                    }
-                    None
+            // What changes: a new or refreshed proposal (a full record), or only a status;
+            // a confirmed enrolment keeps what it was decided on.
+            let change = match (entitled, current) {
+                (true, None) => Change::Propose(None),
+                (true, Some(d)) if d.status == "ended" => Change::Propose(Some("ended")),
+                (true, Some(d))
+                    if d.status == "proposed"
+                        && ((d.amount - amount).abs() > 1e-9 || d.digest != report.digest) =>
+                {
+                    Change::Propose(Some("proposed"))
                 }
-                _ => None,
+                (true, Some(d)) if d.status == "review" => Change::Restore(d.id.clone()),
+                (false, Some(d)) if d.status == "confirmed" => Change::Flag(d.id.clone()),
+                (false, Some(d)) if d.status == "proposed" => Change::Withdraw(d.id.clone()),
+                _ => continue,
             };
-            let Some(new_status) = write else {
-                continue;
-            };
-            let (sentence_enc, explanation_enc) = sealed(state, &explanations[i])?;
-            let situation = crate::population::situation_of(
-                &package,
-                &persons,
-                i,
-                &tags,
-                period,
-                &policy.variable,
-            );
-            let inputs_enc = state.vault.seal(&situation.to_string(), INPUTS_CONTEXT)?;
-            let row = DecisionRow {
-                id: current.map_or_else(kernel::ids::new_id, |(id, _)| id.clone()),
-                policy_code: code.to_string(),
-                person_id: person.id.clone(),
-                status: new_status.to_string(),
-                period: period.to_string(),
-                amount,
-                sentence_enc,
-                explanation_enc,
-                inputs_enc,
-                digest: report.digest.clone(),
-                created_at: now,
-                updated_at: now,
-                decided_by: None,
-            };
-            match (new_status, current) {
-                ("proposed", None) => {
-                    report.proposed += 1;
-                    inserts.push(row);
-                }
-                ("proposed", Some(_)) => {
-                    report.proposed += 1;
-                    rewrites.push(row);
-                }
-                ("review", _) => {
+            match change {
+                Change::Withdraw(id) => deletes.push(id),
+                Change::Restore(id) => restores.push(id),
+                Change::Flag(id) => {
+                    let reason = state
+                        .vault
+                        .seal(&sentence(&explanations[i]), SENTENCE_CONTEXT)?;
                     report.flagged += 1;
-                    rewrites.push(row);
+                    flags.push((id, reason));
                 }
-                _ => rewrites.push(row),
+                Change::Propose(expected) => {
+                    let (sentence_enc, explanation_enc) = sealed(state, &explanations[i])?;
+                    let situation = crate::population::situation_of(
+                        &package,
+                        &persons,
+                        i,
+                        &tags,
+                        period,
+                        &policy.variable,
+                    );
+                    let inputs_enc = state.vault.seal(&situation.to_string(), INPUTS_CONTEXT)?;
+                    let row = DecisionRow {
+                        id: current.map_or_else(kernel::ids::new_id, |d| d.id.clone()),
+                        policy_code: code.to_string(),
+                        person_id: person.id.clone(),
+                        status: "proposed".to_string(),
+                        period: period.to_string(),
+                        amount,
+                        sentence_enc,
+                        explanation_enc,
+                        inputs_enc,
+                        review_reason_enc: None,
+                        digest: report.digest.clone(),
+                        created_at: now,
+                        updated_at: now,
+                        decided_by: None,
+                    };
+                    match expected {
+                        None => {
+                            report.proposed += 1;
+                            inserts.push(row);
+                        }
+                        Some(from) => {
+                            if from == "ended" {
+                                report.proposed += 1;
+                            }
+                            rewrites.push((row, from));
+                        }
+                    }
+                }
             }
         }
         report.evaluated += asked;
@@ -590,12 +627,24 @@ pub async fn run_policy(
     store::insert_decisions(&mut tx, &inserts)
         .await
         .map_err(db_error)?;
-    for row in &rewrites {
-        store::rewrite_decision(&mut tx, row)
+    // Every change below applies only if the decision is still as the run read it: a
+    // reviewer's or resident's decision made meanwhile wins.
+    for (row, expected) in &rewrites {
+        store::rewrite_decision(&mut tx, row, expected)
             .await
             .map_err(db_error)?;
     }
-    store::delete_decisions(&mut tx, &deletes)
+    for (id, reason) in &flags {
+        store::flag_review(&mut tx, id, reason, now)
+            .await
+            .map_err(db_error)?;
+    }
+    for id in &restores {
+        store::restore_confirmed(&mut tx, id, now)
+            .await
+            .map_err(db_error)?;
+    }
+    store::delete_proposals(&mut tx, &deletes)
         .await
         .map_err(db_error)?;
     store::set_last_run(&mut tx, code, now, &report.digest)
@@ -627,6 +676,11 @@ fn decision_view(state: &AppState, d: DecisionRow, name: &str) -> ApiResult<Deci
         period: d.period,
         amount: d.amount,
         reason: state.vault.open(&d.sentence_enc, SENTENCE_CONTEXT)?,
+        review_reason: d
+            .review_reason_enc
+            .as_deref()
+            .map(|r| state.vault.open(r, SENTENCE_CONTEXT))
+            .transpose()?,
         digest: d.digest,
         updated_at: d.updated_at,
     })
@@ -672,17 +726,14 @@ pub async fn decisions(
     for (d, name) in rows {
         items.push(decision_view(state, d, &name)?);
     }
-    let mut event = AuditEvent::by(
-        by,
-        "rules.decisions.read",
-        format!(
-            "policy:{code} decisions:{}",
-            items.len().min(limit as usize)
-        ),
-    );
-    event.purpose = format!("review proposals for {}", policy.name);
-    event.basis = Basis::Statutory(policy.basis.clone());
-    state.audit.record(event).await?;
+    // Each resident shown finds the read in her own footprint.
+    for d in items.iter().take(limit as usize) {
+        let mut event = AuditEvent::by(by, "rules.decision.read", format!("decision:{}", d.id));
+        event.subject_person_id = Some(d.person_id.clone());
+        event.purpose = format!("review decisions on {}", policy.name);
+        event.basis = Basis::Statutory(policy.basis.clone());
+        state.audit.record(event).await?;
+    }
     Ok(kernel::api::Page::from_rows(items, limit, |d| d.id.clone()))
 }
 
@@ -738,9 +789,16 @@ pub async fn confirm(
             d.id, d.status
         )));
     }
-    store::set_status(&mut tx, &ids, "confirmed", &by.account_id, now)
-        .await
-        .map_err(db_error)?;
+    store::set_status(
+        &mut tx,
+        &ids,
+        &["proposed"],
+        "confirmed",
+        &by.account_id,
+        now,
+    )
+    .await
+    .map_err(db_error)?;
     for d in &rows {
         let reason = state.vault.open(&d.sentence_enc, SENTENCE_CONTEXT)?;
         let body = format!(
@@ -807,9 +865,16 @@ pub async fn review(
         ));
     }
     let status = if keep { "confirmed" } else { "ended" };
-    store::set_status(&mut tx, &ids, status, &by.account_id, Timestamp::now())
-        .await
-        .map_err(db_error)?;
+    store::set_status(
+        &mut tx,
+        &ids,
+        &["review"],
+        status,
+        &by.account_id,
+        Timestamp::now(),
+    )
+    .await
+    .map_err(db_error)?;
     for d in &rows {
         let mut event = AuditEvent::by(
             by,
@@ -864,11 +929,20 @@ pub async fn replay(state: &AppState, by: &Principal, id: &str) -> ApiResult<Rep
     let amount = answer.situation[&person_plural][&d.person_id][&policy.variable][&d.period]
         .as_f64()
         .unwrap_or(0.0);
-    let mut event = AuditEvent::by(by, "rules.decision.replay", format!("decision:{id}"));
-    event.subject_person_id = Some(d.person_id.clone());
-    event.purpose = format!("check a decision on {}", policy.name);
-    event.basis = Basis::Statutory(policy.basis.clone());
-    state.audit.record(event).await?;
+    // The kept situation holds her household's register data: each member finds the read
+    // in her own footprint.
+    let members: Vec<String> = situation
+        .get(&person_plural)
+        .and_then(|p| p.as_object())
+        .map(|m| m.keys().cloned().collect())
+        .unwrap_or_default();
+    for member in members {
+        let mut event = AuditEvent::by(by, "rules.decision.replay", format!("decision:{id}"));
+        event.subject_person_id = Some(member);
+        event.purpose = format!("check a decision on {}", policy.name);
+        event.basis = Basis::Statutory(policy.basis.clone());
+        state.audit.record(event).await?;
+    }
     Ok(Replay {
         decision: d.id,
         period: d.period,
@@ -891,6 +965,7 @@ fn own_basis(by: &Principal) -> Basis {
 
 /// A resident declines a proposal or an enrolment (she, or her proxy).
 pub async fn decline(state: &AppState, by: &Principal, code: &str) -> ApiResult<()> {
+    by.require_scope("services")?;
     let person = by
         .subject_person_id()
         .ok_or_else(|| ApiError::Forbidden("only a resident can decline".into()))?
@@ -911,6 +986,7 @@ pub async fn decline(state: &AppState, by: &Principal, code: &str) -> ApiResult<
     store::set_status(
         &mut tx,
         std::slice::from_ref(&d.id),
+        &["proposed", "confirmed", "review"],
         "declined",
         &by.account_id,
         Timestamp::now(),
@@ -929,6 +1005,7 @@ pub async fn decline(state: &AppState, by: &Principal, code: &str) -> ApiResult<
 /// published policy: qualifies now, soon (the first month within a year), or not — each
 /// with why, in words and as an explanation — and the department's decision.
 pub async fn my_entitlements(state: &AppState, by: &Principal) -> ApiResult<Vec<Entitlement>> {
+    by.require_scope("services")?;
     let person = by
         .subject_person_id()
         .ok_or_else(|| ApiError::Forbidden("only a resident has entitlements".into()))?
@@ -963,8 +1040,14 @@ pub async fn my_entitlements(state: &AppState, by: &Principal) -> ApiResult<Vec<
         if policy.status != "published" {
             continue;
         }
-        let package = book.package(&policy.package, &[])?;
-        let tags = tag_sets_for(state, &package, &person).await?;
+        // A policy whose rules are not served or do not compute is left out (and logged),
+        // not a failure of every other one.
+        let Ok(package) = book.package(&policy.package, &[]) else {
+            tracing::warn!(policy = %policy.code, package = %policy.package, "the policy's package is not served");
+            continue;
+        };
+        let household: HashSet<&str> = persons.iter().map(|p| p.id.as_str()).collect();
+        let tags = tag_sets_for(state, &package, &household).await?;
         let now = this_month();
         let evaluate = |period: Period| -> Result<(f64, Explanation), EvalError> {
             let mut sim = crate::population::simulation(&package, &persons, &tags, period)?;
@@ -978,8 +1061,13 @@ pub async fn my_entitlements(state: &AppState, by: &Principal) -> ApiResult<Vec<
             }
             Ok((amount, all.swap_remove(0)))
         };
-        let failed = |e: EvalError| ApiError::Unexpected(anyhow::anyhow!("{}: {e}", policy.code));
-        let (amount, why) = evaluate(now).map_err(failed)?;
+        let (amount, why) = match evaluate(now) {
+            Ok(x) => x,
+            Err(error) => {
+                tracing::warn!(policy = %policy.code, %error, "the policy does not compute");
+                continue;
+            }
+        };
         let mut standing = if amount > 0.0 { "qualifies" } else { "not" };
         let (mut shown_amount, mut shown, mut from) = (amount, why, None);
         if amount <= 0.0 {
@@ -1020,18 +1108,21 @@ pub async fn my_entitlements(state: &AppState, by: &Principal) -> ApiResult<Vec<
     Ok(out)
 }
 
-/// The tags the package names, as they concern one person.
+/// The tags the package names, as they concern one household's members.
 async fn tag_sets_for(
     state: &AppState,
     package: &Package,
-    person: &str,
+    members: &HashSet<&str>,
 ) -> ApiResult<HashMap<String, HashSet<String>>> {
     let mut tags = HashMap::new();
     for code in crate::population::tags_named(package) {
         let hash = identity::service::tag_hash(state, &code);
-        let members = store::tagged(&state.db, &hash).await.map_err(db_error)?;
-        let mine: HashSet<String> = members.into_iter().filter(|m| m == person).collect();
-        tags.insert(code, mine);
+        let carriers = store::tagged(&state.db, &hash).await.map_err(db_error)?;
+        let theirs: HashSet<String> = carriers
+            .into_iter()
+            .filter(|m| members.contains(m.as_str()))
+            .collect();
+        tags.insert(code, theirs);
     }
     Ok(tags)
 }
@@ -1070,7 +1161,12 @@ pub async fn sweep(state: &AppState) -> ApiResult<Vec<RunReport>> {
         });
         let changed = policy.last_digest.as_deref() != Some(package.digest.as_str());
         if stale || changed {
-            reports.push(run_policy(state, &system, &policy.code, None, &|_| {}).await?);
+            match run_policy(state, &system, &policy.code, None, &|_| {}).await {
+                Ok(report) => reports.push(report),
+                Err(error) => {
+                    tracing::warn!(policy = %policy.code, %error, "the policy's run failed")
+                }
+            }
         }
     }
     Ok(reports)

@@ -162,6 +162,7 @@ pub struct DecisionRow {
     pub sentence_enc: Vec<u8>,
     pub explanation_enc: Vec<u8>,
     pub inputs_enc: Vec<u8>,
+    pub review_reason_enc: Option<Vec<u8>>,
     pub digest: String,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
@@ -169,15 +170,23 @@ pub struct DecisionRow {
 }
 
 const DECISION_COLUMNS: &str = "id, policy_code, person_id, status, period, amount, \
-     sentence_enc, explanation_enc, inputs_enc, digest, created_at, updated_at, decided_by";
+     sentence_enc, explanation_enc, inputs_enc, review_reason_enc, digest, created_at, updated_at, \
+     decided_by";
 
-/// Each person's decision under a policy: (person, id, status).
-pub async fn decision_states(
-    db: &Db,
-    code: &str,
-) -> Result<Vec<(String, String, String)>, sqlx::Error> {
+/// What a run needs of an earlier decision.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct DecisionState {
+    pub person_id: String,
+    pub id: String,
+    pub status: String,
+    pub amount: f64,
+    pub digest: String,
+}
+
+/// Each person's decision under a policy.
+pub async fn decision_states(db: &Db, code: &str) -> Result<Vec<DecisionState>, sqlx::Error> {
     on_pool!(db.read(), |c| sqlx::query_as(
-        "SELECT person_id, id, status FROM rules_decisions WHERE policy_code = $1"
+        "SELECT person_id, id, status, amount, digest FROM rules_decisions WHERE policy_code = $1"
     )
     .bind(code)
     .fetch_all(c)
@@ -201,24 +210,31 @@ pub async fn insert_decisions(tx: &mut Tx, rows: &[DecisionRow]) -> Result<(), s
                     .push_bind(&d.sentence_enc)
                     .push_bind(&d.explanation_enc)
                     .push_bind(&d.inputs_enc)
+                    .push_bind(&d.review_reason_enc)
                     .push_bind(&d.digest)
                     .push_bind(d.created_at)
                     .push_bind(d.updated_at)
                     .push_bind(&d.decided_by);
             });
+            // A concurrent run that proposed the same person first wins.
+            b.push(" ON CONFLICT (policy_code, person_id) DO NOTHING");
             b.build().execute(c).await.map(|_| ())
         })?;
     }
     Ok(())
 }
 
-/// Re-computes a decision in place (a new proposal where one had been declined or
-/// ended, or a review with its new reason).
-pub async fn rewrite_decision(tx: &mut Tx, d: &DecisionRow) -> Result<(), sqlx::Error> {
+/// Re-computes a decision in place — a new proposal where one had ended, or a proposal
+/// refreshed — if it is still `expected` (a concurrent decision wins).
+pub async fn rewrite_decision(
+    tx: &mut Tx,
+    d: &DecisionRow,
+    expected: &str,
+) -> Result<(), sqlx::Error> {
     on_tx!(tx, |c| sqlx::query(
         "UPDATE rules_decisions SET status = $1, period = $2, amount = $3, sentence_enc = $4,
-         explanation_enc = $5, inputs_enc = $6, digest = $7, updated_at = $8, decided_by = $9
-         WHERE id = $10"
+         explanation_enc = $5, inputs_enc = $6, digest = $7, updated_at = $8, decided_by = $9,
+         review_reason_enc = NULL WHERE id = $10 AND status = $11"
     )
     .bind(&d.status)
     .bind(&d.period)
@@ -230,16 +246,54 @@ pub async fn rewrite_decision(tx: &mut Tx, d: &DecisionRow) -> Result<(), sqlx::
     .bind(d.updated_at)
     .bind(&d.decided_by)
     .bind(&d.id)
+    .bind(expected)
     .execute(c)
     .await
     .map(|_| ()))
 }
 
-/// Removes proposals nobody confirmed whose person is no longer entitled.
-pub async fn delete_decisions(tx: &mut Tx, ids: &[String]) -> Result<(), sqlx::Error> {
+/// Flags an enrolment for review, keeping what it was decided on; `reason` says why
+/// she no longer qualifies. Only if it is still confirmed.
+pub async fn flag_review(
+    tx: &mut Tx,
+    id: &str,
+    reason: &[u8],
+    at: Timestamp,
+) -> Result<(), sqlx::Error> {
+    on_tx!(tx, |c| sqlx::query(
+        "UPDATE rules_decisions SET status = 'review', review_reason_enc = $1, updated_at = $2
+         WHERE id = $3 AND status = 'confirmed'"
+    )
+    .bind(reason)
+    .bind(at)
+    .bind(id)
+    .execute(c)
+    .await
+    .map(|_| ()))
+}
+
+/// An enrolment under review whose person qualifies again goes back to confirmed, as it
+/// was decided. Only if it is still under review.
+pub async fn restore_confirmed(tx: &mut Tx, id: &str, at: Timestamp) -> Result<(), sqlx::Error> {
+    on_tx!(tx, |c| sqlx::query(
+        "UPDATE rules_decisions SET status = 'confirmed', review_reason_enc = NULL, updated_at = $1
+         WHERE id = $2 AND status = 'review'"
+    )
+    .bind(at)
+    .bind(id)
+    .execute(c)
+    .await
+    .map(|_| ()))
+}
+
+/// Removes proposals nobody confirmed whose person is no longer entitled (those still
+/// proposed: one confirmed or declined meanwhile stays).
+pub async fn delete_proposals(tx: &mut Tx, ids: &[String]) -> Result<(), sqlx::Error> {
     for chunk in ids.chunks(500) {
         on_tx!(tx, |c| {
-            let mut b = sqlx::QueryBuilder::new("DELETE FROM rules_decisions WHERE id IN ");
+            let mut b = sqlx::QueryBuilder::new(
+                "DELETE FROM rules_decisions WHERE status = 'proposed' AND id IN ",
+            );
             push_list(&mut b, chunk);
             b.build().execute(c).await.map(|_| ())
         })?;
@@ -268,28 +322,34 @@ pub async fn decisions_by_id(
     Ok(out)
 }
 
-/// Moves decisions to `status`, recording who decided.
+/// Moves decisions that are `from` to `status`, recording who decided; returns how
+/// many moved (fewer when one changed meanwhile).
 pub async fn set_status(
     tx: &mut Tx,
     ids: &[String],
+    from: &[&str],
     status: &str,
     by: &str,
     at: Timestamp,
-) -> Result<(), sqlx::Error> {
+) -> Result<u64, sqlx::Error> {
+    let from: Vec<String> = from.iter().map(|s| (*s).to_string()).collect();
+    let mut moved = 0;
     for chunk in ids.chunks(500) {
-        on_tx!(tx, |c| {
+        moved += on_tx!(tx, |c| {
             let mut b = sqlx::QueryBuilder::new("UPDATE rules_decisions SET status = ");
             b.push_bind(status)
                 .push(", decided_by = ")
                 .push_bind(by)
                 .push(", updated_at = ")
                 .push_bind(at)
-                .push(" WHERE id IN ");
+                .push(" WHERE status IN ");
+            push_list(&mut b, &from);
+            b.push(" AND id IN ");
             push_list(&mut b, chunk);
-            b.build().execute(c).await.map(|_| ())
+            b.build().execute(c).await.map(|r| r.rows_affected())
         })?;
     }
-    Ok(())
+    Ok(moved)
 }
 
 /// A page of a policy's decisions with the person's name (to be masked).

@@ -476,9 +476,15 @@ async fn proposals_are_confirmed_and_entitlements_declined_on_the_pages() {
     app.account("clerk", Role::Clerk, Some(&org), None).await;
     app.account("reviewer", Role::Reviewer, Some(&org), None)
         .await;
-    let rid = civitas::demo::resident_id("990102", 1941, 3, 1, 21)
-        .unwrap()
-        .to_string();
+    let rid = civitas::demo::resident_id(
+        "990102",
+        time::OffsetDateTime::now_utc().year() - 86,
+        3,
+        1,
+        21,
+    )
+    .unwrap()
+    .to_string();
     let r = app
         .post(
             "/api/v1/persons",

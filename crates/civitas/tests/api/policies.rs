@@ -63,9 +63,11 @@ async fn the_entitled_are_found_confirmed_told_and_flagged_when_they_no_longer_a
     let outsider = app
         .account("outsider", Role::Reviewer, Some(&other_org), None)
         .await;
-    let (old, old_token) = resident(&app, &admin, 1941, 11, "old").await;
-    let (alone, alone_token) = resident(&app, &admin, 1950, 12, "alone").await;
-    let (young, young_token) = resident(&app, &admin, 1990, 13, "young").await;
+    // Ages this month: 85 (the 80–89 band), 76 (living alone, over 70) and 36.
+    let year = time::OffsetDateTime::now_utc().year();
+    let (old, old_token) = resident(&app, &admin, year - 86, 11, "old").await;
+    let (alone, alone_token) = resident(&app, &admin, year - 77, 12, "alone").await;
+    let (young, young_token) = resident(&app, &admin, year - 37, 13, "young").await;
     let _ = young;
 
     // Publishing: bad input is named; the department's admin or the platform admin only.
@@ -163,12 +165,21 @@ async fn the_entitled_are_found_confirmed_told_and_flagged_when_they_no_longer_a
         )
         .await;
     assert_eq!(problem(r, StatusCode::BAD_REQUEST).await["field"], "period");
+    // Decisions are made for what is due now: another month is refused.
     let r = app
         .post(
             "/api/v1/rules/policies/gl/run",
             Some(&clerk),
-            &json!({"period": "2026-06"}),
+            &json!({"period": "2020-01"}),
         )
+        .await;
+    let p = problem(r, StatusCode::BAD_REQUEST).await;
+    assert!(
+        p["detail"].as_str().unwrap().contains("current month"),
+        "{p}"
+    );
+    let r = app
+        .post("/api/v1/rules/policies/gl/run", Some(&clerk), &json!({}))
         .await;
     assert_eq!(r.status(), StatusCode::OK);
     let report: Value = r.json().await.unwrap();
@@ -184,22 +195,14 @@ async fn the_entitled_are_found_confirmed_told_and_flagged_when_they_no_longer_a
     assert_eq!(report["digest"].as_str().unwrap().len(), 64);
     // Running again proposes nobody twice.
     let again: Value = app
-        .post(
-            "/api/v1/rules/policies/gl/run",
-            Some(&clerk),
-            &json!({"period": "2026-06"}),
-        )
+        .post("/api/v1/rules/policies/gl/run", Some(&clerk), &json!({}))
         .await
         .json()
         .await
         .unwrap();
     assert_eq!(again["proposed"], 0, "{again}");
     let alone_run: Value = app
-        .post(
-            "/api/v1/rules/policies/alone/run",
-            Some(&clerk),
-            &json!({"period": "2026-06"}),
-        )
+        .post("/api/v1/rules/policies/alone/run", Some(&clerk), &json!({}))
         .await
         .json()
         .await
@@ -414,11 +417,7 @@ async fn the_entitled_are_found_confirmed_told_and_flagged_when_they_no_longer_a
     problem(r, StatusCode::NOT_FOUND).await;
     // Declined stays declined on the next run.
     let rerun: Value = app
-        .post(
-            "/api/v1/rules/policies/alone/run",
-            Some(&clerk),
-            &json!({"period": "2026-06"}),
-        )
+        .post("/api/v1/rules/policies/alone/run", Some(&clerk), &json!({}))
         .await
         .json()
         .await
@@ -435,11 +434,7 @@ async fn the_entitled_are_found_confirmed_told_and_flagged_when_they_no_longer_a
         .await;
     assert!(r.status().is_success());
     let run: Value = app
-        .post(
-            "/api/v1/rules/policies/alone/run",
-            Some(&clerk),
-            &json!({"period": "2026-06"}),
-        )
+        .post("/api/v1/rules/policies/alone/run", Some(&clerk), &json!({}))
         .await
         .json()
         .await
@@ -472,11 +467,7 @@ async fn the_entitled_are_found_confirmed_told_and_flagged_when_they_no_longer_a
         .await;
     assert!(r.status().is_success());
     let run: Value = app
-        .post(
-            "/api/v1/rules/policies/alone/run",
-            Some(&clerk),
-            &json!({"period": "2026-06"}),
-        )
+        .post("/api/v1/rules/policies/alone/run", Some(&clerk), &json!({}))
         .await
         .json()
         .await
@@ -499,6 +490,11 @@ async fn the_entitled_are_found_confirmed_told_and_flagged_when_they_no_longer_a
             .contains("lives_alone"),
         "{page}"
     );
+    // What it was decided on is kept (the amount, the reason); why she no longer
+    // qualifies is beside it.
+    assert_eq!(page["items"][0]["amount"], 50.0, "{page}");
+    let why_not = page["items"][0]["review_reason"].as_str().unwrap();
+    assert!(why_not.contains("= 0"), "{page}");
     let r = app
         .post(
             "/api/v1/rules/policies/alone/review",

@@ -24,6 +24,7 @@ CREATE TABLE rules_decisions (
     sentence_enc BYTEA NOT NULL,
     explanation_enc BYTEA NOT NULL,
     inputs_enc BYTEA NOT NULL,
+    review_reason_enc BYTEA,
     digest TEXT NOT NULL,
     created_at BIGINT NOT NULL,
     updated_at BIGINT NOT NULL,

@@ -24,6 +24,7 @@ CREATE TABLE rules_decisions (
     sentence_enc BLOB NOT NULL,
     explanation_enc BLOB NOT NULL,
     inputs_enc BLOB NOT NULL,
+    review_reason_enc BLOB,
     digest TEXT NOT NULL,
     created_at BIGINT NOT NULL,
     updated_at BIGINT NOT NULL,
