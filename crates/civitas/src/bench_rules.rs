@@ -396,8 +396,7 @@ pub async fn rules_bench(
              (or name its folder in OPENFISCA_COUNTRY_TEMPLATE)",
         )?;
     let port = crate::demo::rules_root().join("openfisca-country-template");
-    let package = rules::package::load_package_with(&port, Some(&template))
-        .map_err(|e| anyhow::anyhow!("the ported template does not load: {e:?}"))?;
+    let package = rules::service::load_folder(&port, Some(&template))?;
     eprintln!("making {persons} persons in households of 1–5…");
     let population = Population::synthetic(persons);
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());

@@ -13,7 +13,7 @@ use identity::service;
 use indicatif::{ProgressBar, ProgressStyle};
 use kernel::AppState;
 use kernel::audit::{AuditEvent, Basis};
-use kernel::auth::{Principal, Role, RoleBinding};
+use kernel::auth::{Principal, Role};
 use kernel::time::Timestamp;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -205,18 +205,7 @@ const GIVEN: [&str; 32] = [
 
 /// The platform itself acting as administrator (seeding, benchmarks).
 pub fn system_admin() -> Principal {
-    Principal {
-        account_id: "system".into(),
-        username: "system".into(),
-        display_name: "system".into(),
-        person_id: None,
-        roles: vec![RoleBinding {
-            role: Role::PlatformAdmin,
-            organisation_id: None,
-        }],
-        session_id: String::new(),
-        acting_for: None,
-    }
+    Principal::system()
 }
 
 async fn seed(state: &AppState, show_progress: bool) -> anyhow::Result<()> {

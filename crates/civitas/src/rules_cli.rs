@@ -73,20 +73,6 @@ pub enum Command {
     },
 }
 
-fn load(rules: &Path, parameters: Option<&Path>) -> anyhow::Result<rules::package::Package> {
-    rules::package::load_package_with(rules, parameters).map_err(|errors| {
-        anyhow::anyhow!(
-            "the rules package in {} does not load:\n{}",
-            rules.display(),
-            errors
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("\n")
-        )
-    })
-}
-
 fn test_files(path: &Path, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
     if path.is_dir() {
         let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
@@ -198,7 +184,7 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
                     "name a policy (--policy CODE) or a package and a table (--rules DIR --csv FILE)"
                 );
             };
-            let package = load(&rules, parameters.as_deref())?;
+            let package = rules::service::load_folder(&rules, parameters.as_deref())?;
             let period = match period {
                 Some(p) => rules::period::Period::parse(&p)
                     .map_err(|e| anyhow::anyhow!("--period: {e}"))?,
@@ -262,7 +248,7 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
             trace,
             file,
         } => {
-            let package = load(&rules, parameters.as_deref())?;
+            let package = rules::service::load_folder(&rules, parameters.as_deref())?;
             let names = rules::service::reform_list(reforms.as_deref());
             let names: Vec<&str> = names.iter().map(String::as_str).collect();
             let package = if names.is_empty() {
@@ -316,7 +302,7 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
             parameters,
             paths,
         } => {
-            let package = load(&rules, parameters.as_deref())?;
+            let package = rules::service::load_folder(&rules, parameters.as_deref())?;
             let mut files = Vec::new();
             for path in &paths {
                 test_files(path, &mut files)?;

@@ -116,6 +116,22 @@ pub struct Principal {
 }
 
 impl Principal {
+    /// The platform itself acting as administrator (seeding, background runs, the CLI).
+    pub fn system() -> Principal {
+        Principal {
+            account_id: "system".into(),
+            username: "system".into(),
+            display_name: "system".into(),
+            person_id: None,
+            roles: vec![RoleBinding {
+                role: Role::PlatformAdmin,
+                organisation_id: None,
+            }],
+            session_id: String::new(),
+            acting_for: None,
+        }
+    }
+
     /// Whether the account holds `role` (in any organisation).
     pub fn has_role(&self, role: Role) -> bool {
         self.roles.iter().any(|b| b.role == role)

@@ -40,6 +40,22 @@ fn entry_paths(entry: &str) -> (PathBuf, Option<PathBuf>) {
     }
 }
 
+/// Loads a package folder (its parameters from `parameters` when given), or fails naming
+/// every problem with its file and line.
+pub fn load_folder(dir: &Path, parameters: Option<&Path>) -> anyhow::Result<Package> {
+    load_package_with(dir, parameters).map_err(|errors| {
+        anyhow::anyhow!(
+            "the rules package in {} does not load:\n{}",
+            dir.display(),
+            errors
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("\n")
+        )
+    })
+}
+
 impl Rulebook {
     /// Loads every configured package; a package that does not load stops the node,
     /// naming each problem with its file and line.
@@ -47,18 +63,7 @@ impl Rulebook {
         let mut book = Rulebook::default();
         for entry in entries {
             let (dir, params) = entry_paths(entry);
-            let package = load_package_with(&dir, params.as_deref()).map_err(|errors| {
-                anyhow::anyhow!(
-                    "the rules package in {} does not load:\n{}",
-                    dir.display(),
-                    errors
-                        .iter()
-                        .map(ToString::to_string)
-                        .collect::<Vec<_>>()
-                        .join("\n")
-                )
-            })?;
-            book.insert(package)?;
+            book.insert(load_folder(&dir, params.as_deref())?)?;
         }
         Ok(book)
     }
@@ -436,18 +441,49 @@ pub async fn policy(state: &AppState, code: &str) -> ApiResult<Policy> {
     policy_view(state, row).await
 }
 
-/// Who carries each tag the package's sources name.
+/// Who carries each tag the package's sources name — of `among` only, when given (one
+/// household's members).
 async fn tag_sets(
     state: &AppState,
     package: &Package,
+    among: Option<&HashSet<&str>>,
 ) -> ApiResult<HashMap<String, HashSet<String>>> {
     let mut tags = HashMap::new();
     for code in crate::population::tags_named(package) {
         let hash = identity::service::tag_hash(state, &code);
-        let members = store::tagged(&state.db, &hash).await.map_err(db_error)?;
-        tags.insert(code, members.into_iter().collect());
+        let carriers: HashSet<String> = store::tagged(&state.db, &hash)
+            .await
+            .map_err(db_error)?
+            .into_iter()
+            .filter(|m| among.is_none_or(|a| a.contains(m.as_str())))
+            .collect();
+        tags.insert(code, carriers);
     }
     Ok(tags)
+}
+
+/// `persons` with the other members of their households (household variables are
+/// computed whole).
+async fn with_households(
+    state: &AppState,
+    mut persons: Vec<PersonInputs>,
+) -> ApiResult<Vec<PersonInputs>> {
+    let known: HashSet<String> = persons.iter().map(|p| p.id.clone()).collect();
+    let households: Vec<String> = persons
+        .iter()
+        .filter_map(|p| p.household_id.clone())
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    for member in store::household_members(&state.db, &households)
+        .await
+        .map_err(db_error)?
+    {
+        if !known.contains(&member.id) {
+            persons.push(member);
+        }
+    }
+    Ok(persons)
 }
 
 /// Seals a decision's reason and explanation.
@@ -479,7 +515,7 @@ pub async fn run_policy(
     }
     let period = month(period)?;
     let package = rulebook(state)?.package(&policy.package, &[])?;
-    let tags = tag_sets(state, &package).await?;
+    let tags = tag_sets(state, &package, None).await?;
     let existing: HashMap<String, store::DecisionState> = store::decision_states(&state.db, code)
         .await
         .map_err(db_error)?
@@ -510,24 +546,9 @@ pub async fn run_policy(
         };
         after = last.id.clone();
         let asked = page.len();
-        // Household members outside the page come along, so that household variables
-        // are whole; only the page's persons are decided on.
-        let in_page: HashSet<&str> = page.iter().map(|p| p.id.as_str()).collect();
-        let households: Vec<String> = page
-            .iter()
-            .filter_map(|p| p.household_id.clone())
-            .collect::<HashSet<_>>()
-            .into_iter()
-            .collect();
-        let mut persons: Vec<PersonInputs> = page.clone();
-        for member in store::household_members(&state.db, &households)
-            .await
-            .map_err(db_error)?
-        {
-            if !in_page.contains(member.id.as_str()) {
-                persons.push(member);
-            }
-        }
+        // Household members outside the page come after it, so that household
+        // variables are whole; only the page's persons are decided on.
+        let persons = with_households(state, page).await?;
         let shared = package.clone();
         let tags_here = tags.clone();
         let variable = policy.variable.clone();
@@ -750,26 +771,29 @@ fn bulk_ids(ids: &[String]) -> ApiResult<Vec<String>> {
     Ok(unique)
 }
 
-/// Confirms proposals (the department's reviewer or administrator): each person is
-/// enrolled and told, through her inbox (and SMS or e-mail as she chose), what she is
-/// entitled to, from when, why, and that she may decline. Returns how many.
-pub async fn confirm(
+/// What a bulk decision works on: the policy, its open transaction, and the decisions
+/// named — after checking that the caller is a reviewer or administrator of the policy's
+/// department (`act` says what for), that every id is one of the policy's decisions and
+/// that each is `from` (`from_words` in the error).
+async fn decisions_to_decide(
     state: &AppState,
     by: &Principal,
     code: &str,
     ids: &[String],
-) -> ApiResult<usize> {
+    act: &str,
+    from: &str,
+    from_words: &str,
+) -> ApiResult<(PolicyRow, kernel::db::Tx, Vec<String>, Vec<DecisionRow>)> {
     let policy = policy_row(state, code).await?;
     let allowed = by.is_platform_admin()
         || by.has_role_in(kernel::auth::Role::Reviewer, &policy.organisation_id)
         || by.has_role_in(kernel::auth::Role::OrgAdmin, &policy.organisation_id);
     if !allowed {
-        return Err(ApiError::Forbidden(
-            "confirming needs a reviewer or administrator of the policy's department".into(),
-        ));
+        return Err(ApiError::Forbidden(format!(
+            "{act} needs a reviewer or administrator of the policy's department"
+        )));
     }
     let ids = bulk_ids(ids)?;
-    let now = Timestamp::now();
     let mut tx = state.db.begin().await.map_err(db_error)?;
     let rows = store::decisions_by_id(&mut tx, code, &ids)
         .await
@@ -783,12 +807,27 @@ pub async fn confirm(
             ),
         ));
     }
-    if let Some(d) = rows.iter().find(|d| d.status != "proposed") {
+    if let Some(d) = rows.iter().find(|d| d.status != from) {
         return Err(ApiError::Conflict(format!(
-            "decision {} is {}, not proposed",
+            "decision {} is {}, not {from_words}",
             d.id, d.status
         )));
     }
+    Ok((policy, tx, ids, rows))
+}
+
+/// Confirms proposals (the department's reviewer or administrator): each person is
+/// enrolled and told, through her inbox (and SMS or e-mail as she chose), what she is
+/// entitled to, from when, why, and that she may decline. Returns how many.
+pub async fn confirm(
+    state: &AppState,
+    by: &Principal,
+    code: &str,
+    ids: &[String],
+) -> ApiResult<usize> {
+    let (policy, mut tx, ids, rows) =
+        decisions_to_decide(state, by, code, ids, "confirming", "proposed", "proposed").await?;
+    let now = Timestamp::now();
     store::set_status(
         &mut tx,
         &ids,
@@ -835,35 +874,8 @@ pub async fn review(
     ids: &[String],
     keep: bool,
 ) -> ApiResult<usize> {
-    let policy = policy_row(state, code).await?;
-    let allowed = by.is_platform_admin()
-        || by.has_role_in(kernel::auth::Role::Reviewer, &policy.organisation_id)
-        || by.has_role_in(kernel::auth::Role::OrgAdmin, &policy.organisation_id);
-    if !allowed {
-        return Err(ApiError::Forbidden(
-            "reviewing needs a reviewer or administrator of the policy's department".into(),
-        ));
-    }
-    let ids = bulk_ids(ids)?;
-    let mut tx = state.db.begin().await.map_err(db_error)?;
-    let rows = store::decisions_by_id(&mut tx, code, &ids)
-        .await
-        .map_err(db_error)?;
-    if let Some(d) = rows.iter().find(|d| d.status != "review") {
-        return Err(ApiError::Conflict(format!(
-            "decision {} is {}, not under review",
-            d.id, d.status
-        )));
-    }
-    if rows.len() != ids.len() {
-        return Err(ApiError::invalid(
-            "ids",
-            format!(
-                "{} of the ids are not decisions of {code}",
-                ids.len() - rows.len()
-            ),
-        ));
-    }
+    let (policy, mut tx, ids, rows) =
+        decisions_to_decide(state, by, code, ids, "reviewing", "review", "under review").await?;
     let status = if keep { "confirmed" } else { "ended" };
     store::set_status(
         &mut tx,
@@ -1018,17 +1030,7 @@ pub async fn my_entitlements(state: &AppState, by: &Principal) -> ApiResult<Vec<
             "your record is not in the register".into(),
         ));
     };
-    let mut persons = vec![me.clone()];
-    if let Some(h) = &me.household_id {
-        for member in store::household_members(&state.db, std::slice::from_ref(h))
-            .await
-            .map_err(db_error)?
-        {
-            if member.id != me.id {
-                persons.push(member);
-            }
-        }
-    }
+    let persons = with_households(state, vec![me]).await?;
     let decisions: HashMap<String, String> = store::decisions_of_person(&state.db, &person)
         .await
         .map_err(db_error)?
@@ -1047,7 +1049,7 @@ pub async fn my_entitlements(state: &AppState, by: &Principal) -> ApiResult<Vec<
             continue;
         };
         let household: HashSet<&str> = persons.iter().map(|p| p.id.as_str()).collect();
-        let tags = tag_sets_for(state, &package, &household).await?;
+        let tags = tag_sets(state, &package, Some(&household)).await?;
         let now = this_month();
         let evaluate = |period: Period| -> Result<(f64, Explanation), EvalError> {
             let mut sim = crate::population::simulation(&package, &persons, &tags, period)?;
@@ -1108,25 +1110,6 @@ pub async fn my_entitlements(state: &AppState, by: &Principal) -> ApiResult<Vec<
     Ok(out)
 }
 
-/// The tags the package names, as they concern one household's members.
-async fn tag_sets_for(
-    state: &AppState,
-    package: &Package,
-    members: &HashSet<&str>,
-) -> ApiResult<HashMap<String, HashSet<String>>> {
-    let mut tags = HashMap::new();
-    for code in crate::population::tags_named(package) {
-        let hash = identity::service::tag_hash(state, &code);
-        let carriers = store::tagged(&state.db, &hash).await.map_err(db_error)?;
-        let theirs: HashSet<String> = carriers
-            .into_iter()
-            .filter(|m| members.contains(m.as_str()))
-            .collect();
-        tags.insert(code, theirs);
-    }
-    Ok(tags)
-}
-
 /// How old a run may be before the sweep runs the policy again.
 const RERUN_AFTER_SECONDS: i64 = 24 * 3600;
 
@@ -1134,18 +1117,7 @@ const RERUN_AFTER_SECONDS: i64 = 24 * 3600;
 /// other rules than those served now (a parameter or formula changed), as the platform
 /// itself. Returns what each run did.
 pub async fn sweep(state: &AppState) -> ApiResult<Vec<RunReport>> {
-    let system = Principal {
-        account_id: "system".into(),
-        username: "system".into(),
-        display_name: "system".into(),
-        person_id: None,
-        roles: vec![kernel::auth::RoleBinding {
-            role: kernel::auth::Role::PlatformAdmin,
-            organisation_id: None,
-        }],
-        session_id: String::new(),
-        acting_for: None,
-    };
+    let system = Principal::system();
     let book = rulebook(state)?;
     let now = Timestamp::now();
     let mut reports = Vec::new();

@@ -98,6 +98,8 @@ pub struct PersonInputs {
     pub household_id: Option<String>,
 }
 
+const PERSON_INPUTS: &str = "SELECT id, birth_date, sex, region_code, household_id FROM persons";
+
 /// Persons after `after` by id, `limit` at a time (or only `only`).
 pub async fn person_inputs(
     db: &Db,
@@ -106,9 +108,7 @@ pub async fn person_inputs(
     only: Option<&[String]>,
 ) -> Result<Vec<PersonInputs>, sqlx::Error> {
     on_pool!(db.read(), |c| {
-        let mut b = sqlx::QueryBuilder::new(
-            "SELECT id, birth_date, sex, region_code, household_id FROM persons WHERE id > ",
-        );
+        let mut b = sqlx::QueryBuilder::new(format!("{PERSON_INPUTS} WHERE id > "));
         b.push_bind(after);
         if let Some(ids) = only {
             b.push(" AND id IN ");
@@ -127,10 +127,7 @@ pub async fn household_members(
     let mut out = Vec::new();
     for chunk in households.chunks(500) {
         let rows: Vec<PersonInputs> = on_pool!(db.read(), |c| {
-            let mut b = sqlx::QueryBuilder::new(
-                "SELECT id, birth_date, sex, region_code, household_id FROM persons
-                 WHERE household_id IN ",
-            );
+            let mut b = sqlx::QueryBuilder::new(format!("{PERSON_INPUTS} WHERE household_id IN "));
             push_list(&mut b, chunk);
             b.build_query_as().fetch_all(c).await
         })?;
