@@ -68,9 +68,11 @@ pub async fn open_state(config: Config, create_key: bool) -> anyhow::Result<AppS
     extensions.insert(Arc::new(messaging::channels::Channels::from_config(
         &config, &db,
     )?));
-    extensions.insert(Arc::new(rules::service::Rulebook::load(
-        &config.rules_packages,
-    )?));
+    let rulebook = rules::service::Rulebook::load(&config.rules_packages)?;
+    rulebook
+        .sync(&db, &rules::service::versions_folder(&config))
+        .await?;
+    extensions.insert(Arc::new(rulebook));
     Ok(AppState {
         extensions: Arc::new(extensions),
         auth: Arc::new(identity::SessionAuthenticator::new(db.clone())),

@@ -16,7 +16,7 @@ pub async fn seed(
     elder_person_id: &str,
 ) -> anyhow::Result<()> {
     let served = rules::service::rulebook(state)
-        .map(|book| book.packages().any(|p| p.name == "demo-city"))
+        .map(|book| book.packages().iter().any(|p| p.name == "demo-city"))
         .unwrap_or(false);
     if !served {
         tracing::warn!("the demo city's rules package is not served: no benefit policies seeded");

@@ -18,6 +18,9 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(packages))
         .routes(routes!(package))
+        .routes(routes!(versions, upload_version))
+        .routes(routes!(version))
+        .routes(routes!(publish_version))
         .routes(routes!(calculate))
         .routes(routes!(trace))
         .routes(routes!(policies, define_policy))
@@ -36,7 +39,12 @@ pub fn router() -> OpenApiRouter<AppState> {
     responses((status = 200, body = Vec<PackageSummary>)))]
 async fn packages(State(state): State<AppState>) -> ApiResult<Json<Vec<PackageSummary>>> {
     let book = service::rulebook(&state)?;
-    Ok(Json(book.packages().map(|p| service::summary(p)).collect()))
+    Ok(Json(
+        book.packages()
+            .iter()
+            .map(|p| service::summary(p))
+            .collect(),
+    ))
 }
 
 /// A package's variables, each with its entity, period, citation and formulas' dates
@@ -50,6 +58,66 @@ async fn package(
 ) -> ApiResult<Json<PackageDetail>> {
     let package = service::rulebook(&state)?.package(&name, &[])?;
     Ok(Json(service::detail(&package)))
+}
+
+/// Every version of a package the node kept, newest first, and which is served (public:
+/// the rules are the law as written).
+#[utoipa::path(get, path = "/api/v1/rules/packages/{name}/versions", tag = "rules",
+    params(("name" = String, Path, description = "The package's name")),
+    responses((status = 200, body = Vec<PackageVersion>), (status = 404, body = Problem)))]
+async fn versions(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> ApiResult<Json<Vec<PackageVersion>>> {
+    Ok(Json(service::package_versions(&state, &name).await?))
+}
+
+/// Keep a new version of a package from its files (platform admin). It must load and its
+/// own tests (`tests/*.yaml`) must pass, else nothing is kept and every problem is named;
+/// it is served only once published.
+#[utoipa::path(post, path = "/api/v1/rules/packages/{name}/versions", tag = "rules", security(("bearer" = [])),
+    params(("name" = String, Path, description = "The package's name")),
+    request_body = NewVersion,
+    responses((status = 201, body = PackageVersion), (status = 400, body = Problem), (status = 403, body = Problem), (status = 409, body = Problem)))]
+async fn upload_version(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(name): Path<String>,
+    Json(new): Json<NewVersion>,
+) -> ApiResult<(StatusCode, Json<PackageVersion>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(service::upload_version(&state, &principal, &name, new).await?),
+    ))
+}
+
+/// A kept version with every file: the rules exactly as a decision made with it read
+/// them (public).
+#[utoipa::path(get, path = "/api/v1/rules/packages/{name}/versions/{digest}", tag = "rules",
+    params(("name" = String, Path, description = "The package's name"), ("digest" = String, Path, description = "The version's digest")),
+    responses((status = 200, body = VersionFiles), (status = 404, body = Problem)))]
+async fn version(
+    State(state): State<AppState>,
+    Path((name, digest)): Path<(String, String)>,
+) -> ApiResult<Json<VersionFiles>> {
+    Ok(Json(
+        service::package_version(&state, &name, &digest).await?,
+    ))
+}
+
+/// Serve a kept version from now on (platform admin); the policies on the package are
+/// run again in the background. A version that would break a published policy is refused.
+#[utoipa::path(post, path = "/api/v1/rules/packages/{name}/versions/{digest}/publish", tag = "rules", security(("bearer" = [])),
+    params(("name" = String, Path, description = "The package's name"), ("digest" = String, Path, description = "The version's digest")),
+    responses((status = 200, body = Publication), (status = 400, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+async fn publish_version(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path((name, digest)): Path<(String, String)>,
+) -> ApiResult<Json<Publication>> {
+    Ok(Json(
+        service::publish_version(&state, &principal, &name, &digest).await?,
+    ))
 }
 
 /// OpenFisca's `/calculate`: the situation (persons, groups with roles, values by
@@ -211,8 +279,8 @@ async fn decline(
 }
 
 /// Replay a decision: its household's situation as the register gave it that month,
-/// computed again with the rules served now — the same amount with the same package
-/// version (the department's staff; audited).
+/// computed again with the rules it was decided with (kept by digest) and with the rules
+/// served now (the department's staff; audited).
 #[utoipa::path(post, path = "/api/v1/rules/decisions/{id}/replay", tag = "rules", security(("bearer" = [])),
     params(("id" = String, Path, description = "The decision's id")),
     responses((status = 200, body = Replay), (status = 403, body = Problem), (status = 404, body = Problem)))]

@@ -26,18 +26,44 @@ pub mod table_run;
 pub mod yaml_tests;
 
 /// This crate's migrations.
-pub const MIGRATIONS: &[kernel::migrate::Migration] = &[kernel::migrate::Migration {
-    component: "rules",
-    version: 1,
-    name: "policies and proactive decisions",
-    sqlite: include_str!("../migrations/sqlite/0001_rules.sql"),
-    postgres: include_str!("../migrations/postgres/0001_rules.sql"),
-}];
+pub const MIGRATIONS: &[kernel::migrate::Migration] = &[
+    kernel::migrate::Migration {
+        component: "rules",
+        version: 1,
+        name: "policies and proactive decisions",
+        sqlite: include_str!("../migrations/sqlite/0001_rules.sql"),
+        postgres: include_str!("../migrations/postgres/0001_rules.sql"),
+    },
+    kernel::migrate::Migration {
+        component: "rules",
+        version: 2,
+        name: "package versions and publications",
+        sqlite: include_str!("../migrations/sqlite/0002_versions.sql"),
+        postgres: include_str!("../migrations/postgres/0002_versions.sql"),
+    },
+];
 
-/// Starts the background sweep: every published policy is run again, for the current
+/// Starts the background work: every half minute the latest published version of each
+/// package is served; and every published policy is run again, for the current
 /// month, when its last run is a day old or the rules changed since (checked hourly, and
 /// a minute after start).
 pub fn start_sweeps(state: kernel::AppState) {
+    // A version published on another node is served here within half a minute.
+    let refreshing = state.clone();
+    tokio::spawn(async move {
+        let folder = service::versions_folder(&refreshing.config);
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(30));
+        loop {
+            tick.tick().await;
+            let refreshed = match service::rulebook(&refreshing) {
+                Ok(book) => book.refresh(&refreshing.db, &folder).await,
+                Err(e) => Err(anyhow::anyhow!("{e}")),
+            };
+            if let Err(error) = refreshed {
+                tracing::warn!(%error, "reading the published rules failed");
+            }
+        }
+    });
     tokio::spawn(async move {
         tokio::time::sleep(std::time::Duration::from_secs(60)).await;
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));

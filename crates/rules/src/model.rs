@@ -8,6 +8,8 @@ use utoipa::{IntoParams, ToSchema};
 pub struct PackageSummary {
     /// Its name (`?package=` of `/calculate`).
     pub name: String,
+    /// The version served: SHA-256 of its files.
+    pub digest: String,
     /// Its entities: the persons first, then the groups with their roles.
     pub entities: Vec<EntitySummary>,
     /// How many variables it has.
@@ -252,18 +254,81 @@ pub struct Replay {
     pub period: String,
     /// The amount decided then.
     pub amount_decided: f64,
-    /// The amount computed now from the same inputs.
+    /// The amount computed again from the same inputs with the rules decided with (the
+    /// version kept in the store; the rules served now if it was never kept).
     pub amount_replayed: f64,
+    /// The amount the rules served now give for the same inputs.
+    pub amount_now: f64,
     /// The package version decided with.
     pub digest_decided: String,
     /// The package version served now.
     pub digest_now: String,
-    /// Whether the rules are the same version.
+    /// Whether the version decided with was found kept and replayed.
+    pub rules_kept: bool,
+    /// Whether the rules served now are the version decided with.
     pub same_rules: bool,
-    /// Whether the amount is the same.
+    /// Whether the replay gives the amount decided.
     pub same_result: bool,
     /// The household's situation as kept, filled in (OpenFisca's format: feed it to
     /// `/calculate` or `civitas rules calculate`).
     #[schema(value_type = Object)]
     pub situation: serde_json::Value,
+}
+
+/// `POST /api/v1/rules/packages/{name}/versions`: a new version's files.
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+pub struct NewVersion {
+    /// What changed, for the record (e.g. "2027 amounts, decree 2026-14").
+    #[serde(default)]
+    pub note: String,
+    /// Every file of the package as text, by its path in the package (`package.yaml`,
+    /// `variables/…`, `parameters/…`, `reforms/…`, `tests/…`).
+    pub files: std::collections::BTreeMap<String, String>,
+}
+
+/// A version of a rules package kept by the node.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct PackageVersion {
+    /// The package.
+    pub package: String,
+    /// SHA-256 of its files: what decisions name.
+    pub digest: String,
+    /// `folder` (read from the node's configured folder) or `upload`.
+    pub source: String,
+    /// What changed.
+    pub note: String,
+    /// How many of its own tests passed when it was kept.
+    pub tests_passed: i64,
+    /// Who gave it (an account, or `system`).
+    pub uploaded_by: String,
+    /// When.
+    pub uploaded_at: kernel::time::Timestamp,
+    /// When it was last published, if ever.
+    pub published_at: Option<kernel::time::Timestamp>,
+    /// Whether it is the version served now.
+    pub served: bool,
+}
+
+/// A kept version with its files.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct VersionFiles {
+    /// The version.
+    pub version: PackageVersion,
+    /// Its files by path.
+    pub files: std::collections::BTreeMap<String, String>,
+}
+
+/// What publishing a version did.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Publication {
+    /// The package.
+    pub package: String,
+    /// The version served from now on.
+    pub digest: String,
+    /// The version it replaced.
+    pub replaced: String,
+    /// When.
+    pub published_at: kernel::time::Timestamp,
+    /// The policies on this package, run again over the population in the background.
+    pub reruns: Vec<String>,
 }

@@ -586,37 +586,147 @@ pub(crate) fn parse_file(path: &Path, errors: &mut Vec<LoadError>) -> Option<Nod
     }
 }
 
-/// SHA-256 over the files under `dirs` (each file's path below its folder, then its bytes),
-/// in name order.
-fn digest(dirs: &[&Path]) -> String {
-    use sha2::{Digest, Sha256};
-    fn files(dir: &Path, out: &mut Vec<PathBuf>) {
+/// A package's files as text, by their path below the package folder (`/`-separated);
+/// its parameters are under `parameters/` wherever they were read from. This is what the
+/// store keeps of each version and what the digest is taken over.
+pub type PackageFiles = BTreeMap<String, String>;
+
+/// Reads a package's files: everything under `dir` (its own `parameters/` replaced by
+/// `parameters` when given), hidden files left out; a file that is not UTF-8 text is an
+/// error naming it.
+pub fn package_files(dir: &Path, parameters: Option<&Path>) -> Result<PackageFiles, LoadError> {
+    fn walk(
+        root: &Path,
+        dir: &Path,
+        prefix: &str,
+        skip: Option<&Path>,
+        out: &mut PackageFiles,
+    ) -> Result<(), LoadError> {
         let Ok(read) = std::fs::read_dir(dir) else {
-            return;
+            return Ok(());
         };
         for entry in read.filter_map(Result::ok) {
             let path = entry.path();
-            if path.is_dir() {
-                files(&path, out);
-            } else {
-                out.push(path);
+            if entry.file_name().to_string_lossy().starts_with('.') || Some(path.as_path()) == skip
+            {
+                continue;
             }
+            if path.is_dir() {
+                walk(root, &path, prefix, skip, out)?;
+                continue;
+            }
+            let below = path.strip_prefix(root).unwrap_or(&path);
+            let name: Vec<String> = below
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect();
+            let text = std::fs::read(&path)
+                .ok()
+                .and_then(|bytes| String::from_utf8(bytes).ok())
+                .ok_or_else(|| LoadError {
+                    origin: Origin {
+                        file: path.clone(),
+                        line: 1,
+                    },
+                    message: "not readable as UTF-8 text".into(),
+                })?;
+            out.insert(format!("{prefix}{}", name.join("/")), text);
         }
+        Ok(())
     }
-    let mut hash = Sha256::new();
-    for dir in dirs {
-        let mut all = Vec::new();
-        files(dir, &mut all);
-        all.sort();
-        for file in all {
-            let name = file.strip_prefix(dir).unwrap_or(&file);
-            hash.update(name.to_string_lossy().as_bytes());
-            hash.update([0]);
-            hash.update(std::fs::read(&file).unwrap_or_default());
-            hash.update([0]);
+    let mut files = PackageFiles::new();
+    match parameters {
+        Some(params) => {
+            let own = dir.join("parameters");
+            walk(dir, dir, "", Some(&own), &mut files)?;
+            walk(params, params, "parameters/", None, &mut files)?;
         }
+        None => walk(dir, dir, "", None, &mut files)?,
+    }
+    Ok(files)
+}
+
+/// SHA-256 over a package's files (each path, then its text), in path order: the same
+/// files give the same digest wherever they are read from.
+pub fn files_digest(files: &PackageFiles) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hash = Sha256::new();
+    for (name, text) in files {
+        hash.update(name.as_bytes());
+        hash.update([0]);
+        hash.update(text.as_bytes());
+        hash.update([0]);
     }
     hex::encode(hash.finalize())
+}
+
+/// Whether `path` may name a file of a package: relative, `/`-separated, no `..`, no
+/// hidden parts.
+pub fn is_package_path(path: &str) -> bool {
+    !path.is_empty()
+        && path.len() <= 300
+        && !path.starts_with('/')
+        && !path.contains('\\')
+        && path
+            .split('/')
+            .all(|part| !part.is_empty() && !part.starts_with('.') && !part.contains(':'))
+}
+
+/// Loads a package from its files, written first under `folder/{digest}` (content
+/// addressed, so one version is written once and its places in errors and explanations
+/// stay readable); errors name files by their path in the package.
+pub fn load_package_files(
+    files: &PackageFiles,
+    folder: &Path,
+) -> Result<(Package, PathBuf), Vec<LoadError>> {
+    let io = |e: std::io::Error| {
+        vec![LoadError {
+            origin: Origin {
+                file: folder.to_path_buf(),
+                line: 1,
+            },
+            message: format!("cannot write the package out: {e}"),
+        }]
+    };
+    if let Some(bad) = files.keys().find(|p| !is_package_path(p)) {
+        return Err(vec![LoadError {
+            origin: Origin {
+                file: PathBuf::from(bad),
+                line: 1,
+            },
+            message: "not a file path inside a package (relative, no `..` or hidden parts)".into(),
+        }]);
+    }
+    let digest = files_digest(files);
+    let dir = folder.join(&digest);
+    if !dir.join("package.yaml").is_file() {
+        std::fs::create_dir_all(folder).map_err(io)?;
+        let staging = tempfile::tempdir_in(folder).map_err(io)?;
+        for (name, text) in files {
+            let path = staging.path().join(name);
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent).map_err(io)?;
+            }
+            std::fs::write(&path, text).map_err(io)?;
+        }
+        let staged = staging.keep();
+        if std::fs::rename(&staged, &dir).is_err() {
+            // Another loader wrote the same version first: its copy is the same files.
+            let _ = std::fs::remove_dir_all(&staged);
+        }
+    }
+    let package = load_package(&dir).map_err(|errors| {
+        errors
+            .into_iter()
+            .map(|mut e| {
+                if let Ok(inside) = e.origin.file.strip_prefix(&dir) {
+                    e.origin.file = inside.to_path_buf();
+                }
+                e
+            })
+            .collect::<Vec<_>>()
+    })?;
+    Ok((package, dir))
 }
 
 /// Loads and checks a rules package folder.
@@ -708,7 +818,10 @@ pub fn load_package_with(dir: &Path, parameters: Option<&Path>) -> Result<Packag
             }
         }
     }
-    package.digest = digest(&[dir, &parameters_dir]);
+    match package_files(dir, parameters) {
+        Ok(files) => package.digest = files_digest(&files),
+        Err(e) => errors.push(e),
+    }
     check(&package, &mut errors);
     if errors.is_empty() {
         crate::reform::load_reforms(&dir.join("reforms"), &mut package, &mut errors);

@@ -11,8 +11,8 @@ use kernel::AppState;
 use kernel::auth::Principal;
 use kernel::pages::{NavItem, PageContext, PageResult};
 use kernel::widgets::{
-    Cell, Summary, Table, action_table, askama_escape as esc, form_pairs, form_value, form_values,
-    post_button,
+    Cell, Field, FieldKind, Form, Summary, Table, action_table, askama_escape as esc, form_pairs,
+    form_value, form_values, post_button,
 };
 
 use crate::model::*;
@@ -22,6 +22,15 @@ use crate::service;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/rules", get(rules_page))
+        .route("/rules/packages/{name}", get(package_page))
+        .route(
+            "/rules/packages/{name}/edit",
+            get(edit_page).post(save_edit),
+        )
+        .route(
+            "/rules/packages/{name}/versions/{digest}/publish",
+            post(publish),
+        )
         .route("/rules/policies/{code}", get(policy_page))
         .route("/rules/policies/{code}/run", post(run))
         .route("/rules/policies/{code}/confirm", post(confirm))
@@ -132,10 +141,14 @@ async fn rules_page(State(state): State<AppState>, ctx: PageContext) -> PageResu
     );
     let rows = book
         .packages()
+        .iter()
         .map(|p| {
             let s = service::summary(p);
             vec![
-                Cell::from(s.name.clone()),
+                Cell::link(
+                    s.name.clone(),
+                    format!("/rules/packages/{}", kernel::pages::urlencode(&s.name)),
+                ),
                 Cell::from(s.variable_count.to_string()),
                 Cell::from(
                     s.reforms
@@ -485,4 +498,245 @@ async fn decline(
         .await
         .map_err(|e| ctx.error(e))?;
     Ok(Redirect::to("/me/entitlements").into_response())
+}
+
+fn package_href(name: &str) -> String {
+    format!("/rules/packages/{}", kernel::pages::urlencode(name))
+}
+
+fn short(digest: &str) -> String {
+    digest.chars().take(12).collect()
+}
+
+/// A package's versions: which is served, where each came from, its tests; a platform
+/// administrator publishes one or edits a file into a new version.
+async fn package_page(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    Path(name): Path<String>,
+) -> PageResult {
+    let user = ctx.user()?;
+    let versions = service::package_versions(&state, &name)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    let admin = user.is_platform_admin();
+    let mut body = h1(&name);
+    body.push_str(&format!(
+        "<p>{}</p>",
+        esc(ctx.pick(
+            "每个版本都完整保存（按文件内容的 SHA-256 标识）。每个结论记下作出时的版本，复核时用当时的规则重算。新版本须能加载且自带测试全部通过才会保存；发布后才生效，并重新运行依此规则包的政策。",
+            "Every version is kept whole (named by the SHA-256 of its files). Each decision names the version it was made with, and a replay computes it again with those rules. A new version is kept only if it loads and its own tests pass; it takes effect once published, and the policies on this package are run again."
+        ))
+    ));
+    if admin {
+        body.push_str(&format!(
+            "<p><a class=\"button\" href=\"{}/edit\">{}</a></p>",
+            esc(&package_href(&name)),
+            esc(ctx.pick(
+                "修改一个文件，保存为新版本",
+                "Edit a file into a new version"
+            ))
+        ));
+    }
+    let rows = versions
+        .iter()
+        .map(|v| {
+            let action = if v.served {
+                esc(ctx.pick("正在使用", "served"))
+            } else if admin {
+                post_button(
+                    &ctx,
+                    &format!("{}/versions/{}/publish", package_href(&name), v.digest),
+                    ctx.pick("发布", "Publish"),
+                    false,
+                )
+            } else {
+                String::new()
+            };
+            vec![
+                Cell::in_lang(short(&v.digest), "en"),
+                Cell::from(match v.source.as_str() {
+                    "folder" => ctx.pick("配置目录", "configured folder").to_string(),
+                    _ => ctx.pick("上传", "upload").to_string(),
+                }),
+                Cell::from(if v.note.is_empty() {
+                    "—".to_string()
+                } else {
+                    v.note.clone()
+                }),
+                Cell::from(v.tests_passed.to_string()),
+                Cell::from(format!("{} · {}", v.uploaded_at.short(), v.uploaded_by)),
+                Cell::from(
+                    v.published_at
+                        .map(|t| t.short())
+                        .unwrap_or_else(|| "—".into()),
+                ),
+                Cell::from(action),
+            ]
+        })
+        .collect();
+    body.push_str(&action_table(
+        ctx.pick("版本", "Versions"),
+        &[
+            ctx.pick("版本", "Version"),
+            ctx.pick("来源", "Source"),
+            ctx.pick("说明", "Note"),
+            ctx.pick("通过的测试", "Tests passed"),
+            ctx.pick("保存", "Kept"),
+            ctx.pick("上次发布", "Last published"),
+            ctx.pick("操作", "Action"),
+        ],
+        rows,
+        ctx.pick("还没有保存的版本。", "No version is kept yet."),
+    ));
+    Ok(ctx.render(&name, &body))
+}
+
+/// `?file=` of the edit page.
+#[derive(serde::Deserialize)]
+struct FileChoice {
+    file: Option<String>,
+}
+
+/// The served version's files, and the files of the version being edited.
+async fn served_files(state: &AppState, name: &str) -> Result<VersionFiles, kernel::ApiError> {
+    let digest = service::rulebook(state)?.package(name, &[])?.digest.clone();
+    service::package_version(state, name, &digest).await
+}
+
+fn edit_form(ctx: &PageContext, name: &str, base: &str, file: &str, text: &str) -> Form {
+    Form::new(
+        ctx,
+        &format!("{}/edit?base={base}", package_href(name)),
+        ctx.pick("检查并保存为新版本", "Check and keep as a new version"),
+        vec![
+            Field::text("file", ctx.pick("文件", "File"))
+                .hint(ctx.pick(
+                    "在规则包中的路径；写一个新路径即新增文件。",
+                    "Its path in the package; a new path adds a file.",
+                ))
+                .value(file),
+            Field::of("text", ctx.pick("内容", "Text"), FieldKind::TextArea).value(text),
+            Field::text("note", ctx.pick("修改说明", "What changed")).hint(ctx.pick(
+                "例如：2027 年标准，市政府令 2026-14 号",
+                "e.g. 2027 amounts, decree 2026-14",
+            )),
+        ],
+    )
+}
+
+/// Edit one file of the served version (platform administrator): the result is checked
+/// and kept as a new version, published separately.
+async fn edit_page(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    Path(name): Path<String>,
+    Query(choice): Query<FileChoice>,
+) -> PageResult {
+    let user = ctx.user()?;
+    user.require_platform_admin().map_err(|e| ctx.error(e))?;
+    let served = served_files(&state, &name)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    let file = choice.file.unwrap_or_else(|| {
+        served
+            .files
+            .keys()
+            .find(|p| p.starts_with("parameters/"))
+            .cloned()
+            .unwrap_or_else(|| "package.yaml".into())
+    });
+    let text = served.files.get(&file).cloned().unwrap_or_default();
+    let title = ctx.pick("修改规则", "Edit the rules");
+    let mut body = h1(&format!("{title} · {name}"));
+    let links: String = served
+        .files
+        .keys()
+        .map(|p| {
+            format!(
+                "<li><a href=\"{}/edit?file={}\"{}>{}</a></li>",
+                esc(&package_href(&name)),
+                kernel::pages::urlencode(p),
+                if *p == file {
+                    " aria-current=\"page\""
+                } else {
+                    ""
+                },
+                esc(p)
+            )
+        })
+        .collect();
+    body.push_str(&format!(
+        "<details><summary>{}</summary><ul lang=\"en\">{links}</ul></details>",
+        esc(ctx.pick("选择要修改的文件", "Choose the file to edit"))
+    ));
+    body.push_str(&edit_form(&ctx, &name, &served.version.digest, &file, &text).html());
+    Ok(ctx.render(title, &body))
+}
+
+/// `?base=` of a saved edit: the version it was edited from.
+#[derive(serde::Deserialize)]
+struct EditBase {
+    base: Option<String>,
+}
+
+async fn save_edit(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    Path(name): Path<String>,
+    Query(base): Query<EditBase>,
+    body: Bytes,
+) -> PageResult {
+    let user = ctx.user()?;
+    let pairs = form_pairs(&body);
+    ctx.check_csrf(form_value(&pairs, "csrf"))?;
+    user.require_platform_admin().map_err(|e| ctx.error(e))?;
+    let base = match base.base {
+        Some(digest) => service::package_version(&state, &name, &digest).await,
+        None => served_files(&state, &name).await,
+    }
+    .map_err(|e| ctx.error(e))?;
+    let file = form_value(&pairs, "file").trim().to_string();
+    let text = form_value(&pairs, "text").replace("\r\n", "\n");
+    let mut files = base.files.clone();
+    files.insert(file.clone(), text.clone());
+    let outcome = service::upload_version(
+        &state,
+        user,
+        &name,
+        NewVersion {
+            note: form_value(&pairs, "note").to_string(),
+            files,
+        },
+    )
+    .await;
+    match outcome {
+        Ok(_) => Ok(Redirect::to(&package_href(&name)).into_response()),
+        Err(error) => {
+            let form = edit_form(&ctx, &name, &base.version.digest, &file, &text)
+                .fill(&pairs)
+                .with_error(&error);
+            let title = ctx.pick("修改规则", "Edit the rules");
+            Ok(kernel::widgets::form_page(
+                &ctx,
+                error.status(),
+                &format!("{title} · {name}"),
+                &form,
+            ))
+        }
+    }
+}
+
+async fn publish(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    Path((name, digest)): Path<(String, String)>,
+    body: Bytes,
+) -> PageResult {
+    let user = ctx.user()?;
+    ctx.check_csrf(form_value(&form_pairs(&body), "csrf"))?;
+    service::publish_version(&state, user, &name, &digest)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    Ok(Redirect::to(&package_href(&name)).into_response())
 }

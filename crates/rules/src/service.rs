@@ -6,6 +6,7 @@ use std::sync::{Arc, RwLock};
 
 use kernel::audit::{AuditEvent, Basis};
 use kernel::auth::Principal;
+use kernel::db::Db;
 use kernel::time::Timestamp;
 use kernel::{ApiError, ApiResult, AppState};
 
@@ -15,20 +16,30 @@ use crate::period::Period;
 use crate::store::{self, DecisionRow, PersonInputs, PolicyRow};
 
 use crate::model::*;
-use crate::package::{Package, ValueType, load_package_with};
+use crate::package::{
+    Package, PackageFiles, ValueType, files_digest, load_package_files, load_package_with,
+    package_files,
+};
 use crate::period::format_day;
 use crate::situation::{Answer, calculate};
 
 /// The most reformed variants of packages kept ready at once.
 const REFORMED_KEPT: usize = 64;
 
-/// Reformed packages kept, by package name and the reforms applied in order.
+/// The most past versions kept loaded (for replays) at once.
+const PAST_KEPT: usize = 16;
+
+/// Reformed packages kept, by the digest of the package and the reforms applied in order.
 type ReformedKept = BTreeMap<(String, Vec<String>), Arc<Package>>;
 
-/// The rules packages a node serves, by name, and the reformed variants asked for.
+/// The rules packages a node serves, by name (each at its latest published version), the
+/// past versions loaded for replays, and the reformed variants asked for.
 #[derive(Default)]
 pub struct Rulebook {
-    packages: BTreeMap<String, Arc<Package>>,
+    served: RwLock<BTreeMap<String, Arc<Package>>>,
+    /// The files of each package read from a configured folder, kept as a version at start.
+    folders: BTreeMap<String, (String, PackageFiles, usize)>,
+    past: RwLock<HashMap<String, Arc<Package>>>,
     reformed: RwLock<ReformedKept>,
 }
 
@@ -56,45 +67,109 @@ pub fn load_folder(dir: &Path, parameters: Option<&Path>) -> anyhow::Result<Pack
     })
 }
 
+/// Runs the OpenFisca YAML tests in a package's `tests/` folder: how many passed, and each
+/// failure as `file — test: what failed`.
+pub fn package_tests(package: &Package, dir: &Path) -> (usize, Vec<String>) {
+    let mut files = Vec::new();
+    if let Ok(read) = std::fs::read_dir(dir.join("tests")) {
+        files = read
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
+            .collect();
+    }
+    files.sort();
+    let (mut passed, mut failures) = (0, Vec::new());
+    for file in &files {
+        let shown = file
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        for outcome in crate::yaml_tests::run_file(package, file) {
+            match outcome.failure {
+                Some(failure) => {
+                    failures.push(format!("tests/{shown} — {}: {failure}", outcome.name))
+                }
+                None if outcome.skipped.is_none() => passed += 1,
+                None => {}
+            }
+        }
+    }
+    (passed, failures)
+}
+
 impl Rulebook {
-    /// Loads every configured package; a package that does not load stops the node,
-    /// naming each problem with its file and line.
+    /// Loads every configured package and runs its own tests; a package that does not
+    /// load, or whose tests fail, stops the node, naming each problem.
     pub fn load(entries: &[String]) -> anyhow::Result<Rulebook> {
         let mut book = Rulebook::default();
         for entry in entries {
             let (dir, params) = entry_paths(entry);
-            book.insert(load_folder(&dir, params.as_deref())?)?;
+            let package = load_folder(&dir, params.as_deref())?;
+            let (passed, failures) = package_tests(&package, &dir);
+            if !failures.is_empty() {
+                anyhow::bail!(
+                    "the tests of the rules package in {} fail:\n{}",
+                    dir.display(),
+                    failures.join("\n")
+                );
+            }
+            let files =
+                package_files(&dir, params.as_deref()).map_err(|e| anyhow::anyhow!("{e}"))?;
+            book.folders.insert(
+                package.name.clone(),
+                (dir.display().to_string(), files, passed),
+            );
+            book.insert(package)?;
         }
         Ok(book)
     }
 
     /// Adds a package (its name must be new).
     pub fn insert(&mut self, package: Package) -> anyhow::Result<()> {
-        if self.packages.contains_key(&package.name) {
+        let served = self
+            .served
+            .get_mut()
+            .map_err(|_| anyhow::anyhow!("the rulebook lock is poisoned"))?;
+        if served.contains_key(&package.name) {
             anyhow::bail!("two rules packages are named {}", package.name);
         }
-        self.packages
-            .insert(package.name.clone(), Arc::new(package));
+        served.insert(package.name.clone(), Arc::new(package));
         Ok(())
     }
 
-    /// The packages, by name.
-    pub fn packages(&self) -> impl Iterator<Item = &Arc<Package>> {
-        self.packages.values()
+    /// The packages served, by name.
+    pub fn packages(&self) -> Vec<Arc<Package>> {
+        self.served
+            .read()
+            .map(|s| s.values().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// Serves `package` under its name from now on (a publication).
+    pub fn serve(&self, package: Arc<Package>) {
+        if let Ok(mut served) = self.served.write() {
+            served.insert(package.name.clone(), package);
+        }
     }
 
     /// A package by name, with reforms applied (kept for the next call).
     pub fn package(&self, name: &str, reforms: &[String]) -> Result<Arc<Package>, ApiError> {
-        let base = self.packages.get(name).ok_or_else(|| {
-            ApiError::NotFound(format!(
-                "there is no rules package {name} (there are: {})",
-                self.packages.keys().cloned().collect::<Vec<_>>().join(", ")
-            ))
-        })?;
+        let base = {
+            let served = self.served.read().map_err(|_| {
+                ApiError::Unexpected(anyhow::anyhow!("the rulebook lock is poisoned"))
+            })?;
+            served.get(name).cloned().ok_or_else(|| {
+                ApiError::NotFound(format!(
+                    "there is no rules package {name} (there are: {})",
+                    served.keys().cloned().collect::<Vec<_>>().join(", ")
+                ))
+            })?
+        };
         if reforms.is_empty() {
-            return Ok(base.clone());
+            return Ok(base);
         }
-        let key = (name.to_string(), reforms.to_vec());
+        let key = (base.digest.clone(), reforms.to_vec());
         if let Some(p) = self.reformed.read().ok().and_then(|m| m.get(&key).cloned()) {
             return Ok(p);
         }
@@ -117,6 +192,108 @@ impl Rulebook {
         }
         Ok(reformed)
     }
+
+    /// The package version with `digest`: served now, loaded before, or read from the
+    /// store's kept versions; `None` when the node never kept it.
+    pub async fn version(
+        &self,
+        db: &Db,
+        folder: &Path,
+        digest: &str,
+    ) -> ApiResult<Option<Arc<Package>>> {
+        if let Some(p) = self.packages().into_iter().find(|p| p.digest == digest) {
+            return Ok(Some(p));
+        }
+        if let Some(p) = self.past.read().ok().and_then(|m| m.get(digest).cloned()) {
+            return Ok(Some(p));
+        }
+        let Some(files) = store::files_by_digest(db, digest).await.map_err(db_error)? else {
+            return Ok(None);
+        };
+        let package = Arc::new(load_kept(files, folder.to_path_buf()).await?);
+        if let Ok(mut past) = self.past.write() {
+            if past.len() >= PAST_KEPT {
+                past.clear();
+            }
+            past.insert(digest.to_string(), package.clone());
+        }
+        Ok(Some(package))
+    }
+
+    /// Keeps the configured folders' packages as versions in the store (a folder whose
+    /// files are new counts as publishing them), then serves each package's latest
+    /// publication.
+    pub async fn sync(&self, db: &Db, folder: &Path) -> anyhow::Result<()> {
+        for (name, (dir, files, passed)) in &self.folders {
+            let row = store::VersionRow {
+                package: name.clone(),
+                digest: files_digest(files),
+                source: "folder".into(),
+                note: format!("read from {dir}"),
+                tests_passed: *passed as i64,
+                uploaded_by: "system".into(),
+                uploaded_at: Timestamp::now(),
+                published_at: None,
+            };
+            let mut tx = db.begin().await?;
+            if store::insert_version(&mut tx, &row, &serde_json::to_string(files)?).await? {
+                store::insert_publication(&mut tx, name, &row.digest, "system", row.uploaded_at)
+                    .await?;
+            }
+            tx.commit().await?;
+        }
+        self.refresh(db, folder).await
+    }
+
+    /// Serves each package's latest publication (another node may have published one).
+    pub async fn refresh(&self, db: &Db, folder: &Path) -> anyhow::Result<()> {
+        for (name, digest) in store::published(db).await? {
+            let current = self.packages().into_iter().find(|p| p.name == name);
+            if current.is_some_and(|p| p.digest == digest) {
+                continue;
+            }
+            match self.version(db, folder, &digest).await {
+                Ok(Some(package)) => {
+                    tracing::info!(package = %name, %digest, "serving the published rules");
+                    self.serve(package);
+                }
+                Ok(None) => {
+                    tracing::warn!(package = %name, %digest, "the published version is not kept")
+                }
+                Err(error) => {
+                    tracing::warn!(package = %name, %digest, %error, "the published version does not load")
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Loads a kept version (its files as stored JSON) off the async workers.
+async fn load_kept(files: String, folder: PathBuf) -> ApiResult<Package> {
+    tokio::task::spawn_blocking(move || {
+        let files: PackageFiles =
+            serde_json::from_str(&files).map_err(|e| ApiError::Unexpected(e.into()))?;
+        load_package_files(&files, &folder)
+            .map(|(package, _)| package)
+            .map_err(|errors| {
+                ApiError::Unexpected(anyhow::anyhow!(
+                    "a kept rules version no longer loads: {}",
+                    errors
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                ))
+            })
+    })
+    .await
+    .map_err(|e| ApiError::Unexpected(e.into()))?
+}
+
+/// Where a node writes out the kept versions it loads.
+pub fn versions_folder(config: &kernel::config::Config) -> PathBuf {
+    config.data_dir.join("rules-versions")
 }
 
 /// The node's rulebook.
@@ -143,6 +320,7 @@ pub fn summary(package: &Package) -> PackageSummary {
     let cutoff = time::OffsetDateTime::now_utc().date() - time::Duration::days(365);
     PackageSummary {
         name: package.name.clone(),
+        digest: package.digest.clone(),
         entities,
         variable_count: package.variables.len(),
         reforms: package
@@ -327,6 +505,24 @@ async fn policy_view(state: &AppState, row: PolicyRow) -> ApiResult<Policy> {
     })
 }
 
+/// Why `variable` cannot be a policy's monthly amount in `package`, if it cannot: it must
+/// be a number of the package's persons.
+fn amount_problem(package: &Package, variable: &str) -> Option<String> {
+    let person = package
+        .entities
+        .values()
+        .find(|e| e.roles.is_empty())
+        .map(|e| e.key.clone())
+        .unwrap_or_default();
+    match package.variables.get(variable) {
+        Some(v) if v.entity == person && v.value_type == ValueType::Number => None,
+        Some(_) => Some(format!(
+            "{variable} is not a number of the package's {person}s"
+        )),
+        None => Some(format!("{} has no variable {variable}", package.name)),
+    }
+}
+
 /// Publishes a policy (platform administrator, or the department's administrator): its
 /// package must be served and its variable a number of the package's persons.
 pub async fn define_policy(state: &AppState, by: &Principal, new: NewPolicy) -> ApiResult<Policy> {
@@ -358,29 +554,8 @@ pub async fn define_policy(state: &AppState, by: &Principal, new: NewPolicy) -> 
             format!("no rules package {} is served", new.package),
         )
     })?;
-    let person = package
-        .entities
-        .values()
-        .find(|e| e.roles.is_empty())
-        .map(|e| e.key.clone())
-        .unwrap_or_default();
-    match package.variables.get(&new.variable) {
-        Some(v) if v.entity == person && v.value_type == ValueType::Number => {}
-        Some(_) => {
-            return Err(ApiError::invalid(
-                "variable",
-                format!(
-                    "{} is not a number of the package's {person}s",
-                    new.variable
-                ),
-            ));
-        }
-        None => {
-            return Err(ApiError::invalid(
-                "variable",
-                format!("{} has no variable {}", package.name, new.variable),
-            ));
-        }
+    if let Some(problem) = amount_problem(&package, &new.variable) {
+        return Err(ApiError::invalid("variable", problem));
     }
     let row = PolicyRow {
         code: code.clone(),
@@ -907,9 +1082,10 @@ pub async fn review(
 }
 
 /// Replays a decision (its department's staff): its household's situation as the
-/// register gave it that month is computed again with the rules served now. The same
-/// amount with the same package version is the proof a decision is reproducible; a
-/// different version says what the current rules would decide.
+/// register gave it that month is computed again with the rules it was decided with (the
+/// version kept under its digest) and with the rules served now. The same amount from
+/// the version decided with is the proof a decision is reproducible; the amount now says
+/// what the current rules would decide.
 pub async fn replay(state: &AppState, by: &Principal, id: &str) -> ApiResult<Replay> {
     let mut tx = state.db.begin().await.map_err(db_error)?;
     let d = store::decision(&mut tx, id)
@@ -919,28 +1095,40 @@ pub async fn replay(state: &AppState, by: &Principal, id: &str) -> ApiResult<Rep
     tx.commit().await.map_err(db_error)?;
     let policy = policy_row(state, &d.policy_code).await?;
     by.staff_organisation(Some(&policy.organisation_id), "id")?;
-    let package = rulebook(state)?.package(&policy.package, &[])?;
+    let book = rulebook(state)?;
+    let now = book.package(&policy.package, &[])?;
+    let decided = book
+        .version(&state.db, &versions_folder(&state.config), &d.digest)
+        .await?;
     let situation: serde_json::Value =
         serde_json::from_str(&state.vault.open(&d.inputs_enc, INPUTS_CONTEXT)?)
             .map_err(|e| ApiError::Unexpected(e.into()))?;
-    let answer = crate::situation::calculate(&package, &situation, false).map_err(|p| {
-        ApiError::Unexpected(anyhow::anyhow!(
-            "the kept situation no longer computes: {}",
-            p.iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("; ")
-        ))
-    })?;
-    let person_plural = package
+    let person_plural = now
         .entities
         .values()
         .find(|e| e.roles.is_empty())
         .map(|e| e.plural.clone())
         .unwrap_or_default();
-    let amount = answer.situation[&person_plural][&d.person_id][&policy.variable][&d.period]
-        .as_f64()
-        .unwrap_or(0.0);
+    let amount_with = |package: &Package| -> ApiResult<(f64, serde_json::Value)> {
+        let answer = crate::situation::calculate(package, &situation, false).map_err(|p| {
+            ApiError::Unexpected(anyhow::anyhow!(
+                "the kept situation no longer computes: {}",
+                p.iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ))
+        })?;
+        let amount = answer.situation[&person_plural][&d.person_id][&policy.variable][&d.period]
+            .as_f64()
+            .unwrap_or(0.0);
+        Ok((amount, answer.situation))
+    };
+    let (amount_now, filled_now) = amount_with(&now)?;
+    let (amount_replayed, filled) = match &decided {
+        Some(package) if package.digest != now.digest => amount_with(package)?,
+        _ => (amount_now, filled_now),
+    };
     // The kept situation holds her household's register data: each member finds the read
     // in her own footprint.
     let members: Vec<String> = situation
@@ -959,12 +1147,14 @@ pub async fn replay(state: &AppState, by: &Principal, id: &str) -> ApiResult<Rep
         decision: d.id,
         period: d.period,
         amount_decided: d.amount,
-        amount_replayed: amount,
-        digest_decided: d.digest.clone(),
-        digest_now: package.digest.clone(),
-        same_rules: d.digest == package.digest,
-        same_result: (amount - d.amount).abs() < 1e-9,
-        situation: answer.situation,
+        amount_replayed,
+        amount_now,
+        rules_kept: decided.is_some(),
+        same_rules: d.digest == now.digest,
+        same_result: (amount_replayed - d.amount).abs() < 1e-9,
+        digest_decided: d.digest,
+        digest_now: now.digest.clone(),
+        situation: filled,
     })
 }
 
@@ -1142,4 +1332,269 @@ pub async fn sweep(state: &AppState) -> ApiResult<Vec<RunReport>> {
         }
     }
     Ok(reports)
+}
+
+/// The most files a package version may have.
+const MAX_VERSION_FILES: usize = 2_000;
+
+/// The most text a package version may hold, in bytes.
+const MAX_VERSION_BYTES: usize = 8 * 1024 * 1024;
+
+fn version_view(row: store::VersionRow, served: &str) -> PackageVersion {
+    PackageVersion {
+        served: row.digest == served,
+        package: row.package,
+        digest: row.digest,
+        source: row.source,
+        note: row.note,
+        tests_passed: row.tests_passed,
+        uploaded_by: row.uploaded_by,
+        uploaded_at: row.uploaded_at,
+        published_at: row.published_at,
+    }
+}
+
+/// The digest a package is served at now (empty when it is not served).
+fn served_digest(state: &AppState, name: &str) -> ApiResult<String> {
+    Ok(rulebook(state)?
+        .packages()
+        .into_iter()
+        .find(|p| p.name == name)
+        .map(|p| p.digest.clone())
+        .unwrap_or_default())
+}
+
+/// Every kept version of a package, newest first.
+pub async fn package_versions(state: &AppState, name: &str) -> ApiResult<Vec<PackageVersion>> {
+    let served = served_digest(state, name)?;
+    let rows = store::versions(&state.db, name).await.map_err(db_error)?;
+    if rows.is_empty() && served.is_empty() {
+        return Err(ApiError::NotFound(format!(
+            "there is no rules package {name}"
+        )));
+    }
+    Ok(rows.into_iter().map(|r| version_view(r, &served)).collect())
+}
+
+/// One kept version with its files: the rules exactly as they were.
+pub async fn package_version(
+    state: &AppState,
+    name: &str,
+    digest: &str,
+) -> ApiResult<VersionFiles> {
+    let (row, files) = store::version_files(&state.db, name, digest)
+        .await
+        .map_err(db_error)?
+        .ok_or_else(|| ApiError::NotFound(format!("{name} has no version {digest}")))?;
+    let files = serde_json::from_str(&files).map_err(|e| ApiError::Unexpected(e.into()))?;
+    Ok(VersionFiles {
+        version: version_view(row, &served_digest(state, name)?),
+        files,
+    })
+}
+
+/// Keeps a new version of a package (platform administrator) once it loads and its own
+/// tests pass; nothing is kept otherwise and what is served is untouched. It is served
+/// only once published.
+pub async fn upload_version(
+    state: &AppState,
+    by: &Principal,
+    name: &str,
+    new: NewVersion,
+) -> ApiResult<PackageVersion> {
+    by.require_platform_admin()?;
+    let note = kernel::api::text("note", &new.note, 300, false)?;
+    if new.files.is_empty() {
+        return Err(ApiError::invalid("files", "a version needs its files"));
+    }
+    if new.files.len() > MAX_VERSION_FILES {
+        return Err(ApiError::invalid(
+            "files",
+            format!("a version has at most {MAX_VERSION_FILES} files"),
+        ));
+    }
+    if new
+        .files
+        .iter()
+        .map(|(k, v)| k.len() + v.len())
+        .sum::<usize>()
+        > MAX_VERSION_BYTES
+    {
+        return Err(ApiError::invalid(
+            "files",
+            "a version holds at most 8 MiB of text",
+        ));
+    }
+    if let Some(bad) = new
+        .files
+        .keys()
+        .find(|p| !crate::package::is_package_path(p))
+    {
+        return Err(ApiError::invalid(
+            format!("files/{bad}"),
+            "not a file path inside a package (relative, `/`-separated, no `..` or hidden parts)",
+        ));
+    }
+    if !new.files.contains_key("package.yaml") {
+        return Err(ApiError::invalid(
+            "files/package.yaml",
+            "a package needs its package.yaml",
+        ));
+    }
+    let folder = versions_folder(&state.config);
+    let files = new.files;
+    let expected = name.to_string();
+    let (files, digest, passed) = tokio::task::spawn_blocking(move || {
+        let (package, dir) =
+            load_package_files(&files, &folder).map_err(|errors| ApiError::Invalid {
+                field: Some("files".into()),
+                detail: errors
+                    .iter()
+                    .take(20)
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            })?;
+        if package.name != expected {
+            return Err(ApiError::invalid(
+                "files/package.yaml",
+                format!("it names the package {}, not {expected}", package.name),
+            ));
+        }
+        let (passed, failures) = package_tests(&package, &dir);
+        if !failures.is_empty() {
+            return Err(ApiError::Invalid {
+                field: Some("files/tests".into()),
+                detail: format!(
+                    "{} of its tests fail:\n{}",
+                    failures.len(),
+                    failures
+                        .iter()
+                        .take(20)
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                ),
+            });
+        }
+        Ok((files, package.digest.clone(), passed))
+    })
+    .await
+    .map_err(|e| ApiError::Unexpected(e.into()))??;
+    let row = store::VersionRow {
+        package: name.to_string(),
+        digest: digest.clone(),
+        source: "upload".into(),
+        note,
+        tests_passed: passed as i64,
+        uploaded_by: by.account_id.clone(),
+        uploaded_at: Timestamp::now(),
+        published_at: None,
+    };
+    let json = serde_json::to_string(&files).map_err(|e| ApiError::Unexpected(e.into()))?;
+    let mut tx = state.db.begin().await.map_err(db_error)?;
+    if !store::insert_version(&mut tx, &row, &json)
+        .await
+        .map_err(db_error)?
+    {
+        return Err(ApiError::Conflict(format!(
+            "{name} already has this version ({digest})"
+        )));
+    }
+    let mut event = AuditEvent::by(
+        by,
+        "rules.package.upload",
+        format!("rules-package:{name}@{digest}"),
+    );
+    event.purpose = format!("keep a new version of the rules {name}");
+    state.audit.record_in(&mut tx, event).await?;
+    tx.commit().await.map_err(db_error)?;
+    Ok(version_view(row, &served_digest(state, name)?))
+}
+
+/// Publishes a kept version (platform administrator): the node serves it from now on
+/// (other nodes within half a minute), and each published policy on the package is run
+/// again in the background. A version that would break a published policy (its amount
+/// variable gone or no longer a person's number) is refused.
+pub async fn publish_version(
+    state: &AppState,
+    by: &Principal,
+    name: &str,
+    digest: &str,
+) -> ApiResult<Publication> {
+    by.require_platform_admin()?;
+    let book = rulebook(state)?;
+    let replaced = served_digest(state, name)?;
+    if replaced == digest {
+        return Err(ApiError::Conflict(format!(
+            "{name} is served at {digest} already"
+        )));
+    }
+    if store::version_files(&state.db, name, digest)
+        .await
+        .map_err(db_error)?
+        .is_none()
+    {
+        return Err(ApiError::NotFound(format!(
+            "{name} has no version {digest}"
+        )));
+    }
+    let package = book
+        .version(&state.db, &versions_folder(&state.config), digest)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("{name} has no version {digest}")))?;
+    let affected: Vec<PolicyRow> = store::policies(&state.db)
+        .await
+        .map_err(db_error)?
+        .into_iter()
+        .filter(|p| p.package == name && p.status == "published")
+        .collect();
+    let broken: Vec<String> = affected
+        .iter()
+        .filter_map(|p| {
+            amount_problem(&package, &p.variable).map(|why| format!("policy {}: {why}", p.code))
+        })
+        .collect();
+    if !broken.is_empty() {
+        return Err(ApiError::Invalid {
+            field: Some("digest".into()),
+            detail: format!("publishing it would break {}", broken.join("; ")),
+        });
+    }
+    let at = Timestamp::now();
+    let mut tx = state.db.begin().await.map_err(db_error)?;
+    store::insert_publication(&mut tx, name, digest, &by.account_id, at)
+        .await
+        .map_err(db_error)?;
+    let mut event = AuditEvent::by(
+        by,
+        "rules.package.publish",
+        format!("rules-package:{name}@{digest}"),
+    );
+    event.purpose = format!("serve a new version of the rules {name}");
+    state.audit.record_in(&mut tx, event).await?;
+    tx.commit().await.map_err(db_error)?;
+    book.serve(package);
+    let reruns: Vec<String> = affected.iter().map(|p| p.code.clone()).collect();
+    let background = state.clone();
+    let codes = reruns.clone();
+    tokio::spawn(async move {
+        for code in codes {
+            match run_policy(&background, &Principal::system(), &code, None, &|_| {}).await {
+                Ok(r) => {
+                    tracing::info!(policy = %r.policy, proposed = r.proposed, flagged = r.flagged, "policy run after a publication")
+                }
+                Err(error) => {
+                    tracing::warn!(policy = %code, %error, "running a policy after a publication failed")
+                }
+            }
+        }
+    });
+    Ok(Publication {
+        package: name.to_string(),
+        digest: digest.to_string(),
+        replaced,
+        published_at: at,
+        reruns,
+    })
 }

@@ -420,3 +420,123 @@ pub async fn decision(tx: &mut Tx, id: &str) -> Result<Option<DecisionRow>, sqlx
         .fetch_optional(c)
         .await)
 }
+
+/// A package version as stored (its files apart, read only when loaded).
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct VersionRow {
+    pub package: String,
+    pub digest: String,
+    pub source: String,
+    pub note: String,
+    pub tests_passed: i64,
+    pub uploaded_by: String,
+    pub uploaded_at: Timestamp,
+    /// Its latest publication, if it was ever published.
+    pub published_at: Option<Timestamp>,
+}
+
+/// Keeps a version; `false` when the package already has it (nothing is changed).
+pub async fn insert_version(tx: &mut Tx, v: &VersionRow, files: &str) -> Result<bool, sqlx::Error> {
+    on_tx!(tx, |c| sqlx::query(
+        "INSERT INTO rules_package_versions (package, digest, files, source, note, tests_passed,
+         uploaded_by, uploaded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+         ON CONFLICT (package, digest) DO NOTHING"
+    )
+    .bind(&v.package)
+    .bind(&v.digest)
+    .bind(files)
+    .bind(&v.source)
+    .bind(&v.note)
+    .bind(v.tests_passed)
+    .bind(&v.uploaded_by)
+    .bind(v.uploaded_at)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected() == 1))
+}
+
+/// Records a publication: from now on the package is served at `digest`.
+pub async fn insert_publication(
+    tx: &mut Tx,
+    package: &str,
+    digest: &str,
+    by: &str,
+    at: Timestamp,
+) -> Result<(), sqlx::Error> {
+    on_tx!(tx, |c| sqlx::query(
+        "INSERT INTO rules_publications (package, digest, published_by, published_at)
+         VALUES ($1, $2, $3, $4)"
+    )
+    .bind(package)
+    .bind(digest)
+    .bind(by)
+    .bind(at)
+    .execute(c)
+    .await
+    .map(|_| ()))
+}
+
+const VERSION_COLUMNS: &str = "v.package, v.digest, v.source, v.note, v.tests_passed, \
+     v.uploaded_by, v.uploaded_at, (SELECT MAX(p.published_at) FROM rules_publications p \
+     WHERE p.package = v.package AND p.digest = v.digest) AS published_at";
+
+/// A package's versions, newest upload first.
+pub async fn versions(db: &Db, package: &str) -> Result<Vec<VersionRow>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {VERSION_COLUMNS} FROM rules_package_versions v WHERE v.package = $1
+         ORDER BY v.uploaded_at DESC, v.digest"
+    );
+    on_pool!(db.read(), |c| sqlx::query_as(sqlx::AssertSqlSafe(
+        sql.as_str()
+    ))
+    .bind(package)
+    .fetch_all(c)
+    .await)
+}
+
+/// One version with its files (JSON).
+pub async fn version_files(
+    db: &Db,
+    package: &str,
+    digest: &str,
+) -> Result<Option<(VersionRow, String)>, sqlx::Error> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        version: VersionRow,
+        files: String,
+    }
+    let sql = format!(
+        "SELECT {VERSION_COLUMNS}, v.files FROM rules_package_versions v
+         WHERE v.package = $1 AND v.digest = $2"
+    );
+    let row: Option<Row> = on_pool!(db.read(), |c| sqlx::query_as(sqlx::AssertSqlSafe(
+        sql.as_str()
+    ))
+    .bind(package)
+    .bind(digest)
+    .fetch_optional(c)
+    .await)?;
+    Ok(row.map(|r| (r.version, r.files)))
+}
+
+/// The files of the version with `digest`, whichever package it is of.
+pub async fn files_by_digest(db: &Db, digest: &str) -> Result<Option<String>, sqlx::Error> {
+    on_pool!(db.read(), |c| sqlx::query_scalar(
+        "SELECT files FROM rules_package_versions WHERE digest = $1 LIMIT 1"
+    )
+    .bind(digest)
+    .fetch_optional(c)
+    .await)
+}
+
+/// Each package's version in force: its latest publication.
+pub async fn published(db: &Db) -> Result<Vec<(String, String)>, sqlx::Error> {
+    on_pool!(db.read(), |c| sqlx::query_as(
+        "SELECT p.package, p.digest FROM rules_publications p
+         WHERE p.seq = (SELECT MAX(q.seq) FROM rules_publications q WHERE q.package = p.package)
+         ORDER BY p.package"
+    )
+    .fetch_all(c)
+    .await)
+}

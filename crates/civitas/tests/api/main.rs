@@ -19,6 +19,7 @@ mod pages;
 mod passes;
 mod personal_data;
 mod policies;
+mod rule_versions;
 mod rules;
 mod services;
 mod smoke;

@@ -8,7 +8,7 @@ use serde_json::Value;
 use crate::helpers::TestApp;
 
 /// Every JSON route the routers define, with its methods.
-const ROUTES: [(&str, &[&str]); 97] = [
+const ROUTES: [(&str, &[&str]); 100] = [
     ("/api/v1/auth/login", &["post"]),
     ("/api/v1/auth/logout", &["post"]),
     ("/api/v1/me", &["get"]),
@@ -69,6 +69,12 @@ const ROUTES: [(&str, &[&str]); 97] = [
     ("/api/v1/outbox", &["get"]),
     ("/api/v1/rules/packages", &["get"]),
     ("/api/v1/rules/packages/{name}", &["get"]),
+    ("/api/v1/rules/packages/{name}/versions", &["get", "post"]),
+    ("/api/v1/rules/packages/{name}/versions/{digest}", &["get"]),
+    (
+        "/api/v1/rules/packages/{name}/versions/{digest}/publish",
+        &["post"],
+    ),
     ("/api/v1/rules/calculate", &["post"]),
     ("/api/v1/rules/trace", &["post"]),
     ("/api/v1/rules/policies", &["get", "post"]),
@@ -109,7 +115,7 @@ const ROUTES: [(&str, &[&str]); 97] = [
 ];
 
 /// Operations anyone may call, without a bearer token.
-const PUBLIC: [(&str, &str); 23] = [
+const PUBLIC: [(&str, &str); 25] = [
     ("/api/v1/auth/login", "post"),
     ("/api/v1/exchange/resources", "get"),
     ("/api/v1/exchange/resources/{resource}", "get"),
@@ -129,6 +135,8 @@ const PUBLIC: [(&str, &str); 23] = [
     ("/api/v1/services/statistics", "get"),
     ("/api/v1/rules/packages", "get"),
     ("/api/v1/rules/packages/{name}", "get"),
+    ("/api/v1/rules/packages/{name}/versions", "get"),
+    ("/api/v1/rules/packages/{name}/versions/{digest}", "get"),
     ("/api/v1/rules/calculate", "post"),
     ("/api/v1/rules/trace", "post"),
     ("/api/v1/rules/policies", "get"),

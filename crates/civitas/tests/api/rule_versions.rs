@@ -1,0 +1,369 @@
+//! Rules package versions end to end: the configured folder is kept as the first
+//! version; a new version is uploaded (bad ones refused, nothing served changes),
+//! published (the policies run again), served after a restart, and a decision made with
+//! the old version replays with the rules it was made with.
+
+use kernel::auth::Role;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, problem};
+
+const BAND_80: &str = "parameters/old_age/from_80.yaml";
+
+async fn resident(app: &TestApp, admin: &str, age: i32, seq: u16) -> String {
+    let year = time::OffsetDateTime::now_utc().year() - age - 1;
+    let rid = civitas::demo::resident_id("990102", year, 3, 1, seq)
+        .unwrap()
+        .to_string();
+    let r = app
+        .post(
+            "/api/v1/persons",
+            Some(admin),
+            &json!({"resident_id": rid, "name": "测试居民", "region": "990102001001"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    r.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+async fn versions(app: &TestApp) -> Vec<Value> {
+    let r = app
+        .get("/api/v1/rules/packages/demo-city/versions", None)
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    r.json::<Vec<Value>>().await.unwrap()
+}
+
+async fn proposals(app: &TestApp, clerk: &str) -> Vec<Value> {
+    let r = app
+        .get(
+            "/api/v1/rules/policies/gl/decisions?status=proposed",
+            Some(clerk),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    r.json::<Value>().await.unwrap()["items"]
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+#[tokio::test]
+async fn a_new_version_is_checked_kept_published_and_old_decisions_replay_with_old_rules() {
+    let folder = civitas::demo::rules_root().join("demo-city");
+    let entry = folder.display().to_string();
+    let app = TestApp::spawn_configured(false, |c| c.rules_packages = vec![entry.clone()]).await;
+    let admin = app.admin().await;
+    app.regions(&admin).await;
+    let org = app.organisation(&admin, 1, "东湖区民政局").await;
+    let clerk = app.account("clerk", Role::Clerk, Some(&org), None).await;
+    let reviewer = app
+        .account("reviewer", Role::Reviewer, Some(&org), None)
+        .await;
+    let enrolled = resident(&app, &admin, 85, 21).await;
+    let proposed = resident(&app, &admin, 84, 22).await;
+
+    // The configured folder is the first version, served, its own tests passed.
+    let kept = versions(&app).await;
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert_eq!(kept[0]["source"], "folder");
+    assert_eq!(kept[0]["served"], true);
+    assert!(kept[0]["tests_passed"].as_i64().unwrap() >= 7, "{kept:?}");
+    let first = kept[0]["digest"].as_str().unwrap().to_string();
+    let r = app.get("/api/v1/rules/packages", None).await;
+    let served: Vec<Value> = r.json().await.unwrap();
+    assert_eq!(served[0]["digest"], first.as_str());
+    let r = app
+        .get(
+            &format!("/api/v1/rules/packages/demo-city/versions/{first}"),
+            None,
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let files: std::collections::BTreeMap<String, String> =
+        serde_json::from_value(r.json::<Value>().await.unwrap()["files"].clone()).unwrap();
+    assert_eq!(
+        files[BAND_80],
+        std::fs::read_to_string(folder.join(BAND_80)).unwrap()
+    );
+
+    // A decision made with the first version, confirmed; another left proposed.
+    let r = app
+        .post(
+            "/api/v1/rules/policies",
+            Some(&admin),
+            &json!({"code": "gl", "name": "高龄津贴", "summary": "每月发放", "package": "demo-city",
+                    "variable": "old_age_allowance", "organisation_id": org,
+                    "basis": "《示例市高龄津贴发放办法》第三条"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let r = app
+        .post("/api/v1/rules/policies/gl/run", Some(&clerk), &json!({}))
+        .await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    let before = proposals(&app, &clerk).await;
+    assert_eq!(before.len(), 2, "{before:?}");
+    assert!(
+        before
+            .iter()
+            .all(|d| d["amount"] == 150.0 && d["digest"] == first.as_str())
+    );
+    let decided = before
+        .iter()
+        .find(|d| d["person_id"] == enrolled.as_str())
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = app
+        .post(
+            "/api/v1/rules/policies/gl/confirm",
+            Some(&reviewer),
+            &json!({"ids": [decided]}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+
+    // From the first of this month the 80–89 band gets 200.
+    let today = time::OffsetDateTime::now_utc().date();
+    let month_start = format!("{}-{:02}-01", today.year(), u8::from(today.month()));
+    let raised = format!(
+        "{}  {month_start}:\n    value: 200\n    metadata:\n      reference:\n        title: 示例市民政局关于再次提高高龄津贴标准的通知\n",
+        files[BAND_80]
+    );
+    let upload = |files: &std::collections::BTreeMap<String, String>| json!({"note": "再次提高 80–89 周岁标准", "files": files});
+    let mut good = files.clone();
+    good.insert(BAND_80.into(), raised.clone());
+
+    // Bad versions are refused with what is wrong; nothing is kept or served.
+    let url = "/api/v1/rules/packages/demo-city/versions";
+    let r = app.post(url, Some(&clerk), &upload(&good)).await;
+    problem(r, StatusCode::FORBIDDEN).await;
+    let r = app.post(url, None, &upload(&good)).await;
+    problem(r, StatusCode::UNAUTHORIZED).await;
+    let mut escaping = good.clone();
+    escaping.insert("../outside.yaml".into(), "x: 1".into());
+    let p = problem(
+        app.post(url, Some(&admin), &upload(&escaping)).await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert_eq!(p["field"], "files/../outside.yaml", "{p}");
+    let mut headless = good.clone();
+    headless.remove("package.yaml");
+    let p = problem(
+        app.post(url, Some(&admin), &upload(&headless)).await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert_eq!(p["field"], "files/package.yaml", "{p}");
+    let p = problem(
+        app.post(
+            "/api/v1/rules/packages/other-city/versions",
+            Some(&admin),
+            &upload(&good),
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert!(
+        p["detail"].as_str().unwrap().contains("not other-city"),
+        "{p}"
+    );
+    let mut broken = good.clone();
+    broken.insert(BAND_80.into(), raised.replace("value: 200", "value: [200"));
+    let p = problem(
+        app.post(url, Some(&admin), &upload(&broken)).await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert!(
+        p["detail"].as_str().unwrap().contains(BAND_80),
+        "the file is named: {p}"
+    );
+    // Changing a past amount breaks the package's own tests.
+    let mut untrue = good.clone();
+    untrue.insert(BAND_80.into(), raised.replace("value: 150", "value: 160"));
+    let p = problem(
+        app.post(url, Some(&admin), &upload(&untrue)).await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert_eq!(p["field"], "files/tests", "{p}");
+    assert!(
+        p["detail"].as_str().unwrap().contains("tests/old_age.yaml"),
+        "{p}"
+    );
+    assert_eq!(versions(&app).await.len(), 1);
+
+    // The good one is kept, not served until published; twice is a conflict.
+    let r = app.post(url, Some(&admin), &upload(&good)).await;
+    assert_eq!(
+        r.status(),
+        StatusCode::CREATED,
+        "{}",
+        r.text().await.unwrap()
+    );
+    let second: Value = r.json().await.unwrap();
+    assert_eq!(second["served"], false);
+    assert_eq!(second["source"], "upload");
+    let digest = second["digest"].as_str().unwrap().to_string();
+    assert_ne!(digest, first);
+    let r = app.post(url, Some(&admin), &upload(&good)).await;
+    problem(r, StatusCode::CONFLICT).await;
+    let r = app.get("/api/v1/rules/packages", None).await;
+    assert_eq!(
+        r.json::<Vec<Value>>().await.unwrap()[0]["digest"],
+        first.as_str()
+    );
+
+    // Publishing: the platform admin only, a kept version only, once.
+    let publish = format!("{url}/{digest}/publish");
+    let r = app.post(&publish, Some(&reviewer), &json!({})).await;
+    problem(r, StatusCode::FORBIDDEN).await;
+    let r = app
+        .post(
+            &format!("{url}/{}/publish", "0".repeat(64)),
+            Some(&admin),
+            &json!({}),
+        )
+        .await;
+    problem(r, StatusCode::NOT_FOUND).await;
+    let r = app.post(&publish, Some(&admin), &json!({})).await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    let published: Value = r.json().await.unwrap();
+    assert_eq!(published["replaced"], first.as_str());
+    assert_eq!(published["reruns"], json!(["gl"]));
+    let r = app.post(&publish, Some(&admin), &json!({})).await;
+    problem(r, StatusCode::CONFLICT).await;
+    let r = app.get("/api/v1/rules/packages", None).await;
+    assert_eq!(
+        r.json::<Vec<Value>>().await.unwrap()[0]["digest"],
+        digest.as_str()
+    );
+
+    // The policy is run again in the background: the open proposal is refreshed.
+    let mut refreshed = Vec::new();
+    for _ in 0..100 {
+        refreshed = proposals(&app, &clerk).await;
+        if refreshed.iter().any(|d| d["digest"] == digest.as_str()) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(refreshed.len(), 1, "{refreshed:?}");
+    assert_eq!(refreshed[0]["person_id"], proposed.as_str());
+    assert_eq!(refreshed[0]["amount"], 200.0);
+    assert_eq!(refreshed[0]["digest"], digest.as_str());
+
+    // The enrolment decided with the first version replays with it: same result; the
+    // rules now would give 200.
+    let r = app
+        .post(
+            &format!("/api/v1/rules/decisions/{decided}/replay"),
+            Some(&reviewer),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    let replay: Value = r.json().await.unwrap();
+    assert_eq!(replay["digest_decided"], first.as_str());
+    assert_eq!(replay["digest_now"], digest.as_str());
+    assert_eq!(replay["rules_kept"], true);
+    assert_eq!(replay["same_rules"], false);
+    assert_eq!(replay["amount_replayed"], 150.0);
+    assert_eq!(replay["same_result"], true);
+    assert_eq!(replay["amount_now"], 200.0);
+
+    // A node started again from the same folder keeps serving the published version.
+    let book = rules::service::Rulebook::load(&[entry]).unwrap();
+    book.sync(
+        &app.state.db,
+        &rules::service::versions_folder(&app.state.config),
+    )
+    .await
+    .unwrap();
+    assert_eq!(book.package("demo-city", &[]).unwrap().digest, digest);
+    assert_eq!(versions(&app).await.len(), 2);
+
+    // Going back is publishing the first version again.
+    let r = app
+        .post(&format!("{url}/{first}/publish"), Some(&admin), &json!({}))
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let kept = versions(&app).await;
+    assert!(
+        kept.iter()
+            .any(|v| v["digest"] == first.as_str() && v["served"] == true)
+    );
+
+    // The pages: the versions with a publish button, and the editor's checks.
+    let r = app
+        .page(Method::GET, "/rules/packages/demo-city", &admin, &[])
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains(&digest[..12]) && html.contains(&first[..12]),
+        "{html}"
+    );
+    assert!(html.contains(&format!("/versions/{digest}/publish")));
+    let r = app
+        .page(Method::GET, "/rules/packages/demo-city", &clerk, &[])
+        .await;
+    assert!(!r.text().await.unwrap().contains("/publish"));
+    let r = app
+        .page(
+            Method::GET,
+            &format!("/rules/packages/demo-city/edit?file={BAND_80}"),
+            &clerk,
+            &[],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = app
+        .page(
+            Method::GET,
+            &format!("/rules/packages/demo-city/edit?file={BAND_80}"),
+            &admin,
+            &[],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.text().await.unwrap().contains("第五条第一项"));
+    let edit = format!("/rules/packages/demo-city/edit?base={first}");
+    let bad = raised.replace("value: 150", "value: 160");
+    let r = app
+        .page(
+            Method::POST,
+            &edit,
+            &admin,
+            &[("file", BAND_80), ("text", &bad), ("note", "试一试")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("tests/old_age.yaml"), "{html}");
+    let better = raised.replace("value: 200", "value: 210");
+    let r = app
+        .page(
+            Method::POST,
+            &edit,
+            &admin,
+            &[("file", BAND_80), ("text", &better), ("note", "改为 210")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let kept = versions(&app).await;
+    assert_eq!(kept.len(), 3);
+    assert!(
+        kept.iter()
+            .any(|v| v["note"] == "改为 210" && v["served"] == false)
+    );
+}
