@@ -58,6 +58,23 @@ pub enum Command {
         #[arg(long)]
         output: Option<PathBuf>,
     },
+    /// Keep a package folder as a new version in the node's store, checked to load and to
+    /// pass its own tests (`tests/`), and with `--publish` serve it from now on and run
+    /// the policies on it again (as `POST …/packages/{name}/versions` and `…/publish` do).
+    Upload {
+        /// The rules package folder.
+        #[arg(long)]
+        rules: PathBuf,
+        /// Read the parameters from this folder instead of the package's `parameters/`.
+        #[arg(long)]
+        parameters: Option<PathBuf>,
+        /// What changed, for the record.
+        #[arg(long, default_value = "")]
+        note: String,
+        /// Publish it too.
+        #[arg(long)]
+        publish: bool,
+    },
     /// Run OpenFisca YAML tests (files or folders) against a package; exits 0 only when
     /// none failed.
     Test {
@@ -106,9 +123,77 @@ impl Command {
             Command::Run {
                 policy: Some(_),
                 ..
-            }
+            } | Command::Upload { .. }
         )
     }
+}
+
+/// `civitas rules upload`: keeps (and publishes) a folder as a version of its package.
+async fn upload(
+    state: &kernel::AppState,
+    dir: &Path,
+    parameters: Option<&Path>,
+    note: String,
+    publish: bool,
+) -> anyhow::Result<ExitCode> {
+    let package = rules::service::load_folder(dir, parameters)?;
+    let files =
+        rules::package::package_files(dir, parameters).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let by = crate::demo::system_admin();
+    let kept = rules::service::upload_version(
+        state,
+        &by,
+        &package.name,
+        rules::model::NewVersion { note, files },
+    )
+    .await;
+    let digest = match kept {
+        Ok(v) => {
+            println!(
+                "kept {} version {} ({} tests passed)",
+                v.package, v.digest, v.tests_passed
+            );
+            v.digest
+        }
+        // Already kept (say, as the configured folder): it may still be published.
+        Err(kernel::ApiError::Conflict(message)) if publish => {
+            println!("{message}");
+            package.digest.clone()
+        }
+        Err(e) => {
+            eprintln!("{}", e.public_detail());
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    if publish {
+        let publication =
+            match rules::service::publish_version(state, &by, &package.name, &digest).await {
+                Ok(p) => p,
+                Err(kernel::ApiError::Conflict(message)) => {
+                    println!("{message}");
+                    return Ok(ExitCode::SUCCESS);
+                }
+                Err(e) => {
+                    eprintln!("{}", e.public_detail());
+                    return Ok(ExitCode::FAILURE);
+                }
+            };
+        println!(
+            "{} is served at {} (was {})",
+            publication.package, publication.digest, publication.replaced
+        );
+        for code in publication.reruns {
+            let report = rules::service::run_policy(state, &by, &code, None, &|_| {})
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!(
+                "{code}: {} evaluated, {} new proposals, {} flagged for review",
+                report.evaluated, report.proposed, report.flagged
+            );
+        }
+    }
+    state.audit.flush().await.ok();
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Runs `civitas rules run` on the node's store (as the platform's system administrator).
@@ -116,6 +201,20 @@ pub async fn run_with_store(
     command: Command,
     config: kernel::config::Config,
 ) -> anyhow::Result<ExitCode> {
+    let mut config = config;
+    if config.rules_packages.is_empty() {
+        config.rules_packages = crate::demo::rules_packages();
+    }
+    if let Command::Upload {
+        rules,
+        parameters,
+        note,
+        publish,
+    } = command
+    {
+        let state = crate::app::open_state(config, false).await?;
+        return upload(&state, &rules, parameters.as_deref(), note, publish).await;
+    }
     let Command::Run {
         policy: Some(policy),
         period,
@@ -124,10 +223,6 @@ pub async fn run_with_store(
     else {
         return run(command);
     };
-    let mut config = config;
-    if config.rules_packages.is_empty() {
-        config.rules_packages = crate::demo::rules_packages();
-    }
     let state = crate::app::open_state(config, false).await?;
     let bar = indicatif::ProgressBar::new_spinner();
     bar.set_message(format!("running {policy}…"));
@@ -163,6 +258,11 @@ pub async fn run_with_store(
 /// Runs a `civitas rules` command.
 pub fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
+        Command::Upload { .. } => {
+            anyhow::bail!(
+                "civitas rules upload needs the node's store: run it with its configuration"
+            )
+        }
         Command::Run {
             policy: Some(_), ..
         } => {

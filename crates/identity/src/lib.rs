@@ -27,6 +27,13 @@ pub const MIGRATIONS: &[kernel::migrate::Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0002_tags.sql"),
         postgres: include_str!("../migrations/postgres/0002_tags.sql"),
     },
+    kernel::migrate::Migration {
+        component: "identity",
+        version: 3,
+        name: "the register's change feed",
+        sqlite: include_str!("../migrations/sqlite/0003_register_changes.sql"),
+        postgres: include_str!("../migrations/postgres/0003_register_changes.sql"),
+    },
 ];
 
 /// How long a resolved session is remembered. Logouts and account changes on this node

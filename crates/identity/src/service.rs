@@ -398,6 +398,13 @@ pub async fn insert_person(
     store::insert_person(&mut tx, &insert)
         .await
         .map_err(|e| conflict_or(e, "a person with this resident ID number"))?;
+    store::record_changes(
+        &mut tx,
+        std::slice::from_ref(&id),
+        "person",
+        insert.created_at,
+    )
+    .await?;
     if let Some(actor) = actor {
         let event = AuditEvent::by(actor, "person.create", format!("person:{id}"))
             .subject(&id)
@@ -1443,6 +1450,8 @@ pub async fn change_tag(
     let to_remove: Vec<String> = remove.into_iter().filter(|p| present.contains(p)).collect();
     let added = store::add_tagged(&mut tx, &hash, &to_add, now).await?;
     store::remove_tagged(&mut tx, &hash, &to_remove).await?;
+    let changed: Vec<String> = to_add.iter().chain(&to_remove).cloned().collect();
+    store::record_changes(&mut tx, &changed, "tag", now).await?;
     for (person, action) in to_add
         .iter()
         .map(|p| (p, "person.tag"))

@@ -917,3 +917,50 @@ pub async fn sealed_phones(db: &Db, ids: &[String]) -> Result<Vec<(String, Vec<u
     }
     Ok(out)
 }
+
+/// Records that the register data of `ids` changed (`kind`: `person`, `tag`), in the
+/// transaction that changes it, 500 to a statement.
+pub async fn record_changes(
+    tx: &mut Tx,
+    ids: &[String],
+    kind: &str,
+    at: Timestamp,
+) -> Result<(), sqlx::Error> {
+    for chunk in ids.chunks(500) {
+        on_tx!(tx, |c| {
+            let mut b =
+                sqlx::QueryBuilder::new("INSERT INTO register_changes (person_id, kind, at) ");
+            b.push_values(chunk, |mut row, id| {
+                row.push_bind(id).push_bind(kind).push_bind(at);
+            });
+            b.build().execute(c).await.map(|_| ())
+        })?;
+    }
+    Ok(())
+}
+
+/// The oldest `limit` register changes: (seq, person id).
+pub async fn register_changes(db: &Db, limit: i64) -> Result<Vec<(i64, String)>, sqlx::Error> {
+    on_pool!(db.write(), |c| sqlx::query_as(
+        "SELECT seq, person_id FROM register_changes ORDER BY seq LIMIT $1"
+    )
+    .bind(limit)
+    .fetch_all(c)
+    .await)
+}
+
+/// Forgets the register changes handled (by seq), 500 to a statement.
+pub async fn forget_changes(db: &Db, seqs: &[i64]) -> Result<(), sqlx::Error> {
+    for chunk in seqs.chunks(500) {
+        on_pool!(db.write(), |c| {
+            let mut b = sqlx::QueryBuilder::new("DELETE FROM register_changes WHERE seq IN (");
+            let mut list = b.separated(", ");
+            for seq in chunk {
+                list.push_bind(*seq);
+            }
+            b.push(")");
+            b.build().execute(c).await.map(|_| ())
+        })?;
+    }
+    Ok(())
+}

@@ -61,6 +61,9 @@ pub struct Config {
     /// `DIR=PARAMETERS_DIR` for a port whose parameters are read from elsewhere, e.g.
     /// `rules/openfisca-country-template=/usr/lib/python3/site-packages/openfisca_country_template/parameters`).
     pub rules_packages: Vec<String>,
+    /// How often, in seconds, the persons whose register data changed are evaluated
+    /// again under the benefit policies (免申即享); 0 turns following off.
+    pub rules_follow_seconds: u64,
 }
 
 impl Default for Config {
@@ -85,6 +88,7 @@ impl Default for Config {
             delivery_attempts: 5,
             webhook_allow_internal: false,
             rules_packages: Vec::new(),
+            rules_follow_seconds: 5,
         }
     }
 }

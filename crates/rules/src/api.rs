@@ -115,9 +115,9 @@ async fn publish_version(
     principal: Principal,
     Path((name, digest)): Path<(String, String)>,
 ) -> ApiResult<Json<Publication>> {
-    Ok(Json(
-        service::publish_version(&state, &principal, &name, &digest).await?,
-    ))
+    let publication = service::publish_version(&state, &principal, &name, &digest).await?;
+    service::rerun_in_background(&state, publication.reruns.clone());
+    Ok(Json(publication))
 }
 
 /// OpenFisca's `/calculate`: the situation (persons, groups with roles, values by

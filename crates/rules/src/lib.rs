@@ -44,7 +44,8 @@ pub const MIGRATIONS: &[kernel::migrate::Migration] = &[
 ];
 
 /// Starts the background work: every half minute the latest published version of each
-/// package is served; and every published policy is run again, for the current
+/// package is served; every `rules_follow_seconds` the persons whose register data changed are
+/// evaluated again under every published policy; and every published policy is run again, for the current
 /// month, when its last run is a day old or the rules changed since (checked hourly, and
 /// a minute after start).
 pub fn start_sweeps(state: kernel::AppState) {
@@ -61,6 +62,32 @@ pub fn start_sweeps(state: kernel::AppState) {
             };
             if let Err(error) = refreshed {
                 tracing::warn!(%error, "reading the published rules failed");
+            }
+        }
+    });
+    // Register changes are followed within seconds (unless turned off).
+    let following = state.clone();
+    let every = state.config.rules_follow_seconds;
+    tokio::spawn(async move {
+        if every == 0 {
+            return;
+        }
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(every));
+        loop {
+            tick.tick().await;
+            match service::follow_register(&following).await {
+                Ok(r) if r.changes > 0 => {
+                    tracing::info!(
+                        changes = r.changes,
+                        persons = r.persons,
+                        proposed = r.proposed,
+                        flagged = r.flagged,
+                        withdrawn = r.withdrawn,
+                        "register changes followed"
+                    );
+                }
+                Ok(_) => {}
+                Err(error) => tracing::warn!(%error, "following the register's changes failed"),
             }
         }
     });

@@ -332,3 +332,18 @@ pub struct Publication {
     /// The policies on this package, run again over the population in the background.
     pub reruns: Vec<String>,
 }
+
+/// What one pass over the register's change feed did.
+#[derive(Clone, Debug, Default, Serialize, ToSchema)]
+pub struct FollowReport {
+    /// Changes handled.
+    pub changes: usize,
+    /// Persons evaluated again (with their household members).
+    pub persons: usize,
+    /// New proposals.
+    pub proposed: usize,
+    /// Enrolments flagged for review.
+    pub flagged: usize,
+    /// Proposals withdrawn.
+    pub withdrawn: usize,
+}

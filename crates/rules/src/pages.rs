@@ -735,8 +735,9 @@ async fn publish(
 ) -> PageResult {
     let user = ctx.user()?;
     ctx.check_csrf(form_value(&form_pairs(&body), "csrf"))?;
-    service::publish_version(&state, user, &name, &digest)
+    let publication = service::publish_version(&state, user, &name, &digest)
         .await
         .map_err(|e| ctx.error(e))?;
+    service::rerun_in_background(&state, publication.reruns);
     Ok(Redirect::to(&package_href(&name)).into_response())
 }

@@ -118,7 +118,14 @@ impl Rulebook {
                 package_files(&dir, params.as_deref()).map_err(|e| anyhow::anyhow!("{e}"))?;
             book.folders.insert(
                 package.name.clone(),
-                (dir.display().to_string(), files, passed),
+                (
+                    std::fs::canonicalize(&dir)
+                        .unwrap_or_else(|_| dir.clone())
+                        .display()
+                        .to_string(),
+                    files,
+                    passed,
+                ),
             );
             book.insert(package)?;
         }
@@ -682,6 +689,20 @@ pub async fn run_policy(
     period: Option<&str>,
     progress: &(dyn Fn(usize) + Sync),
 ) -> ApiResult<RunReport> {
+    evaluate_policy(state, by, code, period, None, progress).await
+}
+
+/// Runs a policy as [`run_policy`] does, over the whole register or `only` the persons
+/// named (the register changed for them); a run over some persons is not the policy's
+/// last run.
+async fn evaluate_policy(
+    state: &AppState,
+    by: &Principal,
+    code: &str,
+    period: Option<&str>,
+    only: Option<&[String]>,
+    progress: &(dyn Fn(usize) + Sync),
+) -> ApiResult<RunReport> {
     let started = std::time::Instant::now();
     let policy = policy_row(state, code).await?;
     by.staff_organisation(Some(&policy.organisation_id), "code")?;
@@ -691,12 +712,13 @@ pub async fn run_policy(
     let period = month(period)?;
     let package = rulebook(state)?.package(&policy.package, &[])?;
     let tags = tag_sets(state, &package, None).await?;
-    let existing: HashMap<String, store::DecisionState> = store::decision_states(&state.db, code)
-        .await
-        .map_err(db_error)?
-        .into_iter()
-        .map(|d| (d.person_id.clone(), d))
-        .collect();
+    let existing: HashMap<String, store::DecisionState> =
+        store::decision_states(&state.db, code, only)
+            .await
+            .map_err(db_error)?
+            .into_iter()
+            .map(|d| (d.person_id.clone(), d))
+            .collect();
     let now = Timestamp::now();
     let mut report = RunReport {
         policy: code.to_string(),
@@ -713,7 +735,7 @@ pub async fn run_policy(
     let (mut flags, mut restores) = (Vec::new(), Vec::new());
     let mut after = String::new();
     loop {
-        let page = store::person_inputs(&state.db, &after, RUN_PAGE, None)
+        let page = store::person_inputs(&state.db, &after, RUN_PAGE, only)
             .await
             .map_err(db_error)?;
         let Some(last) = page.last() else {
@@ -843,12 +865,18 @@ pub async fn run_policy(
     store::delete_proposals(&mut tx, &deletes)
         .await
         .map_err(db_error)?;
-    store::set_last_run(&mut tx, code, now, &report.digest)
-        .await
-        .map_err(db_error)?;
+    if only.is_none() {
+        store::set_last_run(&mut tx, code, now, &report.digest)
+            .await
+            .map_err(db_error)?;
+    }
     let mut event = AuditEvent::by(
         by,
-        "rules.policy.run",
+        if only.is_none() {
+            "rules.policy.run"
+        } else {
+            "rules.policy.reevaluate"
+        },
         format!(
             "policy:{code} period:{} persons:{} proposed:{} flagged:{}",
             report.period, report.evaluated, report.proposed, report.flagged
@@ -1513,8 +1541,8 @@ pub async fn upload_version(
 }
 
 /// Publishes a kept version (platform administrator): the node serves it from now on
-/// (other nodes within half a minute), and each published policy on the package is run
-/// again in the background. A version that would break a published policy (its amount
+/// (other nodes within half a minute); the published policies on the package, to run
+/// again, are named in the answer ([`rerun_in_background`] runs them). A version that would break a published policy (its amount
 /// variable gone or no longer a person's number) is refused.
 pub async fn publish_version(
     state: &AppState,
@@ -1576,11 +1604,22 @@ pub async fn publish_version(
     tx.commit().await.map_err(db_error)?;
     book.serve(package);
     let reruns: Vec<String> = affected.iter().map(|p| p.code.clone()).collect();
-    let background = state.clone();
-    let codes = reruns.clone();
+    Ok(Publication {
+        package: name.to_string(),
+        digest: digest.to_string(),
+        replaced,
+        published_at: at,
+        reruns,
+    })
+}
+
+/// Runs policies again over the population, one after another, in the background (after
+/// a publication changed their rules).
+pub fn rerun_in_background(state: &AppState, codes: Vec<String>) {
+    let state = state.clone();
     tokio::spawn(async move {
         for code in codes {
-            match run_policy(&background, &Principal::system(), &code, None, &|_| {}).await {
+            match run_policy(&state, &Principal::system(), &code, None, &|_| {}).await {
                 Ok(r) => {
                     tracing::info!(policy = %r.policy, proposed = r.proposed, flagged = r.flagged, "policy run after a publication")
                 }
@@ -1590,11 +1629,67 @@ pub async fn publish_version(
             }
         }
     });
-    Ok(Publication {
-        package: name.to_string(),
-        digest: digest.to_string(),
-        replaced,
-        published_at: at,
-        reruns,
-    })
+}
+
+/// How many register changes the follower takes at once.
+const FOLLOW_BATCH: i64 = 1_000;
+
+/// Follows the register's change feed: the persons whose register data changed, with
+/// their households, are evaluated again under every published policy for this month
+/// (newly entitled become proposals, the enrolled no longer entitled are flagged for
+/// review); the changes handled are then forgotten. Handling a change twice (a crash
+/// between the two, two nodes at once) changes nothing the second time.
+pub async fn follow_register(state: &AppState) -> ApiResult<FollowReport> {
+    let mut report = FollowReport::default();
+    let by = Principal::system();
+    loop {
+        let changes = identity::store::register_changes(&state.db, FOLLOW_BATCH)
+            .await
+            .map_err(db_error)?;
+        if changes.is_empty() {
+            break;
+        }
+        let mut persons: Vec<String> = changes.iter().map(|(_, p)| p.clone()).collect();
+        persons.sort_unstable();
+        persons.dedup();
+        // Her household's members: household variables (income per head, living alone)
+        // change for them too.
+        let rows = store::person_inputs(&state.db, "", FOLLOW_BATCH * 10, Some(&persons))
+            .await
+            .map_err(db_error)?;
+        let households: Vec<String> = rows.iter().filter_map(|r| r.household_id.clone()).collect();
+        for member in store::household_members(&state.db, &households)
+            .await
+            .map_err(db_error)?
+        {
+            persons.push(member.id);
+        }
+        persons.sort_unstable();
+        persons.dedup();
+        report.changes += changes.len();
+        report.persons += persons.len();
+        for policy in store::policies(&state.db).await.map_err(db_error)? {
+            if policy.status != "published" {
+                continue;
+            }
+            for chunk in persons.chunks(FOLLOW_BATCH as usize) {
+                match evaluate_policy(state, &by, &policy.code, None, Some(chunk), &|_| {}).await {
+                    Ok(r) => {
+                        report.proposed += r.proposed;
+                        report.flagged += r.flagged;
+                        report.withdrawn += r.withdrawn;
+                    }
+                    // One policy whose rules fail does not hold the others, nor the feed.
+                    Err(error) => {
+                        tracing::warn!(policy = %policy.code, %error, "re-evaluating after register changes failed");
+                    }
+                }
+            }
+        }
+        let seqs: Vec<i64> = changes.iter().map(|(seq, _)| *seq).collect();
+        identity::store::forget_changes(&state.db, &seqs)
+            .await
+            .map_err(db_error)?;
+    }
+    Ok(report)
 }

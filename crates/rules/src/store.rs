@@ -180,14 +180,32 @@ pub struct DecisionState {
     pub digest: String,
 }
 
-/// Each person's decision under a policy.
-pub async fn decision_states(db: &Db, code: &str) -> Result<Vec<DecisionState>, sqlx::Error> {
-    on_pool!(db.read(), |c| sqlx::query_as(
-        "SELECT person_id, id, status, amount, digest FROM rules_decisions WHERE policy_code = $1"
-    )
-    .bind(code)
-    .fetch_all(c)
-    .await)
+/// Each person's decision under a policy (or only of the persons named).
+pub async fn decision_states(
+    db: &Db,
+    code: &str,
+    only: Option<&[String]>,
+) -> Result<Vec<DecisionState>, sqlx::Error> {
+    const SELECT: &str =
+        "SELECT person_id, id, status, amount, digest FROM rules_decisions WHERE policy_code = ";
+    let Some(ids) = only else {
+        return on_pool!(db.read(), |c| {
+            let mut b = sqlx::QueryBuilder::new(SELECT);
+            b.push_bind(code);
+            b.build_query_as().fetch_all(c).await
+        });
+    };
+    let mut out = Vec::new();
+    for chunk in ids.chunks(500) {
+        let rows: Vec<DecisionState> = on_pool!(db.read(), |c| {
+            let mut b = sqlx::QueryBuilder::new(SELECT);
+            b.push_bind(code).push(" AND person_id IN ");
+            push_list(&mut b, chunk);
+            b.build_query_as().fetch_all(c).await
+        })?;
+        out.extend(rows);
+    }
+    Ok(out)
 }
 
 /// Writes new decisions, 200 to a statement.

@@ -53,6 +53,9 @@ impl TestApp {
             bind: "127.0.0.1:0".parse().unwrap(),
             encryption_key: Some(Vault::generate_key_hex()),
             max_connections: 4,
+            // Tests that count a run's proposals must not race the follower; the test of
+            // following turns it on.
+            rules_follow_seconds: 0,
             ..Config::default()
         };
         configure(&mut config);

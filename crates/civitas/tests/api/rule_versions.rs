@@ -366,4 +366,164 @@ async fn a_new_version_is_checked_kept_published_and_old_decisions_replay_with_o
         kept.iter()
             .any(|v| v["note"] == "改为 210" && v["served"] == false)
     );
+
+    // `civitas rules upload --publish` keeps a folder, publishes it and runs the policy.
+    let copy = tempfile::tempdir().unwrap();
+    for (path, text) in &files {
+        let target = copy.path().join(path);
+        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+        std::fs::write(target, text).unwrap();
+    }
+    std::fs::write(
+        copy.path().join(BAND_80),
+        raised.replace("value: 200", "value: 220"),
+    )
+    .unwrap();
+    let dir = copy.path().display().to_string();
+    let (code, out, err) = app
+        .cli(&[
+            "rules",
+            "upload",
+            "--rules",
+            &dir,
+            "--note",
+            "从命令行",
+            "--publish",
+        ])
+        .await;
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("is served at") && out.contains("gl: "),
+        "{out}"
+    );
+    let kept = versions(&app).await;
+    assert!(
+        kept.iter()
+            .any(|v| v["note"] == "从命令行" && v["published_at"].is_string()),
+        "{kept:?}"
+    );
+    let now = proposals(&app, &clerk).await;
+    assert_eq!(now[0]["amount"], 220.0, "{now:?}");
+    // A folder that fails its own tests is not kept.
+    std::fs::write(
+        copy.path().join(BAND_80),
+        raised.replace("value: 150", "value: 160"),
+    )
+    .unwrap();
+    let (code, _, err) = app
+        .cli(&["rules", "upload", "--rules", &dir, "--publish"])
+        .await;
+    assert_eq!(code, 1);
+    assert!(err.contains("tests/old_age.yaml"), "{err}");
+    assert_eq!(versions(&app).await.len(), kept.len());
+}
+
+async fn decisions_until(
+    app: &TestApp,
+    token: &str,
+    code: &str,
+    status: &str,
+    want: usize,
+) -> Vec<Value> {
+    let mut items = Vec::new();
+    for _ in 0..100 {
+        let r = app
+            .get(
+                &format!("/api/v1/rules/policies/{code}/decisions?status={status}"),
+                Some(token),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::OK);
+        items = r.json::<Value>().await.unwrap()["items"]
+            .as_array()
+            .unwrap()
+            .clone();
+        if items.len() == want {
+            return items;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("{code}: expected {want} {status}, found {items:?}");
+}
+
+#[tokio::test]
+async fn register_changes_are_followed_by_the_policies_within_seconds() {
+    let entry = civitas::demo::rules_root()
+        .join("demo-city")
+        .display()
+        .to_string();
+    let app = TestApp::spawn_configured(false, |c| {
+        c.rules_packages = vec![entry];
+        c.rules_follow_seconds = 1;
+    })
+    .await;
+    let admin = app.admin().await;
+    app.regions(&admin).await;
+    let org = app.organisation(&admin, 1, "东湖区民政局").await;
+    let clerk = app.account("clerk", Role::Clerk, Some(&org), None).await;
+    let reviewer = app
+        .account("reviewer", Role::Reviewer, Some(&org), None)
+        .await;
+    for (code, variable) in [
+        ("gl", "old_age_allowance"),
+        ("alone", "living_alone_care_subsidy"),
+    ] {
+        let r = app
+            .post(
+                "/api/v1/rules/policies",
+                Some(&admin),
+                &json!({"code": code, "name": code, "summary": "每月发放", "package": "demo-city",
+                        "variable": variable, "organisation_id": org, "basis": "《示例市高龄津贴发放办法》第三条"}),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::CREATED);
+    }
+    let r = app.post("/api/v1/tags", Some(&admin), &json!({"code": "lives-alone", "name": "独居老人", "description": "d", "organisation_id": org})).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+
+    // Registering an 85-year-old makes her a proposal without anybody running the policy.
+    let old = resident(&app, &admin, 85, 31).await;
+    let found = decisions_until(&app, &clerk, "gl", "proposed", 1).await;
+    assert_eq!(found[0]["person_id"], old.as_str());
+    // A 76-year-old qualifies for the living-alone subsidy once tagged as living alone.
+    let alone = resident(&app, &admin, 76, 32).await;
+    decisions_until(&app, &clerk, "alone", "proposed", 0).await;
+    let tag = |change: &str| json!({change: [alone.clone()], "purpose": "社区摸排"});
+    let r = app
+        .post(
+            "/api/v1/tags/lives-alone/persons",
+            Some(&clerk),
+            &tag("add"),
+        )
+        .await;
+    assert!(r.status().is_success());
+    let found = decisions_until(&app, &clerk, "alone", "proposed", 1).await;
+    assert_eq!(found[0]["person_id"], alone.as_str());
+    let r = app
+        .post(
+            "/api/v1/rules/policies/alone/confirm",
+            Some(&reviewer),
+            &json!({"ids": [found[0]["id"]]}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    // No longer living alone: her enrolment is flagged for review, not ended.
+    let r = app
+        .post(
+            "/api/v1/tags/lives-alone/persons",
+            Some(&clerk),
+            &tag("remove"),
+        )
+        .await;
+    assert!(r.status().is_success());
+    let flagged = decisions_until(&app, &clerk, "alone", "review", 1).await;
+    assert_eq!(flagged[0]["person_id"], alone.as_str());
+    assert!(flagged[0]["review_reason"].is_string(), "{flagged:?}");
+    decisions_until(&app, &clerk, "alone", "confirmed", 0).await;
+
+    // Every change was handled once: nothing is left to follow, and following again
+    // changes nothing.
+    let again = rules::service::follow_register(&app.state).await.unwrap();
+    assert_eq!(again.changes, 0, "{again:?}");
+    decisions_until(&app, &clerk, "gl", "proposed", 1).await;
 }
