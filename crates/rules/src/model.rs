@@ -154,8 +154,11 @@ pub struct RunReport {
     pub eligible: usize,
     /// New proposals for the department to confirm.
     pub proposed: usize,
-    /// Enrolled persons no longer entitled, flagged for review (not cut off).
+    /// Enrolled persons no longer entitled, or entitled to less, flagged for review (not
+    /// cut off or cut down).
     pub flagged: usize,
+    /// Enrolled persons entitled to more, whose enrolment follows (each told).
+    pub raised: usize,
     /// Proposals withdrawn because the person is no longer entitled before anyone
     /// confirmed them.
     pub withdrawn: usize,

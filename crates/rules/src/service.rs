@@ -434,8 +434,11 @@ enum Change {
     /// A new proposal, or one rewritten from the status given (`ended`, or a `proposed`
     /// one refreshed because the amount or the rules changed).
     Propose(Option<&'static str>),
-    /// Enrolled, no longer entitled: flagged for review (this decision).
-    Flag(String),
+    /// Enrolled, no longer entitled or entitled to less: flagged for review (this
+    /// decision), with why.
+    Flag(String, Option<f64>),
+    /// Enrolled and entitled to more (a raise): the enrolment follows, and she is told.
+    Raise(f64),
     /// Under review, entitled again: confirmed as it was.
     Restore(String),
     /// Proposed, no longer entitled: withdrawn.
@@ -727,12 +730,13 @@ async fn evaluate_policy(
         eligible: 0,
         proposed: 0,
         flagged: 0,
+        raised: 0,
         withdrawn: 0,
         digest: package.digest.clone(),
         seconds: 0.0,
     };
     let (mut inserts, mut rewrites, mut deletes) = (Vec::new(), Vec::new(), Vec::new());
-    let (mut flags, mut restores) = (Vec::new(), Vec::new());
+    let (mut flags, mut restores, mut raises) = (Vec::new(), Vec::new(), Vec::new());
     let mut after = String::new();
     loop {
         let page = store::person_inputs(&state.db, &after, RUN_PAGE, only)
@@ -781,21 +785,32 @@ async fn evaluate_policy(
                     Change::Propose(Some("proposed"))
                 }
                 (true, Some(d)) if d.status == "review" => Change::Restore(d.id.clone()),
-                (false, Some(d)) if d.status == "confirmed" => Change::Flag(d.id.clone()),
+                (true, Some(d)) if d.status == "confirmed" && amount > d.amount + 1e-9 => {
+                    Change::Raise(d.amount)
+                }
+                (true, Some(d)) if d.status == "confirmed" && amount < d.amount - 1e-9 => {
+                    Change::Flag(d.id.clone(), Some(d.amount))
+                }
+                (false, Some(d)) if d.status == "confirmed" => Change::Flag(d.id.clone(), None),
                 (false, Some(d)) if d.status == "proposed" => Change::Withdraw(d.id.clone()),
                 _ => continue,
             };
             match change {
                 Change::Withdraw(id) => deletes.push(id),
                 Change::Restore(id) => restores.push(id),
-                Change::Flag(id) => {
-                    let reason = state
-                        .vault
-                        .seal(&sentence(&explanations[i]), SENTENCE_CONTEXT)?;
+                Change::Flag(id, decided) => {
+                    let why = sentence(&explanations[i]);
+                    let why = match decided {
+                        Some(before) => format!(
+                            "按现行规则每月应为 {amount:.2} 元（现为 {before:.2} 元）：{why}"
+                        ),
+                        None => why,
+                    };
+                    let reason = state.vault.seal(&why, SENTENCE_CONTEXT)?;
                     report.flagged += 1;
                     flags.push((id, reason));
                 }
-                Change::Propose(expected) => {
+                Change::Propose(_) | Change::Raise(_) => {
                     let (sentence_enc, explanation_enc) = sealed(state, &explanations[i])?;
                     let situation = crate::population::situation_of(
                         &package,
@@ -810,7 +825,12 @@ async fn evaluate_policy(
                         id: current.map_or_else(kernel::ids::new_id, |d| d.id.clone()),
                         policy_code: code.to_string(),
                         person_id: person.id.clone(),
-                        status: "proposed".to_string(),
+                        status: if matches!(change, Change::Raise(_)) {
+                            "confirmed"
+                        } else {
+                            "proposed"
+                        }
+                        .to_string(),
                         period: period.to_string(),
                         amount,
                         sentence_enc,
@@ -821,6 +841,14 @@ async fn evaluate_policy(
                         created_at: now,
                         updated_at: now,
                         decided_by: None,
+                    };
+                    let expected = match change {
+                        Change::Raise(before) => {
+                            raises.push((row, before));
+                            continue;
+                        }
+                        Change::Propose(expected) => expected,
+                        _ => None,
                     };
                     match expected {
                         None => {
@@ -861,6 +889,37 @@ async fn evaluate_policy(
         store::restore_confirmed(&mut tx, id, now)
             .await
             .map_err(db_error)?;
+    }
+    // A raise reaches the enrolled at once, and she is told; it applies only if her
+    // enrolment is as the run read it.
+    for (row, before) in &raises {
+        if !store::raise_enrolment(&mut tx, row, *before)
+            .await
+            .map_err(db_error)?
+        {
+            continue;
+        }
+        report.raised += 1;
+        let reason = state.vault.open(&row.sentence_enc, SENTENCE_CONTEXT)?;
+        let body = format!(
+            "您的“{}”自 {} 起调整为每月 {:.2} 元（原为 {before:.2} 元），无需申请。\n理由：{reason}\n依据：{}",
+            policy.name, row.period, row.amount, policy.basis
+        );
+        messaging::service::notify_in(
+            state,
+            &mut tx,
+            &policy.organisation_id,
+            &by.account_id,
+            &row.person_id,
+            &format!("{}：标准调整", policy.name),
+            &body,
+        )
+        .await?;
+        let mut event = AuditEvent::by(by, "rules.decision.raise", format!("decision:{}", row.id));
+        event.subject_person_id = Some(row.person_id.clone());
+        event.purpose = format!("apply the new amount of {}", policy.name);
+        event.basis = Basis::Statutory(policy.basis.clone());
+        state.audit.record_in(&mut tx, event).await?;
     }
     store::delete_proposals(&mut tx, &deletes)
         .await

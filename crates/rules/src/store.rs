@@ -239,6 +239,32 @@ pub async fn insert_decisions(tx: &mut Tx, rows: &[DecisionRow]) -> Result<(), s
     Ok(())
 }
 
+/// Raises a confirmed enrolment to what the rules now give (amount, reasons, situation,
+/// rules), keeping who confirmed it, if it is still confirmed at `before`.
+pub async fn raise_enrolment(
+    tx: &mut Tx,
+    d: &DecisionRow,
+    before: f64,
+) -> Result<bool, sqlx::Error> {
+    on_tx!(tx, |c| sqlx::query(
+        "UPDATE rules_decisions SET period = $1, amount = $2, sentence_enc = $3,
+         explanation_enc = $4, inputs_enc = $5, digest = $6, updated_at = $7
+         WHERE id = $8 AND status = 'confirmed' AND amount = $9"
+    )
+    .bind(&d.period)
+    .bind(d.amount)
+    .bind(&d.sentence_enc)
+    .bind(&d.explanation_enc)
+    .bind(&d.inputs_enc)
+    .bind(&d.digest)
+    .bind(d.updated_at)
+    .bind(&d.id)
+    .bind(before)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected() == 1))
+}
+
 /// Re-computes a decision in place — a new proposal where one had ended, or a proposal
 /// refreshed — if it is still `expected` (a concurrent decision wins).
 pub async fn rewrite_decision(

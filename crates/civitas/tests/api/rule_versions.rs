@@ -38,10 +38,10 @@ async fn versions(app: &TestApp) -> Vec<Value> {
     r.json::<Vec<Value>>().await.unwrap()
 }
 
-async fn proposals(app: &TestApp, clerk: &str) -> Vec<Value> {
+async fn listed(app: &TestApp, clerk: &str, status: &str) -> Vec<Value> {
     let r = app
         .get(
-            "/api/v1/rules/policies/gl/decisions?status=proposed",
+            &format!("/api/v1/rules/policies/gl/decisions?status={status}"),
             Some(clerk),
         )
         .await;
@@ -50,6 +50,28 @@ async fn proposals(app: &TestApp, clerk: &str) -> Vec<Value> {
         .as_array()
         .unwrap()
         .clone()
+}
+
+async fn proposals(app: &TestApp, clerk: &str) -> Vec<Value> {
+    listed(app, clerk, "proposed").await
+}
+
+/// The first decision of `status` that `wanted` picks, waiting for a background run.
+async fn until(app: &TestApp, clerk: &str, status: &str, wanted: impl Fn(&Value) -> bool) -> Value {
+    for _ in 0..100 {
+        if let Some(d) = listed(app, clerk, status)
+            .await
+            .into_iter()
+            .find(|d| wanted(d))
+        {
+            return d;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!(
+        "no {status} decision came: {:?}",
+        listed(app, clerk, status).await
+    );
 }
 
 #[tokio::test]
@@ -248,41 +270,20 @@ async fn a_new_version_is_checked_kept_published_and_old_decisions_replay_with_o
         digest.as_str()
     );
 
-    // The policy is run again in the background: the open proposal is refreshed.
-    let mut refreshed = Vec::new();
-    for _ in 0..100 {
-        refreshed = proposals(&app, &clerk).await;
-        if refreshed.iter().any(|d| d["digest"] == digest.as_str()) {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    assert_eq!(refreshed.len(), 1, "{refreshed:?}");
-    assert_eq!(refreshed[0]["person_id"], proposed.as_str());
-    assert_eq!(refreshed[0]["amount"], 200.0);
-    assert_eq!(refreshed[0]["digest"], digest.as_str());
-
-    // The enrolment decided with the first version replays with it: same result; the
-    // rules now would give 200.
-    let r = app
-        .post(
-            &format!("/api/v1/rules/decisions/{decided}/replay"),
-            Some(&reviewer),
-            &json!({}),
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
-    let replay: Value = r.json().await.unwrap();
-    assert_eq!(replay["digest_decided"], first.as_str());
-    assert_eq!(replay["digest_now"], digest.as_str());
-    assert_eq!(replay["rules_kept"], true);
-    assert_eq!(replay["same_rules"], false);
-    assert_eq!(replay["amount_replayed"], 150.0);
-    assert_eq!(replay["same_result"], true);
-    assert_eq!(replay["amount_now"], 200.0);
+    // The policy is run again in the background: the open proposal is refreshed, and the
+    // enrolment follows the raise.
+    let refreshed = until(&app, &clerk, "proposed", |d| d["digest"] == digest.as_str()).await;
+    assert_eq!(refreshed["person_id"], proposed.as_str());
+    assert_eq!(refreshed["amount"], 200.0);
+    let raised_one = until(&app, &clerk, "confirmed", |d| {
+        d["digest"] == digest.as_str()
+    })
+    .await;
+    assert_eq!(raised_one["id"], decided.as_str());
+    assert_eq!(raised_one["amount"], 200.0);
 
     // A node started again from the same folder keeps serving the published version.
-    let book = rules::service::Rulebook::load(&[entry]).unwrap();
+    let book = rules::service::Rulebook::load(std::slice::from_ref(&entry)).unwrap();
     book.sync(
         &app.state.db,
         &rules::service::versions_folder(&app.state.config),
@@ -292,7 +293,8 @@ async fn a_new_version_is_checked_kept_published_and_old_decisions_replay_with_o
     assert_eq!(book.package("demo-city", &[]).unwrap().digest, digest);
     assert_eq!(versions(&app).await.len(), 2);
 
-    // Going back is publishing the first version again.
+    // Going back is publishing the first version again: less is not applied but flagged
+    // for review, with why.
     let r = app
         .post(&format!("{url}/{first}/publish"), Some(&admin), &json!({}))
         .await;
@@ -302,6 +304,34 @@ async fn a_new_version_is_checked_kept_published_and_old_decisions_replay_with_o
         kept.iter()
             .any(|v| v["digest"] == first.as_str() && v["served"] == true)
     );
+    let flagged = until(&app, &clerk, "review", |d| d["id"] == decided.as_str()).await;
+    assert_eq!(flagged["amount"], 200.0);
+    assert!(
+        flagged["review_reason"]
+            .as_str()
+            .unwrap()
+            .contains("按现行规则每月应为 150.00 元（现为 200.00 元）"),
+        "{flagged}"
+    );
+
+    // The enrolment decided with the second version replays with it — same result — while
+    // the rules now give 150.
+    let r = app
+        .post(
+            &format!("/api/v1/rules/decisions/{decided}/replay"),
+            Some(&reviewer),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    let replay: Value = r.json().await.unwrap();
+    assert_eq!(replay["digest_decided"], digest.as_str());
+    assert_eq!(replay["digest_now"], first.as_str());
+    assert_eq!(replay["rules_kept"], true);
+    assert_eq!(replay["same_rules"], false);
+    assert_eq!(replay["amount_replayed"], 200.0);
+    assert_eq!(replay["same_result"], true);
+    assert_eq!(replay["amount_now"], 150.0);
 
     // The pages: the versions with a publish button, and the editor's checks.
     let r = app
