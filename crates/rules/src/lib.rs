@@ -5,7 +5,8 @@
 //! their households; per-person explanations with the law behind every step; OpenFisca's
 //! YAML tests and situation JSON (`/calculate`, `/trace`); and benefit policies run over
 //! the population register, whose newly entitled residents become proposals a
-//! department confirms (免申即享).
+//! department confirms (免申即享), re-evaluated as the register changes; every package
+//! version is kept, so a decision replays with the rules it was made with.
 
 pub mod api;
 pub mod eval;
