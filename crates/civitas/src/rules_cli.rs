@@ -201,10 +201,8 @@ pub async fn run_with_store(
     command: Command,
     config: kernel::config::Config,
 ) -> anyhow::Result<ExitCode> {
-    let mut config = config;
-    if config.rules_packages.is_empty() {
-        config.rules_packages = crate::demo::rules_packages();
-    }
+    // The packages are the node's own: those configured, and those its store keeps
+    // published (never the demo's, which would then be published on a real node).
     if let Command::Upload {
         rules,
         parameters,

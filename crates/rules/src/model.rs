@@ -347,6 +347,10 @@ pub struct FollowReport {
     pub proposed: usize,
     /// Enrolments flagged for review.
     pub flagged: usize,
+    /// Enrolments raised.
+    pub raised: usize,
     /// Proposals withdrawn.
     pub withdrawn: usize,
+    /// Changes kept to try again (a policy failed on them).
+    pub kept: usize,
 }

@@ -41,6 +41,9 @@ pub struct Rulebook {
     folders: BTreeMap<String, (String, PackageFiles, usize)>,
     past: RwLock<HashMap<String, Arc<Package>>>,
     reformed: RwLock<ReformedKept>,
+    /// One refresh at a time, so that an older read of the publications never replaces a
+    /// newer one.
+    refreshing: tokio::sync::Mutex<()>,
 }
 
 /// Splits a `DIR` or `DIR=PARAMETERS_DIR` entry.
@@ -70,21 +73,29 @@ pub fn load_folder(dir: &Path, parameters: Option<&Path>) -> anyhow::Result<Pack
 /// Runs the OpenFisca YAML tests in a package's `tests/` folder: how many passed, and each
 /// failure as `file — test: what failed`.
 pub fn package_tests(package: &Package, dir: &Path) -> (usize, Vec<String>) {
-    let mut files = Vec::new();
-    if let Ok(read) = std::fs::read_dir(dir.join("tests")) {
-        files = read
-            .filter_map(Result::ok)
-            .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
-            .collect();
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        let Ok(read) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for path in read.filter_map(Result::ok).map(|e| e.path()) {
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|x| x == "yaml" || x == "yml") {
+                out.push(path);
+            }
+        }
     }
+    let tests = dir.join("tests");
+    let mut files = Vec::new();
+    walk(&tests, &mut files);
     files.sort();
     let (mut passed, mut failures) = (0, Vec::new());
     for file in &files {
         let shown = file
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
+            .strip_prefix(&tests)
+            .unwrap_or(file)
+            .to_string_lossy()
+            .into_owned();
         for outcome in crate::yaml_tests::run_file(package, file) {
             match outcome.failure {
                 Some(failure) => {
@@ -254,6 +265,7 @@ impl Rulebook {
 
     /// Serves each package's latest publication (another node may have published one).
     pub async fn refresh(&self, db: &Db, folder: &Path) -> anyhow::Result<()> {
+        let _one_at_a_time = self.refreshing.lock().await;
         for (name, digest) in store::published(db).await? {
             let current = self.packages().into_iter().find(|p| p.name == name);
             if current.is_some_and(|p| p.digest == digest) {
@@ -784,7 +796,11 @@ async fn evaluate_policy(
                 {
                     Change::Propose(Some("proposed"))
                 }
-                (true, Some(d)) if d.status == "review" => Change::Restore(d.id.clone()),
+                // Entitled again to at least what was decided: confirmed as it was; to less,
+                // it stays for the reviewer.
+                (true, Some(d)) if d.status == "review" && amount >= d.amount - 1e-9 => {
+                    Change::Restore(d.id.clone())
+                }
                 (true, Some(d)) if d.status == "confirmed" && amount > d.amount + 1e-9 => {
                     Change::Raise(d.amount)
                 }
@@ -1661,7 +1677,11 @@ pub async fn publish_version(
     event.purpose = format!("serve a new version of the rules {name}");
     state.audit.record_in(&mut tx, event).await?;
     tx.commit().await.map_err(db_error)?;
-    book.serve(package);
+    // Served as the latest publication: a publication made meanwhile elsewhere wins.
+    drop(package);
+    book.refresh(&state.db, &versions_folder(&state.config))
+        .await
+        .map_err(ApiError::Unexpected)?;
     let reruns: Vec<String> = affected.iter().map(|p| p.code.clone()).collect();
     Ok(Publication {
         package: name.to_string(),
@@ -1697,7 +1717,8 @@ const FOLLOW_BATCH: i64 = 1_000;
 /// their households, are evaluated again under every published policy for this month
 /// (newly entitled become proposals, the enrolled no longer entitled are flagged for
 /// review); the changes handled are then forgotten. Handling a change twice (a crash
-/// between the two, two nodes at once) changes nothing the second time.
+/// between the two, two nodes at once) changes nothing the second time; a batch any
+/// policy failed on is kept, to be tried again at the next pass.
 pub async fn follow_register(state: &AppState) -> ApiResult<FollowReport> {
     let mut report = FollowReport::default();
     let by = Principal::system();
@@ -1725,8 +1746,8 @@ pub async fn follow_register(state: &AppState) -> ApiResult<FollowReport> {
         }
         persons.sort_unstable();
         persons.dedup();
-        report.changes += changes.len();
         report.persons += persons.len();
+        let mut failed = false;
         for policy in store::policies(&state.db).await.map_err(db_error)? {
             if policy.status != "published" {
                 continue;
@@ -1736,19 +1757,26 @@ pub async fn follow_register(state: &AppState) -> ApiResult<FollowReport> {
                     Ok(r) => {
                         report.proposed += r.proposed;
                         report.flagged += r.flagged;
+                        report.raised += r.raised;
                         report.withdrawn += r.withdrawn;
                     }
-                    // One policy whose rules fail does not hold the others, nor the feed.
+                    // The other policies still go on; the batch is kept and tried again.
                     Err(error) => {
-                        tracing::warn!(policy = %policy.code, %error, "re-evaluating after register changes failed");
+                        failed = true;
+                        tracing::warn!(policy = %policy.code, %error, "re-evaluating after register changes failed; the changes are kept");
                     }
                 }
             }
+        }
+        if failed {
+            report.kept = changes.len();
+            break;
         }
         let seqs: Vec<i64> = changes.iter().map(|(seq, _)| *seq).collect();
         identity::store::forget_changes(&state.db, &seqs)
             .await
             .map_err(db_error)?;
+        report.changes += changes.len();
     }
     Ok(report)
 }
