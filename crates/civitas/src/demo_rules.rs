@@ -1,7 +1,8 @@
-//! The demo city's benefit policies (免申即享): the old-age allowance and the care
-//! subsidy for elders living alone, published by the civil affairs bureau with the rules
-//! of `rules/demo-city`, run over the demo's residents; the demo elder's old-age allowance
-//! is confirmed (she finds the notice in her inbox), the rest wait for the reviewer.
+//! The demo city's benefit policies (免申即享): the old-age allowance, the care subsidy
+//! for elders living alone and the care subsidy for the severely disabled (its grade read
+//! from the disability registration in the data exchange), published by the civil
+//! affairs bureau with the rules of `rules/demo-city`, run over the demo's residents; the
+//! demo elder's old-age allowance is confirmed (she finds the notice in her inbox), the rest wait for the reviewer.
 
 use kernel::AppState;
 use kernel::auth::Principal;
@@ -36,6 +37,13 @@ pub async fn seed(
             "社区标注的 70 周岁以上独居老人，每月 50 元关爱补贴，用于紧急呼叫设备和上门探访。",
             "living_alone_care_subsidy",
             "《示例市独居老人关爱服务办法》第五条：依据社区摸排名单主动纳入",
+        ),
+        (
+            "severe-disability-care",
+            "重度残疾人护理补贴",
+            "持一、二级残疾人证的本市居民，每月 120 元护理补贴，依据残疾人登记信息主动核定。",
+            "disability_care_subsidy",
+            "《示例市困难残疾人生活补贴和重度残疾人护理补贴实施办法》第六条：依据残疾人登记信息主动核定",
         ),
     ] {
         rules::service::define_policy(

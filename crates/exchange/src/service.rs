@@ -1,6 +1,8 @@
 //! The rules of the catalogue: who publishes, how resources are validated and searched,
 //! how requests become agreements, and the DCAT export. No HTTP here.
 
+use std::collections::HashMap;
+
 use kernel::api::{Page, PageQuery, text};
 use kernel::audit::{AuditEvent, Basis, commit_audited};
 use kernel::auth::{Principal, Role};
@@ -957,6 +959,9 @@ pub async fn import_records(
     let linked = records.iter().filter(|r| r.person_id.is_some()).count() as u64;
     let mut tx = state.db.begin().await?;
     let replaced = store::upsert_records(&mut tx, &resource.id, &records).await?;
+    // What the register knows about these persons changed: the benefit policies look again.
+    let changed: Vec<String> = records.iter().filter_map(|r| r.person_id.clone()).collect();
+    identity::store::record_changes(&mut tx, &changed, "exchange", Timestamp::now()).await?;
     let event = AuditEvent::by(
         actor,
         "records.import",
@@ -970,6 +975,89 @@ pub async fn import_records(
         linked_to_persons: linked,
         total: store::count_records(&state.db, &resource.id).await?,
     })
+}
+
+/// Fields of a hosted person resource for many persons at once, read by `consumer` (a
+/// department running a benefit policy over the register): the provider itself, or a
+/// consumer holding an agreement in force for every field asked that needs no one's
+/// consent (a statutory duty, or shared without conditions). Persons without a record are
+/// left out. One audit record names the consumer, the resource, the fields, how many
+/// persons and `purpose` under `basis`.
+pub async fn fields_of_persons(
+    state: &AppState,
+    consumer: &str,
+    resource_code: &str,
+    fields: &[String],
+    persons: &[String],
+    purpose: &str,
+    basis: Basis,
+) -> ApiResult<HashMap<String, Map<String, Value>>> {
+    let resource = get_resource(state, resource_code).await?;
+    if resource.serving != Serving::Hosted || resource.subject_kind != SubjectKind::Person {
+        return Err(ApiError::Conflict(format!(
+            "{resource_code} is not a hosted resource about persons: a run cannot read it"
+        )));
+    }
+    if let Some(unknown) = fields
+        .iter()
+        .find(|f| !resource.fields.iter().any(|s| &s.name == *f))
+    {
+        return Err(ApiError::Conflict(format!(
+            "{resource_code} has no field {unknown}"
+        )));
+    }
+    if resource.provider_org_id != consumer {
+        let now = Timestamp::now();
+        let agreements = store::agreements_for(&state.db, consumer, &resource.id).await?;
+        let in_force = agreements.iter().find(|a| {
+            let granted: Vec<String> = serde_json::from_str(&a.fields).unwrap_or_default();
+            a.revoked_at.is_none()
+                && a.expires_at > now
+                && fields.iter().all(|f| granted.contains(f))
+        });
+        let Some(agreement) = in_force else {
+            return Err(ApiError::Forbidden(format!(
+                "no agreement in force lets this department read {} of {resource_code}",
+                fields.join(", ")
+            )));
+        };
+        if resource.sharing_class == SharingClass::Conditional && !agreement.statutory {
+            return Err(ApiError::Forbidden(format!(
+                "reading {resource_code} needs each person's consent under its agreement: a run over the register cannot"
+            )));
+        }
+    }
+    if persons.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows = store::records_of_persons(&state.db, &resource.id, persons).await?;
+    let mut out = HashMap::with_capacity(rows.len());
+    for (person, hash, data) in rows {
+        let json = state
+            .vault
+            .open(&data, &crate::gateway::record_context(&resource.id, &hash))
+            .map_err(ApiError::Unexpected)?;
+        let record: Map<String, Value> =
+            serde_json::from_str(&json).map_err(|e| ApiError::Unexpected(e.into()))?;
+        let picked = record
+            .into_iter()
+            .filter(|(k, _)| fields.contains(k))
+            .collect();
+        out.insert(person, picked);
+    }
+    let mut event = AuditEvent::by(
+        &Principal::system(),
+        "records.read",
+        format!(
+            "exchange:{resource_code} fields:{} persons:{} consumer:{consumer}",
+            fields.join(","),
+            persons.len()
+        ),
+    );
+    event.purpose = purpose.to_string();
+    event.basis = basis;
+    state.audit.record(event).await?;
+    Ok(out)
 }
 
 /// How many records a hosted resource holds.

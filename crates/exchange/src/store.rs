@@ -393,6 +393,28 @@ pub async fn get_record(
     .await)
 }
 
+/// The sealed records of a resource linked to the persons given: (person, subject hash,
+/// data), 500 persons to a statement.
+pub async fn records_of_persons(
+    db: &Db,
+    resource_id: &str,
+    persons: &[String],
+) -> Result<Vec<(String, String, Vec<u8>)>, sqlx::Error> {
+    let mut out = Vec::new();
+    for chunk in persons.chunks(500) {
+        let rows: Vec<(String, String, Vec<u8>)> = on_pool!(db.read(), |c| {
+            let mut b = sqlx::QueryBuilder::new(
+                "SELECT person_id, subject_hash, data FROM exchange_records WHERE resource_id = ",
+            );
+            b.push_bind(resource_id).push(" AND person_id IN ");
+            kernel::db::push_list(&mut b, chunk);
+            b.build_query_as().fetch_all(c).await
+        })?;
+        out.extend(rows);
+    }
+    Ok(out)
+}
+
 /// How many records a resource hosts.
 pub async fn count_records(db: &Db, resource_id: &str) -> Result<i64, sqlx::Error> {
     on_pool!(db.read(), |c| sqlx::query_scalar(

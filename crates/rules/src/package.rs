@@ -138,28 +138,54 @@ pub enum Source {
     Region,
     /// `identity.tag.CODE`: whether the person carries the resident tag.
     Tag(String),
+    /// `exchange.RESOURCE.FIELD`: a field of a hosted resource about persons in the data
+    /// exchange (a disability grade, an income), read under the running department's
+    /// agreement; the variable's default where she has no record.
+    Exchange {
+        /// The resource's code.
+        resource: String,
+        /// The field.
+        field: String,
+    },
 }
 
 impl Source {
-    /// Reads `identity.birth_date`, `identity.sex`, `identity.region`, `identity.tag.CODE`.
+    /// Reads `identity.birth_date`, `identity.sex`, `identity.region`, `identity.tag.CODE`,
+    /// `exchange.RESOURCE.FIELD`.
     pub fn parse(text: &str) -> Option<Source> {
         match text {
             "identity.birth_date" => Some(Source::BirthDate),
             "identity.sex" => Some(Source::Sex),
             "identity.region" => Some(Source::Region),
-            other => other
-                .strip_prefix("identity.tag.")
-                .filter(|code| !code.is_empty())
-                .map(|code| Source::Tag(code.to_string())),
+            other => {
+                if let Some(code) = other.strip_prefix("identity.tag.") {
+                    return (!code.is_empty()).then(|| Source::Tag(code.to_string()));
+                }
+                let (resource, field) = other.strip_prefix("exchange.")?.rsplit_once('.')?;
+                (!resource.is_empty() && !field.is_empty()).then(|| Source::Exchange {
+                    resource: resource.to_string(),
+                    field: field.to_string(),
+                })
+            }
         }
     }
 
-    /// The type a variable read from here has.
-    pub fn value_type(&self) -> ValueType {
+    /// `resource.field` of an exchange source.
+    pub fn exchange_key(&self) -> Option<String> {
         match self {
-            Source::BirthDate => ValueType::Date,
-            Source::Sex | Source::Region => ValueType::Text,
-            Source::Tag(_) => ValueType::Bool,
+            Source::Exchange { resource, field } => Some(format!("{resource}.{field}")),
+            _ => None,
+        }
+    }
+
+    /// The type a variable read from here has (an exchange field's is the resource's,
+    /// checked when a run reads it).
+    pub fn value_type(&self) -> Option<ValueType> {
+        match self {
+            Source::BirthDate => Some(ValueType::Date),
+            Source::Sex | Source::Region => Some(ValueType::Text),
+            Source::Tag(_) => Some(ValueType::Bool),
+            Source::Exchange { .. } => None,
         }
     }
 }
@@ -200,6 +226,53 @@ pub struct Package {
     /// SHA-256 of every file it was read from (names and contents): the version a
     /// decision was made with.
     pub digest: String,
+}
+
+impl Package {
+    /// The variables computing `variable` may read, itself included (every variable a
+    /// formula names, in any of its versions, and theirs in turn): a run reads from the
+    /// registers only the sources among them.
+    pub fn needs(&self, variable: &str) -> std::collections::BTreeSet<String> {
+        let mut seen = std::collections::BTreeSet::new();
+        let mut todo = vec![variable.to_string()];
+        while let Some(name) = todo.pop() {
+            let Some(v) = self.variables.get(&name) else {
+                continue;
+            };
+            if !seen.insert(name) {
+                continue;
+            }
+            let mut found = Vec::new();
+            let mut visit = |w: &Written| {
+                w.expr.each(&mut |e| {
+                    if let Expr::Reference { path, .. } = e {
+                        found.extend(path.iter().cloned());
+                    }
+                });
+            };
+            for f in &v.formulas {
+                match &f.body {
+                    Body::Formula(w) => visit(w),
+                    Body::Cases { cases, otherwise } => {
+                        for c in cases {
+                            visit(&c.when);
+                            visit(&c.then);
+                        }
+                        if let Some(w) = otherwise {
+                            visit(w);
+                        }
+                    }
+                    Body::End => {}
+                }
+            }
+            todo.extend(
+                found
+                    .into_iter()
+                    .filter(|part| self.variables.contains_key(part) && !seen.contains(part)),
+            );
+        }
+        seen
+    }
 }
 
 /// Function names of the formula language (not variables).
@@ -496,16 +569,16 @@ impl Reader<'_> {
             Some(at) => {
                 let text = Self::text(Some(at)).unwrap_or_default();
                 match Source::parse(&text) {
-                    Some(source) if source.value_type() != value_type => {
+                    Some(source) if source.value_type().is_some_and(|t| t != value_type) => {
                         self.fail(
                             at,
                             format!(
                                 "{name}: `source: {text}` gives {}, not the variable's type",
                                 match source.value_type() {
-                                    ValueType::Date => "a date",
-                                    ValueType::Text => "a text",
-                                    ValueType::Bool => "true or false",
-                                    ValueType::Number => "a number",
+                                    Some(ValueType::Date) => "a date",
+                                    Some(ValueType::Text) => "a text",
+                                    Some(ValueType::Bool) => "true or false",
+                                    _ => "a number",
                                 }
                             ),
                         );
@@ -516,7 +589,7 @@ impl Reader<'_> {
                         self.fail(
                             at,
                             format!(
-                                "{name}: `source: {text}` — a source is identity.birth_date, identity.sex, identity.region or identity.tag.CODE"
+                                "{name}: `source: {text}` — a source is identity.birth_date, identity.sex, identity.region, identity.tag.CODE or exchange.RESOURCE.FIELD"
                             ),
                         );
                         None

@@ -9,7 +9,68 @@ use crate::eval::{Column, EvalError};
 use crate::package::{Package, Source, ValueType};
 use crate::period::{Period, parse_day};
 use crate::simulation::Simulation;
+use crate::situation::{Value as Typed, column, default_value, typed};
 use crate::store::PersonInputs;
+
+/// What a run reads from the registers beyond the persons themselves: who carries each
+/// tag a package names, and the exchange fields it names (by `resource.field`, then
+/// person; a person without a record is absent).
+#[derive(Clone, Debug, Default)]
+pub struct Registers {
+    /// Per tag code, who carries it.
+    pub tags: HashMap<String, HashSet<String>>,
+    /// Per `resource.field`, each person's value.
+    pub records: HashMap<String, HashMap<String, serde_json::Value>>,
+}
+
+impl Registers {
+    /// Whether `person` carries the tag `code`.
+    fn tagged(&self, code: &str, person: &str) -> bool {
+        self.tags.get(code).is_some_and(|c| c.contains(person))
+    }
+
+    /// A person's value of an exchange field, as the variable's type (its default where
+    /// she has no record).
+    fn record(
+        &self,
+        package: &Package,
+        variable: &str,
+        key: &str,
+        person: &str,
+    ) -> Result<Typed, EvalError> {
+        match self.records.get(key).and_then(|r| r.get(person)) {
+            None | Some(serde_json::Value::Null) => Ok(default_value(package, variable)),
+            Some(raw) => typed(package, variable, raw)
+                .map_err(|why| EvalError::Call(format!("{variable} (from exchange.{key}): {why}"))),
+        }
+    }
+}
+
+/// The exchange resources and fields computing `variable` reads: (resource, fields).
+pub fn exchange_named(package: &Package, variable: &str) -> Vec<(String, Vec<String>)> {
+    let mut named: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    let needed = package.needs(variable);
+    for v in package
+        .variables
+        .values()
+        .filter(|v| needed.contains(&v.name))
+    {
+        if let Some(Source::Exchange { resource, field }) = &v.source {
+            named
+                .entry(resource.clone())
+                .or_default()
+                .push(field.clone());
+        }
+    }
+    named
+        .into_iter()
+        .map(|(r, mut f)| {
+            f.sort();
+            f.dedup();
+            (r, f)
+        })
+        .collect()
+}
 
 /// The tags a package's sources name.
 pub fn tags_named(package: &Package) -> Vec<String> {
@@ -35,12 +96,12 @@ fn age_on(birth: time::Date, day: time::Date) -> i32 {
     years
 }
 
-/// Builds the simulation of `persons` for `period`; `tags` holds, per tag code, who
-/// carries it.
+/// Builds the simulation of `persons` for `period`, with what the registers hold about
+/// them.
 pub fn simulation<'p>(
     package: &'p Package,
     persons: &[PersonInputs],
-    tags: &HashMap<String, HashSet<String>>,
+    registers: &Registers,
     period: Period,
 ) -> Result<Simulation<'p>, EvalError> {
     let epoch = time::macros::date!(1970 - 01 - 01);
@@ -70,17 +131,21 @@ pub fn simulation<'p>(
             Source::BirthDate => Column::Date(births.clone()),
             Source::Sex => Column::Text(persons.iter().map(|p| p.sex.clone()).collect()),
             Source::Region => Column::Text(persons.iter().map(|p| p.region_code.clone()).collect()),
-            Source::Tag(code) => {
-                let carriers = tags.get(code);
-                Column::Bool(
-                    persons
-                        .iter()
-                        .map(|p| carriers.is_some_and(|c| c.contains(&p.id)))
-                        .collect(),
-                )
+            Source::Tag(code) => Column::Bool(
+                persons
+                    .iter()
+                    .map(|p| registers.tagged(code, &p.id))
+                    .collect(),
+            ),
+            Source::Exchange { .. } => {
+                let key = source.exchange_key().unwrap_or_default();
+                let values = persons
+                    .iter()
+                    .map(|p| registers.record(package, &variable.name, &key, &p.id))
+                    .collect::<Result<Vec<_>, _>>()?;
+                column(variable.value_type, values)
             }
         };
-        debug_assert_eq!(source.value_type(), variable.value_type);
         if variable.value_type == ValueType::Text
             && !variable.values.is_empty()
             && let Column::Text(values) = &column
@@ -108,7 +173,7 @@ pub fn situation_of(
     package: &Package,
     persons: &[PersonInputs],
     member: usize,
-    tags: &HashMap<String, HashSet<String>>,
+    registers: &Registers,
     period: Period,
     variable: &str,
 ) -> serde_json::Value {
@@ -139,7 +204,17 @@ pub fn situation_of(
                 )),
                 Source::Sex => json!(p.sex),
                 Source::Region => json!(p.region_code),
-                Source::Tag(code) => json!(tags.get(code).is_some_and(|c| c.contains(&p.id))),
+                Source::Tag(code) => json!(registers.tagged(code, &p.id)),
+                Source::Exchange { .. } => {
+                    let key = source.exchange_key().unwrap_or_default();
+                    match registers.record(package, &v.name, &key, &p.id) {
+                        Ok(Typed::Number(x)) => json!(x),
+                        Ok(Typed::Bool(b)) => json!(b),
+                        Ok(Typed::Text(t)) => json!(t),
+                        Ok(Typed::Date(d)) => json!(crate::period::format_day(d)),
+                        Err(_) => serde_json::Value::Null,
+                    }
+                }
             };
             let at = match v.period {
                 crate::period::Unit::Eternity => "ETERNITY".to_string(),

@@ -659,6 +659,47 @@ async fn tag_sets(
     Ok(tags)
 }
 
+/// The exchange fields computing `variable` reads, for `persons`, read by `department`
+/// under its agreements (by `resource.field`, then person).
+async fn exchange_records(
+    state: &AppState,
+    package: &Package,
+    variable: &str,
+    department: &str,
+    persons: &[PersonInputs],
+    purpose: &str,
+    basis: Basis,
+) -> ApiResult<HashMap<String, HashMap<String, serde_json::Value>>> {
+    let mut out = HashMap::new();
+    let named = crate::population::exchange_named(package, variable);
+    if named.is_empty() {
+        return Ok(out);
+    }
+    let ids: Vec<String> = persons.iter().map(|p| p.id.clone()).collect();
+    for (resource, fields) in named {
+        let found = exchange::service::fields_of_persons(
+            state,
+            department,
+            &resource,
+            &fields,
+            &ids,
+            purpose,
+            basis.clone(),
+        )
+        .await?;
+        for field in &fields {
+            let column: HashMap<String, serde_json::Value> = found
+                .iter()
+                .filter_map(|(person, record)| {
+                    record.get(field).map(|v| (person.clone(), v.clone()))
+                })
+                .collect();
+            out.insert(format!("{resource}.{field}"), column);
+        }
+    }
+    Ok(out)
+}
+
 /// `persons` with the other members of their households (household variables are
 /// computed whole).
 async fn with_households(
@@ -762,12 +803,26 @@ async fn evaluate_policy(
         // Household members outside the page come after it, so that household
         // variables are whole; only the page's persons are decided on.
         let persons = with_households(state, page).await?;
+        let registers = Arc::new(crate::population::Registers {
+            tags: tags.clone(),
+            records: exchange_records(
+                state,
+                &package,
+                &policy.variable,
+                &policy.organisation_id,
+                &persons,
+                &format!("find who is entitled to {} (免申即享)", policy.name),
+                Basis::Statutory(policy.basis.clone()),
+            )
+            .await?,
+        });
+        let registers_here = registers.clone();
         let shared = package.clone();
-        let tags_here = tags.clone();
         let variable = policy.variable.clone();
         // Columnar and CPU-bound: off the async workers.
         let computed = tokio::task::spawn_blocking(move || -> Result<_, EvalError> {
-            let mut sim = crate::population::simulation(&shared, &persons, &tags_here, period)?;
+            let mut sim =
+                crate::population::simulation(&shared, &persons, &registers_here, period)?;
             let amounts = match sim.calculate(&variable, period)? {
                 Column::Number(v) => v,
                 _ => return Err(EvalError::Call(format!("{variable} is not a number"))),
@@ -832,7 +887,7 @@ async fn evaluate_policy(
                         &package,
                         &persons,
                         i,
-                        &tags,
+                        &registers,
                         period,
                         &policy.variable,
                     );
@@ -1343,9 +1398,27 @@ pub async fn my_entitlements(state: &AppState, by: &Principal) -> ApiResult<Vec<
         };
         let household: HashSet<&str> = persons.iter().map(|p| p.id.as_str()).collect();
         let tags = tag_sets(state, &package, Some(&household)).await?;
+        let records = match exchange_records(
+            state,
+            &package,
+            &policy.variable,
+            &policy.organisation_id,
+            &persons,
+            &format!("what she is entitled to under {}", policy.name),
+            own_basis(by),
+        )
+        .await
+        {
+            Ok(r) => r,
+            Err(error) => {
+                tracing::warn!(policy = %policy.code, %error, "the policy's exchange data cannot be read");
+                continue;
+            }
+        };
+        let registers = crate::population::Registers { tags, records };
         let now = this_month();
         let evaluate = |period: Period| -> Result<(f64, Explanation), EvalError> {
-            let mut sim = crate::population::simulation(&package, &persons, &tags, period)?;
+            let mut sim = crate::population::simulation(&package, &persons, &registers, period)?;
             let amount = match sim.calculate(&policy.variable, period)? {
                 Column::Number(v) => v.first().copied().unwrap_or(0.0),
                 _ => 0.0,

@@ -170,7 +170,8 @@ struct Members<'j> {
 }
 
 /// Reads a value of a variable's type from JSON.
-fn typed(package: &Package, var: &str, raw: &Json) -> Result<Value, String> {
+/// A JSON value read as `var`'s type, or why it cannot be.
+pub(crate) fn typed(package: &Package, var: &str, raw: &Json) -> Result<Value, String> {
     let Some(variable) = package.variables.get(var) else {
         return Err(format!("there is no variable {var}"));
     };

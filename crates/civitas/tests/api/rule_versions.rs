@@ -12,6 +12,11 @@ use crate::helpers::{TestApp, problem};
 const BAND_80: &str = "parameters/old_age/from_80.yaml";
 
 async fn resident(app: &TestApp, admin: &str, age: i32, seq: u16) -> String {
+    resident_with_rid(app, admin, age, seq).await.0
+}
+
+/// A resident registered `age` (or a year more) years ago: (person id, resident ID).
+async fn resident_with_rid(app: &TestApp, admin: &str, age: i32, seq: u16) -> (String, String) {
     let year = time::OffsetDateTime::now_utc().year() - age - 1;
     let rid = civitas::demo::resident_id("990102", year, 3, 1, seq)
         .unwrap()
@@ -24,10 +29,11 @@ async fn resident(app: &TestApp, admin: &str, age: i32, seq: u16) -> String {
         )
         .await;
     assert_eq!(r.status(), StatusCode::CREATED);
-    r.json::<Value>().await.unwrap()["id"]
+    let id = r.json::<Value>().await.unwrap()["id"]
         .as_str()
         .unwrap()
-        .to_string()
+        .to_string();
+    (id, rid)
 }
 
 async fn versions(app: &TestApp) -> Vec<Value> {
@@ -582,4 +588,153 @@ async fn register_changes_are_followed_by_the_policies_within_seconds() {
         "{again:?}"
     );
     decisions_until(&app, &clerk, "gl", "proposed", 1).await;
+}
+
+async fn import_grades(app: &TestApp, token: &str, grades: &[(&str, i64)]) {
+    let lines: String = grades
+        .iter()
+        .map(|(rid, grade)| format!("{}\n", json!({"subject": rid, "disability_grade": grade})))
+        .collect();
+    let r = app
+        .send(
+            Method::POST,
+            "/api/v1/exchange/resources/disability-registration/records",
+            Some(token),
+            &[],
+            Some(("application/x-ndjson", lines.into_bytes())),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+}
+
+#[tokio::test]
+async fn a_policy_reads_the_disability_grade_from_the_exchange_under_an_agreement() {
+    let entry = civitas::demo::rules_root()
+        .join("demo-city")
+        .display()
+        .to_string();
+    let app = TestApp::spawn_configured(false, |c| {
+        c.rules_packages = vec![entry];
+        c.rules_follow_seconds = 1;
+    })
+    .await;
+    let admin = app.admin().await;
+    app.regions(&admin).await;
+    let civil = app.organisation(&admin, 1, "东湖区民政局").await;
+    let federation = app.organisation(&admin, 2, "示例市残疾人联合会").await;
+    let clerk = app.account("clerk", Role::Clerk, Some(&civil), None).await;
+    let civil_admin = app
+        .account("civil-admin", Role::OrgAdmin, Some(&civil), None)
+        .await;
+    let fed_admin = app
+        .account("fed-admin", Role::OrgAdmin, Some(&federation), None)
+        .await;
+    let (severe, severe_rid) = resident_with_rid(&app, &admin, 40, 41).await;
+    let (_, mild_rid) = resident_with_rid(&app, &admin, 41, 42).await;
+    let _unregistered = resident(&app, &admin, 42, 43).await;
+
+    // The federation hosts its registration in the exchange.
+    let r = app
+        .post(
+            "/api/v1/exchange/resources",
+            Some(&fed_admin),
+            &json!({
+                "code": "disability-registration", "name": "残疾人登记信息",
+                "description": "残疾类别与等级（残疾人证）。",
+                "fields": [{"name": "disability_grade", "title": "残疾等级", "type": "integer", "sensitivity": "sensitive_personal"}],
+                "sharing_class": "conditional", "update_frequency": "monthly",
+                "serving": "hosted", "subject_kind": "person", "keywords": ["残疾"],
+            }),
+        )
+        .await;
+    assert_eq!(
+        r.status(),
+        StatusCode::CREATED,
+        "{}",
+        r.text().await.unwrap()
+    );
+    import_grades(&app, &fed_admin, &[(&severe_rid, 2), (&mild_rid, 3)]).await;
+    let r = app
+        .post(
+            "/api/v1/rules/policies",
+            Some(&admin),
+            &json!({"code": "care", "name": "重度残疾人护理补贴", "summary": "每月发放", "package": "demo-city",
+                    "variable": "disability_care_subsidy", "organisation_id": civil,
+                    "basis": "《示例市困难残疾人生活补贴和重度残疾人护理补贴实施办法》第六条"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+
+    // Without an agreement the department cannot read the grades: the run says so.
+    let run = "/api/v1/rules/policies/care/run";
+    let p = problem(
+        app.post(run, Some(&clerk), &json!({})).await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    assert!(
+        p["detail"]
+            .as_str()
+            .unwrap()
+            .contains("disability-registration"),
+        "{p}"
+    );
+
+    // A statutory agreement for the grade.
+    let r = app
+        .post(
+            "/api/v1/exchange/requests",
+            Some(&civil_admin),
+            &json!({"resource": "disability-registration", "fields": ["disability_grade"],
+                    "purpose": "重度残疾人护理补贴主动核定", "legal_basis": "《示例市困难残疾人生活补贴和重度残疾人护理补贴实施办法》第六条",
+                    "statutory": true, "expected_calls_per_day": 10}),
+        )
+        .await;
+    assert_eq!(
+        r.status(),
+        StatusCode::CREATED,
+        "{}",
+        r.text().await.unwrap()
+    );
+    let request: Value = r.json().await.unwrap();
+    let r = app
+        .post(
+            &format!(
+                "/api/v1/exchange/requests/{}/decision",
+                request["id"].as_str().unwrap()
+            ),
+            Some(&fed_admin),
+            &json!({"approve": true}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+
+    // Grade 2 qualifies; grade 3 and no record do not.
+    let r = app.post(run, Some(&clerk), &json!({})).await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    let report: Value = r.json().await.unwrap();
+    assert_eq!(report["proposed"], 1, "{report}");
+    let found = decisions_until(&app, &clerk, "care", "proposed", 1).await;
+    assert_eq!(found[0]["person_id"], severe.as_str());
+    assert_eq!(found[0]["amount"], 120.0);
+    // The decision keeps the grade as read.
+    let r = app
+        .post(
+            &format!(
+                "/api/v1/rules/decisions/{}/replay",
+                found[0]["id"].as_str().unwrap()
+            ),
+            Some(&clerk),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let replay: Value = r.json().await.unwrap();
+    assert_eq!(replay["same_result"], true);
+    let grades = &replay["situation"]["persons"][severe.as_str()]["disability_grade"];
+    assert!(grades.to_string().contains('2'), "{replay}");
+
+    // The federation re-grades the other resident: the policy follows within seconds.
+    import_grades(&app, &fed_admin, &[(&mild_rid, 1)]).await;
+    decisions_until(&app, &clerk, "care", "proposed", 2).await;
 }
