@@ -55,7 +55,10 @@ pub struct RulesFigures {
     pub case_us: f64,
     /// Households computed in case mode.
     pub cases: usize,
-    /// Case mode with a per-member explanation of every value, kept in memory, µs each.
+    /// Case mode with every value's explanation recorded for every member, as columns
+    /// (each member's tree made from it on demand, with no evaluation), µs each.
+    pub case_explained_recorded_us: f64,
+    /// Case mode with each member's explanation tree made, kept in memory, µs each.
     pub case_explained_in_memory_us: f64,
     /// And serialised as JSON, as stored with a decision, µs each.
     pub case_explained_us: f64,
@@ -65,6 +68,8 @@ pub struct RulesFigures {
     pub explain_overhead: f64,
     /// case_explained_in_memory_us / case_us.
     pub explain_in_memory_overhead: f64,
+    /// case_explained_recorded_us / case_us.
+    pub explain_recorded_overhead: f64,
     /// Case mode over HTTP: calculations per second with `connections` connections.
     pub http_calls_per_s: f64,
     /// Over HTTP, median latency, milliseconds.
@@ -327,7 +332,9 @@ fn population_run(
 #[derive(Clone, Copy, PartialEq)]
 enum Explaining {
     No,
-    /// Every value explained for each member, kept in memory.
+    /// Every value's explanation recorded for everybody, as columns.
+    Recorded,
+    /// And each member's tree made, kept in memory.
     InMemory,
     /// And serialised as JSON, as it is stored with a decision.
     Serialised,
@@ -350,13 +357,19 @@ fn case_run(
             let column = sim.calculate(v, period)?;
             *t += sum(&column);
             if explain != Explaining::No {
-                let all = rules::explain::explain_all(&mut sim, v, period)?;
-                if explain == Explaining::Serialised {
-                    for why in &all {
-                        bytes += serde_json::to_vec(why)?.len();
+                let recorded = rules::explain::record(&mut sim, v, period)?;
+                match explain {
+                    Explaining::Recorded => bytes += recorded.len(),
+                    Explaining::InMemory => {
+                        bytes += (0..recorded.len())
+                            .map(|m| recorded.member(m).steps.len())
+                            .sum::<usize>();
                     }
-                } else {
-                    bytes += all.len();
+                    _ => {
+                        for m in 0..recorded.len() {
+                            bytes += serde_json::to_vec(&recorded.member(m))?.len();
+                        }
+                    }
                 }
             }
         }
@@ -422,6 +435,7 @@ pub async fn rules_bench(
     let compared = &sample[..sample.len().min(5000)];
     let (_, case_totals, _) = case_run(&package, &population, compared, Explaining::No)?;
     let (case_us, _, _) = case_run(&package, &population, sample, Explaining::No)?;
+    let (case_recorded_us, _, _) = case_run(&package, &population, sample, Explaining::Recorded)?;
     let (case_in_memory_us, _, _) = case_run(&package, &population, sample, Explaining::InMemory)?;
     let (case_explained_us, _, json_bytes) =
         case_run(&package, &population, sample, Explaining::Serialised)?;
@@ -505,11 +519,13 @@ pub async fn rules_bench(
         population_one_thread_s: round3(b1 + c1),
         case_us: round3(case_us),
         cases: sample.len(),
+        case_explained_recorded_us: round3(case_recorded_us),
         case_explained_in_memory_us: round3(case_in_memory_us),
         case_explained_us: round3(case_explained_us),
         explanation_bytes: round3(json_bytes as f64 / sample.len().max(1) as f64),
         explain_overhead: round3(case_explained_us / case_us),
         explain_in_memory_overhead: round3(case_in_memory_us / case_us),
+        explain_recorded_overhead: round3(case_recorded_us / case_us),
         http_calls_per_s: round3(http.ok as f64 / http.elapsed_s),
         http_p50_ms: round3(http.p50_ms),
         http_p99_ms: round3(http.p99_ms),
@@ -571,7 +587,14 @@ pub fn print_rules(f: &RulesFigures) {
     );
     println!(
         "{:<52} {:>12.3} {:>12} {:>8.3}",
-        "case mode, every value explained (in memory), µs",
+        "case mode, every explanation recorded (columns), µs",
+        f.case_explained_recorded_us,
+        "",
+        f.explain_recorded_overhead
+    );
+    println!(
+        "{:<52} {:>12.3} {:>12} {:>8.3}",
+        "case mode, every member's tree made (in memory), µs",
         f.case_explained_in_memory_us,
         "",
         f.explain_in_memory_overhead

@@ -115,13 +115,25 @@ pub fn explain(
 
 /// Explains `variable` for every member of its entity at once: each condition,
 /// parameter and variable is evaluated once for everybody (as the formula was), then each
-/// member's explanation picks its own values — cheap enough to keep one per decision
-/// for a whole population.
+/// member's explanation picks its own values.
 pub fn explain_all(
     sim: &mut Simulation<'_>,
     variable: &str,
     period: Period,
 ) -> Result<Vec<Explanation>, EvalError> {
+    let recorded = record(sim, variable, period)?;
+    Ok((0..recorded.len()).map(|m| recorded.member(m)).collect())
+}
+
+/// Records why `variable` has its values for everybody, as columns — every condition,
+/// parameter, case and variable used, once for all members — without making any
+/// member's tree: [`Recorded::member`] makes one when it is read or stored. What a run
+/// over the population keeps for everybody and builds only for the decisions it writes.
+pub fn record(
+    sim: &mut Simulation<'_>,
+    variable: &str,
+    period: Period,
+) -> Result<Recorded, EvalError> {
     explain_to(sim, variable, period, DEPTH)
 }
 
@@ -134,8 +146,8 @@ enum Item {
         values: Values,
         since: Option<Arc<str>>,
         citation: Option<Arc<Citation>>,
-        /// Each member's explanation of the variable, taken by her steps.
-        because: Option<Vec<Option<Explanation>>>,
+        /// The variable used, recorded for everybody (explained at its first mention).
+        because: Option<Box<Recorded>>,
     },
     Branch {
         held: Vec<bool>,
@@ -150,9 +162,124 @@ enum Values {
     Same(serde_json::Value),
 }
 
-/// A member's own steps out of the items computed for everybody (her explanations of
-/// the variables used are moved into them).
-fn steps_of(items: &mut [Item], member: usize, out: &mut Vec<Step>) {
+/// A variable explained for everybody, as columns (see [`record`]).
+pub struct Recorded {
+    variable: Arc<str>,
+    label: Option<Arc<str>>,
+    period: Arc<str>,
+    citation: Option<Arc<Citation>>,
+    value: Column,
+    how: How,
+}
+
+/// How a recorded variable got its values.
+enum How {
+    Input,
+    Default {
+        since: Option<Arc<str>>,
+    },
+    Formula {
+        since: Option<Arc<str>>,
+        text: Arc<str>,
+        items: Vec<Item>,
+    },
+    Cases {
+        since: Option<Arc<str>>,
+        whens: Vec<Arc<str>>,
+        thens: Vec<Arc<str>>,
+        citations: Vec<Option<Arc<Citation>>>,
+        otherwise_text: Option<Arc<str>>,
+        held: Vec<Vec<bool>>,
+        when_items: Vec<Vec<Item>>,
+        then_items: Vec<Vec<Item>>,
+        otherwise_items: Vec<Item>,
+        /// The case that gave each member's value, if any.
+        applied: Vec<Option<usize>>,
+    },
+}
+
+impl Recorded {
+    /// How many members it explains.
+    pub fn len(&self) -> usize {
+        self.value.len()
+    }
+
+    /// Whether it explains nobody.
+    pub fn is_empty(&self) -> bool {
+        self.value.len() == 0
+    }
+
+    /// One member's explanation (her tree, made now).
+    pub fn member(&self, m: usize) -> Explanation {
+        let mut e = Explanation {
+            version: FORMAT_VERSION,
+            variable: self.variable.clone(),
+            label: self.label.clone(),
+            period: self.period.clone(),
+            member: m,
+            value: json_at(&self.value, m),
+            source: "default",
+            formula_since: None,
+            citation: self.citation.clone(),
+            formula: None,
+            case_citation: None,
+            steps: Vec::new(),
+            cases: Vec::new(),
+        };
+        match &self.how {
+            How::Input => e.source = "input",
+            How::Default { since } => e.formula_since = since.clone(),
+            How::Formula { since, text, items } => {
+                e.source = "formula";
+                e.formula_since = since.clone();
+                e.formula = Some(text.clone());
+                e.steps = member_steps(items, m);
+            }
+            How::Cases {
+                since,
+                whens,
+                thens,
+                citations,
+                otherwise_text,
+                held,
+                when_items,
+                then_items,
+                otherwise_items,
+                applied,
+            } => {
+                e.formula_since = since.clone();
+                e.cases = when_items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, items)| CaseOutcome {
+                        when: whens[i].clone(),
+                        held: held[i].get(m).copied().unwrap_or(false),
+                        citation: citations[i].clone(),
+                        steps: member_steps(items, m),
+                    })
+                    .collect();
+                match (applied.get(m).copied().flatten(), otherwise_text) {
+                    (Some(i), _) => {
+                        e.source = "case";
+                        e.formula = Some(thens[i].clone());
+                        e.case_citation = citations[i].clone();
+                        e.steps = member_steps(&then_items[i], m);
+                    }
+                    (None, Some(w)) => {
+                        e.source = "otherwise";
+                        e.formula = Some(w.clone());
+                        e.steps = member_steps(otherwise_items, m);
+                    }
+                    (None, None) => {}
+                }
+            }
+        }
+        e
+    }
+}
+
+/// A member's own steps out of the items recorded for everybody.
+fn steps_of(items: &[Item], member: usize, out: &mut Vec<Step>) {
     for item in items {
         match item {
             Item::Step {
@@ -171,11 +298,7 @@ fn steps_of(items: &mut [Item], member: usize, out: &mut Vec<Step>) {
                 },
                 since: since.clone(),
                 citation: citation.clone(),
-                because: because
-                    .as_mut()
-                    .and_then(|b| b.get_mut(member))
-                    .and_then(Option::take)
-                    .map(Box::new),
+                because: because.as_ref().map(|b| Box::new(b.member(member))),
             }),
             Item::Branch {
                 held,
@@ -194,7 +317,7 @@ fn steps_of(items: &mut [Item], member: usize, out: &mut Vec<Step>) {
     }
 }
 
-fn member_steps(items: &mut [Item], member: usize) -> Vec<Step> {
+fn member_steps(items: &[Item], member: usize) -> Vec<Step> {
     let mut out = Vec::new();
     steps_of(items, member, &mut out);
     out
@@ -205,7 +328,7 @@ fn explain_to(
     name: &str,
     period: Period,
     depth: usize,
-) -> Result<Vec<Explanation>, EvalError> {
+) -> Result<Recorded, EvalError> {
     let value = sim.calculate(name, period)?;
     let package = sim.package();
     let variable = package
@@ -213,58 +336,34 @@ fn explain_to(
         .get(name)
         .ok_or_else(|| EvalError::UnknownVariable(name.to_string()))?;
     let n = value.len();
-    // Shared by every member's explanation: no copy per member.
-    let period_text: Arc<str> = period.to_string().into();
-    let variable_name: Arc<str> = name.into();
-    let label: Option<Arc<str>> = variable.label.as_deref().map(Arc::from);
-    let citation = variable.citation.clone().map(Arc::new);
-    let base = |member: usize, source: &'static str| Explanation {
-        version: FORMAT_VERSION,
-        variable: variable_name.clone(),
-        label: label.clone(),
-        period: period_text.clone(),
-        member,
-        value: json_at(&value, member),
-        source,
-        formula_since: None,
-        citation: citation.clone(),
-        formula: None,
-        case_citation: None,
-        steps: Vec::new(),
-        cases: Vec::new(),
+    let recorded = |how: How, value: Column| Recorded {
+        variable: name.into(),
+        label: variable.label.as_deref().map(Arc::from),
+        period: period.to_string().into(),
+        citation: variable.citation.clone().map(Arc::new),
+        value,
+        how,
     };
     if sim.is_input(name, period) {
-        return Ok((0..n).map(|m| base(m, "input")).collect());
+        return Ok(recorded(How::Input, value));
     }
     let Some(formula) = variable.formula_on(period.start) else {
-        return Ok((0..n).map(|m| base(m, "default")).collect());
+        return Ok(recorded(How::Default { since: None }, value));
     };
     let since: Option<Arc<str>> =
         (formula.from != time::Date::MIN).then(|| format_day(formula.from).into());
     let mut seen = HashSet::new();
     let entity = variable.entity.as_str();
     let everybody = vec![true; n];
-    Ok(match &formula.body {
-        Body::End => (0..n)
-            .map(|m| Explanation {
-                formula_since: since.clone(),
-                ..base(m, "default")
-            })
-            .collect(),
-        Body::Formula(w) => {
-            let mut items = walk(
+    let how = match &formula.body {
+        Body::End => How::Default { since },
+        Body::Formula(w) => How::Formula {
+            since,
+            text: w.text.as_str().into(),
+            items: walk(
                 sim, entity, &w.expr, &w.text, period, depth, &everybody, &mut seen,
-            )?;
-            let text: Arc<str> = w.text.as_str().into();
-            (0..n)
-                .map(|m| Explanation {
-                    formula_since: since.clone(),
-                    formula: Some(text.clone()),
-                    steps: member_steps(&mut items, m),
-                    ..base(m, "formula")
-                })
-                .collect()
-        }
+            )?,
+        },
         Body::Cases { cases, otherwise } => {
             // Each case's condition and what it used, for everybody.
             let mut held = Vec::with_capacity(cases.len());
@@ -312,7 +411,7 @@ fn explain_to(
                     Vec::new()
                 });
             }
-            let mut otherwise_items = match otherwise {
+            let otherwise_items = match otherwise {
                 Some(w) => {
                     let live: Vec<bool> = applied.iter().map(Option::is_none).collect();
                     if live.contains(&true) {
@@ -325,50 +424,24 @@ fn explain_to(
                 }
                 None => Vec::new(),
             };
-            let whens: Vec<Arc<str>> = cases.iter().map(|c| c.when.text.as_str().into()).collect();
-            let thens: Vec<Arc<str>> = cases.iter().map(|c| c.then.text.as_str().into()).collect();
-            let case_citations: Vec<Option<Arc<Citation>>> = cases
-                .iter()
-                .map(|c| c.citation.clone().map(Arc::new))
-                .collect();
-            let otherwise_text: Option<Arc<str>> =
-                otherwise.as_ref().map(|w| w.text.as_str().into());
-            (0..n)
-                .map(|m| {
-                    let outcomes = when_items
-                        .iter_mut()
-                        .enumerate()
-                        .map(|(i, items)| CaseOutcome {
-                            when: whens[i].clone(),
-                            held: held[i].get(m).copied().unwrap_or(false),
-                            citation: case_citations[i].clone(),
-                            steps: member_steps(items, m),
-                        })
-                        .collect();
-                    let mut e = Explanation {
-                        formula_since: since.clone(),
-                        cases: outcomes,
-                        ..base(m, "default")
-                    };
-                    match (applied[m], &otherwise_text) {
-                        (Some(i), _) => {
-                            e.source = "case";
-                            e.formula = Some(thens[i].clone());
-                            e.case_citation = case_citations[i].clone();
-                            e.steps = member_steps(&mut then_items[i], m);
-                        }
-                        (None, Some(w)) => {
-                            e.source = "otherwise";
-                            e.formula = Some(w.clone());
-                            e.steps = member_steps(&mut otherwise_items, m);
-                        }
-                        (None, None) => {}
-                    }
-                    e
-                })
-                .collect()
+            How::Cases {
+                since,
+                whens: cases.iter().map(|c| c.when.text.as_str().into()).collect(),
+                thens: cases.iter().map(|c| c.then.text.as_str().into()).collect(),
+                citations: cases
+                    .iter()
+                    .map(|c| c.citation.clone().map(Arc::new))
+                    .collect(),
+                otherwise_text: otherwise.as_ref().map(|w| w.text.as_str().into()),
+                held,
+                when_items,
+                then_items,
+                otherwise_items,
+                applied,
+            }
         }
-    })
+    };
+    Ok(recorded(how, value))
 }
 
 /// The conditions, parameters and variables a formula uses, for everybody, evaluated
@@ -548,12 +621,7 @@ fn walk_into(
                     && !sim.is_input(&path[0], at)
                     && seen.insert((path[0].clone(), at))
                 {
-                    Some(
-                        explain_to(sim, &path[0], at, depth - 1)?
-                            .into_iter()
-                            .map(Some)
-                            .collect(),
-                    )
+                    Some(Box::new(explain_to(sim, &path[0], at, depth - 1)?))
                 } else {
                     None
                 };
@@ -570,6 +638,26 @@ fn walk_into(
         Expr::Number(..) | Expr::Bool(..) | Expr::Text(..) => {}
     }
     Ok(())
+}
+
+/// The one requirement a member misses, when she misses exactly one and it is a fact
+/// about her — a yes-or-no variable such as being registered as living alone — rather
+/// than a threshold (an age is "soon", not "nearly"): what "nearly qualifies" names. In a
+/// formula of cases, any one case she misses by such a fact.
+pub fn one_missing(e: &Explanation) -> Option<&Step> {
+    fn unmet(steps: &[Step]) -> Vec<&Step> {
+        steps
+            .iter()
+            .filter(|s| {
+                matches!(s.kind, "condition" | "variable") && s.value == serde_json::json!(false)
+            })
+            .collect()
+    }
+    std::iter::once(unmet(&e.steps))
+        .chain(e.cases.iter().map(|c| unmet(&c.steps)))
+        .filter(|u| u.len() == 1)
+        .map(|u| u[0])
+        .find(|s| s.kind == "variable")
 }
 
 /// The explanation in words: "old_age_allowance (高龄津贴) is 100 for 2020-03 because …".

@@ -233,8 +233,11 @@ pub struct Entitlement {
     pub name: String,
     /// What it gives.
     pub summary: String,
-    /// `qualifies`, `soon` (from `from`), or `not`.
+    /// `qualifies`, `soon` (from `from`), `nearly` (one fact about her is missing:
+    /// `missing`), or `not`.
     pub standing: String,
+    /// When `nearly`: the one requirement she does not meet (e.g. 独居（社区标注）).
+    pub missing: Option<String>,
     /// The monthly amount this month (or from `from`).
     pub amount: f64,
     /// The month she qualifies from, when `soon`.

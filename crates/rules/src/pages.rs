@@ -449,6 +449,11 @@ async fn entitlements_page(State(state): State<AppState>, ctx: PageContext) -> P
                 e.amount,
                 ctx.pick("元", "CNY")
             ),
+            "nearly" => format!(
+                "{}{}",
+                ctx.pick("您只差一项条件：", "You miss one requirement only: "),
+                e.missing.clone().unwrap_or_default()
+            ),
             _ => ctx
                 .pick("您目前不符合条件", "You do not qualify now")
                 .to_string(),

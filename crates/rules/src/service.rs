@@ -827,7 +827,12 @@ async fn evaluate_policy(
                 Column::Number(v) => v,
                 _ => return Err(EvalError::Call(format!("{variable} is not a number"))),
             };
-            Ok((persons, amounts, explain_all(&mut sim, &variable, period)?))
+            // Recorded for everybody; a member's tree is made only for a decision written.
+            Ok((
+                persons,
+                amounts,
+                crate::explain::record(&mut sim, &variable, period)?,
+            ))
         })
         .await
         .map_err(|e| ApiError::Unexpected(e.into()))?
@@ -870,7 +875,7 @@ async fn evaluate_policy(
                 Change::Withdraw(id) => deletes.push(id),
                 Change::Restore(id) => restores.push(id),
                 Change::Flag(id, decided) => {
-                    let why = sentence(&explanations[i]);
+                    let why = sentence(&explanations.member(i));
                     let why = match decided {
                         Some(before) => format!(
                             "按现行规则每月应为 {amount:.2} 元（现为 {before:.2} 元）：{why}"
@@ -882,7 +887,7 @@ async fn evaluate_policy(
                     flags.push((id, reason));
                 }
                 Change::Propose(_) | Change::Raise(_) => {
-                    let (sentence_enc, explanation_enc) = sealed(state, &explanations[i])?;
+                    let (sentence_enc, explanation_enc) = sealed(state, &explanations.member(i))?;
                     let situation = crate::population::situation_of(
                         &package,
                         &persons,
@@ -1362,8 +1367,9 @@ pub async fn decline(state: &AppState, by: &Principal, code: &str) -> ApiResult<
 }
 
 /// What the resident (or the person her proxy acts for) is entitled to under every
-/// published policy: qualifies now, soon (the first month within a year), or not — each
-/// with why, in words and as an explanation — and the department's decision.
+/// published policy: qualifies now, soon (the first month within a year), nearly (a
+/// single fact about her is missing, e.g. being registered as living alone), or not —
+/// each with why, in words and as an explanation — and the department's decision.
 pub async fn my_entitlements(state: &AppState, by: &Principal) -> ApiResult<Vec<Entitlement>> {
     by.require_scope("services")?;
     let person = by
@@ -1454,11 +1460,32 @@ pub async fn my_entitlements(state: &AppState, by: &Principal) -> ApiResult<Vec<
                 }
             }
         }
+        // Not now, not soon: nearly, when a single fact about her is all that is missing.
+        let mut missing = None;
+        if standing == "not"
+            && let Some(step) = crate::explain::one_missing(&shown)
+        {
+            standing = "nearly";
+            missing = Some(
+                step.because
+                    .as_ref()
+                    .and_then(|b| b.label.as_deref())
+                    .or_else(|| {
+                        package
+                            .variables
+                            .get(&*step.text)
+                            .and_then(|v| v.label.as_deref())
+                    })
+                    .unwrap_or(&step.text)
+                    .to_string(),
+            );
+        }
         out.push(Entitlement {
             policy_code: policy.code.clone(),
             name: policy.name.clone(),
             summary: policy.summary.clone(),
             standing: standing.into(),
+            missing,
             amount: shown_amount,
             from,
             reason: sentence(&shown),

@@ -5,7 +5,7 @@
 //! soon will be, or is not, and why; bad input is named.
 
 use kernel::auth::Role;
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, problem};
@@ -388,6 +388,29 @@ async fn the_entitled_are_found_confirmed_told_and_flagged_when_they_no_longer_a
     assert!(
         gl["reason"].as_str().unwrap().contains("does not hold"),
         "{gl}"
+    );
+    // Too young and not living alone: two requirements missing, not "nearly".
+    let alone_policy = |all: &Value| {
+        all.as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["policy_code"] == "alone")
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(alone_policy(&theirs)["standing"], "not");
+    // Old enough but not registered as living alone: nearly, naming what is missing.
+    let hers = alone_policy(&mine);
+    assert_eq!(hers["standing"], "nearly", "{hers}");
+    assert_eq!(hers["missing"], "独居（社区标注）", "{hers}");
+    let r = app
+        .page(Method::GET, "/me/entitlements", &old_token, &[])
+        .await;
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("您只差一项条件：独居（社区标注）")
     );
 
     // She declines the care subsidy's proposal; a second decline is a conflict.
