@@ -4,7 +4,7 @@
 //! force since and its citation, and the variables it used, explained in turn. A stable,
 //! versioned JSON shape (`"version": 1`), cheap enough to keep with every decision.
 
-use std::collections::HashSet;
+use rustc_hash::FxHashSet as HashSet;
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -352,7 +352,7 @@ fn explain_to(
     };
     let since: Option<Arc<str>> =
         (formula.from != time::Date::MIN).then(|| format_day(formula.from).into());
-    let mut seen = HashSet::new();
+    let mut seen = HashSet::default();
     let entity = variable.entity.as_str();
     let everybody = vec![true; n];
     let how = match &formula.body {

@@ -5,7 +5,7 @@
 //! `count(adults)`, `any(children.age < 6)`); a person's formula reads her group's
 //! variables (`household.rent`).
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use crate::eval::{Column, EvalError, Resolver, evaluate};
 use crate::formula::Expr;
@@ -59,9 +59,9 @@ impl<'a> Simulation<'a> {
             package,
             persons,
             person_entity,
-            groups: HashMap::new(),
-            inputs: HashMap::new(),
-            computed: HashMap::new(),
+            groups: HashMap::default(),
+            inputs: HashMap::default(),
+            computed: HashMap::default(),
             stack: Vec::new(),
             trace: None,
         }
