@@ -602,16 +602,14 @@ fn walk_into(
                 None => period,
             };
             if path.first().map(String::as_str) == Some("p") {
-                let reading = sim
-                    .package()
-                    .parameters
-                    .value(&path[1..].join("."), at.start)?;
+                let (value, since, citation) =
+                    sim.package().parameters.reading_at(&path[1..], at.start)?;
                 out.push(Item::Step {
                     kind: "parameter",
                     text: written(expr),
-                    values: Values::Same(serde_json::json!(reading.value)),
-                    since: Some(format_day(reading.since).into()),
-                    citation: reading.citation.map(Arc::new),
+                    values: Values::Same(serde_json::json!(value)),
+                    since: Some(format_day(since).into()),
+                    citation: citation.cloned().map(Arc::new),
                     because: None,
                 });
             } else if path.len() == 1 && sim.package().variables.contains_key(&path[0]) {

@@ -318,7 +318,11 @@ impl Reader<'_> {
 
     pub(crate) fn citation(node: Option<&Node>) -> Option<Citation> {
         let map = node?.as_mapping()?;
-        let field = |k: &str| Self::text(map.get_node(k)).filter(|s| !s.is_empty());
+        let field = |k: &str| {
+            Self::text(map.get_node(k))
+                .filter(|s| !s.is_empty())
+                .map(Into::into)
+        };
         Some(Citation {
             document: field("document"),
             article: field("article"),

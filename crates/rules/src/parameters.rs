@@ -10,25 +10,27 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use marked_yaml::Node;
 use time::Date;
 
-/// Where a rule or value comes from in law.
+/// Where a rule or value comes from in law. Its texts are shared, not copied: every
+/// explanation step that reads a parameter carries its citation.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Citation {
     /// The document (regulation, notice), e.g. `《上海市老年人优待办法》`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub document: Option<String>,
+    pub document: Option<Arc<str>>,
     /// The article or section.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub article: Option<String>,
+    pub article: Option<Arc<str>>,
     /// Where to read it.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub url: Option<String>,
+    pub url: Option<Arc<str>>,
     /// The version or date of the text.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub version: Option<String>,
+    pub version: Option<Arc<str>>,
 }
 
 /// A place in a source file.
@@ -337,6 +339,36 @@ impl Parameters {
         Ok(())
     }
 
+    /// A parameter's value on `day`, the day it has been in force since and its citation
+    /// (the value's, else the parameter's), its path given as parts: what an explanation
+    /// step shows, found without building a path; an error as [`Parameters::value`]
+    /// names it.
+    pub fn reading_at(
+        &self,
+        parts: &[String],
+        day: Date,
+    ) -> Result<(f64, Date, Option<&Citation>), ReadError> {
+        let found = parts.split_first().and_then(|(first, rest)| {
+            let mut entry = self.root.get(first)?;
+            for part in rest {
+                match entry {
+                    Entry::Group(children) => entry = children.get(part)?,
+                    _ => return None,
+                }
+            }
+            Some(entry)
+        });
+        if let Some(Entry::Value(p)) = found
+            && let Found::Value(d, v) = p.series.at(day)
+        {
+            return Ok((v, d.from, d.citation.as_ref().or(p.citation.as_ref())));
+        }
+        Err(self
+            .value(&parts.join("."), day)
+            .err()
+            .unwrap_or_else(|| ReadError::Unknown(parts.join("."))))
+    }
+
     /// Just the number a parameter has on `day`, its path given as parts (what a
     /// formula's `p.a.b` reads, without building a path or a citation); an error as
     /// [`Parameters::value`] names it.
@@ -529,12 +561,12 @@ impl Loader<'_> {
         Some(
             if first.starts_with("http://") || first.starts_with("https://") {
                 Citation {
-                    url: Some(first),
+                    url: Some(first.into()),
                     ..Citation::default()
                 }
             } else {
                 Citation {
-                    document: Some(first),
+                    document: Some(first.into()),
                     ..Citation::default()
                 }
             },
