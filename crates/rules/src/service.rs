@@ -164,6 +164,11 @@ impl Rulebook {
             .unwrap_or_default()
     }
 
+    /// The package served under `name`, if any.
+    pub fn served(&self, name: &str) -> Option<Arc<Package>> {
+        self.served.read().ok().and_then(|s| s.get(name).cloned())
+    }
+
     /// Serves `package` under its name from now on (a publication).
     pub fn serve(&self, package: Arc<Package>) {
         if let Ok(mut served) = self.served.write() {
@@ -267,7 +272,7 @@ impl Rulebook {
     pub async fn refresh(&self, db: &Db, folder: &Path) -> anyhow::Result<()> {
         let _one_at_a_time = self.refreshing.lock().await;
         for (name, digest) in store::published(db).await? {
-            let current = self.packages().into_iter().find(|p| p.name == name);
+            let current = self.served(&name);
             if current.is_some_and(|p| p.digest == digest) {
                 continue;
             }
@@ -1560,9 +1565,7 @@ fn version_view(row: store::VersionRow, served: &str) -> PackageVersion {
 /// The digest a package is served at now (empty when it is not served).
 fn served_digest(state: &AppState, name: &str) -> ApiResult<String> {
     Ok(rulebook(state)?
-        .packages()
-        .into_iter()
-        .find(|p| p.name == name)
+        .served(name)
         .map(|p| p.digest.clone())
         .unwrap_or_default())
 }
@@ -1733,18 +1736,12 @@ pub async fn publish_version(
             "{name} is served at {digest} already"
         )));
     }
-    if store::version_files(&state.db, name, digest)
-        .await
-        .map_err(db_error)?
-        .is_none()
-    {
-        return Err(ApiError::NotFound(format!(
-            "{name} has no version {digest}"
-        )));
-    }
+    // One read of the kept version: its digest names its files, package.yaml (the name)
+    // included.
     let package = book
         .version(&state.db, &versions_folder(&state.config), digest)
         .await?
+        .filter(|p| p.name == name)
         .ok_or_else(|| ApiError::NotFound(format!("{name} has no version {digest}")))?;
     let affected: Vec<PolicyRow> = store::policies(&state.db)
         .await

@@ -465,6 +465,19 @@ async fn a_new_version_is_checked_kept_published_and_old_decisions_replay_with_o
     assert_eq!(versions(&app).await.len(), kept.len());
 }
 
+/// The demo city's rules served, register changes followed every second.
+async fn following_app() -> TestApp {
+    let entry = civitas::demo::rules_root()
+        .join("demo-city")
+        .display()
+        .to_string();
+    TestApp::spawn_configured(false, |c| {
+        c.rules_packages = vec![entry];
+        c.rules_follow_seconds = 1;
+    })
+    .await
+}
+
 async fn decisions_until(
     app: &TestApp,
     token: &str,
@@ -495,15 +508,7 @@ async fn decisions_until(
 
 #[tokio::test]
 async fn register_changes_are_followed_by_the_policies_within_seconds() {
-    let entry = civitas::demo::rules_root()
-        .join("demo-city")
-        .display()
-        .to_string();
-    let app = TestApp::spawn_configured(false, |c| {
-        c.rules_packages = vec![entry];
-        c.rules_follow_seconds = 1;
-    })
-    .await;
+    let app = following_app().await;
     let admin = app.admin().await;
     app.regions(&admin).await;
     let org = app.organisation(&admin, 1, "东湖区民政局").await;
@@ -609,15 +614,7 @@ async fn import_grades(app: &TestApp, token: &str, grades: &[(&str, i64)]) {
 
 #[tokio::test]
 async fn a_policy_reads_the_disability_grade_from_the_exchange_under_an_agreement() {
-    let entry = civitas::demo::rules_root()
-        .join("demo-city")
-        .display()
-        .to_string();
-    let app = TestApp::spawn_configured(false, |c| {
-        c.rules_packages = vec![entry];
-        c.rules_follow_seconds = 1;
-    })
-    .await;
+    let app = following_app().await;
     let admin = app.admin().await;
     app.regions(&admin).await;
     let civil = app.organisation(&admin, 1, "东湖区民政局").await;
