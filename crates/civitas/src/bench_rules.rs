@@ -353,6 +353,9 @@ fn case_run(
     let start = Instant::now();
     for range in ranges {
         let mut sim = population.simulation(package, range.clone())?;
+        if explain != Explaining::No {
+            sim.keep_for_explanations();
+        }
         for (t, v) in totals.iter_mut().zip(VARIABLES) {
             let column = sim.calculate(v, period)?;
             *t += sum(&column);

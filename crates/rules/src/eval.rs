@@ -349,7 +349,7 @@ impl Column {
     }
 }
 
-fn binary(
+pub(crate) fn binary(
     op: BinaryOp,
     a: Column,
     b: Column,

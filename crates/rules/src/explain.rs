@@ -2,16 +2,18 @@
 //! formula in force and since when, which case applied (and why the others did not), each
 //! condition with its value, each parameter read with its value, the day it has been in
 //! force since and its citation, and the variables it used, explained in turn. A stable,
-//! versioned JSON shape (`"version": 1`), cheap enough to keep with every decision.
+//! versioned JSON shape (`"version": 1`), cheap enough to keep with every decision: what
+//! the formula's evaluation already computed is not computed again, texts and citations
+//! are shared with the package, and days are written out only when serialised.
 
-use rustc_hash::FxHashSet as HashSet;
 use std::sync::Arc;
 
-use serde::Serialize;
+use serde::{Serialize, Serializer};
+use time::Date;
 
 use crate::eval::{Column, EvalError};
 use crate::formula::{BinaryOp, Expr};
-use crate::package::Body;
+use crate::package::{Body, Variable};
 use crate::parameters::Citation;
 use crate::period::{Period, format_day};
 use crate::simulation::Simulation;
@@ -30,17 +32,18 @@ pub struct Explanation {
     /// Its label.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub label: Option<Arc<str>>,
-    /// The period.
-    pub period: Arc<str>,
+    /// The period (written as `2024-03`, `2024`, …).
+    #[serde(serialize_with = "as_text")]
+    pub period: Period,
     /// The member (index in its entity's population).
     pub member: usize,
     /// The value.
     pub value: serde_json::Value,
     /// How it was obtained: `input`, `formula`, `case`, `otherwise`, `default`.
     pub source: &'static str,
-    /// The first day of the formula in force, `YYYY-MM-DD`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub formula_since: Option<Arc<str>>,
+    /// The first day of the formula in force (written `YYYY-MM-DD`).
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "as_day")]
+    pub formula_since: Option<Date>,
     /// The law the variable implements.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub citation: Option<Arc<Citation>>,
@@ -64,12 +67,12 @@ pub struct Step {
     /// (a sum, count, any or all over a group's members).
     pub kind: &'static str,
     /// As written in the formula.
-    pub text: Arc<str>,
+    pub text: Quote,
     /// Its value for the member.
     pub value: serde_json::Value,
-    /// A parameter's first day in force, `YYYY-MM-DD`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub since: Option<Arc<str>>,
+    /// A parameter's first day in force (written `YYYY-MM-DD`).
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "as_day")]
+    pub since: Option<Date>,
     /// A parameter's citation.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub citation: Option<Arc<Citation>>,
@@ -90,6 +93,58 @@ pub struct CaseOutcome {
     pub citation: Option<Arc<Citation>>,
     /// What the condition used.
     pub steps: Vec<Step>,
+}
+
+/// A part of a formula as written: the formula's text, shared with the package, and
+/// where in it (serialised as the part itself).
+#[derive(Clone, Debug)]
+pub struct Quote {
+    formula: Arc<str>,
+    start: usize,
+    end: usize,
+}
+
+impl Quote {
+    /// The part as text.
+    pub fn as_str(&self) -> &str {
+        self.formula.get(self.start..self.end).unwrap_or("")
+    }
+}
+
+impl std::ops::Deref for Quote {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl std::fmt::Display for Quote {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq for Quote {
+    fn eq(&self, other: &Quote) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Serialize for Quote {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+fn as_text<S: Serializer>(period: &Period, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(period)
+}
+
+fn as_day<S: Serializer>(day: &Option<Date>, s: S) -> Result<S::Ok, S::Error> {
+    match day {
+        Some(d) => s.serialize_str(&format_day(*d)),
+        None => s.serialize_none(),
+    }
 }
 
 /// How deep variables used by a formula are explained in turn.
@@ -134,7 +189,13 @@ pub fn record(
     variable: &str,
     period: Period,
 ) -> Result<Recorded, EvalError> {
-    explain_to(sim, variable, period, DEPTH)
+    let package = sim.package();
+    let (name, found) = package
+        .variables
+        .get_key_value(variable)
+        .ok_or_else(|| EvalError::UnknownVariable(variable.to_string()))?;
+    let mut seen = Vec::new();
+    explain_to(sim, name, found, period, DEPTH, &mut seen)
 }
 
 /// What a formula used, for everybody at once: a step's values as a column, or the
@@ -142,9 +203,9 @@ pub fn record(
 enum Item {
     Step {
         kind: &'static str,
-        text: Arc<str>,
+        text: Quote,
         values: Values,
-        since: Option<Arc<str>>,
+        since: Option<Date>,
         citation: Option<Arc<Citation>>,
         /// The variable used, recorded for everybody (explained at its first mention).
         because: Option<Box<Recorded>>,
@@ -166,7 +227,7 @@ enum Values {
 pub struct Recorded {
     variable: Arc<str>,
     label: Option<Arc<str>>,
-    period: Arc<str>,
+    period: Period,
     citation: Option<Arc<Citation>>,
     value: Column,
     how: How,
@@ -176,15 +237,15 @@ pub struct Recorded {
 enum How {
     Input,
     Default {
-        since: Option<Arc<str>>,
+        since: Option<Date>,
     },
     Formula {
-        since: Option<Arc<str>>,
+        since: Option<Date>,
         text: Arc<str>,
         items: Vec<Item>,
     },
     Cases {
-        since: Option<Arc<str>>,
+        since: Option<Date>,
         whens: Vec<Arc<str>>,
         thens: Vec<Arc<str>>,
         citations: Vec<Option<Arc<Citation>>>,
@@ -215,7 +276,7 @@ impl Recorded {
             version: FORMAT_VERSION,
             variable: self.variable.clone(),
             label: self.label.clone(),
-            period: self.period.clone(),
+            period: self.period,
             member: m,
             value: json_at(&self.value, m),
             source: "default",
@@ -228,10 +289,10 @@ impl Recorded {
         };
         match &self.how {
             How::Input => e.source = "input",
-            How::Default { since } => e.formula_since = since.clone(),
+            How::Default { since } => e.formula_since = *since,
             How::Formula { since, text, items } => {
                 e.source = "formula";
-                e.formula_since = since.clone();
+                e.formula_since = *since;
                 e.formula = Some(text.clone());
                 e.steps = member_steps(items, m);
             }
@@ -247,7 +308,7 @@ impl Recorded {
                 otherwise_items,
                 applied,
             } => {
-                e.formula_since = since.clone();
+                e.formula_since = *since;
                 e.cases = when_items
                     .iter()
                     .enumerate()
@@ -296,7 +357,7 @@ fn steps_of(items: &[Item], member: usize, out: &mut Vec<Step>) {
                     Values::Each(c) => json_at(c, member),
                     Values::Same(v) => v.clone(),
                 },
-                since: since.clone(),
+                since: *since,
                 citation: citation.clone(),
                 because: because.as_ref().map(|b| Box::new(b.member(member))),
             }),
@@ -323,69 +384,69 @@ fn member_steps(items: &[Item], member: usize) -> Vec<Step> {
     out
 }
 
-fn explain_to(
-    sim: &mut Simulation<'_>,
-    name: &str,
+/// The variables already explained within one explanation: each is explained at its
+/// first mention only. A handful at most, so a list (cheaper than hashing the names).
+type Seen<'a> = Vec<(&'a str, Period)>;
+
+fn explain_to<'a>(
+    sim: &mut Simulation<'a>,
+    name: &'a str,
+    variable: &'a Variable,
     period: Period,
     depth: usize,
+    seen: &mut Seen<'a>,
 ) -> Result<Recorded, EvalError> {
-    let value = sim.calculate(name, period)?;
-    let package = sim.package();
-    let variable = package
-        .variables
-        .get(name)
-        .ok_or_else(|| EvalError::UnknownVariable(name.to_string()))?;
-    let n = value.len();
+    let value = sim.calculate_variable(name, variable, period)?;
     let recorded = |how: How, value: Column| Recorded {
-        variable: name.into(),
-        label: variable.label.as_deref().map(Arc::from),
-        period: period.to_string().into(),
-        citation: variable.citation.clone().map(Arc::new),
+        variable: variable.name.clone(),
+        label: variable.label.clone(),
+        period,
+        citation: variable.citation.clone(),
         value,
         how,
     };
-    if sim.is_input(name, period) {
+    if sim.is_input_variable(name, variable, period) {
         return Ok(recorded(How::Input, value));
     }
     let Some(formula) = variable.formula_on(period.start) else {
         return Ok(recorded(How::Default { since: None }, value));
     };
-    let since: Option<Arc<str>> =
-        (formula.from != time::Date::MIN).then(|| format_day(formula.from).into());
-    let mut seen = HashSet::default();
-    let entity = variable.entity.as_str();
+    let since = (formula.from != Date::MIN).then_some(formula.from);
+    let n = value.len();
     let everybody = vec![true; n];
+    let mut walker = Walker {
+        sim,
+        entity: variable.entity.as_str(),
+        members: n,
+        period,
+        depth,
+        seen,
+    };
     let how = match &formula.body {
         Body::End => How::Default { since },
         Body::Formula(w) => How::Formula {
             since,
-            text: w.text.as_str().into(),
-            items: walk(
-                sim, entity, &w.expr, &w.text, period, depth, &everybody, &mut seen,
-            )?,
+            text: w.text.clone(),
+            items: walker.walk(&w.expr, &w.text, &everybody, false)?.0,
         },
         Body::Cases { cases, otherwise } => {
             // Each case's condition and what it used, for everybody.
             let mut held = Vec::with_capacity(cases.len());
             let mut when_items = Vec::with_capacity(cases.len());
             for case in cases {
-                let Column::Bool(h) = sim.evaluate_for_entity(entity, &case.when.expr, period)?
-                else {
+                let (items, known) =
+                    walker.walk(&case.when.expr, &case.when.text, &everybody, true)?;
+                let known = match known {
+                    Some(c) => c,
+                    None => walker.evaluate(&case.when.expr, &everybody)?,
+                };
+                let Column::Bool(h) = known else {
                     return Err(EvalError::Call(format!(
                         "{name}: the case at {} is not a condition",
                         case.origin
                     )));
                 };
-                when_items.push(walk(
-                    sim,
-                    entity,
-                    &case.when.expr,
-                    &case.when.text,
-                    period,
-                    depth,
-                    &everybody,
-                    &mut seen,
-                )?);
+                when_items.push(items);
                 held.push(h);
             }
             let applied: Vec<Option<usize>> = (0..n)
@@ -397,16 +458,9 @@ fn explain_to(
             for (i, case) in cases.iter().enumerate() {
                 let live: Vec<bool> = applied.iter().map(|a| *a == Some(i)).collect();
                 then_items.push(if live.contains(&true) {
-                    walk(
-                        sim,
-                        entity,
-                        &case.then.expr,
-                        &case.then.text,
-                        period,
-                        depth,
-                        &live,
-                        &mut seen,
-                    )?
+                    walker
+                        .walk(&case.then.expr, &case.then.text, &live, false)?
+                        .0
                 } else {
                     Vec::new()
                 });
@@ -415,9 +469,7 @@ fn explain_to(
                 Some(w) => {
                     let live: Vec<bool> = applied.iter().map(Option::is_none).collect();
                     if live.contains(&true) {
-                        walk(
-                            sim, entity, &w.expr, &w.text, period, depth, &live, &mut seen,
-                        )?
+                        walker.walk(&w.expr, &w.text, &live, false)?.0
                     } else {
                         Vec::new()
                     }
@@ -426,13 +478,10 @@ fn explain_to(
             };
             How::Cases {
                 since,
-                whens: cases.iter().map(|c| c.when.text.as_str().into()).collect(),
-                thens: cases.iter().map(|c| c.then.text.as_str().into()).collect(),
-                citations: cases
-                    .iter()
-                    .map(|c| c.citation.clone().map(Arc::new))
-                    .collect(),
-                otherwise_text: otherwise.as_ref().map(|w| w.text.as_str().into()),
+                whens: cases.iter().map(|c| c.when.text.clone()).collect(),
+                thens: cases.iter().map(|c| c.then.text.clone()).collect(),
+                citations: cases.iter().map(|c| c.citation.clone()).collect(),
+                otherwise_text: otherwise.as_ref().map(|w| w.text.clone()),
                 held,
                 when_items,
                 then_items,
@@ -444,198 +493,292 @@ fn explain_to(
     Ok(recorded(how, value))
 }
 
-/// The conditions, parameters and variables a formula uses, for everybody, evaluated
-/// where `live` (a division by zero outside a member's branch is not hers).
-#[allow(clippy::too_many_arguments)]
-fn walk(
-    sim: &mut Simulation<'_>,
-    entity: &str,
-    expr: &Expr,
-    text: &str,
+/// Walks one variable's formula for everybody: the conditions, parameters and variables
+/// it uses, in the order written. Each part's column is made once, from its parts' own
+/// (a condition from the variable and parameter it compares, as the formula's evaluation
+/// made it); a part that cannot be made so (a function call) is evaluated on its own.
+struct Walker<'w, 'a> {
+    sim: &'w mut Simulation<'a>,
+    entity: &'a str,
+    members: usize,
     period: Period,
     depth: usize,
-    live: &[bool],
-    seen: &mut Seen,
-) -> Result<Vec<Item>, EvalError> {
-    let mut out = Vec::new();
-    walk_into(sim, entity, expr, text, period, depth, live, seen, &mut out)?;
-    Ok(out)
+    seen: &'w mut Seen<'a>,
 }
 
-/// The variables already explained within one explanation: each is explained at its
-/// first mention only.
-type Seen = HashSet<(String, Period)>;
+impl<'a> Walker<'_, 'a> {
+    /// The items of `expr` (part of the formula `text`) where `live`, and its column if
+    /// `wanted` and it could be made on the way.
+    fn walk(
+        &mut self,
+        expr: &Expr,
+        text: &Arc<str>,
+        live: &[bool],
+        wanted: bool,
+    ) -> Result<(Vec<Item>, Option<Column>), EvalError> {
+        let mut out = Vec::with_capacity(8);
+        let known = self.walk_into(expr, text, live, wanted, &mut out)?;
+        Ok((out, known))
+    }
 
-#[allow(clippy::too_many_arguments)]
-fn walk_into(
-    sim: &mut Simulation<'_>,
-    entity: &str,
-    expr: &Expr,
-    text: &str,
-    period: Period,
-    depth: usize,
-    live: &[bool],
-    seen: &mut Seen,
-    out: &mut Vec<Item>,
-) -> Result<(), EvalError> {
-    let written =
-        |e: &Expr| -> Arc<str> { text.get(e.span().start..e.span().end).unwrap_or("").into() };
-    let step = |kind, text, values| Item::Step {
-        kind,
-        text,
-        values: Values::Each(values),
-        since: None,
-        citation: None,
-        because: None,
-    };
-    match expr {
-        Expr::Binary {
-            op, left, right, ..
-        } => {
-            walk_into(sim, entity, left, text, period, depth, live, seen, out)?;
-            walk_into(sim, entity, right, text, period, depth, live, seen, out)?;
-            let condition = matches!(
+    /// `expr` evaluated on its own where `live` (a division by zero outside a member's
+    /// branch is not hers).
+    fn evaluate(&mut self, expr: &Expr, live: &[bool]) -> Result<Column, EvalError> {
+        self.sim
+            .evaluate_where(self.entity, expr, self.period, live)
+    }
+
+    /// `expr`'s column: the one made on the way, else evaluated now.
+    fn column(
+        &mut self,
+        known: Option<Column>,
+        expr: &Expr,
+        live: &[bool],
+    ) -> Result<Column, EvalError> {
+        match known {
+            Some(c) => Ok(c),
+            None => self.evaluate(expr, live),
+        }
+    }
+
+    fn walk_into(
+        &mut self,
+        expr: &Expr,
+        text: &Arc<str>,
+        live: &[bool],
+        wanted: bool,
+        out: &mut Vec<Item>,
+    ) -> Result<Option<Column>, EvalError> {
+        let quote = |e: &Expr| Quote {
+            formula: text.clone(),
+            start: e.span().start,
+            end: e.span().end,
+        };
+        let step = |kind, text, values| Item::Step {
+            kind,
+            text,
+            values: Values::Each(values),
+            since: None,
+            citation: None,
+            because: None,
+        };
+        let n = self.members;
+        Ok(match expr {
+            Expr::Number(v, _) => wanted.then(|| Column::Number(vec![*v; n])),
+            Expr::Bool(b, _) => wanted.then(|| Column::Bool(vec![*b; n])),
+            Expr::Text(..) => None,
+            Expr::Binary {
                 op,
-                BinaryOp::Eq
-                    | BinaryOp::Ne
-                    | BinaryOp::Lt
-                    | BinaryOp::Le
-                    | BinaryOp::Gt
-                    | BinaryOp::Ge
-            );
-            if condition {
-                let v = sim.evaluate_where(entity, expr, period, live)?;
-                out.push(step("condition", written(expr), v));
+                left,
+                right,
+                span,
+            } => {
+                let condition = matches!(
+                    op,
+                    BinaryOp::Eq
+                        | BinaryOp::Ne
+                        | BinaryOp::Lt
+                        | BinaryOp::Le
+                        | BinaryOp::Gt
+                        | BinaryOp::Ge
+                );
+                // A condition's column is a step of its own; any other part's is made
+                // only for a part that needs it.
+                let needed = wanted || condition;
+                let a = self.walk_into(left, text, live, needed, out)?;
+                let b = self.walk_into(right, text, live, needed, out)?;
+                let value = match (a, b) {
+                    (Some(a), Some(b)) if needed => {
+                        Some(crate::eval::binary(*op, a, b, *span, live)?)
+                    }
+                    _ => None,
+                };
+                if condition {
+                    let v = self.column(value, expr, live)?;
+                    let known = wanted.then(|| v.clone());
+                    out.push(step("condition", quote(expr), v));
+                    known
+                } else {
+                    value
+                }
             }
-        }
-        Expr::Not(x, _) | Expr::Negate(x, _) => {
-            walk_into(sim, entity, x, text, period, depth, live, seen, out)?
-        }
-        Expr::If {
-            condition,
-            then,
-            otherwise,
-            ..
-        } => {
-            walk_into(sim, entity, condition, text, period, depth, live, seen, out)?;
-            let Column::Bool(held) = sim.evaluate_where(entity, condition, period, live)? else {
-                return Err(EvalError::Call(format!(
-                    "`{}` is not a condition",
-                    written(condition)
-                )));
-            };
-            let then_live: Vec<bool> = live.iter().zip(&held).map(|(l, h)| *l && *h).collect();
-            let else_live: Vec<bool> = live.iter().zip(&held).map(|(l, h)| *l && !*h).collect();
-            let then = if then_live.contains(&true) {
-                walk(sim, entity, then, text, period, depth, &then_live, seen)?
-            } else {
-                Vec::new()
-            };
-            let otherwise = if else_live.contains(&true) {
-                walk(
-                    sim, entity, otherwise, text, period, depth, &else_live, seen,
-                )?
-            } else {
-                Vec::new()
-            };
-            out.push(Item::Branch {
-                held,
+            Expr::Not(x, _) => match self.walk_into(x, text, live, wanted, out)? {
+                Some(Column::Bool(v)) => Some(Column::Bool(v.into_iter().map(|b| !b).collect())),
+                _ => None,
+            },
+            Expr::Negate(x, _) => {
+                self.walk_into(x, text, live, false, out)?;
+                None
+            }
+            Expr::If {
+                condition,
                 then,
                 otherwise,
-            });
-        }
-        Expr::Call { name, .. } if matches!(name.as_str(), "sum" | "any" | "all" | "count") => {
-            // Over the group's members: the result for the group, as one step (what the
-            // members' values are is each member's own explanation).
-            let v = sim.evaluate_where(entity, expr, period, live)?;
-            out.push(step("members", written(expr), v));
-        }
-        Expr::Call { name, args, .. } if name == "calc" && args.len() == 2 => {
-            if let Expr::Reference { path, .. } = &args[0]
-                && path.first().map(String::as_str) == Some("p")
-            {
-                let dotted = path[1..].join(".");
-                let scale = sim.package().parameters.scale(&dotted, period.start)?;
-                let (since, citation) = match sim.package().parameters.entry(&dotted) {
-                    Some(crate::parameters::Entry::Scale(s)) => (
-                        s.brackets
-                            .iter()
-                            .flat_map(|b| b.threshold.values.iter().chain(&b.value.values))
-                            .map(|d| d.from)
-                            .filter(|d| *d <= period.start)
-                            .max()
-                            .map(|d| format_day(d).into()),
-                        s.citation.clone().map(Arc::new),
-                    ),
-                    _ => (None, None),
+                ..
+            } => {
+                let known = self.walk_into(condition, text, live, true, out)?;
+                let Column::Bool(held) = self.column(known, condition, live)? else {
+                    return Err(EvalError::Call(format!(
+                        "`{}` is not a condition",
+                        quote(condition)
+                    )));
                 };
-                let brackets = serde_json::json!(
-                    scale
-                        .brackets
-                        .iter()
-                        .map(|(threshold, value)| serde_json::json!({"threshold": threshold, "value": value}))
-                        .collect::<Vec<_>>()
-                );
-                out.push(Item::Step {
-                    kind: "scale",
-                    text: written(&args[0]),
-                    values: Values::Same(brackets),
-                    since,
-                    citation,
-                    because: None,
+                let then_live: Vec<bool> = live.iter().zip(&held).map(|(l, h)| *l && *h).collect();
+                let else_live: Vec<bool> = live.iter().zip(&held).map(|(l, h)| *l && !*h).collect();
+                let then = if then_live.contains(&true) {
+                    self.walk(then, text, &then_live, false)?.0
+                } else {
+                    Vec::new()
+                };
+                let otherwise = if else_live.contains(&true) {
+                    self.walk(otherwise, text, &else_live, false)?.0
+                } else {
+                    Vec::new()
+                };
+                out.push(Item::Branch {
+                    held,
+                    then,
+                    otherwise,
                 });
+                None
             }
-            walk_into(sim, entity, &args[1], text, period, depth, live, seen, out)?;
-        }
-        Expr::Call { args, .. } => {
-            for a in args {
-                walk_into(sim, entity, a, text, period, depth, live, seen, out)?;
+            Expr::Call { name, args, .. }
+                if matches!(name.as_str(), "sum" | "any" | "all" | "count") =>
+            {
+                // Over the group's members: the result for the group, as one step (what
+                // the members' values are is each member's own explanation), as the
+                // formula's evaluation kept it if it did.
+                let kept = match args.first() {
+                    Some(argument) => self.sim.take_kept_members(argument, self.period),
+                    None => None,
+                };
+                let v = self.column(kept, expr, live)?;
+                let known = wanted.then(|| v.clone());
+                out.push(step("members", quote(expr), v));
+                known
             }
-        }
-        Expr::Reference {
-            path,
-            period: shift,
-            ..
-        } => {
-            let at = match shift {
-                Some(s) => crate::eval::shifted(period, s)?,
-                None => period,
-            };
-            if path.first().map(String::as_str) == Some("p") {
-                let (value, since, citation) =
-                    sim.package().parameters.reading_at(&path[1..], at.start)?;
-                out.push(Item::Step {
-                    kind: "parameter",
-                    text: written(expr),
-                    values: Values::Same(serde_json::json!(value)),
-                    since: Some(format_day(since).into()),
-                    citation: citation.cloned().map(Arc::new),
-                    because: None,
-                });
-            } else if path.len() == 1 && sim.package().variables.contains_key(&path[0]) {
-                let v = sim.evaluate_where(entity, expr, period, live)?;
-                let because = if depth > 0
-                    && sim.package().variables[&path[0]].entity == entity
-                    && !sim.is_input(&path[0], at)
-                    && seen.insert((path[0].clone(), at))
+            Expr::Call { name, args, .. } if name == "calc" && args.len() == 2 => {
+                if let Expr::Reference { path, .. } = &args[0]
+                    && path.first().map(String::as_str) == Some("p")
                 {
-                    Some(Box::new(explain_to(sim, &path[0], at, depth - 1)?))
+                    out.push(self.scale_step(&path[1..].join("."), quote(&args[0]))?);
+                }
+                self.walk_into(&args[1], text, live, false, out)?;
+                None
+            }
+            Expr::Call { args, .. } => {
+                for a in args {
+                    self.walk_into(a, text, live, false, out)?;
+                }
+                None
+            }
+            Expr::Reference {
+                path,
+                period: shift,
+                ..
+            } => {
+                let at = match shift {
+                    Some(s) => crate::eval::shifted(self.period, s)?,
+                    None => self.period,
+                };
+                let package = self.sim.package();
+                if path.first().map(String::as_str) == Some("p") {
+                    let (value, since, citation) =
+                        package.parameters.reading_at(&path[1..], at.start)?;
+                    out.push(Item::Step {
+                        kind: "parameter",
+                        text: quote(expr),
+                        values: Values::Same(serde_json::json!(value)),
+                        since: Some(since),
+                        citation: citation.cloned(),
+                        because: None,
+                    });
+                    wanted.then(|| Column::Number(vec![value; n]))
+                } else if let [name] = path.as_slice()
+                    && let Some((name, variable)) = package.variables.get_key_value(name)
+                {
+                    let v = if variable.entity == self.entity {
+                        self.sim.calculate_variable(name, variable, at)?
+                    } else {
+                        self.evaluate(expr, live)?
+                    };
+                    let because = self.because(name, variable, at)?;
+                    let known = wanted.then(|| v.clone());
+                    out.push(Item::Step {
+                        kind: "variable",
+                        text: quote(expr),
+                        values: Values::Each(v),
+                        since: None,
+                        citation: None,
+                        because,
+                    });
+                    known
                 } else {
                     None
-                };
-                out.push(Item::Step {
-                    kind: "variable",
-                    text: written(expr),
-                    values: Values::Each(v),
-                    since: None,
-                    citation: None,
-                    because,
-                });
+                }
             }
-        }
-        Expr::Number(..) | Expr::Bool(..) | Expr::Text(..) => {}
+        })
     }
-    Ok(())
+
+    /// A variable used, explained in turn at its first mention, to a limited depth (not
+    /// an input, nor another entity's).
+    fn because(
+        &mut self,
+        name: &'a str,
+        variable: &'a Variable,
+        at: Period,
+    ) -> Result<Option<Box<Recorded>>, EvalError> {
+        if self.depth > 0
+            && variable.entity == self.entity
+            && !self.seen.contains(&(name, at))
+            && !self.sim.is_input_variable(name, variable, at)
+        {
+            self.seen.push((name, at));
+            Ok(Some(Box::new(explain_to(
+                self.sim,
+                name,
+                variable,
+                at,
+                self.depth - 1,
+                self.seen,
+            )?)))
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// A scale's step: its brackets in force, the latest day one of them changed and its
+    /// citation.
+    fn scale_step(&self, dotted: &str, text: Quote) -> Result<Item, EvalError> {
+        let day = self.period.start;
+        let parameters = &self.sim.package().parameters;
+        let scale = parameters.scale(dotted, day)?;
+        let (since, citation) = match parameters.entry(dotted) {
+            Some(crate::parameters::Entry::Scale(s)) => (
+                s.brackets
+                    .iter()
+                    .flat_map(|b| b.threshold.values.iter().chain(&b.value.values))
+                    .map(|d| d.from)
+                    .filter(|d| *d <= day)
+                    .max(),
+                s.citation.clone(),
+            ),
+            _ => (None, None),
+        };
+        let brackets = scale
+            .brackets
+            .iter()
+            .map(|(threshold, value)| serde_json::json!({"threshold": threshold, "value": value}))
+            .collect();
+        Ok(Item::Step {
+            kind: "scale",
+            text,
+            values: Values::Same(serde_json::Value::Array(brackets)),
+            since,
+            citation,
+            because: None,
+        })
+    }
 }
 
 /// The one requirement a member misses, when she misses exactly one and it is a fact

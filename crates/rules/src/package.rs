@@ -12,6 +12,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use marked_yaml::Node;
 use time::Date;
@@ -48,8 +49,8 @@ pub struct Entity {
 /// A formula as written, with its parsed tree.
 #[derive(Clone, Debug)]
 pub struct Written {
-    /// The text.
-    pub text: String,
+    /// The text (shared by every explanation step that quotes it).
+    pub text: Arc<str>,
     /// The tree.
     pub expr: Expr,
 }
@@ -62,7 +63,7 @@ pub struct Case {
     /// The value.
     pub then: Written,
     /// The article it comes from.
-    pub citation: Option<Citation>,
+    pub citation: Option<Arc<Citation>>,
     /// Where it is written.
     pub origin: Origin,
 }
@@ -99,9 +100,9 @@ pub struct Formula {
 #[derive(Clone, Debug)]
 pub struct Variable {
     /// Its name.
-    pub name: String,
+    pub name: Arc<str>,
     /// What it is, in words.
-    pub label: Option<String>,
+    pub label: Option<Arc<str>>,
     /// The entity it belongs to.
     pub entity: String,
     /// The period it is defined for.
@@ -115,7 +116,7 @@ pub struct Variable {
     /// For a text variable, the values it may take (an enumeration), if listed.
     pub values: Vec<String>,
     /// The law it implements.
-    pub citation: Option<Citation>,
+    pub citation: Option<Arc<Citation>>,
     /// Formulas by first day, earliest first (none: an input).
     pub formulas: Vec<Formula>,
     /// Neutralised by a reform: always its default, whatever is given or computed.
@@ -316,19 +317,19 @@ impl Reader<'_> {
             .map(|s| s.as_str().trim().to_string())
     }
 
-    pub(crate) fn citation(node: Option<&Node>) -> Option<Citation> {
+    pub(crate) fn citation(node: Option<&Node>) -> Option<Arc<Citation>> {
         let map = node?.as_mapping()?;
         let field = |k: &str| {
             Self::text(map.get_node(k))
                 .filter(|s| !s.is_empty())
                 .map(Into::into)
         };
-        Some(Citation {
+        Some(Arc::new(Citation {
             document: field("document"),
             article: field("article"),
             url: field("url"),
             version: field("version"),
-        })
+        }))
     }
 
     fn formula(&mut self, node: &Node, what: &str) -> Option<Written> {
@@ -337,7 +338,10 @@ impl Reader<'_> {
             return None;
         };
         match formula::parse(&text) {
-            Ok(expr) => Some(Written { text, expr }),
+            Ok(expr) => Some(Written {
+                text: text.into(),
+                expr,
+            }),
             Err(e) => {
                 self.fail(node, format!("{what}: {e} in `{text}`"));
                 None
@@ -602,8 +606,8 @@ impl Reader<'_> {
             }
         };
         Some(Variable {
-            name: name.to_string(),
-            label: Self::text(map.get_node("label")),
+            name: name.into(),
+            label: Self::text(map.get_node("label")).map(Into::into),
             entity,
             period,
             value_type,

@@ -56,7 +56,7 @@ pub struct Dated {
     /// The value, or `None` where the parameter stops existing.
     pub value: Option<f64>,
     /// Its citation (else the parameter's).
-    pub citation: Option<Citation>,
+    pub citation: Option<Arc<Citation>>,
     /// Where it is written.
     pub origin: Origin,
 }
@@ -106,7 +106,7 @@ pub struct Parameter {
     /// Unit (`currency-EUR`, `year`, `/1`).
     pub unit: Option<String>,
     /// The citation of the whole parameter.
-    pub citation: Option<Citation>,
+    pub citation: Option<Arc<Citation>>,
     /// Its values.
     pub series: Series,
     /// The last day someone confirmed the latest value still holds
@@ -147,7 +147,7 @@ pub struct Scale {
     /// What it is.
     pub description: Option<String>,
     /// Its citation.
-    pub citation: Option<Citation>,
+    pub citation: Option<Arc<Citation>>,
     /// Brackets as written.
     pub brackets: Vec<Bracket>,
     /// The day its latest values were confirmed.
@@ -215,7 +215,7 @@ pub struct Reading {
     /// In force since.
     pub since: Date,
     /// Its citation (the value's, else the parameter's).
-    pub citation: Option<Citation>,
+    pub citation: Option<Arc<Citation>>,
 }
 
 /// Why a parameter could not be read.
@@ -339,6 +339,22 @@ impl Parameters {
         Ok(())
     }
 
+    /// The value parameter at a path given as parts, found without building the path.
+    fn value_entry(&self, parts: &[String]) -> Option<&Parameter> {
+        let (first, rest) = parts.split_first()?;
+        let mut entry = self.root.get(first)?;
+        for part in rest {
+            match entry {
+                Entry::Group(children) => entry = children.get(part)?,
+                _ => return None,
+            }
+        }
+        match entry {
+            Entry::Value(p) => Some(p),
+            _ => None,
+        }
+    }
+
     /// A parameter's value on `day`, the day it has been in force since and its citation
     /// (the value's, else the parameter's), its path given as parts: what an explanation
     /// step shows, found without building a path; an error as [`Parameters::value`]
@@ -347,18 +363,8 @@ impl Parameters {
         &self,
         parts: &[String],
         day: Date,
-    ) -> Result<(f64, Date, Option<&Citation>), ReadError> {
-        let found = parts.split_first().and_then(|(first, rest)| {
-            let mut entry = self.root.get(first)?;
-            for part in rest {
-                match entry {
-                    Entry::Group(children) => entry = children.get(part)?,
-                    _ => return None,
-                }
-            }
-            Some(entry)
-        });
-        if let Some(Entry::Value(p)) = found
+    ) -> Result<(f64, Date, Option<&Arc<Citation>>), ReadError> {
+        if let Some(p) = self.value_entry(parts)
             && let Found::Value(d, v) = p.series.at(day)
         {
             return Ok((v, d.from, d.citation.as_ref().or(p.citation.as_ref())));
@@ -373,17 +379,7 @@ impl Parameters {
     /// formula's `p.a.b` reads, without building a path or a citation); an error as
     /// [`Parameters::value`] names it.
     pub fn number(&self, parts: &[String], day: Date) -> Result<f64, ReadError> {
-        let found = parts.split_first().and_then(|(first, rest)| {
-            let mut entry = self.root.get(first)?;
-            for part in rest {
-                match entry {
-                    Entry::Group(children) => entry = children.get(part)?,
-                    _ => return None,
-                }
-            }
-            Some(entry)
-        });
-        if let Some(Entry::Value(p)) = found
+        if let Some(p) = self.value_entry(parts)
             && let Found::Value(_, v) = p.series.at(day)
         {
             return Ok(v);
@@ -544,7 +540,7 @@ impl Loader<'_> {
         node.as_scalar().map(|s| s.as_str().to_string())
     }
 
-    fn citation(node: Option<&Node>) -> Option<Citation> {
+    fn citation(node: Option<&Node>) -> Option<Arc<Citation>> {
         let node = node?;
         let first = match node {
             Node::Scalar(s) => Some(s.as_str().to_string()),
@@ -558,7 +554,7 @@ impl Loader<'_> {
         if first.is_empty() {
             return None;
         }
-        Some(
+        Some(Arc::new(
             if first.starts_with("http://") || first.starts_with("https://") {
                 Citation {
                     url: Some(first.into()),
@@ -570,7 +566,7 @@ impl Loader<'_> {
                     ..Citation::default()
                 }
             },
-        )
+        ))
     }
 
     fn date(&mut self, node: &Node, raw: &str) -> Option<Date> {

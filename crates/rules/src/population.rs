@@ -53,7 +53,7 @@ pub fn exchange_named(package: &Package, variable: &str) -> Vec<(String, Vec<Str
     for v in package
         .variables
         .values()
-        .filter(|v| needed.contains(&v.name))
+        .filter(|v| needed.contains(&*v.name))
     {
         if let Some(Source::Exchange { resource, field }) = &v.source {
             named
@@ -97,7 +97,7 @@ fn age_on(birth: time::Date, day: time::Date) -> i32 {
 }
 
 /// Builds the simulation of `persons` for `period`, with what the registers hold about
-/// them.
+/// them, ready to be explained (every decision about them is).
 pub fn simulation<'p>(
     package: &'p Package,
     persons: &[PersonInputs],
@@ -110,6 +110,7 @@ pub fn simulation<'p>(
         .map(|p| parse_day(&p.birth_date).unwrap_or(epoch))
         .collect();
     let mut sim = Simulation::new(package, persons.len());
+    sim.keep_for_explanations();
     if let Some(group) = package.entities.values().find(|e| !e.roles.is_empty()) {
         let mut index: HashMap<&str, usize> = HashMap::new();
         let mut group_of = Vec::with_capacity(persons.len());
@@ -220,7 +221,7 @@ pub fn situation_of(
                 crate::period::Unit::Eternity => "ETERNITY".to_string(),
                 _ => period.to_string(),
             };
-            values.insert(v.name.clone(), json!({ at: value }));
+            values.insert(v.name.to_string(), json!({ at: value }));
         }
         if p.id == me.id {
             values.insert(variable.to_string(), json!({ period.to_string(): null }));

@@ -22,6 +22,7 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
 
 use marked_yaml::Node;
 
@@ -51,7 +52,7 @@ pub enum Change {
         /// Its new unit.
         unit: Option<String>,
         /// Its new citation.
-        citation: Option<Citation>,
+        citation: Option<Arc<Citation>>,
         /// Its formulas by date, replacing all of the reference's.
         formulas: Vec<crate::package::Formula>,
         /// Where the change is written.
@@ -76,7 +77,7 @@ pub struct Reform {
     /// The Python path of the OpenFisca reform it ports, if any.
     pub openfisca: Option<String>,
     /// The bill or decision it implements.
-    pub citation: Option<Citation>,
+    pub citation: Option<Arc<Citation>>,
     /// Its changes, applied in this order: parameters, additions, updates, neutralisations.
     pub changes: Vec<Change>,
     /// Where it is written.
@@ -144,7 +145,7 @@ fn apply(package: &mut Package, reform: &Reform, errors: &mut Vec<LoadError>) {
                 }
             }
             Change::Add(variable) => {
-                if package.variables.contains_key(&variable.name) {
+                if package.variables.contains_key(&*variable.name) {
                     fail(
                         &variable.origin,
                         format!(
@@ -155,7 +156,7 @@ fn apply(package: &mut Package, reform: &Reform, errors: &mut Vec<LoadError>) {
                 } else {
                     package
                         .variables
-                        .insert(variable.name.clone(), variable.clone());
+                        .insert(variable.name.to_string(), variable.clone());
                 }
             }
             Change::Update {
@@ -169,7 +170,7 @@ fn apply(package: &mut Package, reform: &Reform, errors: &mut Vec<LoadError>) {
                 Some(v) => {
                     v.formulas = formulas.clone();
                     if label.is_some() {
-                        v.label = label.clone();
+                        v.label = label.as_deref().map(Into::into);
                     }
                     if unit.is_some() {
                         v.unit = unit.clone();

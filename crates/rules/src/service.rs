@@ -376,8 +376,8 @@ pub fn detail(package: &Package) -> PackageDetail {
             .variables
             .values()
             .map(|v| VariableSummary {
-                name: v.name.clone(),
-                label: v.label.clone(),
+                name: v.name.to_string(),
+                label: v.label.as_deref().map(String::from),
                 entity: v.entity.clone(),
                 period: v.period.as_str().to_string(),
                 value_type: match v.value_type {
@@ -389,7 +389,7 @@ pub fn detail(package: &Package) -> PackageDetail {
                 .to_string(),
                 unit: v.unit.clone(),
                 values: v.values.clone(),
-                citation: v.citation.clone(),
+                citation: v.citation.as_deref().cloned(),
                 formulas_since: v
                     .formulas
                     .iter()

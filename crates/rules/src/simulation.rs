@@ -9,7 +9,7 @@ use rustc_hash::FxHashMap as HashMap;
 
 use crate::eval::{Column, EvalError, Resolver, evaluate};
 use crate::formula::Expr;
-use crate::package::{Body, DefaultValue, Package, ValueType};
+use crate::package::{Body, DefaultValue, Package, ValueType, Variable};
 use crate::parameters::Parameters;
 use crate::period::{Period, Unit};
 
@@ -45,6 +45,10 @@ pub struct Simulation<'a> {
     computed: HashMap<Key<'a>, Column>,
     stack: Vec<Key<'a>>,
     trace: Option<Vec<((String, Period), TraceNode)>>,
+    /// When explanations are to follow: each `sum`, `count`, `any` and `all` over a
+    /// group's members as the formulas computed it, under its argument's place in the
+    /// package and the period.
+    members_kept: Option<HashMap<(usize, Period), Column>>,
 }
 
 impl<'a> Simulation<'a> {
@@ -64,7 +68,23 @@ impl<'a> Simulation<'a> {
             computed: HashMap::default(),
             stack: Vec::new(),
             trace: None,
+            members_kept: None,
         }
+    }
+
+    /// Keeps what each `sum`, `count`, `any` and `all` over a group's members computes
+    /// from now on, so that explanations made afterwards take it instead of computing it
+    /// again.
+    pub fn keep_for_explanations(&mut self) {
+        self.members_kept.get_or_insert_with(HashMap::default);
+    }
+
+    /// Takes what a `sum`, `count`, `any` or `all` of `argument` computed for `period`,
+    /// if it was kept (see [`Simulation::keep_for_explanations`]).
+    pub(crate) fn take_kept_members(&mut self, argument: &Expr, period: Period) -> Option<Column> {
+        self.members_kept
+            .as_mut()?
+            .remove(&(std::ptr::from_ref(argument) as usize, period))
     }
 
     /// Puts the persons into `count` groups of a group entity: person `i` is in group
@@ -159,12 +179,14 @@ impl<'a> Simulation<'a> {
 
     /// The key a variable's values for `period` are kept under, if it exists.
     fn key(&self, name: &str, period: Period) -> Option<Key<'a>> {
+        self.found(name, period).map(|(key, _)| key)
+    }
+
+    /// A variable and the key its values for `period` are kept under: one lookup serves
+    /// both.
+    fn found(&self, name: &str, period: Period) -> Option<(Key<'a>, &'a Variable)> {
         let (name, variable) = self.package.variables.get_key_value(name)?;
-        let period = match variable.period {
-            Unit::Eternity => Period::eternity(),
-            _ => period,
-        };
-        Some((name.as_str(), period))
+        Some((key_of(name, variable, period), variable))
     }
 
     fn trace_node(&mut self, key: &Key<'_>) -> Option<&mut TraceNode> {
@@ -336,15 +358,45 @@ impl<'a> Simulation<'a> {
 
     /// A variable's values for a period: an input, else its formula, else its default.
     pub fn calculate(&mut self, name: &str, period: Period) -> Result<Column, EvalError> {
-        let Some(key) = self.key(name, period) else {
+        let Some((key, variable)) = self.found(name, period) else {
             return Err(EvalError::UnknownVariable(name.to_string()));
         };
-        let period = key.1;
-        if let Some(v) = self.package.variables.get(name)
-            && v.neutralized
-        {
+        self.calculate_found(key, variable)
+    }
+
+    /// As [`Simulation::calculate`], for a variable already found in the package (its
+    /// name as the package holds it).
+    pub(crate) fn calculate_variable(
+        &mut self,
+        name: &'a str,
+        variable: &'a Variable,
+        period: Period,
+    ) -> Result<Column, EvalError> {
+        self.calculate_found(key_of(name, variable, period), variable)
+    }
+
+    /// As [`Simulation::is_input`], for a variable already found in the package.
+    pub(crate) fn is_input_variable(
+        &self,
+        name: &'a str,
+        variable: &'a Variable,
+        period: Period,
+    ) -> bool {
+        self.inputs.contains_key(&key_of(name, variable, period))
+    }
+
+    fn calculate_found(
+        &mut self,
+        key: Key<'a>,
+        variable: &'a Variable,
+    ) -> Result<Column, EvalError> {
+        let (name, period) = key;
+        if variable.neutralized {
             // As OpenFisca: a neutralised variable is its default, whatever was given.
-            return Ok(Self::default_column(&v.default, self.count_of(&v.entity)));
+            return Ok(Self::default_column(
+                &variable.default,
+                self.count_of(&variable.entity),
+            ));
         }
         self.note_read(&key);
         if let Some(c) = self.inputs.get(&key).or_else(|| self.computed.get(&key)) {
@@ -360,7 +412,7 @@ impl<'a> Simulation<'a> {
             return Err(EvalError::Cycle(circle.join(" → ")));
         }
         self.stack.push(key);
-        let result = self.compute(name, period);
+        let result = self.compute(name, variable, period);
         self.stack.pop();
         let column = result?;
         self.computed.insert(key, column.clone());
@@ -376,12 +428,12 @@ impl<'a> Simulation<'a> {
         }
     }
 
-    fn compute(&mut self, name: &str, period: Period) -> Result<Column, EvalError> {
-        let package = self.package;
-        let variable = package
-            .variables
-            .get(name)
-            .ok_or_else(|| EvalError::UnknownVariable(name.to_string()))?;
+    fn compute(
+        &mut self,
+        name: &str,
+        variable: &'a Variable,
+        period: Period,
+    ) -> Result<Column, EvalError> {
         let fits = match variable.period {
             Unit::Eternity => true,
             unit => period.unit == unit && period.size == 1,
@@ -518,9 +570,9 @@ impl Resolver for View<'_, '_> {
             }
             _ => return Err(EvalError::UnknownVariable(name.to_string())),
         };
-        let variable = package
+        let (variable_name, variable) = package
             .variables
-            .get(variable_name)
+            .get_key_value(variable_name)
             .ok_or_else(|| EvalError::UnknownVariable(variable_name.to_string()))?;
         if variable.entity != target {
             return Err(EvalError::Call(format!(
@@ -533,7 +585,9 @@ impl Resolver for View<'_, '_> {
                 }
             )));
         }
-        let column = self.sim.calculate(variable_name, period)?;
+        let column = self
+            .sim
+            .calculate_variable(variable_name, variable, period)?;
         if target == self.entity {
             return Ok(column);
         }
@@ -629,6 +683,27 @@ impl Resolver for View<'_, '_> {
         argument: &Expr,
         period: Period,
     ) -> Result<Column, EvalError> {
+        let column = self.aggregate_now(function, argument, period)?;
+        if let Some(kept) = self.sim.members_kept.as_mut() {
+            // The argument's place in the package names the call: the package outlives
+            // the simulation and does not change under it.
+            kept.insert(
+                (std::ptr::from_ref(argument) as usize, period),
+                column.clone(),
+            );
+        }
+        Ok(column)
+    }
+}
+
+impl View<'_, '_> {
+    /// `sum`, `count`, `any` or `all` of `argument` over the group's members, computed.
+    fn aggregate_now(
+        &mut self,
+        function: &str,
+        argument: &Expr,
+        period: Period,
+    ) -> Result<Column, EvalError> {
         let group = self.entity;
         let Some(count) = self.sim.groups.get(group).map(|g| g.count) else {
             return Err(EvalError::Call(format!(
@@ -715,6 +790,16 @@ impl Resolver for View<'_, '_> {
             }
         })
     }
+}
+
+/// The key a variable's values for `period` are kept under: an eternal variable's are
+/// kept once, for every period.
+fn key_of<'a>(name: &'a str, variable: &Variable, period: Period) -> Key<'a> {
+    let period = match variable.period {
+        Unit::Eternity => Period::eternity(),
+        _ => period,
+    };
+    (name, period)
 }
 
 /// Each member's value from the case that holds for it, else the fallback.

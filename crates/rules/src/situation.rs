@@ -299,6 +299,8 @@ pub fn calculate(package: &Package, situation: &Json, trace: bool) -> Result<Ans
     let mut sim = Simulation::new(package, persons.len());
     if trace {
         sim.enable_trace();
+        // The trace explains each asked value afterwards.
+        sim.keep_for_explanations();
     }
     // Groups: each person in one group of each group entity, in one role.
     let mut group_counts: BTreeMap<String, usize> = BTreeMap::new();

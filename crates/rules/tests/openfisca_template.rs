@@ -100,7 +100,7 @@ fn the_country_templates_parameters_load_and_read_as_in_openfisca() {
         .unwrap();
     assert!(
         r.citation
-            .and_then(|c| c.url)
+            .and_then(|c| c.url.clone())
             .is_some_and(|u| u.starts_with("https://"))
     );
 }
