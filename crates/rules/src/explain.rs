@@ -194,8 +194,7 @@ pub fn record(
         .variables
         .get_key_value(variable)
         .ok_or_else(|| EvalError::UnknownVariable(variable.to_string()))?;
-    let mut seen = Vec::new();
-    explain_to(sim, name, found, period, DEPTH, &mut seen)
+    explain_to(sim, name, found, period, DEPTH)
 }
 
 /// What a formula used, for everybody at once: a step's values as a column, or the
@@ -384,8 +383,9 @@ fn member_steps(items: &[Item], member: usize) -> Vec<Step> {
     out
 }
 
-/// The variables already explained within one explanation: each is explained at its
-/// first mention only. A handful at most, so a list (cheaper than hashing the names).
+/// The variables already explained within one formula's explanation: each is explained
+/// at its first mention in it only (a formula explained in turn has its own). A handful
+/// at most, so a list (cheaper than hashing the names).
 type Seen<'a> = Vec<(&'a str, Period)>;
 
 fn explain_to<'a>(
@@ -394,7 +394,6 @@ fn explain_to<'a>(
     variable: &'a Variable,
     period: Period,
     depth: usize,
-    seen: &mut Seen<'a>,
 ) -> Result<Recorded, EvalError> {
     let value = sim.calculate_variable(name, variable, period)?;
     let recorded = |how: How, value: Column| Recorded {
@@ -414,13 +413,14 @@ fn explain_to<'a>(
     let since = (formula.from != Date::MIN).then_some(formula.from);
     let n = value.len();
     let everybody = vec![true; n];
+    let mut seen = Seen::new();
     let mut walker = Walker {
         sim,
         entity: variable.entity.as_str(),
         members: n,
         period,
         depth,
-        seen,
+        seen: &mut seen,
     };
     let how = match &formula.body {
         Body::End => How::Default { since },
@@ -740,7 +740,6 @@ impl<'a> Walker<'_, 'a> {
                 variable,
                 at,
                 self.depth - 1,
-                self.seen,
             )?)))
         } else {
             Ok(None)

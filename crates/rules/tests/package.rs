@@ -979,4 +979,14 @@ fn kept_member_sums_explain_as_computing_them_again() {
         })
         .collect();
     assert_eq!(counts, [serde_json::json!(2.0), serde_json::json!(1.0)]);
+    // `income_per_head` is explained inside `in_dibao_household`'s own explanation and
+    // again at its first mention in this formula: each formula explains what it uses.
+    let step = kept[0]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["text"] == "income_per_head")
+        .cloned()
+        .unwrap_or_default();
+    assert!(step.get("because").is_some(), "{step:#}");
 }
