@@ -837,6 +837,12 @@ async fn seed_exchange(state: &AppState, admin: &Principal, orgs: &[String]) -> 
                 ),
                 field("medical_status", "医疗保险参保状态", T::String, S::Personal),
                 field("employer_name", "参保单位", T::String, S::Personal),
+                field(
+                    "monthly_income",
+                    "月收入（缴费工资或养老金，元）",
+                    T::Number,
+                    S::SensitivePersonal,
+                ),
             ],
             vec!["社保", "养老保险", "医保"],
         ),
@@ -1057,7 +1063,7 @@ async fn seed_exchange(state: &AppState, admin: &Principal, orgs: &[String]) -> 
         request(
             "social-insurance-contributions",
             civil,
-            &["pension_status", "medical_status"],
+            &["pension_status", "medical_status", "monthly_income"],
             "低保收入核对",
             "《社会救助暂行办法》第十一条",
             true,
@@ -1267,6 +1273,7 @@ async fn seed_records_and_calls(
                 "pension_months": months,
                 "medical_status": "正常参保",
                 "employer_name": if p.age >= 60 { "（退休）".to_string() } else { employers[rng.gen_range(0..employers.len())].to_string() },
+                "monthly_income": f64::from(if p.age >= 60 { rng.gen_range(900..5000u32) } else { rng.gen_range(1500..12000u32) }),
             }));
             if named || rng.gen_bool(0.4) {
                 estate.push(json!({

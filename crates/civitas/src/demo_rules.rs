@@ -1,6 +1,7 @@
 //! The demo city's benefit policies (免申即享): the old-age allowance, the care subsidy
-//! for elders living alone and the care subsidy for the severely disabled (its grade read
-//! from the disability registration in the data exchange), published by the civil
+//! for elders living alone, the care subsidy for the severely disabled (its grade read
+//! from the disability registration in the data exchange) and the living subsidy for
+//! disabled residents of low-income households (their income from social insurance), published by the civil
 //! affairs bureau with the rules of `rules/demo-city`, run over the demo's residents; the
 //! demo elder's old-age allowance is confirmed (she finds the notice in her inbox), the rest wait for the reviewer.
 
@@ -44,6 +45,13 @@ pub async fn seed(
             "持一、二级残疾人证的本市居民，每月 120 元护理补贴，依据残疾人登记信息主动核定。",
             "disability_care_subsidy",
             "《示例市困难残疾人生活补贴和重度残疾人护理补贴实施办法》第六条：依据残疾人登记信息主动核定",
+        ),
+        (
+            "disability-living",
+            "困难残疾人生活补贴",
+            "家庭月人均收入低于本市最低生活保障标准的持证残疾人，每月发放生活补贴，依据残疾人登记和社会保险收入信息主动核定。",
+            "disability_living_subsidy",
+            "《示例市困难残疾人生活补贴和重度残疾人护理补贴实施办法》第五条：依据残疾人登记和低保收入核对信息主动核定",
         ),
     ] {
         rules::service::define_policy(

@@ -13,7 +13,7 @@ use time::Date;
 
 use crate::eval::{Column, EvalError};
 use crate::formula::{BinaryOp, Expr};
-use crate::package::{Body, Variable};
+use crate::package::{Body, Package, Variable};
 use crate::parameters::Citation;
 use crate::period::{Period, format_day};
 use crate::simulation::Simulation;
@@ -207,13 +207,21 @@ enum Item {
         since: Option<Date>,
         citation: Option<Arc<Citation>>,
         /// The variable used, recorded for everybody (explained at its first mention).
-        because: Option<Box<Recorded>>,
+        because: Option<Because>,
     },
     Branch {
         held: Vec<bool>,
         then: Vec<Item>,
         otherwise: Vec<Item>,
     },
+}
+
+/// A variable used by a formula, recorded for everybody of its own entity: the formula's
+/// (`via` none) or, for a person's formula reading her group's variable, the group's
+/// (`via`: each person's group).
+struct Because {
+    recorded: Box<Recorded>,
+    via: Option<Arc<[usize]>>,
 }
 
 /// A step's values: one per member, or the same for all (a parameter, a scale).
@@ -358,7 +366,13 @@ fn steps_of(items: &[Item], member: usize, out: &mut Vec<Step>) {
                 },
                 since: *since,
                 citation: citation.clone(),
-                because: because.as_ref().map(|b| Box::new(b.member(member))),
+                because: because.as_ref().and_then(|b| {
+                    let own = match &b.via {
+                        Some(via) => *via.get(member)?,
+                        None => member,
+                    };
+                    Some(Box::new(b.recorded.member(own)))
+                }),
             }),
             Item::Branch {
                 held,
@@ -657,6 +671,45 @@ impl<'a> Walker<'_, 'a> {
                 out.push(step("members", quote(expr), v));
                 known
             }
+            Expr::Call { name, args, .. } if matches!(name.as_str(), "total" | "per_month") => {
+                // A variable read over another period (a year's total of months, a year
+                // spread over one month): one step with the converted value; a yearly
+                // variable spread over a month is explained for its year.
+                let v = self.evaluate(expr, live)?;
+                let because = match args.first() {
+                    Some(Expr::Reference {
+                        path,
+                        period: shift,
+                        ..
+                    }) if name == "per_month" => {
+                        let package = self.sim.package();
+                        match path.as_slice() {
+                            [variable] => match package.variables.get_key_value(variable) {
+                                Some((variable, found)) if found.entity == self.entity => {
+                                    let at = match shift {
+                                        Some(s) => crate::eval::shifted(self.period, s)?,
+                                        None => self.period,
+                                    };
+                                    self.because(variable, found, at.this_year(), None)?
+                                }
+                                _ => None,
+                            },
+                            _ => None,
+                        }
+                    }
+                    _ => None,
+                };
+                let known = wanted.then(|| v.clone());
+                out.push(Item::Step {
+                    kind: "variable",
+                    text: quote(expr),
+                    values: Values::Each(v),
+                    since: None,
+                    citation: None,
+                    because,
+                });
+                known
+            }
             Expr::Call { name, args, .. } if name == "calc" && args.len() == 2 => {
                 if let Expr::Reference { path, .. } = &args[0]
                     && path.first().map(String::as_str) == Some("p")
@@ -697,12 +750,35 @@ impl<'a> Walker<'_, 'a> {
                 } else if let [name] = path.as_slice()
                     && let Some((name, variable)) = package.variables.get_key_value(name)
                 {
-                    let v = if variable.entity == self.entity {
-                        self.sim.calculate_variable(name, variable, at)?
+                    let (v, because) = if variable.entity == self.entity {
+                        let v = self.sim.calculate_variable(name, variable, at)?;
+                        (v, self.because(name, variable, at, None)?)
                     } else {
-                        self.evaluate(expr, live)?
+                        (self.evaluate(expr, live)?, None)
                     };
-                    let because = self.because(name, variable, at)?;
+                    let known = wanted.then(|| v.clone());
+                    out.push(Item::Step {
+                        kind: "variable",
+                        text: quote(expr),
+                        values: Values::Each(v),
+                        since: None,
+                        citation: None,
+                        because,
+                    });
+                    known
+                } else if let [group, name] = path.as_slice()
+                    && let Some((name, variable)) = package.variables.get_key_value(name)
+                    && variable.entity == *group
+                    && variable.entity != self.entity
+                {
+                    // A person's formula reading her group's variable (`household.rent`):
+                    // each person's value is her group's, explained for the group.
+                    let v = self.evaluate(expr, live)?;
+                    let via = self.sim.group_of(group);
+                    let because = match via {
+                        Some(via) => self.because(name, variable, at, Some(via))?,
+                        None => None,
+                    };
                     let known = wanted.then(|| v.clone());
                     out.push(Item::Step {
                         kind: "variable",
@@ -727,20 +803,15 @@ impl<'a> Walker<'_, 'a> {
         name: &'a str,
         variable: &'a Variable,
         at: Period,
-    ) -> Result<Option<Box<Recorded>>, EvalError> {
+        via: Option<Arc<[usize]>>,
+    ) -> Result<Option<Because>, EvalError> {
         if self.depth > 0
-            && variable.entity == self.entity
             && !self.seen.contains(&(name, at))
             && !self.sim.is_input_variable(name, variable, at)
         {
             self.seen.push((name, at));
-            Ok(Some(Box::new(explain_to(
-                self.sim,
-                name,
-                variable,
-                at,
-                self.depth - 1,
-            )?)))
+            let recorded = Box::new(explain_to(self.sim, name, variable, at, self.depth - 1)?);
+            Ok(Some(Because { recorded, via }))
         } else {
             Ok(None)
         }
@@ -780,24 +851,108 @@ impl<'a> Walker<'_, 'a> {
     }
 }
 
-/// The one requirement a member misses, when she misses exactly one and it is a fact
-/// about her — a yes-or-no variable such as being registered as living alone — rather
-/// than a threshold (an age is "soon", not "nearly"): what "nearly qualifies" names. In a
-/// formula of cases, any one case she misses by such a fact.
-pub fn one_missing(e: &Explanation) -> Option<&Step> {
-    fn unmet(steps: &[Step]) -> Vec<&Step> {
-        steps
-            .iter()
-            .filter(|s| {
+/// What a member who nearly qualifies misses.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Shortfall {
+    /// A yes-or-no fact about her, an input such as being registered as living alone, is
+    /// not so (its label, or its name).
+    Fact(String),
+    /// An amount (a variable in a currency) is over the limit it is compared with, by no
+    /// more than [`NEARLY_SHARE`] of the limit.
+    Margin {
+        /// The amount's label, or its name.
+        name: String,
+        /// The amount.
+        value: f64,
+        /// The limit.
+        limit: f64,
+    },
+}
+
+/// How far over a limit an amount may be for its member to "nearly" qualify: a tenth.
+pub const NEARLY_SHARE: f64 = 0.1;
+
+/// What "nearly qualifies" names: the one requirement a member misses, when she misses
+/// exactly one, and it is a fact about her (a yes-or-no input) or an amount a little over
+/// its limit. A threshold on anything else — an age — is not "nearly" (an age is "soon").
+/// A yes-or-no variable computed by a formula is looked into: she nearly qualifies when
+/// she nearly meets it. In a formula of cases, any one case she nearly meets.
+pub fn nearly(e: &Explanation, package: &Package) -> Option<Shortfall> {
+    std::iter::once(&e.steps[..])
+        .chain(e.cases.iter().map(|c| &c.steps[..]))
+        .find_map(|steps| {
+            let mut unmet = steps.iter().filter(|s| {
                 matches!(s.kind, "condition" | "variable") && s.value == serde_json::json!(false)
+            });
+            match (unmet.next(), unmet.next()) {
+                (Some(step), None) => shortfall(step, steps, package),
+                _ => None,
+            }
+        })
+}
+
+/// The shortfall one unmet step names, if it is a fact or a small margin.
+fn shortfall(step: &Step, steps: &[Step], package: &Package) -> Option<Shortfall> {
+    let label = |v: &Variable| v.label.as_deref().unwrap_or(&v.name).to_string();
+    match step.kind {
+        "variable" => {
+            let variable = named(&step.text, package)?;
+            if variable.formulas.is_empty() {
+                Some(Shortfall::Fact(label(variable)))
+            } else {
+                nearly(step.because.as_deref()?, package)
+            }
+        }
+        _ => {
+            // The condition is read again from its own text (only here, never while
+            // evaluating): a comparison of an amount with a limit, each side a step.
+            let Ok(Expr::Binary {
+                op, left, right, ..
+            }) = crate::formula::parse(&step.text)
+            else {
+                return None;
+            };
+            let (amount, limit) = match op {
+                BinaryOp::Lt | BinaryOp::Le => (left, right),
+                BinaryOp::Gt | BinaryOp::Ge => (right, left),
+                _ => return None,
+            };
+            let side = |expr: &Expr| {
+                let text = &step.text[expr.span().start..expr.span().end];
+                match expr {
+                    Expr::Number(v, _) => Some(*v),
+                    _ => steps
+                        .iter()
+                        .find(|s| &*s.text == text)
+                        .and_then(|s| s.value.as_f64()),
+                }
+            };
+            let text = &step.text[amount.span().start..amount.span().end];
+            let variable = named(text, package)?;
+            if !variable
+                .unit
+                .as_deref()
+                .is_some_and(|u| u.starts_with("currency"))
+            {
+                return None;
+            }
+            let (value, limit) = (side(&amount)?, side(&limit)?);
+            (value >= limit && value - limit <= limit.abs() * NEARLY_SHARE).then(|| {
+                Shortfall::Margin {
+                    name: label(variable),
+                    value,
+                    limit,
+                }
             })
-            .collect()
+        }
     }
-    std::iter::once(unmet(&e.steps))
-        .chain(e.cases.iter().map(|c| unmet(&c.steps)))
-        .filter(|u| u.len() == 1)
-        .map(|u| u[0])
-        .find(|s| s.kind == "variable")
+}
+
+/// The variable a reference names (`household.income_per_head@last_month` names
+/// `income_per_head`).
+fn named<'p>(reference: &str, package: &'p Package) -> Option<&'p Variable> {
+    let name = reference.split('@').next()?.rsplit('.').next()?.trim();
+    package.variables.get(name)
 }
 
 /// The explanation in words: "old_age_allowance (高龄津贴) is 100 for 2020-03 because …".
@@ -820,7 +975,9 @@ pub fn sentence(e: &Explanation) -> String {
             )
         })
         .chain(e.steps.iter().map(|s| match (&s.kind, &s.since) {
-            (&"parameter", Some(since)) => format!("{} = {} since {since}", s.text, s.value),
+            (&"parameter", Some(since)) => {
+                format!("{} = {} since {}", s.text, s.value, format_day(*since))
+            }
             _ => format!("{} = {}", s.text, s.value),
         }))
         .collect();

@@ -233,11 +233,14 @@ pub struct Entitlement {
     pub name: String,
     /// What it gives.
     pub summary: String,
-    /// `qualifies`, `soon` (from `from`), `nearly` (one fact about her is missing:
-    /// `missing`), or `not`.
+    /// `qualifies`, `soon` (from `from`), `nearly` (one fact about her is missing, or one
+    /// amount is at most a tenth over its limit: `missing`), or `not`.
     pub standing: String,
-    /// When `nearly`: the one requirement she does not meet (e.g. 独居（社区标注）).
+    /// When `nearly`: the one requirement she does not meet (e.g. 独居（社区标注）), or the
+    /// amount over its limit (e.g. 家庭人均月收入).
     pub missing: Option<String>,
+    /// When `nearly` by an amount: the amount and its limit.
+    pub over_limit: Option<OverLimit>,
     /// The monthly amount this month (or from `from`).
     pub amount: f64,
     /// The month she qualifies from, when `soon`.
@@ -249,6 +252,15 @@ pub struct Entitlement {
     pub explanation: serde_json::Value,
     /// The department's decision about her, if any (`proposed`, `confirmed`…).
     pub decision: Option<String>,
+}
+
+/// An amount a little over the limit it is compared with.
+#[derive(Clone, Copy, Debug, Serialize, ToSchema)]
+pub struct OverLimit {
+    /// The amount (e.g. her household's income per head).
+    pub value: f64,
+    /// The limit (e.g. the minimum living standard).
+    pub limit: f64,
 }
 
 /// A decision computed again from the situation it kept.

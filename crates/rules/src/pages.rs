@@ -449,11 +449,29 @@ async fn entitlements_page(State(state): State<AppState>, ctx: PageContext) -> P
                 e.amount,
                 ctx.pick("元", "CNY")
             ),
-            "nearly" => format!(
-                "{}{}",
-                ctx.pick("您只差一项条件：", "You miss one requirement only: "),
-                e.missing.clone().unwrap_or_default()
-            ),
+            "nearly" => match &e.over_limit {
+                Some(over) => match ctx.lang {
+                    kernel::pages::Lang::ZhCn => format!(
+                        "您只差一项条件：{} {:.2} 元，比标准 {:.2} 元高 {:.2} 元",
+                        e.missing.clone().unwrap_or_default(),
+                        over.value,
+                        over.limit,
+                        over.value - over.limit
+                    ),
+                    kernel::pages::Lang::En => format!(
+                        "You miss one requirement only: {} is {:.2} CNY, {:.2} CNY over the limit of {:.2} CNY",
+                        e.missing.clone().unwrap_or_default(),
+                        over.value,
+                        over.value - over.limit,
+                        over.limit
+                    ),
+                },
+                None => format!(
+                    "{}{}",
+                    ctx.pick("您只差一项条件：", "You miss one requirement only: "),
+                    e.missing.clone().unwrap_or_default()
+                ),
+            },
             _ => ctx
                 .pick("您目前不符合条件", "You do not qualify now")
                 .to_string(),

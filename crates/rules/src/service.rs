@@ -1465,25 +1465,21 @@ pub async fn my_entitlements(state: &AppState, by: &Principal) -> ApiResult<Vec<
                 }
             }
         }
-        // Not now, not soon: nearly, when a single fact about her is all that is missing.
+        // Not now, not soon: nearly, when a single fact about her is all that is missing, or
+        // an amount of hers is a little over its limit.
         let mut missing = None;
+        let mut over_limit = None;
         if standing == "not"
-            && let Some(step) = crate::explain::one_missing(&shown)
+            && let Some(shortfall) = crate::explain::nearly(&shown, &package)
         {
             standing = "nearly";
-            missing = Some(
-                step.because
-                    .as_ref()
-                    .and_then(|b| b.label.as_deref())
-                    .or_else(|| {
-                        package
-                            .variables
-                            .get(&*step.text)
-                            .and_then(|v| v.label.as_deref())
-                    })
-                    .unwrap_or(&step.text)
-                    .to_string(),
-            );
+            missing = Some(match shortfall {
+                crate::explain::Shortfall::Fact(name) => name,
+                crate::explain::Shortfall::Margin { name, value, limit } => {
+                    over_limit = Some(OverLimit { value, limit });
+                    name
+                }
+            });
         }
         out.push(Entitlement {
             policy_code: policy.code.clone(),
@@ -1491,6 +1487,7 @@ pub async fn my_entitlements(state: &AppState, by: &Principal) -> ApiResult<Vec<
             summary: policy.summary.clone(),
             standing: standing.into(),
             missing,
+            over_limit,
             amount: shown_amount,
             from,
             reason: sentence(&shown),

@@ -7,6 +7,8 @@
 
 use rustc_hash::FxHashMap as HashMap;
 
+use std::sync::Arc;
+
 use crate::eval::{Column, EvalError, Resolver, evaluate};
 use crate::formula::Expr;
 use crate::package::{Body, DefaultValue, Package, ValueType, Variable};
@@ -16,7 +18,8 @@ use crate::period::{Period, Unit};
 /// Which group each person is in, and in what role.
 struct Grouping {
     count: usize,
-    group_of: Vec<usize>,
+    /// Shared with the explanations that read a group's variable for its persons.
+    group_of: Arc<[usize]>,
     /// The place of each person's role in the entity's roles.
     role_of: Vec<u16>,
 }
@@ -87,6 +90,11 @@ impl<'a> Simulation<'a> {
             .remove(&(std::ptr::from_ref(argument) as usize, period))
     }
 
+    /// Which group of `entity` each person is in, once the groups are added.
+    pub(crate) fn group_of(&self, entity: &str) -> Option<Arc<[usize]>> {
+        self.groups.get(entity).map(|g| g.group_of.clone())
+    }
+
     /// Puts the persons into `count` groups of a group entity: person `i` is in group
     /// `group_of[i]` with role `role_of[i]` (a role's name, e.g. `adult`).
     pub fn add_group(
@@ -144,7 +152,7 @@ impl<'a> Simulation<'a> {
             entity.to_string(),
             Grouping {
                 count,
-                group_of,
+                group_of: group_of.into(),
                 role_of,
             },
         );

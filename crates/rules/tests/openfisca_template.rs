@@ -149,6 +149,20 @@ fn the_ported_country_template_computes_as_openfisca_does() {
         .unwrap();
     let disposable = number(sim.calculate("disposable_income", m).unwrap());
     assert!((disposable[0] - 3258.33).abs() < 0.01, "{disposable:?}");
+    // Its explanation reads the yearly housing tax spread over the month, explained for
+    // its year.
+    let why = serde_json::to_value(
+        rules::explain::explain_all(&mut sim, "disposable_income", m).unwrap(),
+    )
+    .unwrap();
+    let spread = why[0]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["text"] == "per_month(housing_tax)")
+        .cloned()
+        .unwrap_or_else(|| panic!("no housing tax step in {why:#}"));
+    assert_eq!(spread["because"]["period"], "2025", "{spread:#}");
     // A tenant in 40 m² pays 400 of housing tax in 2017; an owner of 10 m², the minimum.
     let mut sim = Simulation::new(&package, 2);
     sim.add_group(

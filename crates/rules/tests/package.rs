@@ -16,6 +16,19 @@ fn write(dir: &Path, file: &str, text: &str) {
     std::fs::write(path, text).unwrap();
 }
 
+/// Five persons in two households, {0, 1, 2} and {3, 4}, in the roles given.
+fn two_households<'p>(package: &'p rules::package::Package, roles: [&str; 5]) -> Simulation<'p> {
+    let mut sim = Simulation::new(package, 5);
+    sim.add_group(
+        "household",
+        2,
+        vec![0, 0, 0, 1, 1],
+        roles.map(String::from).to_vec(),
+    )
+    .unwrap();
+    sim
+}
+
 fn demo_city() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     write(
@@ -317,16 +330,7 @@ wrong_way:
     );
     let package = load_package(dir.path()).unwrap_or_else(|e| panic!("{e:#?}"));
     // Two households: {0: adult 3000, adult 0, child 4}, {1: adult 0 with child 7}.
-    let mut sim = Simulation::new(&package, 5);
-    sim.add_group(
-        "household",
-        2,
-        vec![0, 0, 0, 1, 1],
-        ["adult", "adult", "child", "adult", "child"]
-            .map(String::from)
-            .to_vec(),
-    )
-    .unwrap();
+    let mut sim = two_households(&package, ["adult", "adult", "child", "adult", "child"]);
     let m = month("2024-05");
     sim.set_input(
         "salary",
@@ -932,19 +936,10 @@ fn kept_member_sums_explain_as_computing_them_again() {
     let package = load_package(&root).unwrap();
     let m = month("2025-03");
     let build = |keep: bool| {
-        let mut sim = Simulation::new(&package, 5);
+        let mut sim = two_households(&package, ["adult", "adult", "child", "adult", "adult"]);
         if keep {
             sim.keep_for_explanations();
         }
-        sim.add_group(
-            "household",
-            2,
-            vec![0, 0, 0, 1, 1],
-            ["adult", "adult", "child", "adult", "adult"]
-                .map(String::from)
-                .to_vec(),
-        )
-        .unwrap();
         sim.set_input("age", m, Column::Number(vec![72.0, 75.0, 9.0, 40.0, 71.0]))
             .unwrap();
         sim.set_input(
@@ -989,4 +984,94 @@ fn kept_member_sums_explain_as_computing_them_again() {
         .cloned()
         .unwrap_or_default();
     assert!(step.get("because").is_some(), "{step:#}");
+}
+
+/// "Nearly qualifies" names one fact about her (an input) or an amount a little over its
+/// limit — looked for inside a computed yes-or-no — and nothing when two requirements
+/// are missing, when the amount is far over, or when the threshold is an age.
+#[test]
+fn nearly_names_one_missing_fact_or_an_amount_a_little_over_its_limit() {
+    use rules::explain::{Shortfall, explain_all, nearly};
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../rules/demo-city");
+    let package = load_package(&root).unwrap();
+    let m = month("2025-03");
+    let mut sim = two_households(&package, ["adult", "adult", "child", "adult", "adult"]);
+    sim.keep_for_explanations();
+    sim.set_input("age", m, Column::Number(vec![75.0, 40.0, 9.0, 40.0, 75.0]))
+        .unwrap();
+    sim.set_input("lives_alone", m, Column::Bool(vec![false; 5]))
+        .unwrap();
+    sim.set_input(
+        "disability_grade",
+        m,
+        Column::Number(vec![1.0, 0.0, 0.0, 1.0, 0.0]),
+    )
+    .unwrap();
+    // Income per head: 1,000 in the first household (the standard is 960: 40 over),
+    // 1,200 in the second (240 over, a quarter).
+    sim.set_input(
+        "income",
+        m,
+        Column::Number(vec![1500.0, 1500.0, 0.0, 2400.0, 0.0]),
+    )
+    .unwrap();
+    let mut shortfalls = |variable: &str| -> Vec<Option<Shortfall>> {
+        sim.calculate(variable, m).unwrap();
+        explain_all(&mut sim, variable, m)
+            .unwrap()
+            .iter()
+            .map(|e| nearly(e, &package))
+            .collect()
+    };
+    assert_eq!(
+        shortfalls("disability_living_subsidy"),
+        [
+            Some(Shortfall::Margin {
+                name: "家庭月人均收入".into(),
+                value: 1000.0,
+                limit: 960.0
+            }),
+            None,
+            None,
+            None,
+            None
+        ],
+        "the first is 40 over; the second has no disability grade (and is over too); \
+         the fourth is a quarter over"
+    );
+    let alone = Some(Shortfall::Fact("独居（社区标注）".into()));
+    assert_eq!(
+        shortfalls("living_alone_care_subsidy"),
+        [alone.clone(), None, None, None, alone],
+        "the 75-year-olds miss being registered as living alone; the others are too young too"
+    );
+    assert_eq!(
+        shortfalls("old_age_allowance"),
+        [None, None, None, None, None],
+        "an age is soon, not nearly"
+    );
+    // A person's formula reading her household's variable explains it for her household.
+    let fourth =
+        serde_json::to_value(&explain_all(&mut sim, "disability_living_subsidy", m).unwrap()[3])
+            .unwrap();
+    let step = fourth["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["text"] == "household.in_dibao_household")
+        .cloned()
+        .unwrap_or_else(|| panic!("no household step in {fourth:#}"));
+    assert_eq!(
+        (
+            &step["value"],
+            &step["because"]["member"],
+            &step["because"]["variable"]
+        ),
+        (
+            &serde_json::json!(false),
+            &serde_json::json!(1),
+            &serde_json::json!("in_dibao_household")
+        ),
+        "{step:#}"
+    );
 }

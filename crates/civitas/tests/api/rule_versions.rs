@@ -596,14 +596,33 @@ async fn register_changes_are_followed_by_the_policies_within_seconds() {
 }
 
 async fn import_grades(app: &TestApp, token: &str, grades: &[(&str, i64)]) {
-    let lines: String = grades
+    let grades: Vec<(&str, Value)> = grades.iter().map(|(r, g)| (*r, json!(g))).collect();
+    import_field(
+        app,
+        token,
+        "disability-registration",
+        "disability_grade",
+        &grades,
+    )
+    .await;
+}
+
+/// Hosts one field's values for residents (by resident id) in an exchange resource.
+async fn import_field(
+    app: &TestApp,
+    token: &str,
+    resource: &str,
+    field: &str,
+    values: &[(&str, Value)],
+) {
+    let lines: String = values
         .iter()
-        .map(|(rid, grade)| format!("{}\n", json!({"subject": rid, "disability_grade": grade})))
+        .map(|(rid, value)| format!("{}\n", json!({"subject": rid, field: value})))
         .collect();
     let r = app
         .send(
             Method::POST,
-            "/api/v1/exchange/resources/disability-registration/records",
+            &format!("/api/v1/exchange/resources/{resource}/records"),
             Some(token),
             &[],
             Some(("application/x-ndjson", lines.into_bytes())),
@@ -734,4 +753,122 @@ async fn a_policy_reads_the_disability_grade_from_the_exchange_under_an_agreemen
     // The federation re-grades the other resident: the policy follows within seconds.
     import_grades(&app, &fed_admin, &[(&mild_rid, 1)]).await;
     decisions_until(&app, &clerk, "care", "proposed", 2).await;
+
+    // The living subsidy also asks whether her household is under the minimum living
+    // standard (1,010 a month per head), its income from social insurance: 1,050 is 40
+    // over — she nearly qualifies, and is told by how much.
+    let insurer = app
+        .organisation(&admin, 3, "示例市社会保险事业管理中心")
+        .await;
+    let insurer_admin = app
+        .account("insurer-admin", Role::OrgAdmin, Some(&insurer), None)
+        .await;
+    let r = app
+        .post(
+            "/api/v1/exchange/resources",
+            Some(&insurer_admin),
+            &json!({
+                "code": "social-insurance-contributions", "name": "社会保险缴费信息",
+                "description": "参保状态与月收入。",
+                "fields": [{"name": "monthly_income", "title": "月收入", "type": "number", "sensitivity": "sensitive_personal"}],
+                "sharing_class": "conditional", "update_frequency": "monthly",
+                "serving": "hosted", "subject_kind": "person", "keywords": ["社保"],
+            }),
+        )
+        .await;
+    assert_eq!(
+        r.status(),
+        StatusCode::CREATED,
+        "{}",
+        r.text().await.unwrap()
+    );
+    import_field(
+        &app,
+        &insurer_admin,
+        "social-insurance-contributions",
+        "monthly_income",
+        &[(&severe_rid, json!(1050.0))],
+    )
+    .await;
+    let r = app
+        .post(
+            "/api/v1/exchange/requests",
+            Some(&civil_admin),
+            &json!({"resource": "social-insurance-contributions", "fields": ["monthly_income"],
+                    "purpose": "低保收入核对", "legal_basis": "《社会救助暂行办法》第十一条",
+                    "statutory": true, "expected_calls_per_day": 10}),
+        )
+        .await;
+    assert_eq!(
+        r.status(),
+        StatusCode::CREATED,
+        "{}",
+        r.text().await.unwrap()
+    );
+    let request: Value = r.json().await.unwrap();
+    let r = app
+        .post(
+            &format!(
+                "/api/v1/exchange/requests/{}/decision",
+                request["id"].as_str().unwrap()
+            ),
+            Some(&insurer_admin),
+            &json!({"approve": true}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    let r = app
+        .post(
+            "/api/v1/rules/policies",
+            Some(&admin),
+            &json!({"code": "living", "name": "困难残疾人生活补贴", "summary": "每月发放", "package": "demo-city",
+                    "variable": "disability_living_subsidy", "organisation_id": civil,
+                    "basis": "《示例市困难残疾人生活补贴和重度残疾人护理补贴实施办法》第五条"}),
+        )
+        .await;
+    assert_eq!(
+        r.status(),
+        StatusCode::CREATED,
+        "{}",
+        r.text().await.unwrap()
+    );
+    let her = app
+        .account("severe", Role::Citizen, None, Some(&severe))
+        .await;
+    let mine: Value = app
+        .get("/api/v1/me/entitlements", Some(&her))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let living = mine
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["policy_code"] == "living")
+        .cloned()
+        .unwrap_or_else(|| panic!("no living subsidy in {mine:#}"));
+    assert_eq!(
+        (
+            &living["standing"],
+            &living["missing"],
+            &living["over_limit"]
+        ),
+        (
+            &json!("nearly"),
+            &json!("家庭月人均收入"),
+            &json!({"value": 1050.0, "limit": 1010.0})
+        ),
+        "{living:#}"
+    );
+    let page = app
+        .page(Method::GET, "/me/entitlements", &her, &[])
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("家庭月人均收入 1050.00 元，比标准 1010.00 元高 40.00 元"),
+        "{page}"
+    );
 }
