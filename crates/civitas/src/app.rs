@@ -33,6 +33,7 @@ pub fn migrations() -> Vec<&'static [kernel::migrate::Migration]> {
         messaging::MIGRATIONS,
         services::MIGRATIONS,
         rules::MIGRATIONS,
+        safety::MIGRATIONS,
     ]
 }
 
@@ -52,6 +53,7 @@ fn navigation() -> Vec<NavItem> {
     nav.extend(messaging::pages::nav());
     nav.extend(services::pages::nav());
     nav.extend(rules::pages::nav());
+    nav.extend(safety::pages::nav());
     nav
 }
 
@@ -111,6 +113,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(messaging::api::router())
         .merge(services::api::router())
         .merge(rules::api::router())
+        .merge(safety::api::router())
         .split_for_parts()
 }
 
@@ -127,6 +130,7 @@ pub fn router(state: AppState) -> Router {
         .merge(messaging::pages::router())
         .merge(services::pages::router())
         .merge(rules::pages::router())
+        .merge(safety::pages::router())
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))

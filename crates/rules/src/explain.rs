@@ -797,7 +797,8 @@ impl<'a> Walker<'_, 'a> {
     }
 
     /// A variable used, explained in turn at its first mention, to a limited depth (not
-    /// an input, nor another entity's).
+    /// an input): the formula's entity's own (`via` none), or her group's for a person
+    /// (`via`: each person's group).
     fn because(
         &mut self,
         name: &'a str,
@@ -877,18 +878,60 @@ pub const NEARLY_SHARE: f64 = 0.1;
 /// its limit. A threshold on anything else — an age — is not "nearly" (an age is "soon").
 /// A yes-or-no variable computed by a formula is looked into: she nearly qualifies when
 /// she nearly meets it. In a formula of cases, any one case she nearly meets.
+///
+/// Never "nearly" when a case held (the case decides her value, even when it is none),
+/// for a case that pays nothing (an exclusion), nor under a `not` (a step's value is
+/// what it is, not whether she meets it).
 pub fn nearly(e: &Explanation, package: &Package) -> Option<Shortfall> {
-    std::iter::once(&e.steps[..])
-        .chain(e.cases.iter().map(|c| &c.steps[..]))
-        .find_map(|steps| {
-            let mut unmet = steps.iter().filter(|s| {
-                matches!(s.kind, "condition" | "variable") && s.value == serde_json::json!(false)
-            });
-            match (unmet.next(), unmet.next()) {
-                (Some(step), None) => shortfall(step, steps, package),
+    if e.cases.iter().any(|c| c.held) {
+        return None;
+    }
+    let negated = |text: &str| {
+        let mut found = false;
+        match crate::formula::parse(text) {
+            Ok(expr) => expr.each(&mut |x| found |= matches!(x, Expr::Not(..))),
+            Err(_) => found = true,
+        }
+        found
+    };
+    // A case that pays nothing (an exclusion: `then: 0`) is not one to nearly meet.
+    let pays = |i: usize| {
+        let written = package
+            .variables
+            .get(&*e.variable)
+            .and_then(|v| v.formula_on(e.period.start))
+            .and_then(|f| match &f.body {
+                Body::Cases { cases, .. } => cases.get(i),
                 _ => None,
+            });
+        !matches!(
+            written.map(|c| &c.then.expr),
+            Some(Expr::Number(v, _)) if *v == 0.0
+        ) && !matches!(written.map(|c| &c.then.expr), Some(Expr::Bool(false, _)))
+    };
+    let considered: Vec<(&[Step], &str)> = if e.cases.is_empty() {
+        vec![(&e.steps[..], e.formula.as_deref().unwrap_or(""))]
+    } else {
+        e.cases
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| pays(*i))
+            .map(|(_, c)| (&c.steps[..], &*c.when))
+            .collect()
+    };
+    considered.into_iter().find_map(|(steps, text)| {
+        // A false `any` or `all` over members is unmet too, but never named.
+        let mut unmet = steps.iter().filter(|s| {
+            matches!(s.kind, "condition" | "variable" | "members")
+                && s.value == serde_json::json!(false)
+        });
+        match (unmet.next(), unmet.next()) {
+            (Some(step), None) if step.kind != "members" && !negated(text) => {
+                shortfall(step, steps, package)
             }
-        })
+            _ => None,
+        }
+    })
 }
 
 /// The shortfall one unmet step names, if it is a fact or a small margin.
@@ -927,8 +970,18 @@ fn shortfall(step: &Step, steps: &[Step], package: &Package) -> Option<Shortfall
                         .and_then(|s| s.value.as_f64()),
                 }
             };
-            let text = &step.text[amount.span().start..amount.span().end];
-            let variable = named(text, package)?;
+            // The amount is a variable (hers or her group's), never a parameter.
+            let Expr::Reference { path, .. } = &*amount else {
+                return None;
+            };
+            let variable = match path.as_slice() {
+                [name] => package.variables.get(name.as_str())?,
+                [group, name] if group != "p" => package
+                    .variables
+                    .get(name.as_str())
+                    .filter(|v| v.entity == *group)?,
+                _ => return None,
+            };
             if !variable
                 .unit
                 .as_deref()

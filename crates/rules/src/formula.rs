@@ -180,6 +180,19 @@ impl Expr {
             | Expr::If { span, .. } => *span,
         }
     }
+
+    /// Widens where it was written to `to` (a part in brackets: the brackets belong to it,
+    /// so that quoting it in an explanation quotes them too).
+    fn widen(&mut self, to: Span) {
+        match self {
+            Expr::Number(_, s) | Expr::Bool(_, s) | Expr::Text(_, s) => *s = to,
+            Expr::Not(_, s) | Expr::Negate(_, s) => *s = to,
+            Expr::Reference { span, .. }
+            | Expr::Call { span, .. }
+            | Expr::Binary { span, .. }
+            | Expr::If { span, .. } => *span = to,
+        }
+    }
 }
 
 /// Why a formula does not read.
@@ -276,10 +289,16 @@ fn build(pair: Pair<'_, Rule>) -> Expr {
         Rule::choice | Rule::primary | Rule::negation | Rule::signed | Rule::comparison
             if parts(pair.clone()).count() == 1 =>
         {
-            parts(pair)
+            let bracketed = pair.as_rule() == Rule::primary
+                && pair.clone().into_inner().any(|p| p.as_rule() == Rule::open);
+            let mut inner = parts(pair)
                 .next()
                 .map(build)
-                .unwrap_or(Expr::Bool(false, span))
+                .unwrap_or(Expr::Bool(false, span));
+            if bracketed {
+                inner.widen(span);
+            }
+            inner
         }
         Rule::if_then_else => {
             let mut parts = parts(pair).map(build);

@@ -1,4 +1,4 @@
-//! Civitas rules as code (issue 6, in progress): periods; parameters with dated values
+//! Civitas rules as code: periods; parameters with dated values
 //! and legal citations (OpenFisca's parameter YAML); the formula language a policy
 //! officer writes conditions and amounts in; packages of variables with formulas by date,
 //! exclusive cases and reforms; simulations computed column by column for persons and

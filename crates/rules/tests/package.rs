@@ -1075,3 +1075,99 @@ fn nearly_names_one_missing_fact_or_an_amount_a_little_over_its_limit() {
         "{step:#}"
     );
 }
+
+/// "Nearly" is never said under a `not` (a step's value there is not whether she meets
+/// it), nor when a case held or of a case that pays nothing (an exclusion), nor of a
+/// parameter taken for her amount; a limit may stand on either side.
+#[test]
+fn nearly_is_not_said_under_not_nor_when_a_case_held() {
+    use rules::explain::{Shortfall, explain_all, nearly};
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "package.yaml",
+        "name: t\nentities:\n  person: {plural: persons}\n",
+    );
+    write(
+        dir.path(),
+        "parameters/limit.yaml",
+        "values:\n  2020-01-01: 1000\n",
+    );
+    write(
+        dir.path(),
+        "parameters/income.yaml",
+        "values:\n  2020-01-01: 1100\n",
+    );
+    write(
+        dir.path(),
+        "variables/v.yaml",
+        "owns_car: {entity: person, period: month, type: bool}
+lives_alone: {entity: person, period: month, type: bool}
+in_prison: {entity: person, period: month, type: bool}
+income: {entity: person, period: month, unit: currency-CNY}
+carless_alone:
+  entity: person
+  period: month
+  formula: if not owns_car and lives_alone then 1 else 0
+alone:
+  entity: person
+  period: month
+  formulas:
+    2020-01-01:
+      cases:
+        - when: in_prison
+          then: 0
+        - when: lives_alone
+          then: 1
+      otherwise: 0
+limit_over_income:
+  entity: person
+  period: month
+  formula: if p.limit > income then 1 else 0
+above_the_line:
+  entity: person
+  period: month
+  formula: if income > p.income then 1 else 0
+",
+    );
+    let package = load_package(dir.path()).unwrap_or_else(|e| panic!("{e:#?}"));
+    let m = month("2024-05");
+    let mut sim = Simulation::new(&package, 2);
+    sim.set_input("owns_car", m, Column::Bool(vec![true, false]))
+        .unwrap();
+    sim.set_input("lives_alone", m, Column::Bool(vec![false, false]))
+        .unwrap();
+    sim.set_input("in_prison", m, Column::Bool(vec![true, false]))
+        .unwrap();
+    sim.set_input("income", m, Column::Number(vec![1050.0, 1050.0]))
+        .unwrap();
+    let mut shortfalls = |variable: &str| -> Vec<Option<Shortfall>> {
+        sim.calculate(variable, m).unwrap();
+        explain_all(&mut sim, variable, m)
+            .unwrap()
+            .iter()
+            .map(|e| nearly(e, &package))
+            .collect()
+    };
+    assert_eq!(shortfalls("carless_alone"), [None, None], "under a not");
+    assert_eq!(
+        shortfalls("alone"),
+        [None, Some(Shortfall::Fact("lives_alone".into()))],
+        "the first is excluded by a case that held"
+    );
+    let over = Some(Shortfall::Margin {
+        name: "income".into(),
+        value: 1050.0,
+        limit: 1000.0,
+    });
+    assert_eq!(
+        shortfalls("limit_over_income"),
+        [over.clone(), over],
+        "a limit on the left: her income is on the right"
+    );
+    assert_eq!(
+        shortfalls("above_the_line"),
+        [None, None],
+        "p.income is a parameter, not her amount"
+    );
+}

@@ -21,5 +21,6 @@ mod personal_data;
 mod policies;
 mod rule_versions;
 mod rules;
+mod safety;
 mod services;
 mod smoke;

@@ -8,7 +8,7 @@ use serde_json::Value;
 use crate::helpers::TestApp;
 
 /// Every JSON route the routers define, with its methods.
-const ROUTES: [(&str, &[&str]); 100] = [
+const ROUTES: [(&str, &[&str]); 105] = [
     ("/api/v1/auth/login", &["post"]),
     ("/api/v1/auth/logout", &["post"]),
     ("/api/v1/me", &["get"]),
@@ -112,10 +112,15 @@ const ROUTES: [(&str, &[&str]); 100] = [
     ("/api/v1/cases", &["get"]),
     ("/api/v1/cases/{id}", &["get"]),
     ("/api/v1/cases/{id}/actions", &["post"]),
+    ("/api/v1/safety/stations", &["get", "post"]),
+    ("/api/v1/safety/stations/{code}", &["get"]),
+    ("/api/v1/safety/stations/{code}/observations", &["get"]),
+    ("/api/v1/safety/observations", &["post"]),
+    ("/api/v1/safety/rejections", &["get"]),
 ];
 
 /// Operations anyone may call, without a bearer token.
-const PUBLIC: [(&str, &str); 25] = [
+const PUBLIC: [(&str, &str); 28] = [
     ("/api/v1/auth/login", "post"),
     ("/api/v1/exchange/resources", "get"),
     ("/api/v1/exchange/resources/{resource}", "get"),
@@ -141,6 +146,9 @@ const PUBLIC: [(&str, &str); 25] = [
     ("/api/v1/rules/trace", "post"),
     ("/api/v1/rules/policies", "get"),
     ("/api/v1/rules/policies/{code}", "get"),
+    ("/api/v1/safety/stations", "get"),
+    ("/api/v1/safety/stations/{code}", "get"),
+    ("/api/v1/safety/stations/{code}/observations", "get"),
 ];
 
 #[tokio::test]

@@ -1,0 +1,142 @@
+//! The safety JSON routes: stations (public to read, registered by their department) and
+//! readings (sent in batches by the station's department or its system, public to read).
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::StatusCode;
+use kernel::api::{Json, Path, Query};
+use kernel::auth::Principal;
+use kernel::error::Problem;
+use kernel::{ApiError, ApiResult, AppState};
+use serde::Deserialize;
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::model::*;
+use crate::service;
+
+/// The largest batch body: 10,000 readings with long station codes and units fit.
+pub const MAX_BATCH_BYTES: usize = 4 * 1024 * 1024;
+
+/// The routes.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(stations, register_station))
+        .routes(routes!(station))
+        .routes(routes!(readings))
+        .routes(routes!(rejections))
+        .merge(
+            OpenApiRouter::new()
+                .routes(routes!(ingest))
+                .layer(DefaultBodyLimit::max(MAX_BATCH_BYTES)),
+        )
+}
+
+/// Which stations to list.
+#[derive(Debug, Deserialize, IntoParams)]
+struct StationQuery {
+    /// A region's code: its stations and those of the regions under it.
+    region: Option<String>,
+}
+
+/// The monitoring stations, by code (public).
+#[utoipa::path(get, path = "/api/v1/safety/stations", tag = "safety",
+    params(StationQuery),
+    responses((status = 200, body = Vec<Station>)))]
+async fn stations(
+    State(state): State<AppState>,
+    Query(q): Query<StationQuery>,
+) -> ApiResult<Json<Vec<Station>>> {
+    Ok(Json(service::stations(&state, q.region.as_deref()).await?))
+}
+
+/// Register a station (its department's administrator, or a platform administrator).
+#[utoipa::path(post, path = "/api/v1/safety/stations", tag = "safety", security(("bearer" = [])),
+    request_body = NewStation,
+    responses((status = 201, body = Station), (status = 400, body = Problem), (status = 403, body = Problem), (status = 409, body = Problem)))]
+async fn register_station(
+    State(state): State<AppState>,
+    principal: Principal,
+    Json(new): Json<NewStation>,
+) -> ApiResult<(StatusCode, Json<Station>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(service::register_station(&state, &principal, new).await?),
+    ))
+}
+
+/// One station with its latest reading (public).
+#[utoipa::path(get, path = "/api/v1/safety/stations/{code}", tag = "safety",
+    params(("code" = String, Path, description = "The station's code")),
+    responses((status = 200, body = Station), (status = 404, body = Problem)))]
+async fn station(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+) -> ApiResult<Json<Station>> {
+    Ok(Json(service::station(&state, &code).await?))
+}
+
+/// A station's readings, newest first: the last 48 hours unless `from`/`until` say
+/// otherwise (public).
+#[utoipa::path(get, path = "/api/v1/safety/stations/{code}/observations", tag = "safety",
+    params(("code" = String, Path, description = "The station's code"), ObservationQuery),
+    responses((status = 200, body = Vec<Observation>), (status = 400, body = Problem), (status = 404, body = Problem)))]
+async fn readings(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    Query(q): Query<ObservationQuery>,
+) -> ApiResult<Json<Vec<Observation>>> {
+    Ok(Json(service::readings(&state, &code, &q).await?))
+}
+
+/// Send readings: up to 10,000 per batch, from the station's department or its system
+/// account. Each good reading is stored once per station and instant (sending a batch
+/// again is safe); each bad one is refused with its reason and counted; the answer says
+/// which.
+#[utoipa::path(post, path = "/api/v1/safety/observations", tag = "safety", security(("bearer" = [])),
+    request_body = ObservationBatch,
+    responses((status = 200, body = IngestReport), (status = 400, body = Problem), (status = 401, body = Problem), (status = 413, body = Problem), (status = 415, body = Problem)))]
+async fn ingest(
+    State(state): State<AppState>,
+    principal: Principal,
+    headers: axum::http::HeaderMap,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> ApiResult<Json<IngestReport>> {
+    let json = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(';')
+                .next()
+                .is_some_and(|t| t.trim() == "application/json")
+        });
+    if !json {
+        return Err(ApiError::UnsupportedMediaType(
+            "send the batch as JSON with 'Content-Type: application/json'".into(),
+        ));
+    }
+    let body = body.map_err(|r| {
+        if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::PayloadTooLarge(format!(
+                "a batch body is at most {MAX_BATCH_BYTES} bytes: send fewer readings at once"
+            ))
+        } else {
+            ApiError::bad_request(r.body_text())
+        }
+    })?;
+    let batch: ObservationBatch = kernel::api::parse_json(&body)?;
+    Ok(Json(
+        service::ingest(&state, &principal, &batch.observations).await?,
+    ))
+}
+
+/// How many readings were refused, by station and reason (the platform's staff).
+#[utoipa::path(get, path = "/api/v1/safety/rejections", tag = "safety", security(("bearer" = [])),
+    responses((status = 200, body = Vec<RejectionCount>), (status = 401, body = Problem), (status = 403, body = Problem)))]
+async fn rejections(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> ApiResult<Json<Vec<RejectionCount>>> {
+    Ok(Json(service::rejections(&state, &principal).await?))
+}

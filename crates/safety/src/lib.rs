@@ -1,0 +1,20 @@
+//! Civitas public safety (issue 7, in progress): monitoring stations registered by the
+//! departments that run them, and their readings, sent in batches and checked one by one
+//! — unknown stations, wrong units, physically impossible values and times ahead of the
+//! clock are refused with reasons and counted, never stored; a reading sent twice is
+//! stored once.
+
+pub mod api;
+pub mod model;
+pub mod pages;
+pub mod service;
+pub mod store;
+
+/// This crate's migrations.
+pub const MIGRATIONS: &[kernel::migrate::Migration] = &[kernel::migrate::Migration {
+    component: "safety",
+    version: 1,
+    name: "stations, observations, refused readings",
+    sqlite: include_str!("../migrations/sqlite/0001_safety.sql"),
+    postgres: include_str!("../migrations/postgres/0001_safety.sql"),
+}];
