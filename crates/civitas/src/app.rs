@@ -247,6 +247,7 @@ impl Application {
         services::start_sweeps(self.state.clone());
         rules::start_sweeps(self.state.clone());
         messaging::delivery::start(self.state.clone());
+        safety::mqtt::start(self.state.clone()).map_err(std::io::Error::other)?;
         let mut app = router(self.state.clone());
         if self.demo {
             // The demo's proxied resource is served by a stand-in provider system.

@@ -64,6 +64,12 @@ pub struct Config {
     /// How often, in seconds, the persons whose register data changed are evaluated
     /// again under the benefit policies (免申即享); 0 turns following off.
     pub rules_follow_seconds: u64,
+    /// The MQTT broker monitoring stations publish their readings to
+    /// (`mqtt://host:1883`); unset, no readings are taken over MQTT.
+    pub mqtt_url: Option<String>,
+    /// The first level of the MQTT topics read: readings arrive on
+    /// `{mqtt_topic_prefix}/obs/{station}`.
+    pub mqtt_topic_prefix: String,
 }
 
 impl Default for Config {
@@ -89,6 +95,8 @@ impl Default for Config {
             webhook_allow_internal: false,
             rules_packages: Vec::new(),
             rules_follow_seconds: 5,
+            mqtt_url: None,
+            mqtt_topic_prefix: "civitas".into(),
         }
     }
 }

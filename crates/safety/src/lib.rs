@@ -2,10 +2,11 @@
 //! departments that run them, and their readings, sent in batches and checked one by one
 //! — unknown stations, wrong units, physically impossible values and times ahead of the
 //! clock are refused with reasons and counted, never stored; a reading sent twice is
-//! stored once.
+//! stored once. Readings arrive over HTTP and over MQTT (`mqtt.rs`).
 
 pub mod api;
 pub mod model;
+pub mod mqtt;
 pub mod pages;
 pub mod service;
 pub mod store;

@@ -190,16 +190,19 @@ pub enum Rejection {
     BadTime,
     /// The time is more than five minutes ahead of the server's clock.
     InTheFuture,
+    /// An MQTT message that is not a reading (or a list of readings) in JSON.
+    BadPayload,
 }
 
 /// Every reason, in the order pages list them.
-pub const REJECTIONS: [Rejection; 6] = [
+pub const REJECTIONS: [Rejection; 7] = [
     Rejection::UnknownStation,
     Rejection::NotYourStation,
     Rejection::UnitMismatch,
     Rejection::OutOfRange,
     Rejection::BadTime,
     Rejection::InTheFuture,
+    Rejection::BadPayload,
 ];
 
 impl Rejection {
@@ -217,6 +220,7 @@ impl Rejection {
             Rejection::OutOfRange => "out_of_range",
             Rejection::BadTime => "bad_time",
             Rejection::InTheFuture => "in_the_future",
+            Rejection::BadPayload => "bad_payload",
         }
     }
 }

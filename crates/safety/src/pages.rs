@@ -332,6 +332,7 @@ async fn rejections_page(State(state): State<AppState>, ctx: PageContext) -> Pag
         Rejection::OutOfRange => ctx.pick("超出量程", "out of range"),
         Rejection::BadTime => ctx.pick("时间无法解析", "bad time"),
         Rejection::InTheFuture => ctx.pick("时间超前", "in the future"),
+        Rejection::BadPayload => ctx.pick("消息格式错误", "not a reading"),
     };
     let rows = counts
         .iter()

@@ -333,6 +333,26 @@ pub async fn ingest(
     })
 }
 
+/// Counts readings refused before they could be checked (e.g. an MQTT message that is
+/// not JSON): (station code as named, reason).
+pub async fn count_refused(state: &AppState, refused: &[(String, Rejection)]) -> ApiResult<()> {
+    if refused.is_empty() {
+        return Ok(());
+    }
+    let mut counts: BTreeMap<(String, &'static str), i64> = BTreeMap::new();
+    for (code, reason) in refused {
+        *counts
+            .entry((code.chars().take(40).collect(), reason.as_str()))
+            .or_default() += 1;
+    }
+    let counts: Vec<(String, &'static str, i64)> =
+        counts.into_iter().map(|((c, r), n)| (c, r, n)).collect();
+    let mut tx = state.db.begin().await?;
+    store::count_rejections(&mut tx, &counts, Timestamp::now()).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// A station's readings, newest first (public).
 pub async fn readings(
     state: &AppState,

@@ -307,3 +307,100 @@ async fn stations_take_readings_once_and_refuse_bad_ones_with_reasons() {
         "{page}"
     );
 }
+
+/// Readings published over MQTT (Mosquitto on 1883, as CI runs it) are stored as HTTP
+/// batches are: one reading or a list per message, the station named by the topic; a
+/// message that is not a reading, and a reading for no station, are counted.
+#[tokio::test]
+async fn readings_arrive_over_mqtt() {
+    let prefix = format!("civitas-test-{}", kernel::ids::new_id());
+    let topic_prefix = prefix.clone();
+    let app = TestApp::spawn_configured(false, move |c| {
+        c.mqtt_url = Some("mqtt://127.0.0.1:1883".into());
+        c.mqtt_topic_prefix = topic_prefix;
+    })
+    .await;
+    let admin = app.admin().await;
+    app.regions(&admin).await;
+    let water = app.organisation(&admin, 1, "示例市水务局").await;
+    let water_admin = app
+        .account("water-admin", Role::OrgAdmin, Some(&water), None)
+        .await;
+    let r = app
+        .post(
+            "/api/v1/safety/stations",
+            Some(&water_admin),
+            &station("RL-1", "river_level", json!({"warning_level": 25.0})),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+
+    let mut options = rumqttc::MqttOptions::new(
+        format!("publisher-{}", kernel::ids::new_id()),
+        "127.0.0.1",
+        1883,
+    );
+    options.set_keep_alive(std::time::Duration::from_secs(5));
+    let (client, mut events) = rumqttc::AsyncClient::new(options, 100);
+    tokio::spawn(async move { while events.poll().await.is_ok() {} });
+    let now = time::OffsetDateTime::now_utc();
+    let at = |minutes_ago: i64| {
+        kernel::time::Timestamp::from_datetime(now - time::Duration::minutes(minutes_ago)).rfc3339()
+    };
+    let messages = [
+        (
+            "RL-1",
+            json!({"observed_at": at(3), "value": 24.2, "unit": "m"}).to_string(),
+        ),
+        (
+            "RL-1",
+            json!([{"observed_at": at(2), "value": 24.8}, {"observed_at": at(1), "value": 25.3}])
+                .to_string(),
+        ),
+        ("RL-1", "25.9 m".to_string()),
+        (
+            "XX-9",
+            json!({"observed_at": at(1), "value": 1.0}).to_string(),
+        ),
+    ];
+    // The node subscribes once it has connected: publish until the first reading lands.
+    let mut stored = Vec::new();
+    for _ in 0..100 {
+        for (station, payload) in &messages {
+            client
+                .publish(
+                    format!("{prefix}/obs/{station}"),
+                    rumqttc::QoS::AtLeastOnce,
+                    false,
+                    payload.clone().into_bytes(),
+                )
+                .await
+                .unwrap();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        let r = app
+            .get("/api/v1/safety/stations/RL-1/observations", None)
+            .await;
+        stored = r.json::<Vec<Value>>().await.unwrap();
+        if stored.len() >= 3 {
+            break;
+        }
+    }
+    let values: Vec<f64> = stored
+        .iter()
+        .map(|r| r["value"].as_f64().unwrap())
+        .collect();
+    assert_eq!(values, [25.3, 24.8, 24.2], "published again, stored once");
+    let r = app
+        .get("/api/v1/safety/rejections", Some(&water_admin))
+        .await;
+    let counts: Vec<Value> = r.json().await.unwrap();
+    for (station, reason) in [("RL-1", "bad_payload"), ("XX-9", "unknown_station")] {
+        assert!(
+            counts
+                .iter()
+                .any(|c| c["station"] == station && c["reason"] == reason),
+            "{station} {reason} in {counts:?}"
+        );
+    }
+}

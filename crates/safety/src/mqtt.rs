@@ -1,0 +1,165 @@
+//! Readings over MQTT: the node subscribes to `{prefix}/obs/+` on the configured broker
+//! (QoS 1) and stores what stations publish there — one reading or a list of readings in
+//! JSON, the station named by the topic — checked as an HTTP batch is. Messages are
+//! gathered for up to 50 ms (or 5,000 readings) and stored in one transaction, then
+//! acknowledged: a message the node did not store is sent again by the broker after a
+//! reconnect. Who may publish to a station's topic is the broker's to decide (its ACLs),
+//! as who may send over HTTP is the platform's.
+
+use std::time::Duration;
+
+use kernel::AppState;
+use kernel::auth::Principal;
+use rumqttc::{AsyncClient, Event, EventLoop, MqttOptions, Packet, Publish, QoS};
+use serde::Deserialize;
+use tokio::sync::mpsc;
+
+use crate::model::{ObservationIn, Rejection};
+use crate::service;
+
+/// How long messages are gathered before they are stored together.
+const GATHER: Duration = Duration::from_millis(50);
+
+/// The most readings stored together.
+const GATHER_MAX: usize = 5_000;
+
+/// One reading as a station publishes it (the station is the topic's last level).
+#[derive(Deserialize)]
+struct Published {
+    observed_at: String,
+    value: f64,
+    unit: Option<String>,
+}
+
+/// A message's readings, or none when it is not a reading in JSON.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Payload {
+    One(Published),
+    Many(Vec<Published>),
+}
+
+/// Where the broker is: `mqtt://host:port` (port 1883 when left out).
+fn broker(url: &str) -> Result<(String, u16), String> {
+    let rest = url
+        .strip_prefix("mqtt://")
+        .or_else(|| url.strip_prefix("tcp://"))
+        .ok_or_else(|| format!("mqtt_url {url:?} is not mqtt://host:port"))?;
+    let rest = rest.trim_end_matches('/');
+    match rest.rsplit_once(':') {
+        Some((host, port)) => port
+            .parse()
+            .map(|p| (host.to_string(), p))
+            .map_err(|_| format!("mqtt_url {url:?} has no valid port")),
+        None => Ok((rest.to_string(), 1883)),
+    }
+}
+
+/// Starts listening when `mqtt_url` is configured; a bad URL is refused at start.
+pub fn start(state: AppState) -> anyhow::Result<()> {
+    let Some(url) = state.config.mqtt_url.clone() else {
+        return Ok(());
+    };
+    let (host, port) = broker(&url).map_err(anyhow::Error::msg)?;
+    let prefix = state
+        .config
+        .mqtt_topic_prefix
+        .trim_end_matches('/')
+        .to_string();
+    let mut options = MqttOptions::new(format!("civitas-{}", kernel::ids::new_id()), host, port);
+    options.set_keep_alive(Duration::from_secs(30));
+    options.set_manual_acks(true);
+    options.set_max_packet_size(1024 * 1024, 1024 * 1024);
+    let (client, events) = AsyncClient::new(options, 10_000);
+    let (sender, received) = mpsc::channel(50_000);
+    tokio::spawn(listen(client.clone(), events, prefix, sender));
+    tokio::spawn(store(state, client, received));
+    Ok(())
+}
+
+/// Polls the broker: subscribes on every (re)connection and passes each message on.
+async fn listen(
+    client: AsyncClient,
+    mut events: EventLoop,
+    prefix: String,
+    sender: mpsc::Sender<Publish>,
+) {
+    let topic = format!("{prefix}/obs/+");
+    loop {
+        match events.poll().await {
+            Ok(Event::Incoming(Packet::ConnAck(_))) => {
+                tracing::info!(%topic, "listening for readings over MQTT");
+                if let Err(error) = client.subscribe(topic.clone(), QoS::AtLeastOnce).await {
+                    tracing::warn!(%error, "subscribing to the readings' topic failed");
+                }
+            }
+            Ok(Event::Incoming(Packet::Publish(p))) => {
+                if sender.send(p).await.is_err() {
+                    return;
+                }
+            }
+            Ok(_) => {}
+            Err(error) => {
+                tracing::warn!(%error, "the MQTT broker is not reachable: trying again in a second");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
+    }
+}
+
+/// Gathers messages and stores their readings together, then acknowledges them.
+async fn store(state: AppState, client: AsyncClient, mut received: mpsc::Receiver<Publish>) {
+    let system = Principal::system();
+    while let Some(first) = received.recv().await {
+        let mut messages = vec![first];
+        let deadline = tokio::time::Instant::now() + GATHER;
+        while messages.len() < GATHER_MAX {
+            match tokio::time::timeout_at(deadline, received.recv()).await {
+                Ok(Some(p)) => messages.push(p),
+                Ok(None) => return,
+                Err(_) => break,
+            }
+        }
+        let mut readings = Vec::new();
+        let mut bad = Vec::new();
+        for m in &messages {
+            let station = m.topic.rsplit('/').next().unwrap_or_default().to_string();
+            match serde_json::from_slice::<Payload>(&m.payload) {
+                Ok(Payload::One(r)) => readings.push(reading(&station, r)),
+                Ok(Payload::Many(rs)) => {
+                    readings.extend(rs.into_iter().map(|r| reading(&station, r)));
+                }
+                Err(_) => bad.push((station, Rejection::BadPayload)),
+            }
+        }
+        let stored = async {
+            for chunk in readings.chunks(service::MAX_BATCH) {
+                service::ingest(&state, &system, chunk).await?;
+            }
+            service::count_refused(&state, &bad).await
+        }
+        .await;
+        match stored {
+            Ok(()) => {
+                for m in &messages {
+                    if let Err(error) = client.ack(m).await {
+                        tracing::warn!(%error, "acknowledging a reading's message failed");
+                    }
+                }
+            }
+            // Not acknowledged: the broker sends them again after a reconnect.
+            Err(error) => {
+                tracing::warn!(%error, messages = messages.len(), "storing readings from MQTT failed")
+            }
+        }
+    }
+}
+
+fn reading(station: &str, r: Published) -> ObservationIn {
+    ObservationIn {
+        station: station.to_string(),
+        observed_at: r.observed_at,
+        value: r.value,
+        unit: r.unit,
+    }
+}
