@@ -217,6 +217,33 @@ pub async fn audit(
 }
 
 /// Rounds to three decimals.
+/// Province 990000, city 990100, district 990102, township 990102001 and community
+/// 990102001001: where a benchmark's synthetic residents and stations are.
+pub(crate) async fn regions(
+    state: &kernel::AppState,
+    admin: &kernel::auth::Principal,
+) -> anyhow::Result<()> {
+    for (code, name) in [
+        ("990000", "示例省"),
+        ("990100", "示例市"),
+        ("990102", "东湖区"),
+        ("990102001", "湖滨街道"),
+        ("990102001001", "幸福社区"),
+    ] {
+        identity::service::create_region(
+            state,
+            admin,
+            identity::model::NewRegion {
+                code: identity::model::RegionCode::parse(code).map_err(anyhow::Error::msg)?,
+                name: name.into(),
+                urban: true,
+            },
+        )
+        .await?;
+    }
+    Ok(())
+}
+
 pub(crate) fn round3(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
 }

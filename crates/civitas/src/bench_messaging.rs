@@ -83,24 +83,7 @@ pub async fn messaging(
     config.encryption_key = Some(kernel::crypto::Vault::generate_key_hex());
     let state = crate::app::open_state(config.clone(), false).await?;
     let admin = crate::demo::system_admin();
-    for (code, name) in [
-        ("990000", "示例省"),
-        ("990100", "示例市"),
-        ("990102", "东湖区"),
-        ("990102001", "湖滨街道"),
-        ("990102001001", "幸福社区"),
-    ] {
-        identity::service::create_region(
-            &state,
-            &admin,
-            identity::model::NewRegion {
-                code: identity::model::RegionCode::parse(code).map_err(anyhow::Error::msg)?,
-                name: name.into(),
-                urban: true,
-            },
-        )
-        .await?;
-    }
+    crate::bench::regions(&state, &admin).await?;
     let org = crate::demo::bench_organisation(&state, &admin).await?;
     eprintln!("registering {recipients} synthetic residents…");
     synthetic_persons(&state.db, recipients).await?;

@@ -6,6 +6,7 @@ pub mod bench_credentials;
 pub mod bench_exchange;
 pub mod bench_messaging;
 pub mod bench_rules;
+pub mod bench_safety;
 pub mod bench_services;
 pub mod demo;
 pub mod demo_provider;

@@ -194,6 +194,35 @@ enum BenchArea {
         #[arg(long)]
         openfisca: Option<PathBuf>,
     },
+    /// Readings ingested per second over HTTP batches and over MQTT from a separate
+    /// publisher process, beside Mosquitto's own pass-through rate in the same run.
+    Safety {
+        /// Seconds of HTTP batches.
+        #[arg(long, default_value_t = 10.0)]
+        seconds: f64,
+        /// Messages (one reading each) in each MQTT phase.
+        #[arg(long, default_value_t = 200_000)]
+        messages: u64,
+    },
+    /// The MQTT publisher `bench safety` runs as its own process.
+    #[command(hide = true)]
+    MqttPublish {
+        /// The broker.
+        #[arg(long)]
+        url: String,
+        /// The topic prefix (messages go to `{topic}/RG-0000…`).
+        #[arg(long)]
+        topic: String,
+        /// Stations the messages are spread over.
+        #[arg(long)]
+        stations: usize,
+        /// Messages to publish.
+        #[arg(long)]
+        messages: u64,
+        /// The first reading's time, microseconds since the epoch.
+        #[arg(long)]
+        start: i64,
+    },
     /// The load generator `bench exchange` runs as its own process.
     #[command(hide = true)]
     Load {
@@ -553,6 +582,31 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             )
             .await?;
             civitas::bench_rules::print_rules(&figures);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench {
+            area: BenchArea::Safety { seconds, messages },
+        } => {
+            let figures = civitas::bench_safety::safety(
+                &config,
+                seconds.clamp(1.0, 600.0),
+                messages.clamp(1_000, 10_000_000),
+            )
+            .await?;
+            civitas::bench_safety::print_safety(&figures);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench {
+            area:
+                BenchArea::MqttPublish {
+                    url,
+                    topic,
+                    stations,
+                    messages,
+                    start,
+                },
+        } => {
+            civitas::bench_safety::publish(&url, &topic, stations, messages, start).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench {

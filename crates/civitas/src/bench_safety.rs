@@ -1,0 +1,405 @@
+//! `civitas bench safety`: readings ingested per second over HTTP batches of 10,000 and
+//! over MQTT from a separate publisher process, beside the rate Mosquitto alone passes the
+//! same messages from the same publisher to a subscriber that only counts them, measured
+//! in the same run on a scratch store (a temporary SQLite folder, or a scratch schema on
+//! PostgreSQL). Threshold-to-inbox latency and alert targeting are reported once warnings
+//! and alerts exist (issue 7, in progress): until then they are `null`.
+
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use kernel::config::Config;
+use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
+use serde::Serialize;
+
+/// Figures of one safety benchmark run.
+#[derive(Debug, Serialize)]
+pub struct SafetyFigures {
+    /// Always `safety`.
+    pub bench: &'static str,
+    /// `sqlite` or `postgres`.
+    pub store: &'static str,
+    /// Stations the readings are spread over.
+    pub stations: usize,
+    /// Readings stored over HTTP.
+    pub http_readings: u64,
+    /// Readings per second over HTTP batches of 10,000 (checked, stored, once each).
+    pub http_obs_per_s: f64,
+    /// Messages (one reading each) the publisher sent in each MQTT phase.
+    pub mqtt_messages: u64,
+    /// Readings per second taken over MQTT (checked and stored).
+    pub mqtt_obs_per_s: f64,
+    /// Messages the node never received (the broker drops what a subscriber's queue
+    /// cannot hold: Mosquitto's `max_queued_messages`, 1,000 by default).
+    pub mqtt_dropped: u64,
+    /// Messages per second Mosquitto passes from the same publisher to a counting
+    /// subscriber (reference).
+    pub mosquitto_per_s: f64,
+    /// Messages the counting subscriber never received.
+    pub mosquitto_dropped: u64,
+    /// mqtt_obs_per_s / mosquitto_per_s.
+    pub mqtt_ratio: f64,
+    /// Threshold crossing to the affected people's inboxes, 99th percentile (not built
+    /// yet: null).
+    pub threshold_to_inbox_p99_ms: Option<f64>,
+    /// Targeting one alert at 1,000,000 residents (not built yet: null).
+    pub target_1m_s: Option<f64>,
+}
+
+/// The payload of reading `k` of station `s`: one per second from `start`.
+fn payload(start: i64, k: u64, value: f64) -> String {
+    let at = kernel::time::Timestamp(start + k as i64 * 1_000_000).rfc3339();
+    format!("{{\"observed_at\":\"{at}\",\"value\":{value}}}")
+}
+
+fn station_code(i: usize) -> String {
+    format!("RG-{i:04}")
+}
+
+/// The publisher process: `messages` messages of one reading each to
+/// `{topic}/RG-0000…`, spread over `stations`, QoS 1, as fast as the broker takes them;
+/// exits once the broker acknowledged every one.
+pub async fn publish(
+    url: &str,
+    topic: &str,
+    stations: usize,
+    messages: u64,
+    start: i64,
+) -> anyhow::Result<()> {
+    let (host, port) = broker(url)?;
+    let mut options = MqttOptions::new(format!("bench-pub-{}", kernel::ids::new_id()), host, port);
+    options.set_keep_alive(Duration::from_secs(30));
+    options.set_inflight(1_000);
+    let (client, mut events) = AsyncClient::new(options, 10_000);
+    let stations = stations.max(1);
+    let topics: Vec<String> = (0..stations)
+        .map(|i| format!("{topic}/{}", station_code(i)))
+        .collect();
+    let sender = tokio::spawn(async move {
+        for k in 0..messages {
+            let s = (k % stations as u64) as usize;
+            let body = payload(start, k / stations as u64, (k % 50) as f64 * 0.1);
+            client
+                .publish(
+                    topics[s].clone(),
+                    QoS::AtLeastOnce,
+                    false,
+                    body.into_bytes(),
+                )
+                .await?;
+        }
+        anyhow::Ok(client)
+    });
+    let mut acked = 0u64;
+    while acked < messages {
+        match events.poll().await? {
+            Event::Incoming(Packet::PubAck(_)) => acked += 1,
+            _ => continue,
+        }
+    }
+    let client = sender.await??;
+    client.disconnect().await.ok();
+    Ok(())
+}
+
+fn broker(url: &str) -> anyhow::Result<(String, u16)> {
+    let rest = url
+        .strip_prefix("mqtt://")
+        .context("the broker's URL is mqtt://host:port")?
+        .trim_end_matches('/');
+    Ok(match rest.rsplit_once(':') {
+        Some((h, p)) => (h.to_string(), p.parse()?),
+        None => (rest.to_string(), 1883),
+    })
+}
+
+/// Starts the publisher as its own process (this binary, `bench mqtt-publish`).
+fn spawn_publisher(
+    url: &str,
+    topic: &str,
+    stations: usize,
+    messages: u64,
+    start: i64,
+) -> anyhow::Result<std::process::Child> {
+    let exe = std::env::current_exe()?;
+    Ok(std::process::Command::new(exe)
+        .args([
+            "bench",
+            "mqtt-publish",
+            "--url",
+            url,
+            "--topic",
+            topic,
+            "--stations",
+            &stations.to_string(),
+            "--messages",
+            &messages.to_string(),
+            "--start",
+            &start.to_string(),
+        ])
+        .stdout(std::process::Stdio::null())
+        .spawn()?)
+}
+
+/// Mosquitto alone: a subscriber that only counts, the publisher in its own process;
+/// messages per second from the first received to the last, and how many never came.
+async fn mosquitto_rate(
+    url: &str,
+    topic: &str,
+    stations: usize,
+    messages: u64,
+) -> anyhow::Result<(f64, u64)> {
+    let (host, port) = broker(url)?;
+    let mut options = MqttOptions::new(format!("bench-ref-{}", kernel::ids::new_id()), host, port);
+    options.set_keep_alive(Duration::from_secs(30));
+    let (client, mut events) = AsyncClient::new(options, 10_000);
+    client
+        .subscribe(format!("{topic}/+"), QoS::AtLeastOnce)
+        .await?;
+    // Wait for the subscription to be granted before publishing.
+    loop {
+        if let Event::Incoming(Packet::SubAck(_)) = events.poll().await? {
+            break;
+        }
+    }
+    let mut publisher = spawn_publisher(url, topic, stations, messages, 0)?;
+    let mut received = 0u64;
+    let (mut first, mut last) = (None, None);
+    // Until every message arrived, or none for two seconds (a broker drops what a slow
+    // subscriber's queue cannot hold: counted, not waited for).
+    while received < messages {
+        match tokio::time::timeout(Duration::from_secs(2), events.poll()).await {
+            Ok(Ok(Event::Incoming(Packet::Publish(_)))) => {
+                let now = Instant::now();
+                first.get_or_insert(now);
+                last = Some(now);
+                received += 1;
+            }
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => return Err(e.into()),
+            Err(_) => break,
+        }
+    }
+    publisher.wait()?;
+    client.disconnect().await.ok();
+    let elapsed = match (first, last) {
+        (Some(f), Some(l)) => (l - f).as_secs_f64(),
+        _ => 0.0,
+    };
+    Ok((
+        received.saturating_sub(1) as f64 / elapsed.max(1e-9),
+        messages - received,
+    ))
+}
+
+/// Runs the benchmark: `seconds` of HTTP batches, then `messages` over MQTT (the
+/// reference first, then the node), on the broker `mqtt_url` names (127.0.0.1:1883 when
+/// unset).
+pub async fn safety(config: &Config, seconds: f64, messages: u64) -> anyhow::Result<SafetyFigures> {
+    let url = config
+        .mqtt_url
+        .clone()
+        .unwrap_or_else(|| "mqtt://127.0.0.1:1883".into());
+    let prefix = format!("civitas-bench-{}", kernel::ids::new_id());
+    let mut config = config.clone();
+    config.mqtt_url = Some(url.clone());
+    config.mqtt_topic_prefix = prefix.clone();
+    let (app, demo) = crate::bench::ScratchDemo::open(&config, false).await?;
+    let state = demo.state.clone();
+    let admin = crate::demo::system_admin();
+    crate::bench::regions(&state, &admin).await?;
+    let org = crate::demo::bench_organisation(&state, &admin).await?;
+    let stations = 200;
+    for i in 0..stations {
+        safety::service::register_station(
+            &state,
+            &admin,
+            safety::model::NewStation {
+                code: station_code(i),
+                name: format!("雨量站 {i}"),
+                kind: "rain_gauge".into(),
+                region: "990102001001".into(),
+                latitude: 30.5,
+                longitude: 114.3,
+                organisation_id: Some(org.clone()),
+                warning_level: Some(50.0),
+                guarantee_level: None,
+            },
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    }
+    identity::service::create_account(
+        &state,
+        None,
+        identity::model::NewAccount {
+            username: identity::model::Username::parse("bench-logger")
+                .map_err(anyhow::Error::msg)?,
+            password: crate::demo::DEMO_PASSWORD.into(),
+            role: kernel::auth::Role::System,
+            organisation_id: Some(org),
+            person_id: None,
+            display_name: Some("雨量站数据采集".into()),
+        },
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let (login, _) = identity::service::login(
+        &state,
+        identity::model::LoginRequest {
+            username: "bench-logger".into(),
+            password: crate::demo::DEMO_PASSWORD.into(),
+        },
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let base = demo.base.clone();
+    tokio::spawn(app.run_until_stopped());
+
+    // HTTP: batches of 10,000 readings, two connections, for `seconds`.
+    let day_ago = kernel::time::Timestamp::now().0 - 86_400_000_000;
+    let batch_body = |b: u64| {
+        let readings: Vec<String> = (0..10_000u64)
+            .map(|j| {
+                let k = b * 10_000 + j;
+                let s = (k % stations as u64) as usize;
+                let at = kernel::time::Timestamp(
+                    day_ago - 40 * 86_400_000_000 + (k / stations as u64) as i64 * 1_000_000,
+                )
+                .rfc3339();
+                format!(
+                    "{{\"station\":\"{}\",\"observed_at\":\"{at}\",\"value\":{}}}",
+                    station_code(s),
+                    (k % 50) as f64 * 0.1
+                )
+            })
+            .collect();
+        format!("{{\"observations\":[{}]}}", readings.join(","))
+    };
+    let planned = ((seconds * 120_000.0 / 10_000.0).ceil() as u64).clamp(4, 400);
+    eprintln!("preparing {planned} batches of 10,000 readings…");
+    let bodies: Vec<bytes::Bytes> = (0..planned)
+        .map(|b| bytes::Bytes::from(batch_body(b)))
+        .collect();
+    let bodies = std::sync::Arc::new(bodies);
+    let next = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    eprintln!("sending batches over HTTP for {seconds} s…");
+    let started = Instant::now();
+    let stop = started + Duration::from_secs_f64(seconds);
+    let mut workers = Vec::new();
+    for _ in 0..2 {
+        let (bodies, next, base, token) = (
+            bodies.clone(),
+            next.clone(),
+            base.clone(),
+            login.token.clone(),
+        );
+        workers.push(tokio::spawn(async move {
+            let client = reqwest::Client::new();
+            let mut accepted = 0u64;
+            while Instant::now() < stop {
+                let b = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(body) = bodies.get(b as usize) else {
+                    break;
+                };
+                let r = client
+                    .post(format!("{base}/api/v1/safety/observations"))
+                    .bearer_auth(&token)
+                    .header("content-type", "application/json")
+                    .body(body.clone())
+                    .send()
+                    .await?;
+                anyhow::ensure!(
+                    r.status().is_success(),
+                    "a batch was answered {}",
+                    r.status()
+                );
+                let report: serde_json::Value = r.json().await?;
+                accepted += report["accepted"].as_u64().unwrap_or(0);
+            }
+            anyhow::Ok(accepted)
+        }));
+    }
+    let mut http_readings = 0;
+    for w in workers {
+        http_readings += w.await??;
+    }
+    let http_elapsed = started.elapsed().as_secs_f64();
+
+    // MQTT: Mosquitto alone, then the node, the same messages from the same publisher.
+    eprintln!("{messages} messages through Mosquitto to a counting subscriber (reference)…");
+    let (mosquitto, mosquitto_dropped) =
+        mosquitto_rate(&url, &format!("{prefix}/ref"), stations, messages).await?;
+    eprintln!("{messages} readings over MQTT into the node…");
+    let before = safety::mqtt::readings_taken();
+    // Give the node's listener its subscription (it subscribes on connecting).
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mut publisher =
+        spawn_publisher(&url, &format!("{prefix}/obs"), stations, messages, day_ago)?;
+    let (mut first, mut last) = (None, Instant::now());
+    let mut taken = 0;
+    let mut quiet_since = Instant::now();
+    // Until every reading is taken, or none for two seconds.
+    while taken < messages && quiet_since.elapsed() < Duration::from_secs(2) {
+        tokio::time::sleep(Duration::from_millis(2)).await;
+        let now_taken = safety::mqtt::readings_taken() - before;
+        if now_taken > taken {
+            let now = Instant::now();
+            first.get_or_insert(now);
+            last = now;
+            quiet_since = now;
+            taken = now_taken;
+        }
+    }
+    publisher.wait()?;
+    let mqtt_elapsed = first.map_or(0.0, |f| (last - f).as_secs_f64());
+    let mqtt_rate = taken as f64 / mqtt_elapsed.max(1e-9);
+    let store = demo.finish().await?;
+    let round = crate::bench::round3;
+    Ok(SafetyFigures {
+        bench: "safety",
+        store,
+        stations,
+        http_readings,
+        http_obs_per_s: round(http_readings as f64 / http_elapsed.max(1e-9)),
+        mqtt_messages: messages,
+        mqtt_obs_per_s: round(mqtt_rate),
+        mqtt_dropped: messages - taken,
+        mosquitto_per_s: round(mosquitto),
+        mosquitto_dropped,
+        mqtt_ratio: round(mqtt_rate / mosquitto.max(1e-9)),
+        threshold_to_inbox_p99_ms: None,
+        target_1m_s: None,
+    })
+}
+
+/// Prints the figures as a table, then one line of JSON.
+pub fn print_safety(f: &SafetyFigures) {
+    println!(
+        "civitas bench safety — store: {}, {} stations",
+        f.store, f.stations
+    );
+    println!("{:<60} {:>14}", "", "readings/s");
+    println!(
+        "{:<60} {:>14.0}",
+        "HTTP batches of 10,000 (checked, stored once each)", f.http_obs_per_s
+    );
+    println!(
+        "{:<60} {:>14.0}",
+        "Mosquitto alone: publisher process → counting subscriber", f.mosquitto_per_s
+    );
+    println!(
+        "{:<60} {:>14.0}",
+        "MQTT into the node: publisher process → checked, stored", f.mqtt_obs_per_s
+    );
+    println!(
+        "messages the broker dropped: node {}, counting subscriber {} (of {} each)",
+        f.mqtt_dropped, f.mosquitto_dropped, f.mqtt_messages
+    );
+    println!(
+        "MQTT ratio (node / Mosquitto alone): {:.3}  (goal ≥ 0.5); HTTP goal ≥ 50,000/s",
+        f.mqtt_ratio
+    );
+    println!("threshold → inbox p99 and 1M-resident targeting: not built yet (null)");
+    println!("{}", serde_json::to_string(f).unwrap_or_default());
+}
