@@ -1,7 +1,8 @@
 //! Readings over MQTT: the node subscribes to `{prefix}/obs/+` on the configured broker
 //! (QoS 1) and stores what stations publish there — one reading or a list of readings in
 //! JSON, the station named by the topic — checked as an HTTP batch is. Messages are
-//! gathered for up to 50 ms (or 5,000 readings) and stored in one transaction.
+//! gathered for up to 50 ms (or 10,000 readings) and stored in one transaction, two
+//! such transactions at a time.
 //!
 //! Messages are acknowledged as they arrive, not once stored: a broker keeps only a few
 //! unacknowledged messages in flight to a subscriber (Mosquitto: 20), so acknowledging
@@ -27,7 +28,7 @@ use crate::service;
 const GATHER: Duration = Duration::from_millis(50);
 
 /// The most readings stored together.
-const GATHER_MAX: usize = 5_000;
+const GATHER_MAX: usize = 10_000;
 
 /// One reading as a station publishes it (the station is the topic's last level).
 #[derive(Deserialize)]
@@ -75,9 +76,22 @@ pub fn start(state: AppState) -> anyhow::Result<()> {
     let mut options = MqttOptions::new(format!("civitas-{}", kernel::ids::new_id()), host, port);
     options.set_keep_alive(Duration::from_secs(30));
     options.set_max_packet_size(1024 * 1024, 1024 * 1024);
-    let (client, events) = AsyncClient::new(options, 10_000);
-    let (sender, received) = mpsc::channel(50_000);
-    tokio::spawn(listen(client, events, prefix, sender));
+    // Room for a burst of four seconds at full speed (a message is a few hundred bytes).
+    let (sender, received) = mpsc::channel(400_000);
+    // The listener has a thread of its own: it only reads, acknowledges and passes
+    // messages on, and must keep doing so while checking and storing keep the runtime's
+    // workers busy — a broker drops what a slow subscriber's queue cannot hold.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    std::thread::Builder::new()
+        .name("mqtt-listener".into())
+        .spawn(move || {
+            runtime.block_on(async move {
+                let (client, events) = AsyncClient::new(options, 10_000);
+                listen(client, events, prefix, sender).await;
+            });
+        })?;
     tokio::spawn(store(state, received));
     Ok(())
 }
@@ -123,43 +137,61 @@ pub fn readings_taken() -> u64 {
 
 /// Gathers messages and stores their readings together.
 async fn store(state: AppState, mut received: mpsc::Receiver<Publish>) {
-    let system = Principal::system();
+    // Two transactions at once: one gathers while the other commits (as two HTTP
+    // connections would); stations are updated in one order, so they never deadlock.
+    let writers = std::sync::Arc::new(tokio::sync::Semaphore::new(STORING_AT_ONCE));
     while let Some(first) = received.recv().await {
         let mut messages = vec![first];
         let deadline = tokio::time::Instant::now() + GATHER;
         while messages.len() < GATHER_MAX {
             match tokio::time::timeout_at(deadline, received.recv()).await {
                 Ok(Some(p)) => messages.push(p),
-                Ok(None) => return,
+                Ok(None) => break,
                 Err(_) => break,
             }
         }
-        let mut readings = Vec::new();
-        let mut bad = Vec::new();
-        for m in &messages {
-            let station = m.topic.rsplit('/').next().unwrap_or_default().to_string();
-            match serde_json::from_slice::<Payload>(&m.payload) {
-                Ok(Payload::One(r)) => readings.push(reading(&station, r)),
-                Ok(Payload::Many(rs)) => {
-                    readings.extend(rs.into_iter().map(|r| reading(&station, r)));
-                }
-                Err(_) => bad.push((station, Rejection::BadPayload)),
+        let Ok(permit) = writers.clone().acquire_owned().await else {
+            return;
+        };
+        let state = state.clone();
+        tokio::spawn(async move {
+            store_gathered(&state, &messages).await;
+            drop(permit);
+        });
+    }
+}
+
+/// How many gathered batches are stored at once.
+const STORING_AT_ONCE: usize = 2;
+
+/// Checks and stores one gathered lot of messages.
+async fn store_gathered(state: &AppState, messages: &[Publish]) {
+    let system = Principal::system();
+    let mut readings = Vec::new();
+    let mut bad = Vec::new();
+    for m in messages {
+        let station = m.topic.rsplit('/').next().unwrap_or_default().to_string();
+        match serde_json::from_slice::<Payload>(&m.payload) {
+            Ok(Payload::One(r)) => readings.push(reading(&station, r)),
+            Ok(Payload::Many(rs)) => {
+                readings.extend(rs.into_iter().map(|r| reading(&station, r)));
             }
+            Err(_) => bad.push((station, Rejection::BadPayload)),
         }
-        let stored = async {
-            for chunk in readings.chunks(service::MAX_BATCH) {
-                service::ingest(&state, &system, chunk).await?;
-            }
-            service::count_refused(&state, &bad).await
+    }
+    let stored = async {
+        for chunk in readings.chunks(service::MAX_BATCH) {
+            service::ingest(state, &system, chunk).await?;
         }
-        .await;
-        match stored {
-            Ok(()) => {
-                STORED.fetch_add(readings.len() as u64, Ordering::Relaxed);
-            }
-            Err(error) => {
-                tracing::warn!(%error, messages = messages.len(), "storing readings from MQTT failed");
-            }
+        service::count_refused(state, &bad).await
+    }
+    .await;
+    match stored {
+        Ok(()) => {
+            STORED.fetch_add(readings.len() as u64, Ordering::Relaxed);
+        }
+        Err(error) => {
+            tracing::warn!(%error, messages = messages.len(), "storing readings from MQTT failed");
         }
     }
 }

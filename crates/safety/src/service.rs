@@ -279,7 +279,9 @@ pub async fn ingest(
         .collect();
     let now = Timestamp::now();
     let mut good = Vec::with_capacity(batch.len());
-    let mut latest: HashMap<&str, (Timestamp, f64)> = HashMap::new();
+    // By station id: concurrent batches then lock the stations they update in one order
+    // (on PostgreSQL, two batches updating in different orders would deadlock).
+    let mut latest: BTreeMap<&str, (Timestamp, f64)> = BTreeMap::new();
     let mut refused = Vec::new();
     let mut counts: BTreeMap<(String, &'static str), i64> = BTreeMap::new();
     let mut rejected = 0;
