@@ -743,6 +743,8 @@ async fn seed(state: &AppState, show_progress: bool) -> anyhow::Result<()> {
     )
     .await?;
     crate::demo_rules::seed(state, &admin, &civil_affairs, &elder.id).await?;
+    // The emergency management bureau's monitoring stations (the ninth organisation).
+    crate::demo_safety::seed(state, &admin, &org_ids[8]).await?;
 
     // A few uses of the demo people's data by departments, so footprints are not empty.
     let reads = [

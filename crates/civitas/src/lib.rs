@@ -11,5 +11,6 @@ pub mod bench_services;
 pub mod demo;
 pub mod demo_provider;
 pub mod demo_rules;
+pub mod demo_safety;
 pub mod demo_services;
 pub mod rules_cli;

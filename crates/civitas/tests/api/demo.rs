@@ -135,6 +135,37 @@ async fn demo_city_is_seeded() {
         StatusCode::FORBIDDEN
     );
 
+    // At least 40 monitoring stations of the emergency management bureau, each with its
+    // last day of readings; the river at 滨江街道 is over its warning level.
+    let stations: Vec<Value> = app
+        .get("/api/v1/safety/stations", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(stations.len() >= 40, "{} stations", stations.len());
+    let emergency = orgs
+        .iter()
+        .find(|o| o["name"] == "示例市应急管理局")
+        .unwrap();
+    assert!(
+        stations
+            .iter()
+            .all(|s| s["organisation_id"] == emergency["id"])
+    );
+    let river = stations.iter().find(|s| s["code"] == "RL-01").unwrap();
+    assert!(
+        river["last_value"].as_f64().unwrap() > river["warning_level"].as_f64().unwrap(),
+        "{river}"
+    );
+    let day: Vec<Value> = app
+        .get("/api/v1/safety/stations/RG-111/observations", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(day.len(), 24);
+
     // The demo's audit chains are intact.
     let (code, stdout, stderr) = app.cli(&["audit", "verify"]).await;
     assert_eq!(code, 0, "{stdout}{stderr}");

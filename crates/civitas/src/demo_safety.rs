@@ -1,0 +1,216 @@
+//! The demo city's monitoring network: 44 stations of the emergency management bureau
+//! across its sixteen communities — a rain gauge in each, river gauges along the river
+//! through 南桥区 and 青川县, two reservoirs and landslide monitors in the hills of
+//! 青川县 and 西山区, wind, temperature and air quality in the districts — each with the
+//! last 24 hours of hourly readings; the river at 滨江街道 has risen over its warning
+//! level in the last hours.
+
+use kernel::AppState;
+use kernel::auth::Principal;
+use kernel::time::Timestamp;
+use safety::model::{NewStation, ObservationIn};
+
+/// A station to register: code, name, kind, community, position, levels.
+struct DemoStation {
+    code: String,
+    name: String,
+    kind: &'static str,
+    region: String,
+    latitude: f64,
+    longitude: f64,
+    warning: Option<f64>,
+    guarantee: Option<f64>,
+}
+
+/// Where a community lies: district `d` (0–3), township `t`, community `c`, spread over
+/// a fictional 0.6° square south-east of 30.4° N, 114.1° E.
+fn position(d: usize, t: usize, c: usize, offset: f64) -> (f64, f64) {
+    let lat = 30.4 + (d / 2) as f64 * 0.3 + t as f64 * 0.12 + c as f64 * 0.05 + offset;
+    let lon = 114.1 + (d % 2) as f64 * 0.3 + t as f64 * 0.1 + c as f64 * 0.06 + offset;
+    (lat, lon)
+}
+
+fn stations() -> Vec<DemoStation> {
+    let districts = ["990102", "990103", "990104", "990121"];
+    let mut out = Vec::new();
+    let mut add = |code: String,
+                   name: String,
+                   kind,
+                   d: usize,
+                   t: usize,
+                   c: usize,
+                   levels: (Option<f64>, Option<f64>)| {
+        let (latitude, longitude) = position(d, t, c, 0.004 * out.len() as f64 % 0.02);
+        out.push(DemoStation {
+            code,
+            name,
+            kind,
+            region: format!("{}{:03}{:03}", districts[d], t + 1, c + 1),
+            latitude,
+            longitude,
+            warning: levels.0,
+            guarantee: levels.1,
+        });
+    };
+    // A rain gauge in every community (16).
+    for d in 0..4 {
+        for t in 0..2 {
+            for c in 0..2 {
+                add(
+                    format!("RG-{}{}{}", d + 1, t + 1, c + 1),
+                    format!("雨量站 {}-{}-{}", d + 1, t + 1, c + 1),
+                    "rain_gauge",
+                    d,
+                    t,
+                    c,
+                    (None, None),
+                );
+            }
+        }
+    }
+    // River gauges along the river through 南桥区 (2) and 青川县 (0, 1) (10).
+    for (i, (d, t, c)) in [
+        (2, 1, 0),
+        (2, 1, 1),
+        (2, 0, 0),
+        (2, 0, 1),
+        (3, 0, 0),
+        (3, 0, 1),
+        (3, 1, 0),
+        (3, 1, 1),
+        (0, 0, 0),
+        (0, 1, 1),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        add(
+            format!("RL-{:02}", i + 1),
+            format!("河道水位站 {}", i + 1),
+            "river_level",
+            d,
+            t,
+            c,
+            (Some(25.0), Some(27.5)),
+        );
+    }
+    // Two reservoirs in 青川县.
+    for (i, c) in [0, 1].into_iter().enumerate() {
+        add(
+            format!("RS-{:02}", i + 1),
+            format!("水库水位站 {}", i + 1),
+            "reservoir_level",
+            3,
+            1,
+            c,
+            (Some(118.0), Some(121.0)),
+        );
+    }
+    // Landslide displacement in the hills of 青川县 石门乡 and 西山区 (4).
+    for (i, (d, t, c)) in [(3, 1, 0), (3, 1, 1), (1, 0, 0), (1, 1, 1)]
+        .into_iter()
+        .enumerate()
+    {
+        add(
+            format!("LS-{:02}", i + 1),
+            format!("地质灾害位移监测点 {}", i + 1),
+            "landslide_displacement",
+            d,
+            t,
+            c,
+            (Some(30.0), Some(60.0)),
+        );
+    }
+    // Wind (4), temperature (4) and air quality (4): one of each per district.
+    for d in 0..4 {
+        add(
+            format!("WD-{}", d + 1),
+            format!("风速站 {}", d + 1),
+            "wind",
+            d,
+            0,
+            0,
+            (Some(17.2), None),
+        );
+        add(
+            format!("TP-{}", d + 1),
+            format!("气温站 {}", d + 1),
+            "temperature",
+            d,
+            0,
+            1,
+            (Some(35.0), None),
+        );
+        add(
+            format!("AQ-{}", d + 1),
+            format!("空气质量站 {}", d + 1),
+            "air_quality",
+            d,
+            1,
+            0,
+            (Some(75.0), None),
+        );
+    }
+    out
+}
+
+/// Reading `h` hours ago at station `i` of a kind: ordinary weather, with the river at
+/// 滨江街道 (RL-01, RL-02) rising over its warning level in the last hours.
+fn reading(kind: &str, code: &str, i: usize, h: i64) -> f64 {
+    let wave = ((i as f64 + h as f64) * 0.7).sin();
+    let v = match kind {
+        "rain_gauge" => (2.0 + 2.0 * wave).max(0.0) + if h < 6 { 6.0 } else { 0.0 },
+        "river_level" if code == "RL-01" || code == "RL-02" => 22.0 + (24 - h) as f64 * 0.16,
+        "river_level" => 21.0 + 0.4 * wave,
+        "reservoir_level" => 115.0 + 0.2 * wave,
+        "landslide_displacement" => 4.0 + (24 - h) as f64 * 0.1,
+        "wind" => 6.0 + 3.0 * wave,
+        "temperature" => 24.0 + 4.0 * wave,
+        _ => 35.0 + 10.0 * wave,
+    };
+    (v * 10.0).round() / 10.0
+}
+
+/// Registers the stations for `emergency` (the emergency management bureau) and sends
+/// their last 24 hours of readings.
+pub async fn seed(state: &AppState, admin: &Principal, emergency: &str) -> anyhow::Result<()> {
+    let all = stations();
+    let now = Timestamp::now().0 / 3_600_000_000 * 3_600_000_000;
+    let mut readings = Vec::new();
+    for (i, s) in all.iter().enumerate() {
+        safety::service::register_station(
+            state,
+            admin,
+            NewStation {
+                code: s.code.clone(),
+                name: s.name.clone(),
+                kind: s.kind.into(),
+                region: s.region.clone(),
+                latitude: s.latitude,
+                longitude: s.longitude,
+                organisation_id: Some(emergency.to_string()),
+                warning_level: s.warning,
+                guarantee_level: s.guarantee,
+            },
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("station {}: {e}", s.code))?;
+        for h in 0..24 {
+            readings.push(ObservationIn {
+                station: s.code.clone(),
+                observed_at: Timestamp(now - h * 3_600_000_000).rfc3339(),
+                value: reading(s.kind, &s.code, i, h),
+                unit: None,
+            });
+        }
+    }
+    let report = safety::service::ingest(state, admin, &readings)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    anyhow::ensure!(
+        report.rejected == 0,
+        "the demo's readings were refused: {:?}",
+        report.refused
+    );
+    Ok(())
+}
