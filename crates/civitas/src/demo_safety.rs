@@ -3,7 +3,7 @@
 //! through 南桥区 and 青川县, two reservoirs and landslide monitors in the hills of
 //! 青川县 and 西山区, wind, temperature and air quality in the districts — each with the
 //! last 24 hours of hourly readings; the river at 滨江街道 has risen over its warning
-//! level in the last hours.
+//! level in the last hours. The communities' areas are fictional GeoJSON squares.
 
 use kernel::AppState;
 use kernel::auth::Principal;
@@ -22,17 +22,56 @@ struct DemoStation {
     guarantee: Option<f64>,
 }
 
-/// Where a community lies: district `d` (0–3), township `t`, community `c`, spread over
-/// a fictional 0.6° square south-east of 30.4° N, 114.1° E.
-fn position(d: usize, t: usize, c: usize, offset: f64) -> (f64, f64) {
-    let lat = 30.4 + (d / 2) as f64 * 0.3 + t as f64 * 0.12 + c as f64 * 0.05 + offset;
-    let lon = 114.1 + (d % 2) as f64 * 0.3 + t as f64 * 0.1 + c as f64 * 0.06 + offset;
-    (lat, lon)
+/// The corner of community `c` of township `t` of district `d` (0–3) on a fictional
+/// 0.6° square north-east of 30.4° N, 114.1° E: each district a 0.3° block, each
+/// community a 0.15° cell of it.
+fn cell(d: usize, t: usize, c: usize) -> (f64, f64) {
+    (
+        30.4 + (d / 2) as f64 * 0.3 + t as f64 * 0.15,
+        114.1 + (d % 2) as f64 * 0.3 + c as f64 * 0.15,
+    )
+}
+
+/// Where the `k`th station of a community stands, inside its cell.
+fn position(d: usize, t: usize, c: usize, k: usize) -> (f64, f64) {
+    let (lat, lon) = cell(d, t, c);
+    (
+        lat + 0.03 + (k % 3) as f64 * 0.04,
+        lon + 0.03 + (k / 3 % 3) as f64 * 0.04,
+    )
+}
+
+/// The sixteen communities' areas as a GeoJSON FeatureCollection, each its cell.
+pub fn areas_geojson() -> String {
+    let districts = ["990102", "990103", "990104", "990121"];
+    let mut features = Vec::new();
+    for (d, district) in districts.iter().enumerate() {
+        for t in 0..2 {
+            for c in 0..2 {
+                let (lat, lon) = cell(d, t, c);
+                let s = 0.15;
+                let ring = [
+                    [lon, lat],
+                    [lon + s, lat],
+                    [lon + s, lat + s],
+                    [lon, lat + s],
+                    [lon, lat],
+                ];
+                features.push(serde_json::json!({
+                    "type": "Feature",
+                    "properties": {"code": format!("{district}{:03}{:03}", t + 1, c + 1)},
+                    "geometry": {"type": "Polygon", "coordinates": [ring]},
+                }));
+            }
+        }
+    }
+    serde_json::json!({"type": "FeatureCollection", "features": features}).to_string()
 }
 
 fn stations() -> Vec<DemoStation> {
     let districts = ["990102", "990103", "990104", "990121"];
     let mut out = Vec::new();
+    let mut in_cell = std::collections::HashMap::new();
     let mut add = |code: String,
                    name: String,
                    kind,
@@ -40,7 +79,9 @@ fn stations() -> Vec<DemoStation> {
                    t: usize,
                    c: usize,
                    levels: (Option<f64>, Option<f64>)| {
-        let (latitude, longitude) = position(d, t, c, 0.004 * out.len() as f64 % 0.02);
+        let k = in_cell.entry((d, t, c)).or_insert(0usize);
+        let (latitude, longitude) = position(d, t, c, *k);
+        *k += 1;
         out.push(DemoStation {
             code,
             name,
@@ -171,9 +212,12 @@ fn reading(kind: &str, code: &str, i: usize, h: i64) -> f64 {
     (v * 10.0).round() / 10.0
 }
 
-/// Registers the stations for `emergency` (the emergency management bureau) and sends
-/// their last 24 hours of readings.
+/// Imports the communities' areas, registers the stations for `emergency` (the emergency
+/// management bureau) and sends their last 24 hours of readings.
 pub async fn seed(state: &AppState, admin: &Principal, emergency: &str) -> anyhow::Result<()> {
+    safety::service::import_areas(state, admin, &areas_geojson())
+        .await
+        .map_err(|e| anyhow::anyhow!("the demo's areas: {e}"))?;
     let all = stations();
     let now = Timestamp::now().0 / 3_600_000_000 * 3_600_000_000;
     let mut readings = Vec::new();

@@ -26,9 +26,11 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(station))
         .routes(routes!(readings))
         .routes(routes!(rejections))
+        .routes(routes!(map_svg))
         .merge(
             OpenApiRouter::new()
                 .routes(routes!(ingest))
+                .routes(routes!(areas, import_areas))
                 .layer(DefaultBodyLimit::max(MAX_BATCH_BYTES)),
         )
 }
@@ -139,4 +141,68 @@ async fn rejections(
     principal: Principal,
 ) -> ApiResult<Json<Vec<RejectionCount>>> {
     Ok(Json(service::rejections(&state, &principal).await?))
+}
+
+/// Regions' areas as a GeoJSON FeatureCollection (public).
+#[utoipa::path(get, path = "/api/v1/safety/areas", tag = "safety",
+    responses((status = 200, description = "application/geo+json: a FeatureCollection, each feature's properties the region's code and name")))]
+async fn areas(State(state): State<AppState>) -> ApiResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+    let body = service::areas_geojson(&state).await?;
+    Ok((
+        [(axum::http::header::CONTENT_TYPE, "application/geo+json")],
+        body.to_string(),
+    )
+        .into_response())
+}
+
+/// Set regions' areas (platform administrator): a GeoJSON FeatureCollection, each
+/// feature a Polygon or MultiPolygon with its region's code in `properties.code`; checked
+/// whole, stored whole or not at all.
+#[utoipa::path(put, path = "/api/v1/safety/areas", tag = "safety", security(("bearer" = [])),
+    request_body(content = Object, content_type = "application/geo+json", description = "A GeoJSON FeatureCollection"),
+    responses((status = 200, body = AreaReport), (status = 400, body = Problem), (status = 403, body = Problem), (status = 413, body = Problem)))]
+async fn import_areas(
+    State(state): State<AppState>,
+    principal: Principal,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> ApiResult<Json<AreaReport>> {
+    let body = body.map_err(|r| {
+        if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::PayloadTooLarge(format!(
+                "an import of areas is at most {MAX_BATCH_BYTES} bytes"
+            ))
+        } else {
+            ApiError::bad_request(r.body_text())
+        }
+    })?;
+    let text = std::str::from_utf8(&body)
+        .map_err(|_| ApiError::bad_request("the body is not UTF-8 text"))?;
+    Ok(Json(service::import_areas(&state, &principal, text).await?))
+}
+
+/// Which language a map's labels are in.
+#[derive(Debug, Deserialize, IntoParams)]
+struct MapQuery {
+    /// `en` for English labels; Chinese otherwise.
+    lang: Option<String>,
+}
+
+/// The map of regions and stations as SVG, each station coloured by how its latest
+/// reading stands against its levels (public).
+#[utoipa::path(get, path = "/api/v1/safety/map.svg", tag = "safety",
+    params(MapQuery),
+    responses((status = 200, description = "image/svg+xml")))]
+async fn map_svg(
+    State(state): State<AppState>,
+    Query(q): Query<MapQuery>,
+) -> ApiResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+    let lang = if q.lang.as_deref() == Some("en") {
+        kernel::pages::Lang::En
+    } else {
+        kernel::pages::Lang::ZhCn
+    };
+    let svg = crate::pages::map_svg(&state, lang).await?;
+    Ok(([(axum::http::header::CONTENT_TYPE, "image/svg+xml")], svg).into_response())
 }

@@ -5,6 +5,7 @@
 //! stored once. Readings arrive over HTTP and over MQTT (`mqtt.rs`).
 
 pub mod api;
+pub mod map;
 pub mod model;
 pub mod mqtt;
 pub mod pages;
@@ -12,10 +13,19 @@ pub mod service;
 pub mod store;
 
 /// This crate's migrations.
-pub const MIGRATIONS: &[kernel::migrate::Migration] = &[kernel::migrate::Migration {
-    component: "safety",
-    version: 1,
-    name: "stations, observations, refused readings",
-    sqlite: include_str!("../migrations/sqlite/0001_safety.sql"),
-    postgres: include_str!("../migrations/postgres/0001_safety.sql"),
-}];
+pub const MIGRATIONS: &[kernel::migrate::Migration] = &[
+    kernel::migrate::Migration {
+        component: "safety",
+        version: 1,
+        name: "stations, observations, refused readings",
+        sqlite: include_str!("../migrations/sqlite/0001_safety.sql"),
+        postgres: include_str!("../migrations/postgres/0001_safety.sql"),
+    },
+    kernel::migrate::Migration {
+        component: "safety",
+        version: 2,
+        name: "regions' areas",
+        sqlite: include_str!("../migrations/sqlite/0002_areas.sql"),
+        postgres: include_str!("../migrations/postgres/0002_areas.sql"),
+    },
+];

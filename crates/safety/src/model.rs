@@ -288,3 +288,10 @@ pub struct RejectionCount {
     /// The latest refusal.
     pub last_at: kernel::time::Timestamp,
 }
+
+/// What became of an import of areas.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct AreaReport {
+    /// Regions whose area was set (or replaced).
+    pub imported: usize,
+}

@@ -30,6 +30,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/safety/stations/{code}", get(station_page))
         .route("/safety/rejections", get(rejections_page))
+        .route("/safety/map", get(map_page))
 }
 
 fn is_staff(p: Option<&Principal>) -> bool {
@@ -73,6 +74,10 @@ async fn stations_page(State(state): State<AppState>, ctx: PageContext) -> PageR
             "各部门的雨量、水位、风速、地质位移、气温和空气质量监测站点及其最新读数。读数超过警戒水位的站点会标出。",
             "Every department's rain, water level, wind, ground movement, temperature and air quality stations with their latest readings. Stations over their warning level are marked."
         ))
+    ));
+    body.push_str(&format!(
+        "<p><a href=\"/safety/map\">{}</a></p>",
+        esc(ctx.pick("监测站点分布图", "Map of the monitoring stations"))
     ));
     if is_staff(ctx.user.as_ref()) {
         body.push_str(&format!(
@@ -359,6 +364,81 @@ async fn rejections_page(State(state): State<AppState>, ctx: PageContext) -> Pag
             rows,
             empty: ctx
                 .pick("没有被拒收的读数。", "No reading has been refused.")
+                .into(),
+        }
+        .html(),
+    );
+    Ok(ctx.render(title, &body))
+}
+
+/// The map of areas and stations as SVG, labelled in `lang`.
+pub async fn map_svg(state: &AppState, lang: kernel::pages::Lang) -> Result<String, ApiError> {
+    let areas = service::areas(state).await?;
+    let stations = service::stations(state, None).await?;
+    let labels = crate::map::MapLabels {
+        title: lang.pick("监测站点分布图", "Map of the monitoring stations"),
+        legend: [
+            lang.pick("暂无读数", "no reading"),
+            lang.pick("正常", "normal"),
+            lang.pick("超警戒", "over warning level"),
+            lang.pick("超保证", "over guaranteed level"),
+        ],
+    };
+    Ok(crate::map::svg(&areas, &stations, &labels))
+}
+
+async fn map_page(State(state): State<AppState>, ctx: PageContext) -> PageResult {
+    let svg = map_svg(&state, ctx.lang).await.map_err(|e| ctx.error(e))?;
+    let stations = service::stations(&state, None)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    let title = ctx.pick("监测站点分布图", "Map of the monitoring stations");
+    let mut body = format!("<h1>{}</h1>", esc(title));
+    if svg.is_empty() {
+        body.push_str(&format!(
+            "<p>{}</p>",
+            esc(ctx.pick(
+                "还没有导入区划范围（GeoJSON）。",
+                "No region's area (GeoJSON) has been imported yet."
+            ))
+        ));
+    } else {
+        body.push_str(&format!("<figure class=\"map\">{svg}</figure>"));
+    }
+    // The map's content as text: the stations over a level.
+    let rows = stations
+        .iter()
+        .filter_map(|s| {
+            let v = s.last_value?;
+            let over = s.warning_level.is_some_and(|w| v >= w);
+            over.then(|| {
+                vec![
+                    Cell::link(
+                        format!("{} {}", s.code, s.name),
+                        format!("/safety/stations/{}", urlencode(&s.code)),
+                    ),
+                    Cell::from(s.region.clone()),
+                    Cell::from(reading_text(&ctx, s, v)),
+                ]
+            })
+        })
+        .collect();
+    body.push_str(
+        &Table {
+            caption: ctx
+                .pick("超过警戒水位的站点", "Stations over their warning level")
+                .into(),
+            headers: vec![
+                ctx.pick("站点", "Station").into(),
+                ctx.pick("所在区划", "Region").into(),
+                ctx.pick("最新读数", "Latest reading").into(),
+            ],
+            rows,
+            empty: ctx
+                .pick(
+                    "没有站点超过警戒水位。",
+                    "No station is over its warning level.",
+                )
                 .into(),
         }
         .html(),

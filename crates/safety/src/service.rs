@@ -410,3 +410,64 @@ pub async fn rejections(state: &AppState, by: &Principal) -> ApiResult<Vec<Rejec
         })
         .collect())
 }
+
+/// Sets regions' areas from a GeoJSON FeatureCollection (platform administrator): each
+/// feature a Polygon or MultiPolygon with its region's code in `properties.code`. The
+/// import is checked whole and stored whole or not at all.
+pub async fn import_areas(state: &AppState, by: &Principal, text: &str) -> ApiResult<AreaReport> {
+    by.require_platform_admin()?;
+    let areas = crate::map::parse_areas(text)?;
+    for (i, (code, _)) in areas.iter().enumerate() {
+        identity::service::get_region(state, code)
+            .await
+            .map_err(|_| {
+                ApiError::invalid(
+                    format!("features[{i}].properties.code"),
+                    format!("there is no region {code}"),
+                )
+            })?;
+    }
+    let mut tx = state.db.begin().await?;
+    store::put_areas(&mut tx, &areas, Timestamp::now()).await?;
+    let mut event = AuditEvent::by(by, "safety.areas.import", format!("areas:{}", areas.len()));
+    event.purpose = "set regions' areas on the map".into();
+    event.basis = Basis::NotApplicable;
+    state.audit.record_in(&mut tx, event).await?;
+    tx.commit().await?;
+    Ok(AreaReport {
+        imported: areas.len(),
+    })
+}
+
+/// Every region's area (public).
+pub async fn areas(state: &AppState) -> ApiResult<Vec<crate::map::Area>> {
+    Ok(store::areas(&state.db)
+        .await?
+        .into_iter()
+        .filter_map(|(region, name, geometry)| {
+            Some(crate::map::Area {
+                region,
+                name,
+                shape: crate::map::shape_of(&geometry)?,
+            })
+        })
+        .collect())
+}
+
+/// Every region's area as a GeoJSON FeatureCollection, each feature's properties its
+/// region's `code` and `name` (public).
+pub async fn areas_geojson(state: &AppState) -> ApiResult<serde_json::Value> {
+    let features: Vec<serde_json::Value> = store::areas(&state.db)
+        .await?
+        .into_iter()
+        .filter_map(|(code, name, geometry)| {
+            let geometry: serde_json::Value = serde_json::from_str(&geometry).ok()?;
+            Some(serde_json::json!({
+                "type": "Feature",
+                "properties": {"code": code, "name": name},
+                "geometry": geometry,
+            }))
+        })
+        .collect();
+    Ok(serde_json::json!({"type": "FeatureCollection", "features": features}))
+}

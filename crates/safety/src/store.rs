@@ -202,3 +202,37 @@ pub async fn rejections(db: &Db) -> Result<Vec<(String, String, i64, Timestamp)>
     .fetch_all(c)
     .await)
 }
+
+/// Puts regions' areas (region code, GeoJSON geometry), replacing those they had.
+pub async fn put_areas(
+    tx: &mut Tx,
+    areas: &[(String, String)],
+    at: Timestamp,
+) -> Result<(), sqlx::Error> {
+    for chunk in areas.chunks(500) {
+        on_tx!(tx, |c| {
+            let mut b = sqlx::QueryBuilder::new(
+                "INSERT INTO safety_areas (region_code, geometry, updated_at) ",
+            );
+            b.push_values(chunk, |mut v, (code, geometry)| {
+                v.push_bind(code).push_bind(geometry).push_bind(at);
+            });
+            b.push(
+                " ON CONFLICT (region_code) DO UPDATE SET geometry = excluded.geometry,
+                  updated_at = excluded.updated_at",
+            );
+            b.build().execute(c).await.map(|_| ())
+        })?;
+    }
+    Ok(())
+}
+
+/// Every region's area with the region's name: (code, name, GeoJSON geometry).
+pub async fn areas(db: &Db) -> Result<Vec<(String, String, String)>, sqlx::Error> {
+    on_pool!(db.read(), |c| sqlx::query_as(
+        "SELECT a.region_code, r.name, a.geometry FROM safety_areas a
+         JOIN regions r ON r.code = a.region_code ORDER BY a.region_code"
+    )
+    .fetch_all(c)
+    .await)
+}

@@ -8,7 +8,7 @@ use serde_json::Value;
 use crate::helpers::TestApp;
 
 /// Every JSON route the routers define, with its methods.
-const ROUTES: [(&str, &[&str]); 105] = [
+const ROUTES: [(&str, &[&str]); 107] = [
     ("/api/v1/auth/login", &["post"]),
     ("/api/v1/auth/logout", &["post"]),
     ("/api/v1/me", &["get"]),
@@ -117,10 +117,12 @@ const ROUTES: [(&str, &[&str]); 105] = [
     ("/api/v1/safety/stations/{code}/observations", &["get"]),
     ("/api/v1/safety/observations", &["post"]),
     ("/api/v1/safety/rejections", &["get"]),
+    ("/api/v1/safety/areas", &["get", "put"]),
+    ("/api/v1/safety/map.svg", &["get"]),
 ];
 
 /// Operations anyone may call, without a bearer token.
-const PUBLIC: [(&str, &str); 28] = [
+const PUBLIC: [(&str, &str); 30] = [
     ("/api/v1/auth/login", "post"),
     ("/api/v1/exchange/resources", "get"),
     ("/api/v1/exchange/resources/{resource}", "get"),
@@ -149,6 +151,8 @@ const PUBLIC: [(&str, &str); 28] = [
     ("/api/v1/safety/stations", "get"),
     ("/api/v1/safety/stations/{code}", "get"),
     ("/api/v1/safety/stations/{code}/observations", "get"),
+    ("/api/v1/safety/areas", "get"),
+    ("/api/v1/safety/map.svg", "get"),
 ];
 
 #[tokio::test]

@@ -404,3 +404,126 @@ async fn readings_arrive_over_mqtt() {
         );
     }
 }
+
+/// Regions' areas are imported as GeoJSON (bad features named), served back as GeoJSON,
+/// and drawn with the stations as an SVG map on the API and the map page.
+#[tokio::test]
+async fn areas_import_as_geojson_and_the_map_draws_them_with_the_stations() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    app.regions(&admin).await;
+    let square = |lon: f64, lat: f64| json!({"type": "Polygon", "coordinates": [[[lon, lat], [lon + 0.1, lat], [lon + 0.1, lat + 0.1], [lon, lat + 0.1], [lon, lat]]]});
+    let collection = |features: Vec<Value>| {
+        json!({"type": "FeatureCollection", "features": features})
+            .to_string()
+            .into_bytes()
+    };
+    let feature = |code: &str, geometry: Value| json!({"type": "Feature", "properties": {"code": code}, "geometry": geometry});
+    let put = |body: Vec<u8>, token: String| {
+        let app = &app;
+        async move {
+            app.send(
+                Method::PUT,
+                "/api/v1/safety/areas",
+                Some(&token),
+                &[],
+                Some(("application/geo+json", body)),
+            )
+            .await
+        }
+    };
+    for (body, field) in [
+        (b"{\"type\": \"Point\"".to_vec(), None),
+        (
+            collection(vec![
+                json!({"type": "Feature", "properties": {}, "geometry": square(114.0, 30.0)}),
+            ]),
+            Some("features[0].properties.code"),
+        ),
+        (
+            collection(vec![
+                feature("990102001001", square(114.0, 30.0)),
+                feature("990199000000", square(114.2, 30.0)),
+            ]),
+            Some("features[1].properties.code"),
+        ),
+        (
+            collection(vec![feature(
+                "990102001001",
+                json!({"type": "Polygon", "coordinates": [[[114.0, 30.0], [114.1, 30.0], [114.1, 30.1], [114.0, 30.1]]]}),
+            )]),
+            Some("features[0].geometry"),
+        ),
+        (
+            collection(vec![feature(
+                "990102001001",
+                json!({"type": "Point", "coordinates": [114.0, 30.0]}),
+            )]),
+            Some("features[0].geometry"),
+        ),
+        (
+            collection(vec![feature("990102001001", square(214.0, 30.0))]),
+            Some("features[0].geometry"),
+        ),
+    ] {
+        let p = problem(put(body, admin.clone()).await, StatusCode::BAD_REQUEST).await;
+        if let Some(field) = field {
+            assert_eq!(p["field"], field, "{p}");
+        }
+    }
+    let org = app.organisation(&admin, 1, "示例市应急管理局").await;
+    let clerk = app.account("clerk", Role::Clerk, Some(&org), None).await;
+    let good = collection(vec![feature("990102001001", square(114.3, 30.5))]);
+    problem(put(good.clone(), clerk).await, StatusCode::FORBIDDEN).await;
+    let r = put(good, admin.clone()).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.json::<Value>().await.unwrap()["imported"], 1);
+
+    let r = app.get("/api/v1/safety/areas", None).await;
+    assert_eq!(r.headers()["content-type"], "application/geo+json");
+    let areas: Value = r.json().await.unwrap();
+    assert_eq!(areas["features"][0]["properties"]["name"], "幸福社区");
+    assert_eq!(areas["features"][0]["geometry"]["type"], "Polygon");
+
+    // A station over its warning level is drawn in the warning colour.
+    let r = app
+        .post(
+            "/api/v1/safety/stations",
+            Some(&admin),
+            &station(
+                "RL-1",
+                "river_level",
+                json!({"organisation_id": org, "latitude": 30.55, "longitude": 114.35, "warning_level": 25.0}),
+            ),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let at = kernel::time::Timestamp::now().rfc3339();
+    let r = app
+        .post(
+            "/api/v1/safety/observations",
+            Some(&admin),
+            &json!({"observations": [{"station": "RL-1", "observed_at": at, "value": 25.4}]}),
+        )
+        .await;
+    assert_eq!(r.json::<Value>().await.unwrap()["accepted"], 1);
+    let r = app.get("/api/v1/safety/map.svg?lang=en", None).await;
+    assert_eq!(r.headers()["content-type"], "image/svg+xml");
+    let svg = r.text().await.unwrap();
+    assert!(svg.starts_with("<svg") && svg.contains("幸福社区"), "{svg}");
+    assert!(
+        svg.contains("fill=\"#e65100\" stroke=\"#ffffff\" stroke-width=\"1.5\"><title>RL-1"),
+        "{svg}"
+    );
+    assert!(svg.contains("over warning level"));
+    let page = app
+        .page(Method::GET, "/safety/map", &admin, &[])
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("<svg") && page.contains("超过警戒水位的站点") && page.contains("25.4 m"),
+        "{page}"
+    );
+}
