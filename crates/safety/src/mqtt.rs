@@ -38,12 +38,13 @@ struct Published {
     unit: Option<String>,
 }
 
-/// A message's readings, or none when it is not a reading in JSON.
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum Payload {
-    One(Published),
-    Many(Vec<Published>),
+/// A message's readings: one object, or a list of them (told apart by the first byte,
+/// not by serde's untagged enums, which buffer every message before trying each form).
+fn readings_of(payload: &[u8]) -> Result<Vec<Published>, serde_json::Error> {
+    match payload.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'[') => serde_json::from_slice(payload),
+        _ => serde_json::from_slice(payload).map(|one| vec![one]),
+    }
 }
 
 /// Where the broker is: `mqtt://host:port` (port 1883 when left out).
@@ -171,11 +172,8 @@ async fn store_gathered(state: &AppState, messages: &[Publish]) {
     let mut bad = Vec::new();
     for m in messages {
         let station = m.topic.rsplit('/').next().unwrap_or_default().to_string();
-        match serde_json::from_slice::<Payload>(&m.payload) {
-            Ok(Payload::One(r)) => readings.push(reading(&station, r)),
-            Ok(Payload::Many(rs)) => {
-                readings.extend(rs.into_iter().map(|r| reading(&station, r)));
-            }
+        match readings_of(&m.payload) {
+            Ok(rs) => readings.extend(rs.into_iter().map(|r| reading(&station, r))),
             Err(_) => bad.push((station, Rejection::BadPayload)),
         }
     }

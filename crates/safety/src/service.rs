@@ -268,10 +268,13 @@ pub async fn ingest(
             ),
         ));
     }
-    let mut codes: Vec<String> = batch.iter().map(|o| o.station.clone()).collect();
-    codes.sort_unstable();
-    codes.dedup();
-    codes.retain(|c| is_station_code(c));
+    // The stations named, once each (a batch names a few hundred stations many times).
+    let named: std::collections::HashSet<&str> = batch
+        .iter()
+        .map(|o| o.station.as_str())
+        .filter(|c| is_station_code(c))
+        .collect();
+    let codes: Vec<String> = named.into_iter().map(str::to_string).collect();
     let stations: HashMap<String, StationRow> = store::stations_by_code(&state.db, &codes)
         .await?
         .into_iter()
@@ -295,7 +298,7 @@ pub async fn ingest(
                     *newest = (at, value);
                 }
                 good.push(NewReading {
-                    station_id: station.id.clone(),
+                    station_id: &station.id,
                     observed_at: at,
                     value,
                 });

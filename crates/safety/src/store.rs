@@ -27,8 +27,8 @@ const STATION_COLUMNS: &str = "id, code, name, kind, unit, region_code, latitude
      organisation_id, warning_level, guarantee_level, created_at, last_observed_at, last_value";
 
 /// A reading to store: station id, measured at, value.
-pub struct NewReading {
-    pub station_id: String,
+pub struct NewReading<'a> {
+    pub station_id: &'a str,
     pub observed_at: Timestamp,
     pub value: f64,
 }
@@ -103,7 +103,7 @@ pub async fn stations_by_code(db: &Db, codes: &[String]) -> Result<Vec<StationRo
 /// how many were new.
 pub async fn insert_readings(
     tx: &mut Tx,
-    readings: &[NewReading],
+    readings: &[NewReading<'_>],
     received_at: Timestamp,
 ) -> Result<u64, sqlx::Error> {
     let mut inserted = 0;
@@ -113,7 +113,7 @@ pub async fn insert_readings(
                 "INSERT INTO safety_observations (station_id, observed_at, value, received_at) ",
             );
             b.push_values(chunk, |mut v, r| {
-                v.push_bind(&r.station_id)
+                v.push_bind(r.station_id)
                     .push_bind(r.observed_at)
                     .push_bind(r.value)
                     .push_bind(received_at);
