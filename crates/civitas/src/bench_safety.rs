@@ -7,7 +7,6 @@
 
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
 use kernel::config::Config;
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
 use serde::Serialize;
@@ -66,7 +65,7 @@ pub async fn publish(
     messages: u64,
     start: i64,
 ) -> anyhow::Result<()> {
-    let (host, port) = broker(url)?;
+    let (host, port) = safety::mqtt::broker(url).map_err(anyhow::Error::msg)?;
     let mut options = MqttOptions::new(format!("bench-pub-{}", kernel::ids::new_id()), host, port);
     options.set_keep_alive(Duration::from_secs(30));
     options.set_inflight(1_000);
@@ -100,17 +99,6 @@ pub async fn publish(
     let client = sender.await??;
     client.disconnect().await.ok();
     Ok(())
-}
-
-fn broker(url: &str) -> anyhow::Result<(String, u16)> {
-    let rest = url
-        .strip_prefix("mqtt://")
-        .context("the broker's URL is mqtt://host:port")?
-        .trim_end_matches('/');
-    Ok(match rest.rsplit_once(':') {
-        Some((h, p)) => (h.to_string(), p.parse()?),
-        None => (rest.to_string(), 1883),
-    })
 }
 
 /// Starts the publisher as its own process (this binary, `bench mqtt-publish`).
@@ -149,7 +137,7 @@ async fn mosquitto_rate(
     stations: usize,
     messages: u64,
 ) -> anyhow::Result<(f64, u64)> {
-    let (host, port) = broker(url)?;
+    let (host, port) = safety::mqtt::broker(url).map_err(anyhow::Error::msg)?;
     let mut options = MqttOptions::new(format!("bench-ref-{}", kernel::ids::new_id()), host, port);
     options.set_keep_alive(Duration::from_secs(30));
     let (client, mut events) = AsyncClient::new(options, 10_000);

@@ -699,16 +699,7 @@ impl<'a> Walker<'_, 'a> {
                     }
                     _ => None,
                 };
-                let known = wanted.then(|| v.clone());
-                out.push(Item::Step {
-                    kind: "variable",
-                    text: quote(expr),
-                    values: Values::Each(v),
-                    since: None,
-                    citation: None,
-                    because,
-                });
-                known
+                push_variable(quote(expr), v, because, wanted, out)
             }
             Expr::Call { name, args, .. } if name == "calc" && args.len() == 2 => {
                 if let Expr::Reference { path, .. } = &args[0]
@@ -756,16 +747,7 @@ impl<'a> Walker<'_, 'a> {
                     } else {
                         (self.evaluate(expr, live)?, None)
                     };
-                    let known = wanted.then(|| v.clone());
-                    out.push(Item::Step {
-                        kind: "variable",
-                        text: quote(expr),
-                        values: Values::Each(v),
-                        since: None,
-                        citation: None,
-                        because,
-                    });
-                    known
+                    push_variable(quote(expr), v, because, wanted, out)
                 } else if let [group, name] = path.as_slice()
                     && let Some((name, variable)) = package.variables.get_key_value(name)
                     && variable.entity == *group
@@ -779,16 +761,7 @@ impl<'a> Walker<'_, 'a> {
                         Some(via) => self.because(name, variable, at, Some(via))?,
                         None => None,
                     };
-                    let known = wanted.then(|| v.clone());
-                    out.push(Item::Step {
-                        kind: "variable",
-                        text: quote(expr),
-                        values: Values::Each(v),
-                        since: None,
-                        citation: None,
-                        because,
-                    });
-                    known
+                    push_variable(quote(expr), v, because, wanted, out)
                 } else {
                     None
                 }
@@ -850,6 +823,27 @@ impl<'a> Walker<'_, 'a> {
             because: None,
         })
     }
+}
+
+/// Records a variable's step — its values for everybody and, if made, its explanation —
+/// and gives its column back when the part above wants it.
+fn push_variable(
+    text: Quote,
+    v: Column,
+    because: Option<Because>,
+    wanted: bool,
+    out: &mut Vec<Item>,
+) -> Option<Column> {
+    let known = wanted.then(|| v.clone());
+    out.push(Item::Step {
+        kind: "variable",
+        text,
+        values: Values::Each(v),
+        since: None,
+        citation: None,
+        because,
+    });
+    known
 }
 
 /// What a member who nearly qualifies misses.

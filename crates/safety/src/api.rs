@@ -35,6 +35,20 @@ pub fn router() -> OpenApiRouter<AppState> {
         )
 }
 
+/// A body read whole: one over the limit is a 413 saying `too_large`.
+fn read_body(
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+    too_large: &str,
+) -> ApiResult<Bytes> {
+    body.map_err(|r| {
+        if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::PayloadTooLarge(too_large.to_string())
+        } else {
+            ApiError::bad_request(r.body_text())
+        }
+    })
+}
+
 /// Which stations to list.
 #[derive(Debug, Deserialize, IntoParams)]
 struct StationQuery {
@@ -118,15 +132,10 @@ async fn ingest(
             "send the batch as JSON with 'Content-Type: application/json'".into(),
         ));
     }
-    let body = body.map_err(|r| {
-        if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::PayloadTooLarge(format!(
-                "a batch body is at most {MAX_BATCH_BYTES} bytes: send fewer readings at once"
-            ))
-        } else {
-            ApiError::bad_request(r.body_text())
-        }
-    })?;
+    let body = read_body(
+        body,
+        &format!("a batch body is at most {MAX_BATCH_BYTES} bytes: send fewer readings at once"),
+    )?;
     let batch: ObservationBatch = kernel::api::parse_json(&body)?;
     Ok(Json(
         service::ingest(&state, &principal, &batch.observations).await?,
@@ -167,15 +176,10 @@ async fn import_areas(
     principal: Principal,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> ApiResult<Json<AreaReport>> {
-    let body = body.map_err(|r| {
-        if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::PayloadTooLarge(format!(
-                "an import of areas is at most {MAX_BATCH_BYTES} bytes"
-            ))
-        } else {
-            ApiError::bad_request(r.body_text())
-        }
-    })?;
+    let body = read_body(
+        body,
+        &format!("an import of areas is at most {MAX_BATCH_BYTES} bytes"),
+    )?;
     let text = std::str::from_utf8(&body)
         .map_err(|_| ApiError::bad_request("the body is not UTF-8 text"))?;
     Ok(Json(service::import_areas(&state, &principal, text).await?))

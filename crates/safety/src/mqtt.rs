@@ -48,7 +48,7 @@ fn readings_of(payload: &[u8]) -> Result<Vec<Published>, serde_json::Error> {
 }
 
 /// Where the broker is: `mqtt://host:port` (port 1883 when left out).
-fn broker(url: &str) -> Result<(String, u16), String> {
+pub fn broker(url: &str) -> Result<(String, u16), String> {
     let rest = url
         .strip_prefix("mqtt://")
         .or_else(|| url.strip_prefix("tcp://"))

@@ -286,7 +286,7 @@ pub async fn ingest(
     // (on PostgreSQL, two batches updating in different orders would deadlock).
     let mut latest: BTreeMap<&str, (Timestamp, f64)> = BTreeMap::new();
     let mut refused = Vec::new();
-    let mut counts: BTreeMap<(String, &'static str), i64> = BTreeMap::new();
+    let mut counts = Tally::new();
     let mut rejected = 0;
     for (index, reading) in batch.iter().enumerate() {
         let station = stations.get(&reading.station);
@@ -305,9 +305,7 @@ pub async fn ingest(
             }
             Err((reason, detail)) => {
                 rejected += 1;
-                // Counted under the code as sent, cut to a station code's length.
-                let code: String = reading.station.chars().take(40).collect();
-                *counts.entry((code.clone(), reason.as_str())).or_default() += 1;
+                let code = tally(&mut counts, &reading.station, reason);
                 if refused.len() < REFUSED_LISTED {
                     refused.push(Refused {
                         index,
@@ -324,11 +322,7 @@ pub async fn ingest(
     for (station_id, (at, value)) in &latest {
         store::set_latest(&mut tx, station_id, *at, *value).await?;
     }
-    if !counts.is_empty() {
-        let counts: Vec<(String, &'static str, i64)> =
-            counts.into_iter().map(|((c, r), n)| (c, r, n)).collect();
-        store::count_rejections(&mut tx, &counts, now).await?;
-    }
+    write_tally(&mut tx, counts, now).await?;
     tx.commit().await?;
     Ok(IngestReport {
         accepted,
@@ -344,17 +338,34 @@ pub async fn count_refused(state: &AppState, refused: &[(String, Rejection)]) ->
     if refused.is_empty() {
         return Ok(());
     }
-    let mut counts: BTreeMap<(String, &'static str), i64> = BTreeMap::new();
+    let mut counts = Tally::new();
     for (code, reason) in refused {
-        *counts
-            .entry((code.chars().take(40).collect(), reason.as_str()))
-            .or_default() += 1;
+        tally(&mut counts, code, *reason);
     }
-    let counts: Vec<(String, &'static str, i64)> =
-        counts.into_iter().map(|((c, r), n)| (c, r, n)).collect();
     let mut tx = state.db.begin().await?;
-    store::count_rejections(&mut tx, &counts, Timestamp::now()).await?;
+    write_tally(&mut tx, counts, Timestamp::now()).await?;
     tx.commit().await?;
+    Ok(())
+}
+
+/// Refused readings counted by (station code as sent, reason).
+type Tally = BTreeMap<(String, &'static str), i64>;
+
+/// Counts one refused reading under the code as sent, cut to a station code's length
+/// (the code counted is given back).
+fn tally(counts: &mut Tally, station: &str, reason: Rejection) -> String {
+    let code: String = station.chars().take(40).collect();
+    *counts.entry((code.clone(), reason.as_str())).or_default() += 1;
+    code
+}
+
+/// Adds the counts to the stored ones.
+async fn write_tally(tx: &mut kernel::db::Tx, counts: Tally, at: Timestamp) -> ApiResult<()> {
+    if !counts.is_empty() {
+        let counts: Vec<(String, &'static str, i64)> =
+            counts.into_iter().map(|((c, r), n)| (c, r, n)).collect();
+        store::count_rejections(tx, &counts, at).await?;
+    }
     Ok(())
 }
 
