@@ -75,6 +75,7 @@ pub async fn open_state(config: Config, create_key: bool) -> anyhow::Result<AppS
         .sync(&db, &rules::service::versions_folder(&config))
         .await?;
     extensions.insert(Arc::new(rulebook));
+    extensions.insert(safety::service::Recompute::default());
     Ok(AppState {
         extensions: Arc::new(extensions),
         auth: Arc::new(identity::SessionAuthenticator::new(db.clone())),
@@ -248,6 +249,7 @@ impl Application {
         rules::start_sweeps(self.state.clone());
         messaging::delivery::start(self.state.clone());
         safety::mqtt::start(self.state.clone()).map_err(std::io::Error::other)?;
+        safety::service::start_recomputing(self.state.clone());
         let mut app = router(self.state.clone());
         if self.demo {
             // The demo's proxied resource is served by a stand-in provider system.

@@ -256,5 +256,108 @@ pub async fn seed(state: &AppState, admin: &Principal, emergency: &str) -> anyho
         "the demo's readings were refused: {:?}",
         report.refused
     );
+    seed_risk(state, admin, emergency, &all).await
+}
+
+/// The risk pictures: hazard indexes (the river's communities high, the hills' middling,
+/// the rest low), a shelter in each township, the method counting elders and the tagged
+/// as vulnerable, the warning rules telling residents from orange, a forecast of heavy
+/// rain over the river's communities; then the first assessment and the first levels.
+async fn seed_risk(
+    state: &AppState,
+    admin: &Principal,
+    emergency: &str,
+    stations: &[DemoStation],
+) -> anyhow::Result<()> {
+    use safety::model::*;
+    let err = |what: &'static str| move |e: kernel::ApiError| anyhow::anyhow!("{what}: {e}");
+    let mut communities: Vec<&str> = stations.iter().map(|s| s.region.as_str()).collect();
+    communities.sort_unstable();
+    communities.dedup();
+    let on = |region: &str, kind: &str| {
+        stations
+            .iter()
+            .any(|s| s.region == region && s.kind == kind)
+    };
+    let hazards = communities
+        .iter()
+        .map(|c| {
+            let (hazard, basis) = if on(c, "river_level") {
+                (0.85, "洪涝高风险区：沿河低洼（自然灾害综合风险普查，示例）")
+            } else if on(c, "landslide_displacement") || on(c, "reservoir_level") {
+                (
+                    0.6,
+                    "地质灾害隐患点、水库下游（自然灾害综合风险普查，示例）",
+                )
+            } else {
+                (0.3, "一般风险区（自然灾害综合风险普查，示例）")
+            };
+            Hazard {
+                region: c.to_string(),
+                hazard,
+                basis: basis.into(),
+            }
+        })
+        .collect();
+    safety::service::set_hazards(state, admin, HazardUpdate { hazards })
+        .await
+        .map_err(err("hazards"))?;
+    for (i, c) in communities.iter().enumerate().filter(|(i, _)| i % 2 == 0) {
+        let (lat, lon) = stations
+            .iter()
+            .find(|s| s.region == *c)
+            .map_or((30.5, 114.2), |s| (s.latitude + 0.01, s.longitude + 0.01));
+        safety::service::register_shelter(
+            state,
+            admin,
+            NewShelter {
+                code: format!("SH-{:02}", i / 2 + 1),
+                name: format!("应急避难场所 {}", i / 2 + 1),
+                region: c.to_string(),
+                latitude: lat,
+                longitude: lon,
+                capacity: 30 + (i as i64 % 3) * 20,
+                organisation_id: Some(emergency.to_string()),
+            },
+        )
+        .await
+        .map_err(err("shelter"))?;
+    }
+    safety::service::set_method(
+        state,
+        admin,
+        RiskMethod {
+            vulnerable_tags: vec!["disability".into(), "lives-alone".into()],
+            ..RiskMethod::default()
+        },
+    )
+    .await
+    .map_err(err("method"))?;
+    safety::service::set_rules(
+        state,
+        admin,
+        WarningRules {
+            notify_residents_from: Some(RiskLevel::Orange),
+            notify_organisation_id: Some(emergency.to_string()),
+            ..WarningRules::default()
+        },
+    )
+    .await
+    .map_err(err("rules"))?;
+    let mut csv = String::from("region,horizon_hours,rain_mm\n");
+    for c in communities.iter().filter(|c| on(c, "river_level")) {
+        for (h, mm) in [(3, 30.0), (6, 60.0), (24, 110.0), (48, 140.0)] {
+            csv.push_str(&format!("{c},{h},{mm}\n"));
+        }
+    }
+    safety::service::import_forecasts(state, admin, &csv)
+        .await
+        .map_err(err("forecasts"))?;
+    safety::service::assess(state, admin)
+        .await
+        .map_err(err("assessment"))?;
+    safety::service::recompute(state)
+        .await
+        .map_err(err("warnings"))?;
     Ok(())
 }

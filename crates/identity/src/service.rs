@@ -619,6 +619,29 @@ pub fn age_on(birth_date: &str, day: time::Date) -> i64 {
     age.max(0)
 }
 
+/// The latest birth date (`YYYY-MM-DD`) of someone who is `years` old on `day` (29
+/// February counts as the 28th): residents born on or before it are at least that age.
+pub fn birth_date_years_before(day: time::Date, years: i64) -> String {
+    let year = i64::from(day.year()) - years;
+    let year = i32::try_from(year).unwrap_or(0).max(0);
+    let (month, date) = (day.month() as u8, day.day());
+    let date = if month == 2 && date == 29 { 28 } else { date };
+    format!("{year:04}-{month:02}-{date:02}")
+}
+
+/// Residents per region they are registered in: (region code, residents, of them aged
+/// `elderly_age` or more, carrying one of `tags`, either) — counts only, no one named.
+pub async fn population_by_region(
+    state: &AppState,
+    elderly_age: i64,
+    tags: &[String],
+) -> ApiResult<Vec<(String, i64, i64, i64, i64)>> {
+    let today = time::OffsetDateTime::now_utc().date();
+    let cutoff = birth_date_years_before(today, elderly_age);
+    let hashes: Vec<String> = tags.iter().map(|t| tag_hash(state, t)).collect();
+    Ok(store::population_by_region(&state.db, &cutoff, &hashes).await?)
+}
+
 /// How many persons are registered.
 pub async fn count_persons(state: &AppState) -> ApiResult<i64> {
     Ok(store::count_persons(&state.db).await?)
@@ -1274,6 +1297,11 @@ pub async fn setting(state: &AppState, key: &str) -> ApiResult<Option<String>> {
 /// Stores a platform setting.
 pub async fn put_setting(state: &AppState, key: &str, value: &str) -> ApiResult<()> {
     Ok(store::put_setting(&state.db, key, value).await?)
+}
+
+/// Stores a platform setting inside the caller's transaction (with its audit record).
+pub async fn put_setting_in(tx: &mut kernel::db::Tx, key: &str, value: &str) -> ApiResult<()> {
+    Ok(store::put_setting_in(tx, key, value).await?)
 }
 
 /// Account display names by id (for footprints and audit views).

@@ -349,6 +349,37 @@ pub async fn list_persons(
     .await)
 }
 
+/// Residents per region: (code, all, born on or before `cutoff`, carrying one of the
+/// tags, either).
+pub async fn population_by_region(
+    db: &Db,
+    cutoff: &str,
+    tag_hashes: &[String],
+) -> Result<Vec<(String, i64, i64, i64, i64)>, sqlx::Error> {
+    on_pool!(db.read(), |c| {
+        let tagged = |b: &mut sqlx::QueryBuilder<_>| {
+            if tag_hashes.is_empty() {
+                b.push("1 = 0");
+            } else {
+                b.push("EXISTS (SELECT 1 FROM person_tags t WHERE t.person_id = p.id AND t.tag_hash IN ");
+                push_list(b, tag_hashes);
+                b.push(")");
+            }
+        };
+        let mut b =
+            sqlx::QueryBuilder::new("SELECT region_code, COUNT(*), SUM(CASE WHEN birth_date <= ");
+        b.push_bind(cutoff)
+            .push(" THEN 1 ELSE 0 END), SUM(CASE WHEN ");
+        tagged(&mut b);
+        b.push(" THEN 1 ELSE 0 END), SUM(CASE WHEN birth_date <= ")
+            .push_bind(cutoff)
+            .push(" OR ");
+        tagged(&mut b);
+        b.push(" THEN 1 ELSE 0 END) FROM persons p GROUP BY region_code ORDER BY region_code");
+        b.build_query_as().fetch_all(c).await
+    })
+}
+
 pub async fn count_persons(db: &Db) -> Result<i64, sqlx::Error> {
     on_pool!(db.read(), |c| sqlx::query_scalar(
         "SELECT COUNT(*) FROM persons"
@@ -706,6 +737,20 @@ pub async fn get_setting(db: &Db, key: &str) -> Result<Option<String>, sqlx::Err
     .bind(key)
     .fetch_optional(c)
     .await)
+}
+
+/// Stores a setting inside the caller's transaction.
+pub async fn put_setting_in(tx: &mut Tx, key: &str, value: &str) -> Result<(), sqlx::Error> {
+    on_tx!(tx, |c| {
+        sqlx::query(
+        "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = $2"
+    )
+    .bind(key)
+    .bind(value)
+    .execute(c)
+    .await
+    .map(|_| ())
+    })
 }
 
 pub async fn put_setting(db: &Db, key: &str, value: &str) -> Result<(), sqlx::Error> {

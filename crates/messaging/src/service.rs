@@ -42,15 +42,6 @@ pub fn region_prefix(code: &RegionCode) -> String {
     code.to_string()
 }
 
-/// `YYYY-MM-DD` of `years` before `day` (29 February falls back to the 28th).
-fn years_before(day: time::Date, years: i64) -> String {
-    let year = i64::from(day.year()) - years;
-    let year = i32::try_from(year).unwrap_or(0).max(0);
-    let (month, date) = (day.month() as u8, day.day());
-    let date = if month == 2 && date == 29 { 28 } else { date };
-    format!("{year:04}-{month:02}-{date:02}")
-}
-
 /// The organisation `actor` sends for: `requested` or her own, if she is its staff.
 fn sender_of(actor: &Principal, requested: Option<&str>) -> ApiResult<String> {
     actor.staff_organisation(requested, "organisation_id")
@@ -149,11 +140,11 @@ pub async fn send(state: &AppState, actor: &Principal, new: NewMessage) -> ApiRe
     let today = time::OffsetDateTime::now_utc().date();
     let born_on_or_before = audience
         .min_age
-        .map(|a| years_before(today, a))
+        .map(|a| identity::service::birth_date_years_before(today, a))
         .unwrap_or_default();
     let born_after = audience
         .max_age
-        .map(|a| years_before(today, a + 1))
+        .map(|a| identity::service::birth_date_years_before(today, a + 1))
         .unwrap_or_default();
     let prefix = region.as_ref().map(region_prefix).unwrap_or_default();
     let org_name = identity::service::get_organisation(state, &org).await?.name;
@@ -266,39 +257,100 @@ pub async fn notify_in(
     subject: &str,
     body: &str,
 ) -> ApiResult<String> {
-    let now = Timestamp::now();
-    let audience = Audience {
-        persons: vec![person_id.to_string()],
-        ..Audience::default()
+    let persons = [person_id.to_string()];
+    let notice = Notice {
+        organisation_id,
+        sender_account_id,
+        subject,
+        body,
+        ack_required: false,
     };
-    let row = MessageRow {
+    let (id, _) = notify_many_in(state, tx, &notice, Recipients::Persons(&persons)).await?;
+    Ok(id)
+}
+
+/// Whom a notice written inside the caller's transaction goes to.
+pub enum Recipients<'a> {
+    /// These residents (person ids).
+    Persons(&'a [String]),
+    /// Every resident registered in this region or under it.
+    Region(&'a RegionCode),
+}
+
+/// A notice written inside the caller's transaction.
+pub struct Notice<'a> {
+    /// The organisation it comes from.
+    pub organisation_id: &'a str,
+    /// The account (or `system`) that sends it.
+    pub sender_account_id: &'a str,
+    /// Subject (cut at 100 characters).
+    pub subject: &'a str,
+    /// Text (cut at 5,000 characters).
+    pub body: &'a str,
+    /// Ask each recipient to acknowledge it.
+    pub ack_required: bool,
+}
+
+/// Puts a notice into the inboxes of `to` inside the caller's transaction (set-based),
+/// queued by SMS and e-mail as each chose on the channels configured. Returns the message
+/// id and how many it reached.
+pub async fn notify_many_in(
+    state: &AppState,
+    tx: &mut Tx,
+    notice: &Notice<'_>,
+    to: Recipients<'_>,
+) -> ApiResult<(String, i64)> {
+    let now = Timestamp::now();
+    let (audience, prefix, persons) = match to {
+        Recipients::Persons(list) => (
+            Audience {
+                persons: list.to_vec(),
+                ..Audience::default()
+            },
+            String::new(),
+            Some(list),
+        ),
+        Recipients::Region(code) => (
+            Audience {
+                region: Some(code.as_str().to_string()),
+                ..Audience::default()
+            },
+            region_prefix(code),
+            None,
+        ),
+    };
+    let mut row = MessageRow {
         id: new_id(),
-        sender_org_id: organisation_id.to_string(),
+        sender_org_id: notice.organisation_id.to_string(),
         sender_name: String::new(),
-        sender_account_id: sender_account_id.to_string(),
-        subject: subject.chars().take(100).collect(),
-        body: body.chars().take(5_000).collect(),
+        sender_account_id: notice.sender_account_id.to_string(),
+        subject: notice.subject.chars().take(100).collect(),
+        body: notice.body.chars().take(5_000).collect(),
         audience: serde_json::to_string(&audience).map_err(|e| ApiError::Unexpected(e.into()))?,
-        ack_required: 0,
-        recipients: 1,
+        ack_required: i64::from(notice.ack_required),
+        recipients: persons.map_or(0, |p| i64::try_from(p.len()).unwrap_or(i64::MAX)),
         created_at: now,
     };
     store::insert_message(tx, &row).await?;
-    let persons = [person_id.to_string()];
     let filter = Filter {
-        region_prefix: "",
+        region_prefix: &prefix,
         born_on_or_before: "",
         born_after: "",
         tag_hashes: &[],
     };
-    store::fan_out(tx, &row.id, now, &filter, Some(&persons)).await?;
+    let reached = store::fan_out(tx, &row.id, now, &filter, persons).await?;
+    let reached = i64::try_from(reached).unwrap_or(i64::MAX);
+    if reached != row.recipients {
+        row.recipients = reached;
+        store::set_recipients(tx, &row.id, reached).await?;
+    }
     let channels = crate::delivery::channels(state)?;
     for kind in [ChannelKind::Sms, ChannelKind::Email] {
         if channels.get(kind).is_some() {
             store::enqueue_residents(tx, &row.id, kind.as_str(), now).await?;
         }
     }
-    Ok(row.id)
+    Ok((row.id, reached))
 }
 
 /// Free text that may hold line breaks (and no other control characters).
@@ -789,8 +841,14 @@ mod tests {
     #[test]
     fn age_bands_are_birth_date_bounds() {
         let day = time::Date::from_calendar_date(2026, time::Month::February, 28).unwrap();
-        assert_eq!(years_before(day, 60), "1966-02-28");
+        assert_eq!(
+            identity::service::birth_date_years_before(day, 60),
+            "1966-02-28"
+        );
         let leap = time::Date::from_calendar_date(2024, time::Month::February, 29).unwrap();
-        assert_eq!(years_before(leap, 1), "2023-02-28");
+        assert_eq!(
+            identity::service::birth_date_years_before(leap, 1),
+            "2023-02-28"
+        );
     }
 }

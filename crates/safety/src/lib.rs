@@ -9,6 +9,7 @@ pub mod map;
 pub mod model;
 pub mod mqtt;
 pub mod pages;
+pub mod risk;
 pub mod service;
 pub mod store;
 
@@ -27,5 +28,12 @@ pub const MIGRATIONS: &[kernel::migrate::Migration] = &[
         name: "regions' areas",
         sqlite: include_str!("../migrations/sqlite/0002_areas.sql"),
         postgres: include_str!("../migrations/postgres/0002_areas.sql"),
+    },
+    kernel::migrate::Migration {
+        component: "safety",
+        version: 3,
+        name: "risk assessment and warnings",
+        sqlite: include_str!("../migrations/sqlite/0003_risk.sql"),
+        postgres: include_str!("../migrations/postgres/0003_risk.sql"),
     },
 ];

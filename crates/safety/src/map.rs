@@ -127,17 +127,42 @@ fn standing(s: &Station) -> (&'static str, &'static str) {
     }
 }
 
+/// A mark of the legend.
+pub enum LegendMark {
+    /// A dot, as stations are drawn.
+    Dot,
+    /// A filled square, as areas are shaded.
+    Swatch,
+}
+
 /// Labels of the map, in the page's language.
 pub struct MapLabels<'a> {
     /// The map's title.
     pub title: &'a str,
-    /// Legend: no reading, normal, over warning, over guaranteed.
-    pub legend: [&'a str; 4],
+    /// The legend: (mark, colour, label).
+    pub legend: Vec<(LegendMark, &'a str, String)>,
 }
 
-/// The SVG map: every area outlined and named, every station a dot coloured by how it
-/// stands, with a legend; each shape and dot carries a `<title>`.
-pub fn svg(areas: &[Area], stations: &[Station], labels: &MapLabels<'_>) -> String {
+/// The station map's legend: no reading, normal, over warning, over guaranteed.
+pub fn station_legend<'a>(labels: [&'a str; 4]) -> Vec<(LegendMark, &'a str, String)> {
+    ["#757575", "#1b5e20", "#e65100", "#b71c1c"]
+        .into_iter()
+        .zip(labels)
+        .map(|(colour, label)| (LegendMark::Dot, colour, label.to_string()))
+        .collect()
+}
+
+/// How areas are shaded: by region code, (fill colour, what it means); others are pale.
+pub type Shading<'a> = std::collections::HashMap<&'a str, (&'a str, String)>;
+
+/// The SVG map: every area outlined, shaded and named, every station a dot coloured by
+/// how it stands, with a legend; each shape and dot carries a `<title>`.
+pub fn svg(
+    areas: &[Area],
+    shading: &Shading<'_>,
+    stations: &[Station],
+    labels: &MapLabels<'_>,
+) -> String {
     let esc = kernel::widgets::askama_escape;
     let mut rects = areas.iter().filter_map(|a| a.shape.bounding_rect());
     let Some(first) = rects.next() else {
@@ -157,7 +182,7 @@ pub fn svg(areas: &[Area], stations: &[Station], labels: &MapLabels<'_>) -> Stri
     let span_x = ((max_x - min_x) * aspect).max(1e-9);
     let span_y = (max_y - min_y).max(1e-9);
     let height = (width * span_y / span_x).clamp(200.0, 1200.0);
-    let legend_height = 40.0;
+    let legend_height = 40.0 + (labels.legend.len().saturating_sub(1) / 4) as f64 * 24.0;
     let x = |lon: f64| (lon - min_x) * aspect / span_x * width;
     let y = |lat: f64| (max_y - lat) / span_y * height;
     let mut out = format!(
@@ -181,15 +206,19 @@ pub fn svg(areas: &[Area], stations: &[Station], labels: &MapLabels<'_>) -> Stri
                 d.push_str("Z ");
             }
         }
+        let (fill, note) = shading
+            .get(a.region.as_str())
+            .map_or(("#eef3ee", ""), |(f, n)| (*f, n.as_str()));
         out.push_str(&format!(
-            "<path d=\"{}\" fill=\"#eef3ee\" stroke=\"#424242\" stroke-width=\"1\"><title>{} {}</title></path>",
+            "<path d=\"{}\" fill=\"{fill}\" stroke=\"#424242\" stroke-width=\"1\"><title>{} {} {}</title></path>",
             d.trim_end(),
             esc(&a.region),
-            esc(&a.name)
+            esc(&a.name),
+            esc(note)
         ));
         if let Some(c) = a.shape.centroid() {
             out.push_str(&format!(
-                "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"13\" text-anchor=\"middle\" fill=\"#212121\">{}</text>",
+                "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"13\" text-anchor=\"middle\" fill=\"#212121\" stroke=\"#ffffff\" stroke-width=\"3\" paint-order=\"stroke\">{}</text>",
                 x(c.x()),
                 y(c.y()),
                 esc(&a.name)
@@ -211,15 +240,25 @@ pub fn svg(areas: &[Area], stations: &[Station], labels: &MapLabels<'_>) -> Stri
             esc(&reading)
         ));
     }
-    let colours = ["#757575", "#1b5e20", "#e65100", "#b71c1c"];
-    for (i, (colour, label)) in colours.iter().zip(labels.legend).enumerate() {
-        let lx = i as f64 * 200.0;
+    let per_row = 4;
+    for (i, (mark, colour, label)) in labels.legend.iter().enumerate() {
+        let lx = (i % per_row) as f64 * 200.0;
+        let ly = height + 25.0 + (i / per_row) as f64 * 24.0;
+        let shape = match mark {
+            LegendMark::Dot => format!(
+                "<circle cx=\"{:.1}\" cy=\"{ly:.1}\" r=\"6\" fill=\"{colour}\"/>",
+                lx + 8.0
+            ),
+            LegendMark::Swatch => format!(
+                "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"14\" height=\"14\" fill=\"{colour}\" stroke=\"#424242\"/>",
+                lx + 1.0,
+                ly - 7.0
+            ),
+        };
         out.push_str(&format!(
-            "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"6\" fill=\"{colour}\"/><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"14\" fill=\"#212121\">{}</text>",
-            lx + 8.0,
-            height + 25.0,
+            "{shape}<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"14\" fill=\"#212121\">{}</text>",
             lx + 20.0,
-            height + 30.0,
+            ly + 5.0,
             esc(label)
         ));
     }

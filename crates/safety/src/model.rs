@@ -295,3 +295,463 @@ pub struct AreaReport {
     /// Regions whose area was set (or replaced).
     pub imported: usize,
 }
+
+/// A risk or warning level: China's warning colours, green for none.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    ToSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum RiskLevel {
+    /// No particular risk.
+    #[default]
+    Green,
+    /// Blue (IV, general).
+    Blue,
+    /// Yellow (III, heavier).
+    Yellow,
+    /// Orange (II, serious).
+    Orange,
+    /// Red (I, especially serious).
+    Red,
+}
+
+/// Every level, lowest first.
+pub const RISK_LEVELS: [RiskLevel; 5] = [
+    RiskLevel::Green,
+    RiskLevel::Blue,
+    RiskLevel::Yellow,
+    RiskLevel::Orange,
+    RiskLevel::Red,
+];
+
+impl RiskLevel {
+    /// The wire name, e.g. `orange`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RiskLevel::Green => "green",
+            RiskLevel::Blue => "blue",
+            RiskLevel::Yellow => "yellow",
+            RiskLevel::Orange => "orange",
+            RiskLevel::Red => "red",
+        }
+    }
+
+    /// From the wire name.
+    pub fn parse(s: &str) -> Option<RiskLevel> {
+        RISK_LEVELS.into_iter().find(|l| l.as_str() == s)
+    }
+
+    /// Its names (Chinese, English).
+    pub fn names(self) -> (&'static str, &'static str) {
+        match self {
+            RiskLevel::Green => ("绿色（无）", "green (none)"),
+            RiskLevel::Blue => ("蓝色", "blue"),
+            RiskLevel::Yellow => ("黄色", "yellow"),
+            RiskLevel::Orange => ("橙色", "orange"),
+            RiskLevel::Red => ("红色", "red"),
+        }
+    }
+
+    /// Its colour on the map.
+    pub fn colour(self) -> &'static str {
+        match self {
+            RiskLevel::Green => "#2e7d32",
+            RiskLevel::Blue => "#1565c0",
+            RiskLevel::Yellow => "#fbc02d",
+            RiskLevel::Orange => "#ef6c00",
+            RiskLevel::Red => "#c62828",
+        }
+    }
+}
+
+/// The static risk assessment's method (五色图): for each region,
+/// `score = 100 × hazard × (exposure_weight × exposure + vulnerability_weight ×
+/// vulnerability) × (1 − capacity_relief × capacity)`, the level the highest of `cuts`
+/// the score reaches. Exposure is the region's population over the most populous
+/// region's; vulnerability its share of elderly or tagged residents over the highest
+/// share; capacity its shelter places over `shelter_share` of its residents (at most 1).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RiskMethod {
+    /// Weight of exposure (0–1; with `vulnerability_weight`, sums to 1).
+    pub exposure_weight: f64,
+    /// Weight of vulnerability (0–1).
+    pub vulnerability_weight: f64,
+    /// How much full capacity lowers the score (0–1).
+    pub capacity_relief: f64,
+    /// The share of its residents a region should be able to shelter (0–1].
+    pub shelter_share: f64,
+    /// The age from which a resident counts as elderly.
+    pub elderly_age: i64,
+    /// Tags (codes) whose carriers count as vulnerable, e.g. `disability`.
+    #[serde(default)]
+    pub vulnerable_tags: Vec<String>,
+    /// The scores (0–100, rising) from which a region is blue, yellow, orange and red.
+    pub cuts: [f64; 4],
+}
+
+impl Default for RiskMethod {
+    fn default() -> Self {
+        RiskMethod {
+            exposure_weight: 0.4,
+            vulnerability_weight: 0.6,
+            capacity_relief: 0.3,
+            shelter_share: 0.1,
+            elderly_age: 60,
+            vulnerable_tags: Vec::new(),
+            cuts: [20.0, 40.0, 60.0, 80.0],
+        }
+    }
+}
+
+/// A region's hazard exposure, as assessed by the departments (e.g. the natural hazard
+/// risk census).
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Hazard {
+    /// The region's code.
+    pub region: String,
+    /// Hazard index: 0 (none) to 1 (highest).
+    pub hazard: f64,
+    /// What it rests on (≤ 200).
+    pub basis: String,
+}
+
+/// `PUT /api/v1/safety/risk/hazards`: regions' hazard indexes (others keep theirs).
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HazardUpdate {
+    /// Up to 5,000 regions.
+    pub hazards: Vec<Hazard>,
+}
+
+/// A shelter (避难场所) residents can be taken to.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Shelter {
+    /// Its code.
+    pub code: String,
+    /// Its name.
+    pub name: String,
+    /// The region it stands in.
+    pub region: String,
+    /// Latitude (WGS 84).
+    pub latitude: f64,
+    /// Longitude (WGS 84).
+    pub longitude: f64,
+    /// How many people it takes.
+    pub capacity: i64,
+}
+
+/// `POST /api/v1/safety/shelters`.
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewShelter {
+    /// Its code (2–40 of A–Z, a–z, 0–9, `-`, `_`).
+    pub code: String,
+    /// Its name (≤ 80).
+    pub name: String,
+    /// The region it stands in.
+    pub region: String,
+    /// Latitude (WGS 84).
+    pub latitude: f64,
+    /// Longitude (WGS 84).
+    pub longitude: f64,
+    /// How many people it takes (1–1,000,000).
+    pub capacity: i64,
+    /// The department that runs it (a platform administrator names it; staff default to
+    /// their own).
+    #[serde(default)]
+    pub organisation_id: Option<String>,
+}
+
+/// One region in a static assessment, with every figure its level comes from.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct RegionRisk {
+    /// The region's code.
+    pub region: String,
+    /// Its name.
+    pub name: String,
+    /// Its level.
+    pub level: RiskLevel,
+    /// Its score (0–100).
+    pub score: f64,
+    /// Its hazard index (0 when none is recorded).
+    pub hazard: f64,
+    /// What the hazard index rests on.
+    pub hazard_basis: Option<String>,
+    /// Residents registered there.
+    pub population: i64,
+    /// Of them, elderly (at or over the method's age).
+    pub elderly: i64,
+    /// Of them, carrying one of the method's tags.
+    pub tagged: i64,
+    /// Of them, elderly or tagged (each counted once).
+    pub vulnerable: i64,
+    /// Shelter places there.
+    pub shelter_places: i64,
+    /// Exposure (0–1).
+    pub exposure: f64,
+    /// Vulnerability (0–1).
+    pub vulnerability: f64,
+    /// Capacity (0–1).
+    pub capacity: f64,
+}
+
+/// A static risk assessment: the method, when and by whom, and every region on the map.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct RiskAssessment {
+    /// When it was made.
+    pub assessed_at: kernel::time::Timestamp,
+    /// Who made it.
+    pub assessed_by: String,
+    /// The method it used.
+    pub method: RiskMethod,
+    /// The regions, highest score first.
+    pub regions: Vec<RegionRisk>,
+}
+
+/// The horizons warnings look ahead to (hours).
+pub const HORIZONS: [u32; 4] = [3, 6, 24, 48];
+
+/// Which level of a gauge a stage rule compares with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StageMark {
+    /// The warning level (警戒水位).
+    Warning,
+    /// The guaranteed level (保证水位).
+    Guarantee,
+}
+
+/// One threshold rule of the dynamic warnings.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "measure", rename_all = "snake_case", deny_unknown_fields)]
+pub enum WarningRule {
+    /// Rain over `hours` — measured at a gauge of the region plus the region's forecast —
+    /// reaching `millimetres`, in a window ending now or within the horizon.
+    Rain {
+        /// The rule's id (1–40 of A–Z, a–z, 0–9, `-`, `_`).
+        id: String,
+        /// The window (1–72 hours).
+        hours: u32,
+        /// The amount (mm).
+        millimetres: f64,
+        /// The level it raises.
+        level: RiskLevel,
+    },
+    /// A river or reservoir gauge at or over its warning or guaranteed level, now or —
+    /// projected from its rise — within the horizon.
+    Stage {
+        /// The rule's id.
+        id: String,
+        /// Which level.
+        mark: StageMark,
+        /// The level it raises.
+        level: RiskLevel,
+    },
+    /// A station's latest reading at or over a value (wind, displacement…).
+    Reading {
+        /// The rule's id.
+        id: String,
+        /// Which kind of station.
+        kind: StationKind,
+        /// The value, in the kind's unit.
+        at_least: f64,
+        /// The level it raises.
+        level: RiskLevel,
+    },
+}
+
+impl WarningRule {
+    /// The rule's id.
+    pub fn id(&self) -> &str {
+        match self {
+            WarningRule::Rain { id, .. }
+            | WarningRule::Stage { id, .. }
+            | WarningRule::Reading { id, .. } => id,
+        }
+    }
+
+    /// What it measures: `rain`, `stage` or `reading`.
+    pub fn measure(&self) -> &'static str {
+        match self {
+            WarningRule::Rain { .. } => "rain",
+            WarningRule::Stage { .. } => "stage",
+            WarningRule::Reading { .. } => "reading",
+        }
+    }
+
+    /// The level it raises.
+    pub fn level(&self) -> RiskLevel {
+        match self {
+            WarningRule::Rain { level, .. }
+            | WarningRule::Stage { level, .. }
+            | WarningRule::Reading { level, .. } => *level,
+        }
+    }
+}
+
+/// The dynamic warnings' rules (`PUT /api/v1/safety/warnings/rules`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WarningRules {
+    /// The rules (at most 100).
+    pub rules: Vec<WarningRule>,
+    /// Over how many hours a gauge's rise is measured (1–6).
+    pub rise_hours: u32,
+    /// How many hours ahead a rise is projected at most (0–12; 0: not at all).
+    pub project_hours: u32,
+    /// From which level a region's residents are told at once, when its 3-hour level
+    /// rises to it (none: never automatically).
+    pub notify_residents_from: Option<RiskLevel>,
+    /// The organisation those notices come from (required with `notify_residents_from`).
+    pub notify_organisation_id: Option<String>,
+}
+
+impl Default for WarningRules {
+    /// China's rainstorm signal criteria (blue 50 mm in 12 h, yellow 50 mm in 6 h,
+    /// orange 50 mm in 3 h, red 100 mm in 3 h), gauges over their warning (orange) and
+    /// guaranteed (red) levels, and gale force 8, 10 and 12 (yellow, orange, red).
+    fn default() -> Self {
+        let rain = |id: &str, hours, millimetres, level| WarningRule::Rain {
+            id: id.into(),
+            hours,
+            millimetres,
+            level,
+        };
+        let wind = |id: &str, at_least, level| WarningRule::Reading {
+            id: id.into(),
+            kind: StationKind::Wind,
+            at_least,
+            level,
+        };
+        WarningRules {
+            rules: vec![
+                rain("rain-12h-50", 12, 50.0, RiskLevel::Blue),
+                rain("rain-6h-50", 6, 50.0, RiskLevel::Yellow),
+                rain("rain-3h-50", 3, 50.0, RiskLevel::Orange),
+                rain("rain-3h-100", 3, 100.0, RiskLevel::Red),
+                WarningRule::Stage {
+                    id: "stage-warning".into(),
+                    mark: StageMark::Warning,
+                    level: RiskLevel::Orange,
+                },
+                WarningRule::Stage {
+                    id: "stage-guarantee".into(),
+                    mark: StageMark::Guarantee,
+                    level: RiskLevel::Red,
+                },
+                wind("gale-8", 17.2, RiskLevel::Yellow),
+                wind("gale-10", 24.5, RiskLevel::Orange),
+                wind("gale-12", 32.7, RiskLevel::Red),
+            ],
+            rise_hours: 1,
+            project_hours: 6,
+            notify_residents_from: None,
+            notify_organisation_id: None,
+        }
+    }
+}
+
+/// A region's forecast rainfall over the next `horizon_hours` from `issued_at`.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Forecast {
+    /// The region's code.
+    pub region: String,
+    /// Hours ahead (3, 6, 24 or 48).
+    pub horizon_hours: u32,
+    /// Rain expected over those hours (mm).
+    pub rain_mm: f64,
+    /// When it was issued.
+    pub issued_at: kernel::time::Timestamp,
+}
+
+/// What became of an import of forecasts.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct ForecastReport {
+    /// Forecasts stored (each replaces the region's earlier one for its horizon).
+    pub imported: usize,
+}
+
+/// Why a region stands at a level: one rule, and the readings it looked at.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Reason {
+    /// The rule's id.
+    pub rule: String,
+    /// What the rule measures: `rain`, `stage` or `reading`.
+    pub measure: String,
+    /// The level it raised.
+    pub level: RiskLevel,
+    /// The station whose readings met it (none: the forecast alone).
+    pub station: Option<String>,
+    /// Its name.
+    pub station_name: Option<String>,
+    /// The window's end or the projection's time, in hours from the data's time (0: now).
+    pub at_hours: u32,
+    /// Measured: rain over the window so far, or the gauge's or station's latest reading.
+    pub observed: f64,
+    /// Expected on top: forecast rain in the window, or the projected rise.
+    pub expected: f64,
+    /// The threshold reached.
+    pub threshold: f64,
+    /// The unit of the figures.
+    pub unit: String,
+    /// The gauge's rise per hour, for stage rules.
+    pub rise_per_hour: Option<f64>,
+}
+
+/// A region's level for one horizon, explained.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct RegionWarning {
+    /// The region's code.
+    pub region: String,
+    /// Its name.
+    pub name: String,
+    /// Hours ahead.
+    pub horizon_hours: u32,
+    /// The level.
+    pub level: RiskLevel,
+    /// The rules that raised it (each at its worst station and window), highest first.
+    pub reasons: Vec<Reason>,
+    /// The data's time the level was computed as of (the newest reading).
+    pub as_of: kernel::time::Timestamp,
+    /// When it was computed.
+    pub computed_at: kernel::time::Timestamp,
+}
+
+/// A change of a region's level.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct LevelChange {
+    /// The region's code.
+    pub region: String,
+    /// Its name.
+    pub name: String,
+    /// Hours ahead.
+    pub horizon_hours: u32,
+    /// The level before.
+    pub from: RiskLevel,
+    /// The level now.
+    pub to: RiskLevel,
+    /// When it changed.
+    pub changed_at: kernel::time::Timestamp,
+    /// Residents told at once (0 unless the rules say so).
+    pub residents_notified: i64,
+}
+
+/// `GET /api/v1/safety/warnings`: which horizon.
+#[derive(Clone, Debug, Default, Deserialize, IntoParams)]
+pub struct WarningQuery {
+    /// Hours ahead: 3, 6, 24 or 48 (3 when left out).
+    pub horizon: Option<u32>,
+}

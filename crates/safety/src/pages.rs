@@ -31,6 +31,17 @@ pub fn router() -> Router<AppState> {
         .route("/safety/stations/{code}", get(station_page))
         .route("/safety/rejections", get(rejections_page))
         .route("/safety/map", get(map_page))
+        .route("/safety/risk", get(risk_page))
+        .route("/safety/risk/assess", axum::routing::post(assess_action))
+        .route("/safety/warnings", get(warnings_page))
+        .route(
+            "/safety/warnings/recompute",
+            axum::routing::post(recompute_action),
+        )
+        .route(
+            "/safety/forecasts/new",
+            get(new_forecasts_page).post(import_forecasts_action),
+        )
 }
 
 fn is_staff(p: Option<&Principal>) -> bool {
@@ -39,12 +50,20 @@ fn is_staff(p: Option<&Principal>) -> bool {
 
 /// The safety navigation.
 pub fn nav() -> Vec<NavItem> {
-    vec![NavItem {
-        href: "/safety/stations",
-        zh: "监测站点",
-        en: "Monitoring stations",
-        visible: is_staff,
-    }]
+    vec![
+        NavItem {
+            href: "/safety/stations",
+            zh: "监测站点",
+            en: "Monitoring stations",
+            visible: is_staff,
+        },
+        NavItem {
+            href: "/safety/warnings",
+            zh: "风险预警",
+            en: "Risk warnings",
+            visible: is_staff,
+        },
+    ]
 }
 
 fn kind_name(ctx: &PageContext, kind: StationKind) -> String {
@@ -377,14 +396,19 @@ pub async fn map_svg(state: &AppState, lang: kernel::pages::Lang) -> Result<Stri
     let stations = service::stations(state, None).await?;
     let labels = crate::map::MapLabels {
         title: lang.pick("监测站点分布图", "Map of the monitoring stations"),
-        legend: [
+        legend: crate::map::station_legend([
             lang.pick("暂无读数", "no reading"),
             lang.pick("正常", "normal"),
             lang.pick("超警戒", "over warning level"),
             lang.pick("超保证", "over guaranteed level"),
-        ],
+        ]),
     };
-    Ok(crate::map::svg(&areas, &stations, &labels))
+    Ok(crate::map::svg(
+        &areas,
+        &crate::map::Shading::new(),
+        &stations,
+        &labels,
+    ))
 }
 
 async fn map_page(State(state): State<AppState>, ctx: PageContext) -> PageResult {
@@ -444,4 +468,490 @@ async fn map_page(State(state): State<AppState>, ctx: PageContext) -> PageResult
         .html(),
     );
     Ok(ctx.render(title, &body))
+}
+
+fn level_name(lang: kernel::pages::Lang, level: RiskLevel) -> &'static str {
+    let (zh, en) = level.names();
+    lang.pick(zh, en)
+}
+
+/// The five-colour legend.
+fn level_legend(lang: kernel::pages::Lang) -> Vec<(crate::map::LegendMark, &'static str, String)> {
+    RISK_LEVELS
+        .iter()
+        .map(|l| {
+            (
+                crate::map::LegendMark::Swatch,
+                l.colour(),
+                level_name(lang, *l).to_string(),
+            )
+        })
+        .collect()
+}
+
+/// The five-colour map of the latest static assessment (empty without areas).
+pub async fn risk_svg(state: &AppState, lang: kernel::pages::Lang) -> Result<String, ApiError> {
+    let areas = service::areas(state).await?;
+    let assessment = service::assessment(state).await?;
+    let regions = assessment.map(|a| a.regions).unwrap_or_default();
+    let shading: crate::map::Shading = regions
+        .iter()
+        .map(|r| {
+            (
+                r.region.as_str(),
+                (
+                    r.level.colour(),
+                    format!("{} {:.1}", level_name(lang, r.level), r.score),
+                ),
+            )
+        })
+        .collect();
+    let labels = crate::map::MapLabels {
+        title: lang.pick(
+            "五色风险图（静态评估）",
+            "Five-colour risk map (static assessment)",
+        ),
+        legend: level_legend(lang),
+    };
+    Ok(crate::map::svg(&areas, &shading, &[], &labels))
+}
+
+/// One horizon's levels on the map, with the stations (empty without areas).
+pub async fn warnings_svg(
+    state: &AppState,
+    lang: kernel::pages::Lang,
+    horizon: u32,
+) -> Result<String, ApiError> {
+    let areas = service::areas(state).await?;
+    let stations = service::stations(state, None).await?;
+    let warnings = service::warnings(state, horizon).await?;
+    let shading: crate::map::Shading = warnings
+        .iter()
+        .map(|w| {
+            (
+                w.region.as_str(),
+                (w.level.colour(), level_name(lang, w.level).to_string()),
+            )
+        })
+        .collect();
+    let title = match lang {
+        kernel::pages::Lang::En => format!("Risk levels for the next {horizon} hours"),
+        _ => format!("未来 {horizon} 小时风险等级"),
+    };
+    let mut legend = level_legend(lang);
+    legend.extend(crate::map::station_legend([
+        lang.pick("站点：暂无读数", "station: no reading"),
+        lang.pick("站点：正常", "station: normal"),
+        lang.pick("站点：超警戒", "station: over warning level"),
+        lang.pick("站点：超保证", "station: over guaranteed level"),
+    ]));
+    let labels = crate::map::MapLabels {
+        title: &title,
+        legend,
+    };
+    Ok(crate::map::svg(&areas, &shading, &stations, &labels))
+}
+
+/// A button posting to `action` with the page's CSRF token.
+fn post_button(ctx: &PageContext, action: &str, label: &str) -> String {
+    format!(
+        "<form method=\"post\" action=\"{action}\" class=\"field\"><input type=\"hidden\" name=\"csrf\" value=\"{}\"><button type=\"submit\" class=\"button\">{}</button></form>",
+        esc(&ctx.csrf),
+        esc(label)
+    )
+}
+
+async fn is_duty(state: &AppState, ctx: &PageContext) -> bool {
+    match ctx.user.as_ref() {
+        Some(p) => service::require_duty(state, p).await.is_ok(),
+        None => false,
+    }
+}
+
+async fn risk_page(State(state): State<AppState>, ctx: PageContext) -> PageResult {
+    let svg = risk_svg(&state, ctx.lang).await.map_err(|e| ctx.error(e))?;
+    let assessment = service::assessment(&state)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    let method = service::method(&state).await.map_err(|e| ctx.error(e))?;
+    let shelters = service::shelters(&state).await.map_err(|e| ctx.error(e))?;
+    let title = ctx.pick("五色风险图", "Five-colour risk map");
+    let mut body = format!("<h1>{}</h1>", esc(title));
+    body.push_str(&format!(
+        "<p>{}</p>",
+        esc(&match ctx.lang {
+            kernel::pages::Lang::En => format!(
+                "Each region's static risk: score = 100 × hazard × ({:.0}% exposure + {:.0}% vulnerability) × (1 − {:.0}% × capacity). Exposure is its population against the most populous region's; vulnerability its share of residents aged {} or over or on a vulnerable list, against the highest share; capacity its shelter places against {:.0}% of its residents. Blue from {}, yellow from {}, orange from {}, red from {}.",
+                method.exposure_weight * 100.0,
+                method.vulnerability_weight * 100.0,
+                method.capacity_relief * 100.0,
+                method.elderly_age,
+                method.shelter_share * 100.0,
+                method.cuts[0],
+                method.cuts[1],
+                method.cuts[2],
+                method.cuts[3]
+            ),
+            _ => format!(
+                "各区域的静态风险：得分 = 100 × 致灾危险性 × （{:.0}% 暴露度 + {:.0}% 脆弱性）×（1 − {:.0}% × 应对能力）。暴露度为人口与人口最多区域之比；脆弱性为 {} 周岁以上或列入重点人群的居民占比与最高占比之比；应对能力为避难场所容量与 {:.0}% 居民之比。{} 分起为蓝色，{} 分起黄色，{} 分起橙色，{} 分起红色。",
+                method.exposure_weight * 100.0,
+                method.vulnerability_weight * 100.0,
+                method.capacity_relief * 100.0,
+                method.elderly_age,
+                method.shelter_share * 100.0,
+                method.cuts[0],
+                method.cuts[1],
+                method.cuts[2],
+                method.cuts[3]
+            ),
+        })
+    ));
+    body.push_str(&format!(
+        "<p><a href=\"/safety/warnings\">{}</a> · <a href=\"/api/v1/safety/risk/map.geojson\">GeoJSON</a></p>",
+        esc(ctx.pick("动态风险预警（未来 3/6/24/48 小时）", "Dynamic warnings (next 3/6/24/48 hours)"))
+    ));
+    if is_duty(&state, &ctx).await {
+        body.push_str(&post_button(
+            &ctx,
+            "/safety/risk/assess",
+            ctx.pick("按当前数据重新评估", "Assess again with today's figures"),
+        ));
+    }
+    let Some(assessment) = assessment else {
+        body.push_str(&format!(
+            "<p>{}</p>",
+            esc(ctx.pick("还没有做过评估。", "No assessment has been made yet."))
+        ));
+        return Ok(ctx.render(title, &body));
+    };
+    if !svg.is_empty() {
+        body.push_str(&format!("<figure class=\"map\">{svg}</figure>"));
+    }
+    body.push_str(&format!(
+        "<p>{} {} · {}</p>",
+        esc(ctx.pick("评估时间", "Assessed")),
+        esc(&assessment.assessed_at.short()),
+        esc(&assessment.assessed_by)
+    ));
+    let rows = assessment
+        .regions
+        .iter()
+        .map(|r| {
+            vec![
+                Cell::from(format!("{} {}", r.region, r.name)),
+                Cell::from(level_name(ctx.lang, r.level).to_string()),
+                Cell::from(format!("{:.1}", r.score)),
+                Cell::from(match &r.hazard_basis {
+                    Some(b) => format!("{:.2}（{b}）", r.hazard),
+                    None => ctx.pick("未录入", "not recorded").to_string(),
+                }),
+                Cell::from(r.population.to_string()),
+                Cell::from(format!(
+                    "{}（{:.0}%）",
+                    r.vulnerable,
+                    if r.population > 0 {
+                        r.vulnerable as f64 * 100.0 / r.population as f64
+                    } else {
+                        0.0
+                    }
+                )),
+                Cell::from(format!(
+                    "{}（{:.0}%）",
+                    r.shelter_places,
+                    r.capacity * 100.0
+                )),
+            ]
+        })
+        .collect();
+    body.push_str(
+        &Table {
+            caption: ctx.pick("各区域风险等级", "Each region's level").into(),
+            headers: vec![
+                ctx.pick("区域", "Region").into(),
+                ctx.pick("等级", "Level").into(),
+                ctx.pick("得分", "Score").into(),
+                ctx.pick("致灾危险性", "Hazard").into(),
+                ctx.pick("人口", "Residents").into(),
+                ctx.pick("老人和重点人群", "Elderly or vulnerable").into(),
+                ctx.pick("避难容量（应对能力）", "Shelter places (capacity)")
+                    .into(),
+            ],
+            rows,
+            empty: ctx
+                .pick("地图上没有区域。", "No region is on the map.")
+                .into(),
+        }
+        .html(),
+    );
+    let rows = shelters
+        .iter()
+        .map(|s| {
+            vec![
+                Cell::from(format!("{} {}", s.code, s.name)),
+                Cell::from(s.region.clone()),
+                Cell::from(s.capacity.to_string()),
+            ]
+        })
+        .collect();
+    body.push_str(
+        &Table {
+            caption: ctx.pick("避难场所", "Shelters").into(),
+            headers: vec![
+                ctx.pick("场所", "Shelter").into(),
+                ctx.pick("所在区划", "Region").into(),
+                ctx.pick("容纳人数", "Takes").into(),
+            ],
+            rows,
+            empty: ctx
+                .pick("还没有登记避难场所。", "No shelter is registered.")
+                .into(),
+        }
+        .html(),
+    );
+    Ok(ctx.render(title, &body))
+}
+
+async fn assess_action(State(state): State<AppState>, ctx: PageContext, body: Bytes) -> PageResult {
+    let user = ctx.user()?;
+    let pairs = form_pairs(&body);
+    ctx.check_csrf(form_value(&pairs, "csrf"))?;
+    service::assess(&state, user)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    Ok(Redirect::to("/safety/risk").into_response())
+}
+
+/// Which horizon a page shows.
+#[derive(serde::Deserialize)]
+struct HorizonQuery {
+    horizon: Option<u32>,
+}
+
+async fn warnings_page(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    axum::extract::Query(q): axum::extract::Query<HorizonQuery>,
+) -> PageResult {
+    let horizon = service::horizon_of(q.horizon).map_err(|e| ctx.error(e))?;
+    let svg = warnings_svg(&state, ctx.lang, horizon)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    let warnings = service::warnings(&state, horizon)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    let changes = service::changes(&state, 24)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    let title = ctx.pick("风险预警", "Risk warnings");
+    let mut body = format!("<h1>{}</h1>", esc(title));
+    body.push_str(&format!(
+        "<p>{}</p>",
+        esc(ctx.pick(
+            "按阈值规则，由各站点的最新读数和导入的预报计算每个区域未来 3、6、24、48 小时的风险等级；有新数据时自动重算。每个等级都说明是哪条规则、哪个站点、哪些数字。",
+            "Each region's level for the next 3, 6, 24 and 48 hours, computed by the threshold rules from the stations' latest readings and the imported forecasts, and recomputed when data arrives. Each level says which rule, which station and which figures raised it."
+        ))
+    ));
+    let links: Vec<String> = HORIZONS
+        .iter()
+        .map(|h| {
+            let label = match ctx.lang {
+                kernel::pages::Lang::En => format!("next {h} hours"),
+                _ => format!("未来 {h} 小时"),
+            };
+            let current = if *h == horizon {
+                " aria-current=\"page\""
+            } else {
+                ""
+            };
+            format!(
+                "<a href=\"/safety/warnings?horizon={h}\"{current}>{}</a>",
+                esc(&label)
+            )
+        })
+        .collect();
+    body.push_str(&format!(
+        "<nav aria-label=\"{}\"><p>{}</p></nav>",
+        esc(ctx.pick("预警时段", "Horizon")),
+        links.join(" · ")
+    ));
+    body.push_str(&format!(
+        "<p><a href=\"/safety/risk\">{}</a> · <a href=\"/api/v1/safety/warnings/map.geojson?horizon={horizon}\">GeoJSON</a></p>",
+        esc(ctx.pick("五色风险图（静态评估）", "Five-colour risk map (static assessment)"))
+    ));
+    if is_duty(&state, &ctx).await {
+        body.push_str(&format!(
+            "<p><a href=\"/safety/forecasts/new\">{}</a></p>",
+            esc(ctx.pick("导入降雨预报（CSV）", "Import rainfall forecasts (CSV)"))
+        ));
+        body.push_str(&post_button(
+            &ctx,
+            "/safety/warnings/recompute",
+            ctx.pick("立即重新计算", "Recompute now"),
+        ));
+    }
+    if svg.is_empty() {
+        body.push_str(&format!(
+            "<p>{}</p>",
+            esc(ctx.pick(
+                "还没有导入区划范围（GeoJSON）。",
+                "No region's area (GeoJSON) has been imported yet."
+            ))
+        ));
+    } else {
+        body.push_str(&format!("<figure class=\"map\">{svg}</figure>"));
+    }
+    if let Some(w) = warnings.first() {
+        body.push_str(&format!(
+            "<p>{} {} · {} {}</p>",
+            esc(ctx.pick("数据截至", "Data as of")),
+            esc(&w.as_of.short()),
+            esc(ctx.pick("计算于", "computed")),
+            esc(&w.computed_at.short())
+        ));
+    }
+    let zh = !matches!(ctx.lang, kernel::pages::Lang::En);
+    let rows = warnings
+        .iter()
+        .map(|w| {
+            let reasons = if w.reasons.is_empty() {
+                ctx.pick("没有规则达到", "No rule is met").to_string()
+            } else {
+                w.reasons
+                    .iter()
+                    .map(|r| crate::risk::sentence(r, zh))
+                    .collect::<Vec<_>>()
+                    .join("；")
+            };
+            vec![
+                Cell::from(format!("{} {}", w.region, w.name)),
+                Cell::from(level_name(ctx.lang, w.level).to_string()),
+                Cell::from(reasons),
+            ]
+        })
+        .collect();
+    body.push_str(
+        &Table {
+            caption: match ctx.lang {
+                kernel::pages::Lang::En => format!("Levels for the next {horizon} hours"),
+                _ => format!("未来 {horizon} 小时各区域风险等级"),
+            },
+            headers: vec![
+                ctx.pick("区域", "Region").into(),
+                ctx.pick("等级", "Level").into(),
+                ctx.pick("依据", "Why").into(),
+            ],
+            rows,
+            empty: ctx
+                .pick("还没有计算过预警。", "No warning has been computed yet.")
+                .into(),
+        }
+        .html(),
+    );
+    let rows = changes
+        .iter()
+        .map(|c| {
+            vec![
+                Cell::from(c.changed_at.short()),
+                Cell::from(format!("{} {}", c.region, c.name)),
+                Cell::from(match ctx.lang {
+                    kernel::pages::Lang::En => format!("{} h", c.horizon_hours),
+                    _ => format!("{} 小时", c.horizon_hours),
+                }),
+                Cell::from(format!(
+                    "{} → {}",
+                    level_name(ctx.lang, c.from),
+                    level_name(ctx.lang, c.to)
+                )),
+                Cell::from(c.residents_notified.to_string()),
+            ]
+        })
+        .collect();
+    body.push_str(
+        &Table {
+            caption: ctx
+                .pick("最近 24 小时的变化", "What changed in the last 24 hours")
+                .into(),
+            headers: vec![
+                ctx.pick("时间", "When").into(),
+                ctx.pick("区域", "Region").into(),
+                ctx.pick("时段", "Horizon").into(),
+                ctx.pick("等级变化", "Change").into(),
+                ctx.pick("已通知居民", "Residents told").into(),
+            ],
+            rows,
+            empty: ctx
+                .pick(
+                    "最近 24 小时没有变化。",
+                    "Nothing changed in the last 24 hours.",
+                )
+                .into(),
+        }
+        .html(),
+    );
+    Ok(ctx.render(title, &body))
+}
+
+async fn recompute_action(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    body: Bytes,
+) -> PageResult {
+    let user = ctx.user()?;
+    let pairs = form_pairs(&body);
+    ctx.check_csrf(form_value(&pairs, "csrf"))?;
+    service::require_duty(&state, user)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    service::recompute(&state).await.map_err(|e| ctx.error(e))?;
+    Ok(Redirect::to("/safety/warnings").into_response())
+}
+
+fn forecasts_form(ctx: &PageContext) -> Form {
+    Form::new(
+        ctx,
+        "/safety/forecasts/new",
+        ctx.pick("导入", "Import"),
+        vec![
+            Field::of("csv", ctx.pick("预报（CSV）", "Forecasts (CSV)"), FieldKind::TextArea).hint(
+                ctx.pick(
+                    "第一行为列名 region,horizon_hours,rain_mm（可加 issued_at）：区划代码、预报时段（3、6、24 或 48 小时）、该时段累计雨量（毫米）。",
+                    "The first line names the columns region,horizon_hours,rain_mm (and issued_at): region code, horizon (3, 6, 24 or 48 hours), rain over it (mm).",
+                ),
+            ),
+        ],
+    )
+}
+
+async fn new_forecasts_page(State(state): State<AppState>, ctx: PageContext) -> PageResult {
+    let user = ctx.user()?;
+    service::require_duty(&state, user)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    Ok(form_page(
+        &ctx,
+        StatusCode::OK,
+        ctx.pick("导入降雨预报", "Import rainfall forecasts"),
+        &forecasts_form(&ctx),
+    ))
+}
+
+async fn import_forecasts_action(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    body: Bytes,
+) -> PageResult {
+    let user = ctx.user()?;
+    let pairs = form_pairs(&body);
+    ctx.check_csrf(form_value(&pairs, "csrf"))?;
+    let title = ctx.pick("导入降雨预报", "Import rainfall forecasts");
+    match service::import_forecasts(&state, user, form_value(&pairs, "csv")).await {
+        Ok(_) => Ok(Redirect::to("/safety/warnings").into_response()),
+        Err(error) if error.status().is_client_error() => Ok(form_page(
+            &ctx,
+            error.status(),
+            title,
+            &forecasts_form(&ctx).fill(&pairs).with_error(&error),
+        )),
+        Err(error) => Err(ctx.error(error)),
+    }
 }

@@ -324,6 +324,9 @@ pub async fn ingest(
     }
     write_tally(&mut tx, counts, now).await?;
     tx.commit().await?;
+    if accepted > 0 {
+        recompute_soon(state);
+    }
     Ok(IngestReport {
         accepted,
         duplicates: good.len() - accepted,
@@ -469,19 +472,778 @@ pub async fn areas(state: &AppState) -> ApiResult<Vec<crate::map::Area>> {
 }
 
 /// Every region's area as a GeoJSON FeatureCollection, each feature's properties its
-/// region's `code` and `name` (public).
-pub async fn areas_geojson(state: &AppState) -> ApiResult<serde_json::Value> {
+/// region's `code` and `name`, with what `extra` adds for the region (public).
+pub async fn areas_geojson(
+    state: &AppState,
+    extra: impl Fn(&str) -> serde_json::Map<String, serde_json::Value>,
+) -> ApiResult<serde_json::Value> {
     let features: Vec<serde_json::Value> = store::areas(&state.db)
         .await?
         .into_iter()
         .filter_map(|(code, name, geometry)| {
             let geometry: serde_json::Value = serde_json::from_str(&geometry).ok()?;
+            let mut properties = extra(&code);
+            properties.insert("code".into(), code.into());
+            properties.insert("name".into(), name.into());
             Some(serde_json::json!({
                 "type": "Feature",
-                "properties": {"code": code, "name": name},
+                "properties": properties,
                 "geometry": geometry,
             }))
         })
         .collect();
     Ok(serde_json::json!({"type": "FeatureCollection", "features": features}))
+}
+
+/// The properties a level adds to a region's feature: `level`, `colour`.
+pub fn level_properties(level: RiskLevel) -> serde_json::Map<String, serde_json::Value> {
+    let mut m = serde_json::Map::new();
+    m.insert("level".into(), level.as_str().into());
+    m.insert("colour".into(), level.colour().into());
+    m
+}
+
+/// The static assessment on the map, as GeoJSON: each region's `level`, `colour` and
+/// `score` (public: no counts of people).
+pub async fn risk_geojson(state: &AppState) -> ApiResult<serde_json::Value> {
+    let assessment = assessment(state).await?;
+    let by_region: HashMap<String, (RiskLevel, f64)> = assessment
+        .map(|a| {
+            a.regions
+                .into_iter()
+                .map(|r| (r.region, (r.level, r.score)))
+                .collect()
+        })
+        .unwrap_or_default();
+    areas_geojson(state, |code| match by_region.get(code) {
+        Some((level, score)) => {
+            let mut m = level_properties(*level);
+            m.insert("score".into(), (*score).into());
+            m
+        }
+        None => serde_json::Map::new(),
+    })
+    .await
+}
+
+/// One horizon's warnings on the map, as GeoJSON: each region's `level` and `colour`
+/// (public).
+pub async fn warnings_geojson(state: &AppState, horizon: u32) -> ApiResult<serde_json::Value> {
+    let by_region: HashMap<String, RiskLevel> = warnings(state, horizon)
+        .await?
+        .into_iter()
+        .map(|w| (w.region, w.level))
+        .collect();
+    areas_geojson(state, |code| {
+        by_region
+            .get(code)
+            .map(|l| level_properties(*l))
+            .unwrap_or_default()
+    })
+    .await
+}
+
+// ---- risk: the static assessment and the dynamic warnings ----
+
+const METHOD_SETTING: &str = "safety.risk_method";
+const RULES_SETTING: &str = "safety.warning_rules";
+
+/// The organisation a duty officer acts for: she is staff (clerk, reviewer or
+/// administrator) of a government department, or a platform administrator (none then).
+pub async fn require_duty(state: &AppState, by: &Principal) -> ApiResult<Option<String>> {
+    for org in by.staff_organisations() {
+        let o = identity::service::get_organisation(state, org).await?;
+        if o.kind == identity::model::OrgKind::GovernmentDepartment {
+            return Ok(Some(o.id));
+        }
+    }
+    if by.is_platform_admin() {
+        return Ok(None);
+    }
+    Err(ApiError::Forbidden(
+        "this needs a government department's staff (a duty officer) or a platform administrator"
+            .into(),
+    ))
+}
+
+async fn read_setting<T: serde::de::DeserializeOwned + Default>(
+    state: &AppState,
+    key: &str,
+) -> ApiResult<T> {
+    Ok(identity::service::setting(state, key)
+        .await?
+        .and_then(|v| serde_json::from_str(&v).ok())
+        .unwrap_or_default())
+}
+
+/// The static assessment's method in force (the default until one is set).
+pub async fn method(state: &AppState) -> ApiResult<RiskMethod> {
+    read_setting(state, METHOD_SETTING).await
+}
+
+/// Sets the static assessment's method (platform administrator), audited.
+pub async fn set_method(state: &AppState, by: &Principal, m: RiskMethod) -> ApiResult<RiskMethod> {
+    by.require_platform_admin()?;
+    crate::risk::check_method(&m)?;
+    for (i, code) in m.vulnerable_tags.iter().enumerate() {
+        let field = format!("vulnerable_tags[{i}]");
+        identity::service::check_tag_code(&field, code)?;
+        identity::service::get_tag(state, code)
+            .await
+            .map_err(|_| ApiError::invalid(&field, format!("no tag {code}")))?;
+    }
+    let json = serde_json::to_string(&m).map_err(|e| ApiError::Unexpected(e.into()))?;
+    let mut tx = state.db.begin().await?;
+    identity::service::put_setting_in(&mut tx, METHOD_SETTING, &json).await?;
+    let mut event = AuditEvent::by(by, "safety.risk.method", json);
+    event.purpose = "set the static risk assessment's method".into();
+    event.basis = Basis::NotApplicable;
+    state.audit.record_in(&mut tx, event).await?;
+    tx.commit().await?;
+    Ok(m)
+}
+
+/// Sets regions' hazard indexes (a duty officer), checked whole, audited.
+pub async fn set_hazards(
+    state: &AppState,
+    by: &Principal,
+    update: HazardUpdate,
+) -> ApiResult<Vec<Hazard>> {
+    require_duty(state, by).await?;
+    if update.hazards.len() > crate::map::MAX_AREAS {
+        return Err(ApiError::invalid(
+            "hazards",
+            format!("at most {} regions at once", crate::map::MAX_AREAS),
+        ));
+    }
+    let mut rows = Vec::with_capacity(update.hazards.len());
+    for (i, h) in update.hazards.iter().enumerate() {
+        let field = |f: &str| format!("hazards[{i}].{f}");
+        identity::service::get_region(state, h.region.trim())
+            .await
+            .map_err(|_| ApiError::invalid(field("region"), format!("no region {}", h.region)))?;
+        if !(0.0..=1.0).contains(&h.hazard) {
+            return Err(ApiError::invalid(
+                field("hazard"),
+                "a hazard index is from 0 to 1",
+            ));
+        }
+        let basis = kernel::api::text(&field("basis"), &h.basis, 200, true)?;
+        rows.push((h.region.trim().to_string(), h.hazard, basis));
+    }
+    let mut tx = state.db.begin().await?;
+    store::put_hazards(&mut tx, &rows, Timestamp::now()).await?;
+    let mut event = AuditEvent::by(by, "safety.risk.hazards", format!("regions:{}", rows.len()));
+    event.purpose = "record regions' hazard exposure".into();
+    event.basis = Basis::NotApplicable;
+    state.audit.record_in(&mut tx, event).await?;
+    tx.commit().await?;
+    hazards(state).await
+}
+
+/// Every recorded hazard index.
+pub async fn hazards(state: &AppState) -> ApiResult<Vec<Hazard>> {
+    Ok(store::hazards(&state.db)
+        .await?
+        .into_iter()
+        .map(|(region, hazard, basis)| Hazard {
+            region,
+            hazard,
+            basis,
+        })
+        .collect())
+}
+
+fn shelter_of(r: store::ShelterRow) -> Shelter {
+    Shelter {
+        code: r.code,
+        name: r.name,
+        region: r.region_code,
+        latitude: r.latitude,
+        longitude: r.longitude,
+        capacity: r.capacity,
+    }
+}
+
+/// Registers a shelter (a duty officer of a department), audited.
+pub async fn register_shelter(
+    state: &AppState,
+    by: &Principal,
+    new: NewShelter,
+) -> ApiResult<Shelter> {
+    let own = require_duty(state, by).await?;
+    let org = match (new.organisation_id.as_deref(), own) {
+        (Some(named), _) => {
+            let org = by.staff_organisation(Some(named), "organisation_id")?;
+            identity::service::get_organisation(state, &org)
+                .await
+                .map_err(|_| ApiError::invalid("organisation_id", "no such organisation"))?;
+            org
+        }
+        (None, Some(own)) => own,
+        (None, None) => {
+            return Err(ApiError::invalid(
+                "organisation_id",
+                "name the department that runs the shelter",
+            ));
+        }
+    };
+    let code = new.code.trim().to_string();
+    if !is_station_code(&code) {
+        return Err(ApiError::invalid(
+            "code",
+            "a shelter code is 2–40 of A–Z, a–z, 0–9, - and _",
+        ));
+    }
+    let name = kernel::api::text("name", &new.name, 80, true)?;
+    identity::service::get_region(state, new.region.trim())
+        .await
+        .map_err(|_| ApiError::invalid("region", format!("no region {}", new.region)))?;
+    if !(-90.0..=90.0).contains(&new.latitude) {
+        return Err(ApiError::invalid(
+            "latitude",
+            "latitude is between -90 and 90",
+        ));
+    }
+    if !(-180.0..=180.0).contains(&new.longitude) {
+        return Err(ApiError::invalid(
+            "longitude",
+            "longitude is between -180 and 180",
+        ));
+    }
+    if !(1..=1_000_000).contains(&new.capacity) {
+        return Err(ApiError::invalid(
+            "capacity",
+            "a shelter takes 1 to 1,000,000 people",
+        ));
+    }
+    let row = store::ShelterRow {
+        code,
+        name,
+        region_code: new.region.trim().to_string(),
+        latitude: new.latitude,
+        longitude: new.longitude,
+        capacity: new.capacity,
+    };
+    let mut tx = state.db.begin().await?;
+    if !store::insert_shelter(&mut tx, &row, &org, Timestamp::now()).await? {
+        return Err(ApiError::Conflict(format!(
+            "a shelter is already registered as {}",
+            row.code
+        )));
+    }
+    let mut event = AuditEvent::by(
+        by,
+        "safety.shelter.register",
+        format!("shelter:{}", row.code),
+    );
+    event.purpose = "register a shelter".into();
+    event.basis = Basis::NotApplicable;
+    state.audit.record_in(&mut tx, event).await?;
+    tx.commit().await?;
+    Ok(shelter_of(row))
+}
+
+/// Every shelter (public: residents need to know where to go).
+pub async fn shelters(state: &AppState) -> ApiResult<Vec<Shelter>> {
+    Ok(store::shelters(&state.db)
+        .await?
+        .into_iter()
+        .map(shelter_of)
+        .collect())
+}
+
+/// Whether a region (by code) lies in `area` (itself or under it).
+fn lies_in(region: &str, area: &str) -> bool {
+    RegionCodePrefix::of(area).covers(region)
+}
+
+/// A region code's prefix: what every code under it starts with.
+struct RegionCodePrefix(String);
+
+impl RegionCodePrefix {
+    fn of(code: &str) -> RegionCodePrefix {
+        match identity::model::RegionCode::parse(code) {
+            Ok(c) => RegionCodePrefix(messaging::service::region_prefix(&c)),
+            Err(_) => RegionCodePrefix(code.to_string()),
+        }
+    }
+
+    fn covers(&self, code: &str) -> bool {
+        code.starts_with(&self.0)
+    }
+}
+
+/// Assesses every region on the map by the method in force (a duty officer): its hazard
+/// index, its residents (counts from the register: none is named) and its shelters. The
+/// assessment is kept, and audited.
+pub async fn assess(state: &AppState, by: &Principal) -> ApiResult<RiskAssessment> {
+    require_duty(state, by).await?;
+    let method = method(state).await?;
+    let areas = store::areas(&state.db).await?;
+    if areas.is_empty() {
+        return Err(ApiError::Conflict(
+            "no region has an area yet: import the areas (PUT /api/v1/safety/areas) first".into(),
+        ));
+    }
+    let hazards: HashMap<String, (f64, String)> = store::hazards(&state.db)
+        .await?
+        .into_iter()
+        .map(|(r, h, b)| (r, (h, b)))
+        .collect();
+    let population =
+        identity::service::population_by_region(state, method.elderly_age, &method.vulnerable_tags)
+            .await?;
+    let shelters = store::shelters(&state.db).await?;
+    let facts = areas
+        .into_iter()
+        .map(|(region, name, _)| {
+            let prefix = RegionCodePrefix::of(&region);
+            let mut f = crate::risk::RegionFacts {
+                hazard: hazards.get(&region).cloned(),
+                region,
+                name,
+                population: 0,
+                elderly: 0,
+                tagged: 0,
+                vulnerable: 0,
+                shelter_places: 0,
+            };
+            for (_, all, elderly, tagged, either) in
+                population.iter().filter(|p| prefix.covers(&p.0))
+            {
+                f.population += all;
+                f.elderly += elderly;
+                f.tagged += tagged;
+                f.vulnerable += either;
+            }
+            f.shelter_places = shelters
+                .iter()
+                .filter(|s| prefix.covers(&s.region_code))
+                .map(|s| s.capacity)
+                .sum();
+            f
+        })
+        .collect();
+    let assessment = RiskAssessment {
+        assessed_at: Timestamp::now(),
+        assessed_by: by.display_name.clone(),
+        regions: crate::risk::assess(&method, facts),
+        method,
+    };
+    let body = serde_json::to_string(&assessment).map_err(|e| ApiError::Unexpected(e.into()))?;
+    let id = kernel::ids::new_id();
+    let mut tx = state.db.begin().await?;
+    store::insert_assessment(&mut tx, &id, assessment.assessed_at, &body).await?;
+    let mut event = AuditEvent::by(
+        by,
+        "safety.risk.assess",
+        format!("assessment:{id} regions:{}", assessment.regions.len()),
+    );
+    event.purpose = "static risk assessment: residents counted per region".into();
+    event.basis = Basis::NotApplicable;
+    state.audit.record_in(&mut tx, event).await?;
+    tx.commit().await?;
+    Ok(assessment)
+}
+
+/// The latest static assessment, if one was made.
+pub async fn assessment(state: &AppState) -> ApiResult<Option<RiskAssessment>> {
+    Ok(store::latest_assessment(&state.db)
+        .await?
+        .and_then(|body| serde_json::from_str(&body).ok()))
+}
+
+/// The warning rules in force (China's signal criteria until others are set).
+pub async fn rules(state: &AppState) -> ApiResult<WarningRules> {
+    read_setting(state, RULES_SETTING).await
+}
+
+/// Sets the warning rules (platform administrator), audited; levels are recomputed.
+pub async fn set_rules(
+    state: &AppState,
+    by: &Principal,
+    r: WarningRules,
+) -> ApiResult<WarningRules> {
+    by.require_platform_admin()?;
+    crate::risk::check_rules(&r)?;
+    if let Some(org) = &r.notify_organisation_id {
+        identity::service::get_organisation(state, org)
+            .await
+            .map_err(|_| ApiError::invalid("notify_organisation_id", "no such organisation"))?;
+    }
+    let json = serde_json::to_string(&r).map_err(|e| ApiError::Unexpected(e.into()))?;
+    let mut tx = state.db.begin().await?;
+    identity::service::put_setting_in(&mut tx, RULES_SETTING, &json).await?;
+    let mut event = AuditEvent::by(by, "safety.warnings.rules", json);
+    event.purpose = "set the dynamic warnings' threshold rules".into();
+    event.basis = Basis::NotApplicable;
+    state.audit.record_in(&mut tx, event).await?;
+    tx.commit().await?;
+    recompute_soon(state);
+    Ok(r)
+}
+
+/// The most lines one forecast import may hold.
+pub const MAX_FORECASTS: usize = 20_000;
+
+/// Imports forecasts (a duty officer) from CSV with the header
+/// `region,horizon_hours,rain_mm[,issued_at]`: horizons 3, 6, 24 or 48, rain 0–2,000 mm,
+/// issued now unless `issued_at` (RFC 3339) says otherwise. Checked whole, each problem
+/// named at its line; stored whole; levels are recomputed.
+pub async fn import_forecasts(
+    state: &AppState,
+    by: &Principal,
+    text: &str,
+) -> ApiResult<ForecastReport> {
+    require_duty(state, by).await?;
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
+    let headers = reader
+        .headers()
+        .map_err(|e| ApiError::bad_request(format!("the CSV does not read: {e}")))?
+        .clone();
+    let column = |name: &str| headers.iter().position(|h| h == name);
+    let (Some(region_at), Some(horizon_at), Some(rain_at)) =
+        (column("region"), column("horizon_hours"), column("rain_mm"))
+    else {
+        return Err(ApiError::invalid(
+            "header",
+            "the first line names the columns region, horizon_hours, rain_mm (and issued_at)",
+        ));
+    };
+    let issued_at_col = column("issued_at");
+    let regions: HashMap<String, String> =
+        store::region_names(&state.db).await?.into_iter().collect();
+    let now = Timestamp::now();
+    let mut rows = Vec::new();
+    for (i, record) in reader.records().enumerate() {
+        let line = i + 2;
+        let record =
+            record.map_err(|e| ApiError::invalid(format!("line {line}"), e.to_string()))?;
+        if rows.len() >= MAX_FORECASTS {
+            return Err(ApiError::invalid(
+                "lines",
+                format!("an import holds at most {MAX_FORECASTS} forecasts"),
+            ));
+        }
+        let cell = |at: usize| record.get(at).unwrap_or("");
+        let region = cell(region_at).to_string();
+        if !regions.contains_key(&region) {
+            return Err(ApiError::invalid(
+                format!("line {line}.region"),
+                format!("there is no region {region}"),
+            ));
+        }
+        let horizon: u32 = cell(horizon_at)
+            .parse()
+            .ok()
+            .filter(|h| HORIZONS.contains(h))
+            .ok_or_else(|| {
+                ApiError::invalid(
+                    format!("line {line}.horizon_hours"),
+                    "a horizon is 3, 6, 24 or 48 hours",
+                )
+            })?;
+        let rain: f64 = cell(rain_at)
+            .parse()
+            .ok()
+            .filter(|r: &f64| (0.0..=2_000.0).contains(r))
+            .ok_or_else(|| {
+                ApiError::invalid(
+                    format!("line {line}.rain_mm"),
+                    "forecast rain is a number from 0 to 2,000 mm",
+                )
+            })?;
+        let issued = match issued_at_col.map(cell).filter(|v| !v.is_empty()) {
+            None => now,
+            Some(v) => Timestamp::parse_rfc3339(v)
+                .filter(|t| t.0 <= now.0 + FUTURE_TOLERANCE_MICROS)
+                .ok_or_else(|| {
+                    ApiError::invalid(
+                        format!("line {line}.issued_at"),
+                        "issued_at is an RFC 3339 time, not in the future",
+                    )
+                })?,
+        };
+        rows.push((region, horizon as i32, rain, issued));
+    }
+    let mut tx = state.db.begin().await?;
+    store::put_forecasts(&mut tx, &rows).await?;
+    let mut event = AuditEvent::by(
+        by,
+        "safety.forecasts.import",
+        format!("forecasts:{}", rows.len()),
+    );
+    event.purpose = "import forecast rainfall".into();
+    event.basis = Basis::NotApplicable;
+    state.audit.record_in(&mut tx, event).await?;
+    tx.commit().await?;
+    recompute_soon(state);
+    Ok(ForecastReport {
+        imported: rows.len(),
+    })
+}
+
+/// Every stored forecast (public).
+pub async fn forecasts(state: &AppState) -> ApiResult<Vec<Forecast>> {
+    Ok(store::forecasts(&state.db)
+        .await?
+        .into_iter()
+        .map(|(region, horizon, rain_mm, issued_at)| Forecast {
+            region,
+            horizon_hours: u32::try_from(horizon).unwrap_or(0),
+            rain_mm,
+            issued_at,
+        })
+        .collect())
+}
+
+/// Wakes the recomputation of the warnings (see [`start_recomputing`]).
+#[derive(Clone, Default)]
+pub struct Recompute(std::sync::Arc<tokio::sync::Notify>);
+
+/// How long the recomputation waits after a wake for more data to arrive with it.
+const RECOMPUTE_GATHER: std::time::Duration = std::time::Duration::from_millis(50);
+
+/// Asks for the warnings to be recomputed soon (new readings, forecasts or rules).
+pub fn recompute_soon(state: &AppState) {
+    if let Some(r) = state.extensions.get::<Recompute>() {
+        r.0.notify_one();
+    }
+}
+
+/// Recomputes the warnings whenever woken: one run at a time, each taking in everything
+/// that arrived while the one before ran.
+pub fn start_recomputing(state: AppState) {
+    let Some(wake) = state.extensions.get::<Recompute>().cloned() else {
+        return;
+    };
+    tokio::spawn(async move {
+        recompute_soon(&state);
+        loop {
+            wake.0.notified().await;
+            tokio::time::sleep(RECOMPUTE_GATHER).await;
+            if let Err(e) = recompute(&state).await {
+                tracing::warn!(error = %e, "recomputing the warnings failed");
+            }
+        }
+    });
+}
+
+/// Recomputes every region's level for each horizon, as of the newest reading: the
+/// regions on the map, with stations or with forecasts. Levels that changed are kept with
+/// the change; when a region's 3-hour level rises to the rules' `notify_residents_from`
+/// or above, its residents are told at once (asked to acknowledge), in the same
+/// transaction. Returns the changes.
+pub async fn recompute(state: &AppState) -> ApiResult<Vec<LevelChange>> {
+    let rules = rules(state).await?;
+    let now = Timestamp::now();
+    let as_of = store::newest_reading(&state.db).await?.unwrap_or(now);
+    let longest = rules
+        .rules
+        .iter()
+        .filter_map(|r| match r {
+            WarningRule::Rain { hours, .. } => Some(i64::from(*hours)),
+            _ => None,
+        })
+        .max()
+        .unwrap_or(0)
+        .max(crate::risk::STALE_HOURS)
+        .max(i64::from(rules.rise_hours));
+    let hour = 3_600_000_000;
+    let stations: Vec<Station> = store::stations(&state.db, None)
+        .await?
+        .into_iter()
+        .map(station_of)
+        .collect();
+    let mut readings: HashMap<String, Vec<(Timestamp, f64)>> = HashMap::new();
+    for (station, at, value) in
+        store::readings_since(&state.db, Timestamp(as_of.0 - longest * hour)).await?
+    {
+        readings.entry(station).or_default().push((at, value));
+    }
+    let forecasts = forecasts(state).await?;
+    let names: HashMap<String, String> =
+        store::region_names(&state.db).await?.into_iter().collect();
+    let mut regions: std::collections::BTreeSet<String> = store::areas(&state.db)
+        .await?
+        .into_iter()
+        .map(|a| a.0)
+        .collect();
+    regions.extend(stations.iter().map(|s| s.region.clone()));
+    regions.extend(forecasts.iter().map(|f| f.region.clone()));
+    let previous: HashMap<(String, i32), RiskLevel> = store::levels(&state.db, None)
+        .await?
+        .into_iter()
+        .map(|l| {
+            let level = RiskLevel::parse(&l.level).unwrap_or_default();
+            ((l.region_code, l.horizon_hours), level)
+        })
+        .collect();
+    let empty = Vec::new();
+    let mut levels = Vec::new();
+    let mut changes = Vec::new();
+    let mut rises = Vec::new();
+    for region in &regions {
+        let gauges: Vec<crate::risk::Gauge> = stations
+            .iter()
+            .filter(|s| lies_in(&s.region, region))
+            .map(|s| crate::risk::Gauge {
+                station: s,
+                readings: readings.get(&s.id).unwrap_or(&empty),
+            })
+            .collect();
+        let own: Vec<&Forecast> = forecasts.iter().filter(|f| &f.region == region).collect();
+        let curve = crate::risk::ForecastCurve::new(&own, as_of);
+        for horizon in HORIZONS {
+            let (level, reasons) =
+                crate::risk::evaluate(&rules, &gauges, curve.as_ref(), as_of, horizon);
+            let key = (region.clone(), horizon as i32);
+            let before = previous.get(&key).copied().unwrap_or_default();
+            if before != level {
+                if horizon == HORIZONS[0]
+                    && level > before
+                    && rules
+                        .notify_residents_from
+                        .is_some_and(|from| level >= from)
+                {
+                    rises.push((changes.len(), region.clone(), level, reasons.clone()));
+                }
+                changes.push(store::ChangeRow {
+                    id: kernel::ids::new_id(),
+                    region_code: region.clone(),
+                    horizon_hours: horizon as i32,
+                    from_level: before.as_str().into(),
+                    to_level: level.as_str().into(),
+                    changed_at: now,
+                    residents_notified: 0,
+                });
+            }
+            levels.push(store::LevelRow {
+                region_code: region.clone(),
+                horizon_hours: horizon as i32,
+                level: level.as_str().into(),
+                reasons: serde_json::to_string(&reasons)
+                    .map_err(|e| ApiError::Unexpected(e.into()))?,
+                as_of,
+                computed_at: now,
+            });
+        }
+    }
+    let mut tx = state.db.begin().await?;
+    store::put_levels(&mut tx, &levels).await?;
+    let mut notified_any = false;
+    if let Some(org) = &rules.notify_organisation_id {
+        for (at, region, level, reasons) in &rises {
+            let Ok(code) = identity::model::RegionCode::parse(region) else {
+                continue;
+            };
+            let name = names.get(region).cloned().unwrap_or_else(|| region.clone());
+            let subject = format!("【{}预警】{name} 未来 3 小时", level.names().0);
+            let mut body = format!(
+                "{name}未来 3 小时风险等级升为{}。请留意安全，必要时听从社区安排转移。请回复“我已安全”或“我需要帮助”。\n\n依据：",
+                level.names().0
+            );
+            for r in reasons {
+                body.push('\n');
+                body.push_str(&crate::risk::sentence(r, true));
+            }
+            let notice = messaging::service::Notice {
+                organisation_id: org,
+                sender_account_id: "system",
+                subject: &subject,
+                body: &body,
+                ack_required: true,
+            };
+            let (message, reached) = messaging::service::notify_many_in(
+                state,
+                &mut tx,
+                &notice,
+                messaging::service::Recipients::Region(&code),
+            )
+            .await?;
+            changes[*at].residents_notified = reached;
+            notified_any = true;
+            let mut event = AuditEvent::by(
+                &Principal::system(),
+                "safety.warnings.notify",
+                format!(
+                    "region:{region} level:{} message:{message} recipients:{reached}",
+                    level.as_str()
+                ),
+            );
+            event.purpose = "tell the residents of a region whose risk level rose".into();
+            event.basis = Basis::Statutory("突发事件应对法：预警信息发布".into());
+            state.audit.record_in(&mut tx, event).await?;
+        }
+    }
+    store::insert_changes(&mut tx, &changes).await?;
+    tx.commit().await?;
+    if notified_any {
+        messaging::delivery::wake(state);
+    }
+    Ok(changes.into_iter().map(|c| change_of(c, &names)).collect())
+}
+
+fn change_of(c: store::ChangeRow, names: &HashMap<String, String>) -> LevelChange {
+    LevelChange {
+        name: names.get(&c.region_code).cloned().unwrap_or_default(),
+        region: c.region_code,
+        horizon_hours: u32::try_from(c.horizon_hours).unwrap_or(0),
+        from: RiskLevel::parse(&c.from_level).unwrap_or_default(),
+        to: RiskLevel::parse(&c.to_level).unwrap_or_default(),
+        changed_at: c.changed_at,
+        residents_notified: c.residents_notified,
+    }
+}
+
+/// Checks a horizon (3 when none is given).
+pub fn horizon_of(h: Option<u32>) -> ApiResult<u32> {
+    let h = h.unwrap_or(HORIZONS[0]);
+    if HORIZONS.contains(&h) {
+        Ok(h)
+    } else {
+        Err(ApiError::invalid(
+            "horizon",
+            "a horizon is 3, 6, 24 or 48 hours",
+        ))
+    }
+}
+
+/// Every region's level for a horizon, explained, the highest first (public).
+pub async fn warnings(state: &AppState, horizon: u32) -> ApiResult<Vec<RegionWarning>> {
+    let names: HashMap<String, String> =
+        store::region_names(&state.db).await?.into_iter().collect();
+    let mut out: Vec<RegionWarning> = store::levels(&state.db, Some(horizon as i32))
+        .await?
+        .into_iter()
+        .map(|l| RegionWarning {
+            name: names.get(&l.region_code).cloned().unwrap_or_default(),
+            region: l.region_code,
+            horizon_hours: horizon,
+            level: RiskLevel::parse(&l.level).unwrap_or_default(),
+            reasons: serde_json::from_str(&l.reasons).unwrap_or_default(),
+            as_of: l.as_of,
+            computed_at: l.computed_at,
+        })
+        .collect();
+    out.sort_by(|a, b| b.level.cmp(&a.level).then_with(|| a.region.cmp(&b.region)));
+    Ok(out)
+}
+
+/// The changes of level over the last `hours` (1–168), the newest first (public).
+pub async fn changes(state: &AppState, hours: i64) -> ApiResult<Vec<LevelChange>> {
+    if !(1..=168).contains(&hours) {
+        return Err(ApiError::invalid("hours", "from 1 to 168 hours"));
+    }
+    let names: HashMap<String, String> =
+        store::region_names(&state.db).await?.into_iter().collect();
+    let from = Timestamp(Timestamp::now().0 - hours * 3_600_000_000);
+    Ok(store::changes_since(&state.db, from, 1_000)
+        .await?
+        .into_iter()
+        .map(|c| change_of(c, &names))
+        .collect())
 }

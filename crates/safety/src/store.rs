@@ -236,3 +236,287 @@ pub async fn areas(db: &Db) -> Result<Vec<(String, String, String)>, sqlx::Error
     .fetch_all(c)
     .await)
 }
+
+/// Sets regions' hazard indexes: (region, hazard, basis).
+pub async fn put_hazards(
+    tx: &mut Tx,
+    hazards: &[(String, f64, String)],
+    at: Timestamp,
+) -> Result<(), sqlx::Error> {
+    for chunk in hazards.chunks(500) {
+        on_tx!(tx, |c| {
+            let mut b = sqlx::QueryBuilder::new(
+                "INSERT INTO safety_hazards (region_code, hazard, basis, updated_at) ",
+            );
+            b.push_values(chunk, |mut v, (code, hazard, basis)| {
+                v.push_bind(code)
+                    .push_bind(*hazard)
+                    .push_bind(basis)
+                    .push_bind(at);
+            });
+            b.push(
+                " ON CONFLICT (region_code) DO UPDATE SET hazard = excluded.hazard,
+                  basis = excluded.basis, updated_at = excluded.updated_at",
+            );
+            b.build().execute(c).await.map(|_| ())
+        })?;
+    }
+    Ok(())
+}
+
+/// Every recorded hazard index: (region, hazard, basis).
+pub async fn hazards(db: &Db) -> Result<Vec<(String, f64, String)>, sqlx::Error> {
+    on_pool!(db.read(), |c| sqlx::query_as(
+        "SELECT region_code, hazard, basis FROM safety_hazards ORDER BY region_code"
+    )
+    .fetch_all(c)
+    .await)
+}
+
+/// A shelter as stored.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct ShelterRow {
+    pub code: String,
+    pub name: String,
+    pub region_code: String,
+    pub latitude: f64,
+    pub longitude: f64,
+    pub capacity: i64,
+}
+
+/// Stores a new shelter (false when its code is taken).
+pub async fn insert_shelter(
+    tx: &mut Tx,
+    s: &ShelterRow,
+    organisation_id: &str,
+    at: Timestamp,
+) -> Result<bool, sqlx::Error> {
+    on_tx!(tx, |c| sqlx::query(
+        "INSERT INTO safety_shelters (code, name, region_code, latitude, longitude, capacity,
+         organisation_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+         ON CONFLICT (code) DO NOTHING"
+    )
+    .bind(&s.code)
+    .bind(&s.name)
+    .bind(&s.region_code)
+    .bind(s.latitude)
+    .bind(s.longitude)
+    .bind(s.capacity)
+    .bind(organisation_id)
+    .bind(at)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected() == 1))
+}
+
+/// Every shelter, by region and code.
+pub async fn shelters(db: &Db) -> Result<Vec<ShelterRow>, sqlx::Error> {
+    on_pool!(db.read(), |c| sqlx::query_as(
+        "SELECT code, name, region_code, latitude, longitude, capacity FROM safety_shelters
+         ORDER BY region_code, code"
+    )
+    .fetch_all(c)
+    .await)
+}
+
+/// Keeps an assessment (its JSON).
+pub async fn insert_assessment(
+    tx: &mut Tx,
+    id: &str,
+    at: Timestamp,
+    body: &str,
+) -> Result<(), sqlx::Error> {
+    on_tx!(tx, |c| sqlx::query(
+        "INSERT INTO safety_assessments (id, assessed_at, body) VALUES ($1, $2, $3)"
+    )
+    .bind(id)
+    .bind(at)
+    .bind(body)
+    .execute(c)
+    .await
+    .map(|_| ()))
+}
+
+/// The latest assessment's JSON.
+pub async fn latest_assessment(db: &Db) -> Result<Option<String>, sqlx::Error> {
+    on_pool!(db.read(), |c| sqlx::query_scalar(
+        "SELECT body FROM safety_assessments ORDER BY assessed_at DESC, id DESC LIMIT 1"
+    )
+    .fetch_optional(c)
+    .await)
+}
+
+/// Puts forecasts: (region, horizon, rain, issued at), each replacing its region's and
+/// horizon's earlier one.
+pub async fn put_forecasts(
+    tx: &mut Tx,
+    forecasts: &[(String, i32, f64, Timestamp)],
+) -> Result<(), sqlx::Error> {
+    for chunk in forecasts.chunks(500) {
+        on_tx!(tx, |c| {
+            let mut b = sqlx::QueryBuilder::new(
+                "INSERT INTO safety_forecasts (region_code, horizon_hours, rain_mm, issued_at) ",
+            );
+            b.push_values(chunk, |mut v, (code, horizon, rain, issued)| {
+                v.push_bind(code)
+                    .push_bind(*horizon)
+                    .push_bind(*rain)
+                    .push_bind(*issued);
+            });
+            b.push(
+                " ON CONFLICT (region_code, horizon_hours) DO UPDATE SET rain_mm = excluded.rain_mm,
+                  issued_at = excluded.issued_at",
+            );
+            b.build().execute(c).await.map(|_| ())
+        })?;
+    }
+    Ok(())
+}
+
+/// Every forecast: (region, horizon, rain, issued at).
+pub async fn forecasts(db: &Db) -> Result<Vec<(String, i32, f64, Timestamp)>, sqlx::Error> {
+    on_pool!(db.read(), |c| sqlx::query_as(
+        "SELECT region_code, horizon_hours, rain_mm, issued_at FROM safety_forecasts
+         ORDER BY region_code, horizon_hours"
+    )
+    .fetch_all(c)
+    .await)
+}
+
+/// Every station's readings since `from` (station id, time, value), by station and time:
+/// what the warnings read.
+pub async fn readings_since(
+    db: &Db,
+    from: Timestamp,
+) -> Result<Vec<(String, Timestamp, f64)>, sqlx::Error> {
+    on_pool!(db.read(), |c| sqlx::query_as(
+        "SELECT station_id, observed_at, value FROM safety_observations
+         WHERE observed_at > $1 ORDER BY station_id, observed_at"
+    )
+    .bind(from)
+    .fetch_all(c)
+    .await)
+}
+
+/// The newest reading's time of any station.
+pub async fn newest_reading(db: &Db) -> Result<Option<Timestamp>, sqlx::Error> {
+    on_pool!(db.read(), |c| sqlx::query_scalar(
+        "SELECT MAX(last_observed_at) FROM safety_stations"
+    )
+    .fetch_one(c)
+    .await)
+}
+
+/// A region's level for one horizon, as stored.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct LevelRow {
+    pub region_code: String,
+    pub horizon_hours: i32,
+    pub level: String,
+    pub reasons: String,
+    pub as_of: Timestamp,
+    pub computed_at: Timestamp,
+}
+
+/// Every stored level (all horizons), or one horizon's.
+pub async fn levels(db: &Db, horizon: Option<i32>) -> Result<Vec<LevelRow>, sqlx::Error> {
+    on_pool!(db.read(), |c| {
+        let mut b = sqlx::QueryBuilder::new(
+            "SELECT region_code, horizon_hours, level, reasons, as_of, computed_at
+             FROM safety_levels",
+        );
+        if let Some(h) = horizon {
+            b.push(" WHERE horizon_hours = ").push_bind(h);
+        }
+        b.push(" ORDER BY region_code, horizon_hours");
+        b.build_query_as().fetch_all(c).await
+    })
+}
+
+/// Puts levels, each replacing its region's and horizon's.
+pub async fn put_levels(tx: &mut Tx, levels: &[LevelRow]) -> Result<(), sqlx::Error> {
+    for chunk in levels.chunks(500) {
+        on_tx!(tx, |c| {
+            let mut b = sqlx::QueryBuilder::new(
+                "INSERT INTO safety_levels (region_code, horizon_hours, level, reasons, as_of,
+                 computed_at) ",
+            );
+            b.push_values(chunk, |mut v, l| {
+                v.push_bind(&l.region_code)
+                    .push_bind(l.horizon_hours)
+                    .push_bind(&l.level)
+                    .push_bind(&l.reasons)
+                    .push_bind(l.as_of)
+                    .push_bind(l.computed_at);
+            });
+            b.push(
+                " ON CONFLICT (region_code, horizon_hours) DO UPDATE SET level = excluded.level,
+                  reasons = excluded.reasons, as_of = excluded.as_of,
+                  computed_at = excluded.computed_at",
+            );
+            b.build().execute(c).await.map(|_| ())
+        })?;
+    }
+    Ok(())
+}
+
+/// A change of level as stored.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct ChangeRow {
+    pub id: String,
+    pub region_code: String,
+    pub horizon_hours: i32,
+    pub from_level: String,
+    pub to_level: String,
+    pub changed_at: Timestamp,
+    pub residents_notified: i64,
+}
+
+/// Records changes of level.
+pub async fn insert_changes(tx: &mut Tx, changes: &[ChangeRow]) -> Result<(), sqlx::Error> {
+    for chunk in changes.chunks(500) {
+        on_tx!(tx, |c| {
+            let mut b = sqlx::QueryBuilder::new(
+                "INSERT INTO safety_level_changes (id, region_code, horizon_hours, from_level,
+                 to_level, changed_at, residents_notified) ",
+            );
+            b.push_values(chunk, |mut v, ch| {
+                v.push_bind(&ch.id)
+                    .push_bind(&ch.region_code)
+                    .push_bind(ch.horizon_hours)
+                    .push_bind(&ch.from_level)
+                    .push_bind(&ch.to_level)
+                    .push_bind(ch.changed_at)
+                    .push_bind(ch.residents_notified);
+            });
+            b.build().execute(c).await.map(|_| ())
+        })?;
+    }
+    Ok(())
+}
+
+/// Changes since `from`, the newest first (at most `limit`).
+pub async fn changes_since(
+    db: &Db,
+    from: Timestamp,
+    limit: i64,
+) -> Result<Vec<ChangeRow>, sqlx::Error> {
+    on_pool!(db.read(), |c| sqlx::query_as(
+        "SELECT id, region_code, horizon_hours, from_level, to_level, changed_at,
+         residents_notified FROM safety_level_changes WHERE changed_at >= $1
+         ORDER BY changed_at DESC, id DESC LIMIT $2"
+    )
+    .bind(from)
+    .bind(limit)
+    .fetch_all(c)
+    .await)
+}
+
+/// Region names by code.
+pub async fn region_names(db: &Db) -> Result<Vec<(String, String)>, sqlx::Error> {
+    on_pool!(db.read(), |c| sqlx::query_as(
+        "SELECT code, name FROM regions"
+    )
+    .fetch_all(c)
+    .await)
+}

@@ -22,5 +22,6 @@ mod policies;
 mod rule_versions;
 mod rules;
 mod safety;
+mod safety_risk;
 mod services;
 mod smoke;

@@ -8,7 +8,7 @@ use serde_json::Value;
 use crate::helpers::TestApp;
 
 /// Every JSON route the routers define, with its methods.
-const ROUTES: [(&str, &[&str]); 107] = [
+const ROUTES: [(&str, &[&str]); 120] = [
     ("/api/v1/auth/login", &["post"]),
     ("/api/v1/auth/logout", &["post"]),
     ("/api/v1/me", &["get"]),
@@ -119,10 +119,23 @@ const ROUTES: [(&str, &[&str]); 107] = [
     ("/api/v1/safety/rejections", &["get"]),
     ("/api/v1/safety/areas", &["get", "put"]),
     ("/api/v1/safety/map.svg", &["get"]),
+    ("/api/v1/safety/risk/method", &["get", "put"]),
+    ("/api/v1/safety/risk/hazards", &["get", "put"]),
+    ("/api/v1/safety/shelters", &["get", "post"]),
+    ("/api/v1/safety/risk/assessment", &["get", "post"]),
+    ("/api/v1/safety/risk/map.geojson", &["get"]),
+    ("/api/v1/safety/risk/map.svg", &["get"]),
+    ("/api/v1/safety/warnings/rules", &["get", "put"]),
+    ("/api/v1/safety/forecasts", &["get", "post"]),
+    ("/api/v1/safety/warnings", &["get"]),
+    ("/api/v1/safety/warnings/changes", &["get"]),
+    ("/api/v1/safety/warnings/recompute", &["post"]),
+    ("/api/v1/safety/warnings/map.geojson", &["get"]),
+    ("/api/v1/safety/warnings/map.svg", &["get"]),
 ];
 
 /// Operations anyone may call, without a bearer token.
-const PUBLIC: [(&str, &str); 30] = [
+const PUBLIC: [(&str, &str); 41] = [
     ("/api/v1/auth/login", "post"),
     ("/api/v1/exchange/resources", "get"),
     ("/api/v1/exchange/resources/{resource}", "get"),
@@ -153,6 +166,17 @@ const PUBLIC: [(&str, &str); 30] = [
     ("/api/v1/safety/stations/{code}/observations", "get"),
     ("/api/v1/safety/areas", "get"),
     ("/api/v1/safety/map.svg", "get"),
+    ("/api/v1/safety/risk/method", "get"),
+    ("/api/v1/safety/risk/hazards", "get"),
+    ("/api/v1/safety/shelters", "get"),
+    ("/api/v1/safety/risk/map.geojson", "get"),
+    ("/api/v1/safety/risk/map.svg", "get"),
+    ("/api/v1/safety/warnings/rules", "get"),
+    ("/api/v1/safety/forecasts", "get"),
+    ("/api/v1/safety/warnings", "get"),
+    ("/api/v1/safety/warnings/changes", "get"),
+    ("/api/v1/safety/warnings/map.geojson", "get"),
+    ("/api/v1/safety/warnings/map.svg", "get"),
 ];
 
 #[tokio::test]
