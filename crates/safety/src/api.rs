@@ -459,7 +459,7 @@ async fn warnings_geojson(
     Ok(geo_json(service::warnings_geojson(&state, horizon).await?))
 }
 
-/// One horizon's levels on the map as SVG, with the stations and the legend (public).
+/// One horizon's levels on the map as SVG, with the legend (public).
 #[utoipa::path(get, path = "/api/v1/safety/warnings/map.svg", tag = "safety",
     params(MapQuery),
     responses((status = 200, description = "image/svg+xml"), (status = 400, body = Problem)))]

@@ -144,7 +144,7 @@ pub struct MapLabels<'a> {
 }
 
 /// The station map's legend: no reading, normal, over warning, over guaranteed.
-pub fn station_legend<'a>(labels: [&'a str; 4]) -> Vec<(LegendMark, &'a str, String)> {
+pub fn station_legend(labels: [&str; 4]) -> Vec<(LegendMark, &'static str, String)> {
     ["#757575", "#1b5e20", "#e65100", "#b71c1c"]
         .into_iter()
         .zip(labels)

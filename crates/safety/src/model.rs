@@ -699,6 +699,9 @@ pub struct Reason {
     pub station_name: Option<String>,
     /// The window's end or the projection's time, in hours from the data's time (0: now).
     pub at_hours: u32,
+    /// For rain rules: the window's length (hours).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window_hours: Option<u32>,
     /// Measured: rain over the window so far, or the gauge's or station's latest reading.
     pub observed: f64,
     /// Expected on top: forecast rain in the window, or the projected rise.

@@ -516,14 +516,13 @@ pub async fn risk_svg(state: &AppState, lang: kernel::pages::Lang) -> Result<Str
     Ok(crate::map::svg(&areas, &shading, &[], &labels))
 }
 
-/// One horizon's levels on the map, with the stations (empty without areas).
+/// One horizon's levels on the map (empty without areas).
 pub async fn warnings_svg(
     state: &AppState,
     lang: kernel::pages::Lang,
     horizon: u32,
 ) -> Result<String, ApiError> {
     let areas = service::areas(state).await?;
-    let stations = service::stations(state, None).await?;
     let warnings = service::warnings(state, horizon).await?;
     let shading: crate::map::Shading = warnings
         .iter()
@@ -538,18 +537,11 @@ pub async fn warnings_svg(
         kernel::pages::Lang::En => format!("Risk levels for the next {horizon} hours"),
         _ => format!("未来 {horizon} 小时风险等级"),
     };
-    let mut legend = level_legend(lang);
-    legend.extend(crate::map::station_legend([
-        lang.pick("站点：暂无读数", "station: no reading"),
-        lang.pick("站点：正常", "station: normal"),
-        lang.pick("站点：超警戒", "station: over warning level"),
-        lang.pick("站点：超保证", "station: over guaranteed level"),
-    ]));
     let labels = crate::map::MapLabels {
         title: &title,
-        legend,
+        legend: level_legend(lang),
     };
-    Ok(crate::map::svg(&areas, &shading, &stations, &labels))
+    Ok(crate::map::svg(&areas, &shading, &[], &labels))
 }
 
 /// A button posting to `action` with the page's CSRF token.

@@ -348,6 +348,10 @@ fn reason(
         station: station.map(|s| s.code.clone()),
         station_name: station.map(|s| s.name.clone()),
         at_hours,
+        window_hours: match rule {
+            WarningRule::Rain { hours, .. } => Some(*hours),
+            _ => None,
+        },
         observed: (observed * 100.0).round() / 100.0,
         expected: (expected * 100.0).round() / 100.0,
         threshold,
@@ -482,60 +486,60 @@ pub fn sentence(r: &Reason, zh: bool) -> String {
             "the region".into()
         }
     });
-    let when = match (r.at_hours, zh) {
-        (0, true) => "目前".to_string(),
-        (h, true) => format!("{h} 小时内"),
-        (0, false) => "now".to_string(),
-        (h, false) => format!("within {h} h"),
-    };
     let level = if zh {
         r.level.names().0
     } else {
         r.level.names().1
     };
-    let u = &r.unit;
-    match (r.rise_per_hour, r.measure.as_str(), zh) {
-        (Some(rise), _, true) => format!(
-            "{who}：现 {:.2} {u}，每小时{} {:.2} {u}，{when}约 {:.2} {u}，达到 {:.2} {u} → {level}（规则 {}）",
-            r.observed,
-            if rise >= 0.0 { "上涨" } else { "回落" },
-            rise.abs(),
-            r.observed + r.expected,
-            r.threshold,
-            r.rule
-        ),
-        (Some(rise), _, false) => format!(
-            "{who}: {:.2} {u} now, {} {:.2} {u} an hour, about {:.2} {u} {when}, reaching {:.2} {u} → {level} (rule {})",
-            r.observed,
-            if rise >= 0.0 { "rising" } else { "falling" },
-            rise.abs(),
-            r.observed + r.expected,
-            r.threshold,
-            r.rule
-        ),
-        (None, "rain", true) => format!(
-            "{who}：{when}窗口雨量 已测 {:.1} mm + 预报 {:.1} mm = {:.1} mm，达到 {:.0} mm → {level}（规则 {}）",
-            r.observed,
-            r.expected,
-            r.observed + r.expected,
-            r.threshold,
-            r.rule
-        ),
-        (None, "rain", false) => format!(
-            "{who}: rain in the window ending {when}: measured {:.1} mm + forecast {:.1} mm = {:.1} mm, reaching {:.0} mm → {level} (rule {})",
-            r.observed,
-            r.expected,
-            r.observed + r.expected,
-            r.threshold,
-            r.rule
-        ),
-        (None, _, true) => format!(
-            "{who}：最新读数 {:.2} {u}，达到 {:.2} {u} → {level}（规则 {}）",
-            r.observed, r.threshold, r.rule
-        ),
-        (None, _, false) => format!(
-            "{who}: latest reading {:.2} {u}, reaching {:.2} {u} → {level} (rule {})",
-            r.observed, r.threshold, r.rule
-        ),
+    let (u, h, rule) = (&r.unit, r.at_hours, &r.rule);
+    let (observed, expected, total, threshold) =
+        (r.observed, r.expected, r.observed + r.expected, r.threshold);
+    if let Some(rise) = r.rise_per_hour.or((r.measure == "stage").then_some(0.0)) {
+        let trend = match (rise >= 0.0, zh) {
+            (true, true) => "上涨",
+            (false, true) => "回落",
+            (true, false) => "rising",
+            (false, false) => "falling",
+        };
+        let rise = rise.abs();
+        return match (h, zh) {
+            (0, true) => format!(
+                "{who}：现 {observed:.2} {u}，每小时{trend} {rise:.2} {u}，已达到 {threshold:.2} {u} → {level}（规则 {rule}）"
+            ),
+            (_, true) => format!(
+                "{who}：现 {observed:.2} {u}，每小时{trend} {rise:.2} {u}，{h} 小时后约 {total:.2} {u}，将达到 {threshold:.2} {u} → {level}（规则 {rule}）"
+            ),
+            (0, false) => format!(
+                "{who}: {observed:.2} {u} now, {trend} {rise:.2} {u} an hour, has reached {threshold:.2} {u} → {level} (rule {rule})"
+            ),
+            (_, false) => format!(
+                "{who}: {observed:.2} {u} now, {trend} {rise:.2} {u} an hour, about {total:.2} {u} in {h} h, reaching {threshold:.2} {u} → {level} (rule {rule})"
+            ),
+        };
+    }
+    if let Some(w) = r.window_hours {
+        return match (h, zh) {
+            (0, true) => format!(
+                "{who}：过去 {w} 小时雨量 {observed:.1} mm，达到 {threshold:.0} mm → {level}（规则 {rule}）"
+            ),
+            (_, true) => format!(
+                "{who}：到 {h} 小时后的 {w} 小时雨量 = 已测 {observed:.1} mm + 预报 {expected:.1} mm = {total:.1} mm，将达到 {threshold:.0} mm → {level}（规则 {rule}）"
+            ),
+            (0, false) => format!(
+                "{who}: {observed:.1} mm of rain in the last {w} h, reaching {threshold:.0} mm → {level} (rule {rule})"
+            ),
+            (_, false) => format!(
+                "{who}: rain over the {w} h ending in {h} h = measured {observed:.1} mm + forecast {expected:.1} mm = {total:.1} mm, reaching {threshold:.0} mm → {level} (rule {rule})"
+            ),
+        };
+    }
+    if zh {
+        format!(
+            "{who}：最新读数 {observed:.2} {u}，达到 {threshold:.2} {u} → {level}（规则 {rule}）"
+        )
+    } else {
+        format!(
+            "{who}: latest reading {observed:.2} {u}, reaching {threshold:.2} {u} → {level} (rule {rule})"
+        )
     }
 }

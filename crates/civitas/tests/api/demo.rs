@@ -166,6 +166,46 @@ async fn demo_city_is_seeded() {
         .unwrap();
     assert_eq!(day.len(), 24);
 
+    // The risk pictures: the river's community is orange for the next 3 hours, told at
+    // once; the five-colour map ranks it above the hills and the rest.
+    let three: Vec<Value> = app
+        .get("/api/v1/safety/warnings?horizon=3", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let river_region = river["region"].as_str().unwrap();
+    let there = three.iter().find(|w| w["region"] == river_region).unwrap();
+    assert!(
+        ["orange", "red"].contains(&there["level"].as_str().unwrap()),
+        "{there}"
+    );
+    let changes: Vec<Value> = app
+        .get("/api/v1/safety/warnings/changes", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        changes
+            .iter()
+            .any(|c| c["region"] == river_region && c["residents_notified"].as_i64() > Some(0)),
+        "{changes:?}"
+    );
+    let map: Value = app
+        .get("/api/v1/safety/risk/map.geojson", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let levels: std::collections::BTreeSet<&str> = map["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["properties"]["level"].as_str())
+        .collect();
+    assert!(levels.len() >= 3, "{levels:?}");
+
     // The demo's audit chains are intact.
     let (code, stdout, stderr) = app.cli(&["audit", "verify"]).await;
     assert_eq!(code, 0, "{stdout}{stderr}");

@@ -423,7 +423,7 @@ async fn the_five_colour_map_and_the_warnings_follow_the_data_and_explain_themse
         .await
         .unwrap();
     assert!(
-        page.contains("红色") && page.contains("幸福水位站：现 24.50 m"),
+        page.contains("红色") && page.contains("幸福水位站：现 24.50 m，每小时上涨 0.50 m，6 小时后约 27.50 m，将达到 27.50 m → 红色（规则 stage-guarantee）"),
         "{page}"
     );
     assert!(page.contains("最近 24 小时的变化") && page.contains("绿色（无） → 橙色"));
