@@ -37,8 +37,14 @@ const RAW_TABLE: &str = "CREATE TABLE bench_inbox_raw (
 const RAW_INDEX: &str = "CREATE INDEX bench_inbox_raw_message ON bench_inbox_raw(message_id)";
 
 /// Synthetic residents: ids, hashes and sealed columns are placeholders (the scratch store
-/// is dropped afterwards); all live in one community, so a notice to the city reaches all.
-async fn synthetic_persons(db: &kernel::db::Db, n: i64) -> anyhow::Result<()> {
+/// is dropped afterwards); all live in community `region`, so a notice to the city reaches
+/// all; ids start with `prefix`.
+pub(crate) async fn synthetic_persons(
+    db: &kernel::db::Db,
+    n: i64,
+    region: &str,
+    prefix: &str,
+) -> anyhow::Result<()> {
     let columns = "id, resident_id_hash, resident_id_enc, resident_id_masked, name, birth_date, \
                    sex, region_code, created_at";
     match db.kind() {
@@ -46,12 +52,14 @@ async fn synthetic_persons(db: &kernel::db::Db, n: i64) -> anyhow::Result<()> {
             let sql = format!(
                 "WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < $1)
                  INSERT INTO persons ({columns})
-                 SELECT printf('bench-%09d', n), printf('h%09d', n), x'00', '9901**', '居民',
+                 SELECT $2 || printf('%09d', n), $2 || printf('h%09d', n), x'00', '9901**', '居民',
                         CASE WHEN n % 4 = 0 THEN '1950-01-01' ELSE '1990-01-01' END,
-                        'female', '990102001001', 0 FROM seq"
+                        'female', $3, 0 FROM seq"
             );
             on_pool!(db.write(), |c| sqlx::query(sqlx::AssertSqlSafe(sql))
                 .bind(n)
+                .bind(prefix)
+                .bind(region)
                 .execute(c)
                 .await
                 .map(|_| ()))?;
@@ -59,12 +67,14 @@ async fn synthetic_persons(db: &kernel::db::Db, n: i64) -> anyhow::Result<()> {
         kernel::db::DbKind::Postgres => {
             let sql = format!(
                 "INSERT INTO persons ({columns})
-                 SELECT 'bench-' || lpad(n::text, 9, '0'), 'h' || n, '\\x00'::bytea, '9901**', '居民',
+                 SELECT $2 || lpad(n::text, 9, '0'), $2 || 'h' || n, '\\x00'::bytea, '9901**', '居民',
                         CASE WHEN n % 4 = 0 THEN '1950-01-01' ELSE '1990-01-01' END,
-                        'female', '990102001001', 0 FROM generate_series(1, $1::bigint) AS n"
+                        'female', $3, 0 FROM generate_series(1, $1::bigint) AS n"
             );
             on_pool!(db.write(), |c| sqlx::query(sqlx::AssertSqlSafe(sql))
                 .bind(n)
+                .bind(prefix)
+                .bind(region)
                 .execute(c)
                 .await
                 .map(|_| ()))?;
@@ -86,7 +96,7 @@ pub async fn messaging(
     crate::bench::regions(&state, &admin).await?;
     let org = crate::demo::bench_organisation(&state, &admin).await?;
     eprintln!("registering {recipients} synthetic residents…");
-    synthetic_persons(&state.db, recipients).await?;
+    synthetic_persons(&state.db, recipients, "990102001001", "bench-").await?;
     on_pool!(state.db.write(), |c| sqlx::query(RAW_TABLE)
         .execute(c)
         .await

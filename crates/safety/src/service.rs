@@ -1059,9 +1059,14 @@ pub async fn recompute(state: &AppState) -> ApiResult<Vec<LevelChange>> {
         .map(station_of)
         .collect();
     let mut readings: HashMap<String, Vec<(Timestamp, f64)>> = HashMap::new();
-    for (station, at, value) in
-        store::readings_since(&state.db, Timestamp(as_of.0 - longest * hour)).await?
-    {
+    // Only stations whose newest reading is in the window can have readings in it.
+    let from = Timestamp(as_of.0 - longest * hour);
+    let live: Vec<String> = stations
+        .iter()
+        .filter(|s| s.last_observed_at.is_some_and(|t| t.0 > from.0))
+        .map(|s| s.id.clone())
+        .collect();
+    for (station, at, value) in store::readings_since(&state.db, &live, from).await? {
         readings.entry(station).or_default().push((at, value));
     }
     let forecasts = forecasts(state).await?;

@@ -383,19 +383,29 @@ pub async fn forecasts(db: &Db) -> Result<Vec<(String, i32, f64, Timestamp)>, sq
     .await)
 }
 
-/// Every station's readings since `from` (station id, time, value), by station and time:
-/// what the warnings read.
+/// These stations' readings since `from` (station id, time, value), by station and time:
+/// what the warnings read. Each station's range is read on the primary key, so the cost
+/// follows the readings of the window, not all the readings kept.
 pub async fn readings_since(
     db: &Db,
+    station_ids: &[String],
     from: Timestamp,
 ) -> Result<Vec<(String, Timestamp, f64)>, sqlx::Error> {
-    on_pool!(db.read(), |c| sqlx::query_as(
-        "SELECT station_id, observed_at, value FROM safety_observations
-         WHERE observed_at > $1 ORDER BY station_id, observed_at"
-    )
-    .bind(from)
-    .fetch_all(c)
-    .await)
+    let mut out = Vec::new();
+    for chunk in station_ids.chunks(500) {
+        let rows: Vec<(String, Timestamp, f64)> = on_pool!(db.read(), |c| {
+            let mut b = sqlx::QueryBuilder::new(
+                "SELECT station_id, observed_at, value FROM safety_observations WHERE station_id IN ",
+            );
+            push_list(&mut b, chunk);
+            b.push(" AND observed_at > ")
+                .push_bind(from)
+                .push(" ORDER BY station_id, observed_at");
+            b.build_query_as().fetch_all(c).await
+        })?;
+        out.extend(rows);
+    }
+    Ok(out)
 }
 
 /// The newest reading's time of any station.
