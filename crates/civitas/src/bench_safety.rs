@@ -434,6 +434,8 @@ async fn threshold_to_inbox(
             notify_residents_from: Some(RiskLevel::Orange),
             notify_organisation_id: Some(org.to_string()),
             project_hours: 0,
+            // Every crossing is told: the bench times each.
+            notify_again_after_hours: 0,
             ..WarningRules::default()
         },
     )

@@ -378,7 +378,7 @@ impl RiskLevel {
 /// The static risk assessment's method (五色图): for each region,
 /// `score = 100 × hazard × (exposure_weight × exposure + vulnerability_weight ×
 /// vulnerability) × (1 − capacity_relief × capacity)`, the level the highest of `cuts`
-/// the score reaches. Exposure is the region's population over the most populous
+/// the score reaches. Exposure is the region's population over the most populous (of its level)
 /// region's; vulnerability its share of elderly or tagged residents over the highest
 /// share; capacity its shelter places over `shelter_share` of its residents (at most 1).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -617,6 +617,15 @@ pub struct WarningRules {
     pub notify_residents_from: Option<RiskLevel>,
     /// The organisation those notices come from (required with `notify_residents_from`).
     pub notify_organisation_id: Option<String>,
+    /// A region told at a level is not told again at that level or below for this many
+    /// hours (0–168; 6 when left out), so a gauge wavering about its level does not call
+    /// everyone each time it crosses.
+    #[serde(default = "six_hours")]
+    pub notify_again_after_hours: u32,
+}
+
+fn six_hours() -> u32 {
+    6
 }
 
 impl Default for WarningRules {
@@ -660,6 +669,7 @@ impl Default for WarningRules {
             project_hours: 6,
             notify_residents_from: None,
             notify_organisation_id: None,
+            notify_again_after_hours: six_hours(),
         }
     }
 }

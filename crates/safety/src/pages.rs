@@ -620,11 +620,15 @@ async fn risk_page(State(state): State<AppState>, ctx: PageContext) -> PageResul
         body.push_str(&format!("<figure class=\"map\">{svg}</figure>"));
     }
     body.push_str(&format!(
-        "<p>{} {} · {}</p>",
+        "<p>{} {}</p>",
         esc(ctx.pick("评估时间", "Assessed")),
         esc(&assessment.assessed_at.short()),
-        esc(&assessment.assessed_by)
     ));
+    // The figures behind the colours (residents counted per region) are for staff.
+    if !is_staff(ctx.user.as_ref()) {
+        body.push_str(&shelters_table(&ctx, &shelters));
+        return Ok(ctx.render(title, &body));
+    }
     let rows = assessment
         .regions
         .iter()
@@ -675,6 +679,12 @@ async fn risk_page(State(state): State<AppState>, ctx: PageContext) -> PageResul
         }
         .html(),
     );
+    body.push_str(&shelters_table(&ctx, &shelters));
+    Ok(ctx.render(title, &body))
+}
+
+/// The shelters as a table (public: residents need to know where to go).
+fn shelters_table(ctx: &PageContext, shelters: &[Shelter]) -> String {
     let rows = shelters
         .iter()
         .map(|s| {
@@ -685,22 +695,19 @@ async fn risk_page(State(state): State<AppState>, ctx: PageContext) -> PageResul
             ]
         })
         .collect();
-    body.push_str(
-        &Table {
-            caption: ctx.pick("避难场所", "Shelters").into(),
-            headers: vec![
-                ctx.pick("场所", "Shelter").into(),
-                ctx.pick("所在区划", "Region").into(),
-                ctx.pick("容纳人数", "Takes").into(),
-            ],
-            rows,
-            empty: ctx
-                .pick("还没有登记避难场所。", "No shelter is registered.")
-                .into(),
-        }
-        .html(),
-    );
-    Ok(ctx.render(title, &body))
+    Table {
+        caption: ctx.pick("避难场所", "Shelters").into(),
+        headers: vec![
+            ctx.pick("场所", "Shelter").into(),
+            ctx.pick("所在区划", "Region").into(),
+            ctx.pick("容纳人数", "Takes").into(),
+        ],
+        rows,
+        empty: ctx
+            .pick("还没有登记避难场所。", "No shelter is registered.")
+            .into(),
+    }
+    .html()
 }
 
 async fn assess_action(State(state): State<AppState>, ctx: PageContext, body: Bytes) -> PageResult {

@@ -7,12 +7,15 @@
 //!   stations' recent readings and its forecast, by [`WarningRules`], each level with the
 //!   rules, stations and figures that raised it.
 
+use std::collections::HashMap;
+
 use kernel::time::Timestamp;
 use kernel::{ApiError, ApiResult};
 
 use crate::model::*;
 
-const HOUR: i64 = 3_600_000_000;
+/// An hour in the store's microseconds.
+pub const HOUR: i64 = 3_600_000_000;
 
 /// A gauge whose newest reading is older than this (hours before the data's time) is not
 /// read: a silent station says nothing about now.
@@ -97,14 +100,23 @@ pub fn check_method(m: &RiskMethod) -> ApiResult<()> {
 
 /// Assesses each region by the method, highest score first.
 pub fn assess(method: &RiskMethod, facts: Vec<RegionFacts>) -> Vec<RegionRisk> {
-    let most_people = facts.iter().map(|f| f.population).max().unwrap_or(0);
-    let highest_share = facts
-        .iter()
-        .map(|f| share(f.vulnerable, f.population))
-        .fold(0.0, f64::max);
+    // Regions are compared with regions of their own level (same code length): a county's
+    // population does not shrink every community's exposure.
+    let mut most_people: HashMap<usize, i64> = HashMap::new();
+    let mut highest_share: HashMap<usize, f64> = HashMap::new();
+    for f in &facts {
+        let level = f.region.len();
+        let people = most_people.entry(level).or_default();
+        *people = (*people).max(f.population);
+        let top = highest_share.entry(level).or_default();
+        *top = top.max(share(f.vulnerable, f.population));
+    }
     let mut out: Vec<RegionRisk> = facts
         .into_iter()
         .map(|f| {
+            let level = f.region.len();
+            let most_people = most_people.get(&level).copied().unwrap_or(0);
+            let highest_share = highest_share.get(&level).copied().unwrap_or(0.0);
             let hazard = f.hazard.as_ref().map_or(0.0, |h| h.0);
             let exposure = share(f.population, most_people);
             let vulnerability = if highest_share > 0.0 {
@@ -223,6 +235,12 @@ pub fn check_rules(r: &WarningRules) -> ApiResult<()> {
     if r.project_hours > 12 {
         return Err(ApiError::invalid("project_hours", "from 0 to 12 hours"));
     }
+    if r.notify_again_after_hours > 168 {
+        return Err(ApiError::invalid(
+            "notify_again_after_hours",
+            "from 0 to 168 hours",
+        ));
+    }
     if r.notify_residents_from == Some(RiskLevel::Green) {
         return Err(ApiError::invalid(
             "notify_residents_from",
@@ -264,7 +282,7 @@ impl Gauge<'_> {
     }
 
     /// Rise per hour over the last `hours` before its newest reading (none without a
-    /// reading that far back).
+    /// reading at least half that far back).
     fn rise_per_hour(&self, hours: u32) -> Option<f64> {
         let (last_at, last) = *self.readings.last()?;
         let from = last_at.0 - i64::from(hours) * HOUR;
@@ -273,7 +291,8 @@ impl Gauge<'_> {
             .iter()
             .find(|(t, _)| t.0 >= from && t.0 < last_at.0)?;
         let elapsed = (last_at.0 - t.0) as f64 / HOUR as f64;
-        (elapsed > 0.0).then(|| (last - v) / elapsed)
+        // Two readings minutes apart (after a gap, or from a new gauge) make noise a rate.
+        (elapsed >= f64::from(hours) / 2.0).then(|| (last - v) / elapsed)
     }
 }
 
@@ -305,7 +324,8 @@ impl ForecastCurve {
         }
         Some(ForecastCurve {
             points,
-            offset: (as_of.0 - issued) as f64 / HOUR as f64,
+            // A forecast issued after the newest reading starts at the data's time.
+            offset: ((as_of.0 - issued) as f64 / HOUR as f64).max(0.0),
         })
     }
 
@@ -327,9 +347,9 @@ impl ForecastCurve {
     }
 }
 
-/// The window ends a horizon looks at: now and each horizon up to it.
+/// The window ends a horizon looks at: now and every whole hour up to it.
 fn window_ends(horizon: u32) -> impl Iterator<Item = u32> {
-    std::iter::once(0).chain(HORIZONS.into_iter().filter(move |h| *h <= horizon))
+    0..=horizon
 }
 
 fn reason(

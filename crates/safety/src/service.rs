@@ -629,6 +629,12 @@ pub async fn set_hazards(
             ));
         }
         let basis = kernel::api::text(&field("basis"), &h.basis, 200, true)?;
+        if rows.iter().any(|(r, _, _)| r == h.region.trim()) {
+            return Err(ApiError::invalid(
+                field("region"),
+                format!("{} is named twice", h.region.trim()),
+            ));
+        }
         rows.push((h.region.trim().to_string(), h.hazard, basis));
     }
     let mut tx = state.db.begin().await?;
@@ -798,7 +804,6 @@ pub async fn assess(state: &AppState, by: &Principal) -> ApiResult<RiskAssessmen
     let facts = areas
         .into_iter()
         .map(|(region, name, _)| {
-            let prefix = RegionCodePrefix::of(&region);
             let mut f = crate::risk::RegionFacts {
                 hazard: hazards.get(&region).cloned(),
                 region,
@@ -810,7 +815,7 @@ pub async fn assess(state: &AppState, by: &Principal) -> ApiResult<RiskAssessmen
                 shelter_places: 0,
             };
             for (_, all, elderly, tagged, either) in
-                population.iter().filter(|p| prefix.covers(&p.0))
+                population.iter().filter(|p| lies_in(&p.0, &f.region))
             {
                 f.population += all;
                 f.elderly += elderly;
@@ -819,7 +824,7 @@ pub async fn assess(state: &AppState, by: &Principal) -> ApiResult<RiskAssessmen
             }
             f.shelter_places = shelters
                 .iter()
-                .filter(|s| prefix.covers(&s.region_code))
+                .filter(|s| lies_in(&s.region_code, &f.region))
                 .map(|s| s.capacity)
                 .sum();
             f
@@ -918,6 +923,7 @@ pub async fn import_forecasts(
         store::region_names(&state.db).await?.into_iter().collect();
     let now = Timestamp::now();
     let mut rows = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for (i, record) in reader.records().enumerate() {
         let line = i + 2;
         let record =
@@ -967,6 +973,12 @@ pub async fn import_forecasts(
                     )
                 })?,
         };
+        if !seen.insert((region.clone(), horizon)) {
+            return Err(ApiError::invalid(
+                format!("line {line}"),
+                format!("region {region} has a {horizon}-hour forecast on an earlier line"),
+            ));
+        }
         rows.push((region, horizon as i32, rain, issued));
     }
     let mut tx = state.db.begin().await?;
@@ -1000,9 +1012,17 @@ pub async fn forecasts(state: &AppState) -> ApiResult<Vec<Forecast>> {
         .collect())
 }
 
-/// Wakes the recomputation of the warnings (see [`start_recomputing`]).
+/// Wakes the recomputation of the warnings (see [`start_recomputing`]), and lets one
+/// recomputation run at a time on this node.
 #[derive(Clone, Default)]
-pub struct Recompute(std::sync::Arc<tokio::sync::Notify>);
+pub struct Recompute {
+    wake: std::sync::Arc<tokio::sync::Notify>,
+    running: std::sync::Arc<tokio::sync::Mutex<()>>,
+}
+
+/// How often the levels are recomputed without new data (gauges fall silent, forecast
+/// windows pass).
+const RECOMPUTE_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// How long the recomputation waits after a wake for more data to arrive with it.
 const RECOMPUTE_GATHER: std::time::Duration = std::time::Duration::from_millis(50);
@@ -1010,12 +1030,12 @@ const RECOMPUTE_GATHER: std::time::Duration = std::time::Duration::from_millis(5
 /// Asks for the warnings to be recomputed soon (new readings, forecasts or rules).
 pub fn recompute_soon(state: &AppState) {
     if let Some(r) = state.extensions.get::<Recompute>() {
-        r.0.notify_one();
+        r.wake.notify_one();
     }
 }
 
-/// Recomputes the warnings whenever woken: one run at a time, each taking in everything
-/// that arrived while the one before ran.
+/// Recomputes the warnings whenever woken, and each minute: one run at a time, each taking
+/// in everything that arrived while the one before ran.
 pub fn start_recomputing(state: AppState) {
     let Some(wake) = state.extensions.get::<Recompute>().cloned() else {
         return;
@@ -1023,7 +1043,10 @@ pub fn start_recomputing(state: AppState) {
     tokio::spawn(async move {
         recompute_soon(&state);
         loop {
-            wake.0.notified().await;
+            tokio::select! {
+                _ = wake.wake.notified() => {}
+                _ = tokio::time::sleep(RECOMPUTE_EVERY) => {}
+            }
             tokio::time::sleep(RECOMPUTE_GATHER).await;
             if let Err(e) = recompute(&state).await {
                 tracing::warn!(error = %e, "recomputing the warnings failed");
@@ -1038,6 +1061,15 @@ pub fn start_recomputing(state: AppState) {
 /// or above, its residents are told at once (asked to acknowledge), in the same
 /// transaction. Returns the changes.
 pub async fn recompute(state: &AppState) -> ApiResult<Vec<LevelChange>> {
+    // One run at a time on this node; across nodes, the transaction's lock below.
+    let running = state
+        .extensions
+        .get::<Recompute>()
+        .map(|r| r.running.clone());
+    let _one_at_a_time = match &running {
+        Some(m) => Some(m.lock().await),
+        None => None,
+    };
     let rules = rules(state).await?;
     let now = Timestamp::now();
     let as_of = store::newest_reading(&state.db).await?.unwrap_or(now);
@@ -1052,7 +1084,7 @@ pub async fn recompute(state: &AppState) -> ApiResult<Vec<LevelChange>> {
         .unwrap_or(0)
         .max(crate::risk::STALE_HOURS)
         .max(i64::from(rules.rise_hours));
-    let hour = 3_600_000_000;
+    let hour = crate::risk::HOUR;
     let stations: Vec<Station> = store::stations(&state.db, None)
         .await?
         .into_iter()
@@ -1079,18 +1111,8 @@ pub async fn recompute(state: &AppState) -> ApiResult<Vec<LevelChange>> {
         .collect();
     regions.extend(stations.iter().map(|s| s.region.clone()));
     regions.extend(forecasts.iter().map(|f| f.region.clone()));
-    let previous: HashMap<(String, i32), RiskLevel> = store::levels(&state.db, None)
-        .await?
-        .into_iter()
-        .map(|l| {
-            let level = RiskLevel::parse(&l.level).unwrap_or_default();
-            ((l.region_code, l.horizon_hours), level)
-        })
-        .collect();
     let empty = Vec::new();
-    let mut levels = Vec::new();
-    let mut changes = Vec::new();
-    let mut rises = Vec::new();
+    let mut computed = Vec::new();
     for region in &regions {
         let gauges: Vec<crate::risk::Gauge> = stations
             .iter()
@@ -1105,39 +1127,73 @@ pub async fn recompute(state: &AppState) -> ApiResult<Vec<LevelChange>> {
         for horizon in HORIZONS {
             let (level, reasons) =
                 crate::risk::evaluate(&rules, &gauges, curve.as_ref(), as_of, horizon);
-            let key = (region.clone(), horizon as i32);
-            let before = previous.get(&key).copied().unwrap_or_default();
-            if before != level {
-                if horizon == HORIZONS[0]
-                    && level > before
-                    && rules
-                        .notify_residents_from
-                        .is_some_and(|from| level >= from)
-                {
-                    rises.push((changes.len(), region.clone(), level, reasons.clone()));
-                }
-                changes.push(store::ChangeRow {
-                    id: kernel::ids::new_id(),
-                    region_code: region.clone(),
-                    horizon_hours: horizon as i32,
-                    from_level: before.as_str().into(),
-                    to_level: level.as_str().into(),
-                    changed_at: now,
-                    residents_notified: 0,
-                });
-            }
-            levels.push(store::LevelRow {
-                region_code: region.clone(),
-                horizon_hours: horizon as i32,
-                level: level.as_str().into(),
-                reasons: serde_json::to_string(&reasons)
-                    .map_err(|e| ApiError::Unexpected(e.into()))?,
-                as_of,
-                computed_at: now,
-            });
+            computed.push((region.clone(), horizon, level, reasons));
         }
     }
+
     let mut tx = state.db.begin().await?;
+    // The levels before are read under the lock, so two runs (two nodes) never both see
+    // the same rise and tell the same residents twice.
+    store::lock_levels(&mut tx).await?;
+    let previous: HashMap<(String, i32), RiskLevel> = store::levels_in(&mut tx)
+        .await?
+        .into_iter()
+        .map(|l| {
+            let level = RiskLevel::parse(&l.level).unwrap_or_default();
+            ((l.region_code, l.horizon_hours), level)
+        })
+        .collect();
+    let recently_told: HashMap<String, RiskLevel> = store::notified_since(
+        &mut tx,
+        Timestamp(now.0 - i64::from(rules.notify_again_after_hours) * hour),
+    )
+    .await?
+    .into_iter()
+    .filter_map(|(region, level)| Some((region, RiskLevel::parse(&level)?)))
+    .fold(HashMap::new(), |mut m, (region, level)| {
+        let top = m.entry(region).or_insert(level);
+        *top = (*top).max(level);
+        m
+    });
+    let mut levels = Vec::with_capacity(computed.len());
+    let mut changes = Vec::new();
+    let mut rises = Vec::new();
+    for (region, horizon, level, reasons) in computed {
+        let key = (region.clone(), horizon as i32);
+        let before = previous.get(&key).copied().unwrap_or_default();
+        if before != level {
+            // Residents are told per smallest region (a community, not also its township),
+            // and not again at a level they were told of lately.
+            let smallest = !regions.iter().any(|r| r != &region && lies_in(r, &region));
+            if horizon == HORIZONS[0]
+                && level > before
+                && smallest
+                && rules
+                    .notify_residents_from
+                    .is_some_and(|from| level >= from)
+                && recently_told.get(&region).is_none_or(|told| level > *told)
+            {
+                rises.push((changes.len(), region.clone(), level, reasons.clone()));
+            }
+            changes.push(store::ChangeRow {
+                id: kernel::ids::new_id(),
+                region_code: region.clone(),
+                horizon_hours: horizon as i32,
+                from_level: before.as_str().into(),
+                to_level: level.as_str().into(),
+                changed_at: now,
+                residents_notified: 0,
+            });
+        }
+        levels.push(store::LevelRow {
+            region_code: region,
+            horizon_hours: horizon as i32,
+            level: level.as_str().into(),
+            reasons: serde_json::to_string(&reasons).map_err(|e| ApiError::Unexpected(e.into()))?,
+            as_of,
+            computed_at: now,
+        });
+    }
     store::put_levels(&mut tx, &levels).await?;
     let mut notified_any = false;
     if let Some(org) = &rules.notify_organisation_id {
@@ -1245,7 +1301,7 @@ pub async fn changes(state: &AppState, hours: i64) -> ApiResult<Vec<LevelChange>
     }
     let names: HashMap<String, String> =
         store::region_names(&state.db).await?.into_iter().collect();
-    let from = Timestamp(Timestamp::now().0 - hours * 3_600_000_000);
+    let from = Timestamp(Timestamp::now().0 - hours * crate::risk::HOUR);
     Ok(store::changes_since(&state.db, from, 1_000)
         .await?
         .into_iter()

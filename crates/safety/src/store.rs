@@ -443,6 +443,40 @@ pub async fn levels(db: &Db, horizon: Option<i32>) -> Result<Vec<LevelRow>, sqlx
     })
 }
 
+/// Takes the levels' lock for the transaction: on PostgreSQL an advisory lock, so that
+/// nodes recompute one at a time; SQLite's single writer already serialises them.
+pub async fn lock_levels(tx: &mut Tx) -> Result<(), sqlx::Error> {
+    if let Tx::Postgres(t) = tx {
+        sqlx::query("SELECT pg_advisory_xact_lock(7243007)")
+            .execute(&mut **t)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Every stored level, read inside the caller's transaction.
+pub async fn levels_in(tx: &mut Tx) -> Result<Vec<LevelRow>, sqlx::Error> {
+    on_tx!(tx, |c| sqlx::query_as(
+        "SELECT region_code, horizon_hours, level, reasons, as_of, computed_at FROM safety_levels"
+    )
+    .fetch_all(c)
+    .await)
+}
+
+/// The regions whose residents were told since `from`, with the level each was told of.
+pub async fn notified_since(
+    tx: &mut Tx,
+    from: Timestamp,
+) -> Result<Vec<(String, String)>, sqlx::Error> {
+    on_tx!(tx, |c| sqlx::query_as(
+        "SELECT region_code, to_level FROM safety_level_changes
+         WHERE changed_at >= $1 AND residents_notified > 0"
+    )
+    .bind(from)
+    .fetch_all(c)
+    .await)
+}
+
 /// Puts levels, each replacing its region's and horizon's.
 pub async fn put_levels(tx: &mut Tx, levels: &[LevelRow]) -> Result<(), sqlx::Error> {
     for chunk in levels.chunks(500) {

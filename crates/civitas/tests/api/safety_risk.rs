@@ -104,6 +104,11 @@ async fn the_five_colour_map_and_the_warnings_follow_the_data_and_explain_themse
             json!({"hazards": [{"region": HOME, "hazard": 0.5, "basis": " "}]}),
             "hazards[0].basis",
         ),
+        (
+            json!({"hazards": [{"region": HOME, "hazard": 0.5, "basis": "普查"},
+                {"region": HOME, "hazard": 0.6, "basis": "普查"}]}),
+            "hazards[1].region",
+        ),
     ] {
         let r = put(&app, "/api/v1/safety/risk/hazards", &officer, &body).await;
         assert_eq!(problem(r, StatusCode::BAD_REQUEST).await["field"], field);
@@ -244,6 +249,10 @@ async fn the_five_colour_map_and_the_warnings_follow_the_data_and_explain_themse
             "region,horizon_hours,rain_mm\n990102001001,3,-1\n",
             "line 2.rain_mm",
         ),
+        (
+            "region,horizon_hours,rain_mm\n990102001001,3,10\n990102001001,3,20\n",
+            "line 3",
+        ),
     ] {
         let r = csv(&app, &officer, text).await;
         assert_eq!(
@@ -333,22 +342,39 @@ async fn the_five_colour_map_and_the_warnings_follow_the_data_and_explain_themse
     let home = &three[0];
     assert_eq!(home["region"], HOME, "{three}");
     assert_eq!(home["level"], "orange", "{three}");
-    // Why: the river, 24.5 m rising 0.5 m an hour, is at 26 m in three hours; and the
-    // last 3 hours' 40 mm with the forecast 30 mm make 70 mm in 6 hours (yellow), also
-    // over 50 mm in 12 hours (blue).
+    // Why: the river, 24.5 m rising 0.5 m an hour, reaches its warning level of 25 m
+    // within the hour; the last 2 hours' 40 mm with the hour's forecast 10 mm make 50 mm
+    // in 3 hours (orange); with the 3 hours' forecast 30 mm, 70 mm in 6 hours (yellow),
+    // also over 50 mm in 12 hours (blue).
     let reasons = home["reasons"].as_array().unwrap();
-    assert_eq!(reasons[0]["rule"], "stage-warning", "{home}");
-    assert_eq!(reasons[0]["station"], "RL-1");
-    assert_eq!(reasons[0]["at_hours"], 3);
-    assert_eq!(reasons[0]["rise_per_hour"], 0.5);
-    assert_eq!(reasons[0]["observed"], 24.5);
-    assert_eq!(reasons[0]["expected"], 1.5);
-    let six_h = reasons.iter().find(|r| r["rule"] == "rain-6h-50").unwrap();
+    let rule = |id: &str| {
+        reasons
+            .iter()
+            .find(|r| r["rule"] == id)
+            .unwrap_or_else(|| panic!("no {id}: {home}"))
+    };
+    let stage = rule("stage-warning");
+    assert_eq!(stage["level"], "orange");
+    assert_eq!(stage["station"], "RL-1");
+    assert_eq!(stage["at_hours"], 1);
+    assert_eq!(stage["rise_per_hour"], 0.5);
+    assert_eq!(stage["observed"], 24.5);
+    assert_eq!(stage["expected"], 0.5);
+    let three_h = rule("rain-3h-50");
+    assert_eq!(three_h["level"], "orange");
+    assert_eq!(three_h["at_hours"], 1);
+    assert_eq!(three_h["observed"], 40.0);
+    assert_eq!(three_h["expected"], 10.0);
+    let six_h = rule("rain-6h-50");
     assert_eq!(six_h["level"], "yellow");
     assert_eq!(six_h["observed"], 40.0);
     assert_eq!(six_h["expected"], 30.0);
-    assert!(reasons.iter().any(|r| r["rule"] == "rain-12h-50"));
-    assert!(!reasons.iter().any(|r| r["rule"] == "rain-3h-50"), "{home}");
+    assert_eq!(rule("rain-12h-50")["level"], "blue");
+    assert!(
+        !reasons.iter().any(|r| r["rule"] == "rain-3h-100"),
+        "{home}"
+    );
+    assert_eq!(reasons.len(), 4);
     let next = three
         .as_array()
         .unwrap()
