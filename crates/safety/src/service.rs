@@ -1081,25 +1081,55 @@ pub async fn recompute(state: &AppState) -> ApiResult<Vec<LevelChange>> {
             _ => None,
         })
         .max()
-        .unwrap_or(0)
-        .max(crate::risk::STALE_HOURS)
-        .max(i64::from(rules.rise_hours));
+        .unwrap_or(0);
     let hour = crate::risk::HOUR;
     let stations: Vec<Station> = store::stations(&state.db, None)
         .await?
         .into_iter()
         .map(station_of)
         .collect();
+    // What the rules read, kept small however often stations report: a rain gauge's rain
+    // per hour before the data's time (each hour's sum stamped at its end, so a window's
+    // sum is exact), a river or reservoir gauge's reading at the start of its rise window
+    // and its latest, any other station's latest. Silent stations are left out.
+    let fresh = Timestamp(as_of.0 - crate::risk::STALE_HOURS * hour);
     let mut readings: HashMap<String, Vec<(Timestamp, f64)>> = HashMap::new();
-    // Only stations whose newest reading is in the window can have readings in it.
-    let from = Timestamp(as_of.0 - longest * hour);
-    let live: Vec<String> = stations
+    let rain: Vec<String> = stations
         .iter()
-        .filter(|s| s.last_observed_at.is_some_and(|t| t.0 > from.0))
+        .filter(|s| s.kind == StationKind::RainGauge)
+        .filter(|s| s.last_observed_at.is_some_and(|t| t.0 > fresh.0))
         .map(|s| s.id.clone())
         .collect();
-    for (station, at, value) in store::readings_since(&state.db, &live, from).await? {
-        readings.entry(station).or_default().push((at, value));
+    for (station, bucket, sum) in store::hourly_sums(&state.db, &rain, as_of, longest).await? {
+        readings
+            .entry(station)
+            .or_default()
+            .push((Timestamp(as_of.0 - bucket * hour), sum));
+    }
+    for list in readings.values_mut() {
+        list.sort_by_key(|r| r.0);
+    }
+    for s in stations.iter().filter(|s| s.kind != StationKind::RainGauge) {
+        let (Some(at), Some(value)) = (s.last_observed_at, s.last_value) else {
+            continue;
+        };
+        if at.0 <= fresh.0 {
+            continue;
+        }
+        let mut list = Vec::with_capacity(2);
+        if matches!(
+            s.kind,
+            StationKind::RiverLevel | StationKind::ReservoirLevel
+        ) {
+            let start = Timestamp(at.0 - i64::from(rules.rise_hours) * hour);
+            if let Some(first) = store::first_reading_since(&state.db, &s.id, start).await?
+                && first.0.0 < at.0
+            {
+                list.push(first);
+            }
+        }
+        list.push((at, value));
+        readings.insert(s.id.clone(), list);
     }
     let forecasts = forecasts(state).await?;
     let names: HashMap<String, String> =

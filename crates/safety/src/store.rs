@@ -383,29 +383,52 @@ pub async fn forecasts(db: &Db) -> Result<Vec<(String, i32, f64, Timestamp)>, sq
     .await)
 }
 
-/// These stations' readings since `from` (station id, time, value), by station and time:
-/// what the warnings read. Each station's range is read on the primary key, so the cost
-/// follows the readings of the window, not all the readings kept.
-pub async fn readings_since(
+/// These stations' readings summed per hour before `as_of`, for `hours` hours: (station
+/// id, hour — 0 for the hour ending at `as_of` — sum). Each station's range is read on
+/// the primary key, so the cost follows the window's readings, not all kept.
+pub async fn hourly_sums(
     db: &Db,
     station_ids: &[String],
-    from: Timestamp,
-) -> Result<Vec<(String, Timestamp, f64)>, sqlx::Error> {
+    as_of: Timestamp,
+    hours: i64,
+) -> Result<Vec<(String, i64, f64)>, sqlx::Error> {
+    let hour = crate::risk::HOUR;
+    let from = Timestamp(as_of.0 - hours * hour);
     let mut out = Vec::new();
     for chunk in station_ids.chunks(500) {
-        let rows: Vec<(String, Timestamp, f64)> = on_pool!(db.read(), |c| {
-            let mut b = sqlx::QueryBuilder::new(
-                "SELECT station_id, observed_at, value FROM safety_observations WHERE station_id IN ",
-            );
+        let rows: Vec<(String, i64, f64)> = on_pool!(db.read(), |c| {
+            let mut b = sqlx::QueryBuilder::new("SELECT station_id, (");
+            b.push_bind(as_of.0)
+                .push(" - observed_at) / ")
+                .push_bind(hour)
+                .push(" AS bucket, SUM(value) FROM safety_observations WHERE station_id IN ");
             push_list(&mut b, chunk);
             b.push(" AND observed_at > ")
                 .push_bind(from)
-                .push(" ORDER BY station_id, observed_at");
+                .push(" AND observed_at <= ")
+                .push_bind(as_of)
+                .push(" GROUP BY station_id, bucket");
             b.build_query_as().fetch_all(c).await
         })?;
         out.extend(rows);
     }
     Ok(out)
+}
+
+/// A station's first reading at or after `from`.
+pub async fn first_reading_since(
+    db: &Db,
+    station_id: &str,
+    from: Timestamp,
+) -> Result<Option<(Timestamp, f64)>, sqlx::Error> {
+    on_pool!(db.read(), |c| sqlx::query_as(
+        "SELECT observed_at, value FROM safety_observations
+         WHERE station_id = $1 AND observed_at >= $2 ORDER BY observed_at LIMIT 1"
+    )
+    .bind(station_id)
+    .bind(from)
+    .fetch_optional(c)
+    .await)
 }
 
 /// The newest reading's time of any station.
