@@ -36,4 +36,11 @@ pub const MIGRATIONS: &[kernel::migrate::Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0003_risk.sql"),
         postgres: include_str!("../migrations/postgres/0003_risk.sql"),
     },
+    kernel::migrate::Migration {
+        component: "safety",
+        version: 4,
+        name: "rain per hour",
+        sqlite: include_str!("../migrations/sqlite/0004_rain_hours.sql"),
+        postgres: include_str!("../migrations/postgres/0004_rain_hours.sql"),
+    },
 ];

@@ -281,6 +281,11 @@ pub async fn ingest(
         .map(|s| (s.code.clone(), s))
         .collect();
     let now = Timestamp::now();
+    let rain_gauges: std::collections::HashSet<&str> = stations
+        .values()
+        .filter(|s| s.kind == StationKind::RainGauge.as_str())
+        .map(|s| s.id.as_str())
+        .collect();
     let mut good = Vec::with_capacity(batch.len());
     // By station id: concurrent batches then lock the stations they update in one order
     // (on PostgreSQL, two batches updating in different orders would deadlock).
@@ -318,7 +323,17 @@ pub async fn ingest(
         }
     }
     let mut tx = state.db.begin().await?;
-    let accepted = store::insert_readings(&mut tx, &good, now).await? as usize;
+    let inserted = store::insert_readings(&mut tx, &good, now).await?;
+    let accepted = inserted.len();
+    // Rain per clock hour, for the warnings' windows (only what was new counts).
+    let mut rain: BTreeMap<(&str, i64), f64> = BTreeMap::new();
+    for (station_id, at, value) in &inserted {
+        if let Some(id) = rain_gauges.get(station_id.as_str()) {
+            *rain.entry((id, at.0 / crate::risk::HOUR)).or_default() += value;
+        }
+    }
+    let sums: Vec<(&str, i64, f64)> = rain.into_iter().map(|((s, h), r)| (s, h, r)).collect();
+    store::add_rain_hours(&mut tx, &sums).await?;
     for (station_id, (at, value)) in &latest {
         store::set_latest(&mut tx, station_id, *at, *value).await?;
     }
@@ -1089,9 +1104,10 @@ pub async fn recompute(state: &AppState) -> ApiResult<Vec<LevelChange>> {
         .map(station_of)
         .collect();
     // What the rules read, kept small however often stations report: a rain gauge's rain
-    // per hour before the data's time (each hour's sum stamped at its end, so a window's
-    // sum is exact), a river or reservoir gauge's reading at the start of its rise window
-    // and its latest, any other station's latest. Silent stations are left out.
+    // per clock hour (kept at ingest, each hour stamped at its start, so a window of N
+    // hours is the current hour and the N − 1 before), a river or reservoir gauge's first
+    // reading of its rise window and its latest, any other station's latest. Silent
+    // stations are left out.
     let fresh = Timestamp(as_of.0 - crate::risk::STALE_HOURS * hour);
     let mut readings: HashMap<String, Vec<(Timestamp, f64)>> = HashMap::new();
     let rain: Vec<String> = stations
@@ -1100,11 +1116,14 @@ pub async fn recompute(state: &AppState) -> ApiResult<Vec<LevelChange>> {
         .filter(|s| s.last_observed_at.is_some_and(|t| t.0 > fresh.0))
         .map(|s| s.id.clone())
         .collect();
-    for (station, bucket, sum) in store::hourly_sums(&state.db, &rain, as_of, longest).await? {
+    let this_hour = as_of.0 / hour;
+    for (station, at_hour, sum) in
+        store::rain_hours(&state.db, &rain, this_hour - longest + 1, this_hour).await?
+    {
         readings
             .entry(station)
             .or_default()
-            .push((Timestamp(as_of.0 - bucket * hour), sum));
+            .push((Timestamp(at_hour * hour), sum));
     }
     for list in readings.values_mut() {
         list.sort_by_key(|r| r.0);

@@ -100,15 +100,15 @@ pub async fn stations_by_code(db: &Db, codes: &[String]) -> Result<Vec<StationRo
 }
 
 /// Stores readings, ignoring those already stored for the same station and instant:
-/// how many were new.
+/// the new ones (station id, time, value).
 pub async fn insert_readings(
     tx: &mut Tx,
     readings: &[NewReading<'_>],
     received_at: Timestamp,
-) -> Result<u64, sqlx::Error> {
-    let mut inserted = 0;
+) -> Result<Vec<(String, Timestamp, f64)>, sqlx::Error> {
+    let mut inserted = Vec::new();
     for chunk in readings.chunks(READINGS_PER_STATEMENT) {
-        inserted += on_tx!(tx, |c| {
+        let rows: Vec<(String, Timestamp, f64)> = on_tx!(tx, |c| {
             let mut b = sqlx::QueryBuilder::new(
                 "INSERT INTO safety_observations (station_id, observed_at, value, received_at) ",
             );
@@ -118,11 +118,34 @@ pub async fn insert_readings(
                     .push_bind(r.value)
                     .push_bind(received_at);
             });
-            b.push(" ON CONFLICT (station_id, observed_at) DO NOTHING");
-            b.build().execute(c).await.map(|r| r.rows_affected())
+            b.push(
+                " ON CONFLICT (station_id, observed_at) DO NOTHING
+                  RETURNING station_id, observed_at, value",
+            );
+            b.build_query_as().fetch_all(c).await
         })?;
+        inserted.extend(rows);
     }
     Ok(inserted)
+}
+
+/// Adds rain to gauges' clock hours: (station id, hour, rain), one row per pair.
+pub async fn add_rain_hours(tx: &mut Tx, sums: &[(&str, i64, f64)]) -> Result<(), sqlx::Error> {
+    for chunk in sums.chunks(1_000) {
+        on_tx!(tx, |c| {
+            let mut b =
+                sqlx::QueryBuilder::new("INSERT INTO safety_rain_hours (station_id, hour, rain) ");
+            b.push_values(chunk, |mut v, (station, hour, rain)| {
+                v.push_bind(*station).push_bind(*hour).push_bind(*rain);
+            });
+            b.push(
+                " ON CONFLICT (station_id, hour) DO UPDATE
+                  SET rain = safety_rain_hours.rain + excluded.rain",
+            );
+            b.build().execute(c).await.map(|_| ())
+        })?;
+    }
+    Ok(())
 }
 
 /// Moves a station's latest reading forward (never back: readings may arrive out of
@@ -383,31 +406,25 @@ pub async fn forecasts(db: &Db) -> Result<Vec<(String, i32, f64, Timestamp)>, sq
     .await)
 }
 
-/// These stations' readings summed per hour before `as_of`, for `hours` hours: (station
-/// id, hour — 0 for the hour ending at `as_of` — sum). Each station's range is read on
-/// the primary key, so the cost follows the window's readings, not all kept.
-pub async fn hourly_sums(
+/// These gauges' rain per clock hour from `first` to `last` (hours since the epoch):
+/// (station id, hour, rain).
+pub async fn rain_hours(
     db: &Db,
     station_ids: &[String],
-    as_of: Timestamp,
-    hours: i64,
+    first: i64,
+    last: i64,
 ) -> Result<Vec<(String, i64, f64)>, sqlx::Error> {
-    let hour = crate::risk::HOUR;
-    let from = Timestamp(as_of.0 - hours * hour);
     let mut out = Vec::new();
     for chunk in station_ids.chunks(500) {
         let rows: Vec<(String, i64, f64)> = on_pool!(db.read(), |c| {
-            let mut b = sqlx::QueryBuilder::new("SELECT station_id, (");
-            b.push_bind(as_of.0)
-                .push(" - observed_at) / ")
-                .push_bind(hour)
-                .push(" AS bucket, SUM(value) FROM safety_observations WHERE station_id IN ");
+            let mut b = sqlx::QueryBuilder::new(
+                "SELECT station_id, hour, rain FROM safety_rain_hours WHERE station_id IN ",
+            );
             push_list(&mut b, chunk);
-            b.push(" AND observed_at > ")
-                .push_bind(from)
-                .push(" AND observed_at <= ")
-                .push_bind(as_of)
-                .push(" GROUP BY station_id, bucket");
+            b.push(" AND hour >= ")
+                .push_bind(first)
+                .push(" AND hour <= ")
+                .push_bind(last);
             b.build_query_as().fetch_all(c).await
         })?;
         out.extend(rows);

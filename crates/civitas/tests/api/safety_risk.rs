@@ -305,17 +305,14 @@ async fn the_five_colour_map_and_the_warnings_follow_the_data_and_explain_themse
     }
     let now = Timestamp::now().0;
     let at = |hours_ago: i64| Timestamp(now - hours_ago * 3_600_000_000).rfc3339();
+    let batch = json!({"observations": [
+        {"station": "RG-1", "observed_at": at(1), "value": 20.0},
+        {"station": "RG-1", "observed_at": at(0), "value": 20.0},
+        {"station": "RL-1", "observed_at": at(1), "value": 24.0},
+        {"station": "RL-1", "observed_at": at(0), "value": 24.5},
+    ]});
     let r = app
-        .post(
-            "/api/v1/safety/observations",
-            Some(&logger),
-            &json!({"observations": [
-                {"station": "RG-1", "observed_at": at(1), "value": 20.0},
-                {"station": "RG-1", "observed_at": at(0), "value": 20.0},
-                {"station": "RL-1", "observed_at": at(1), "value": 24.0},
-                {"station": "RL-1", "observed_at": at(0), "value": 24.5},
-            ]}),
-        )
+        .post("/api/v1/safety/observations", Some(&logger), &batch)
         .await;
     assert_eq!(r.status(), StatusCode::OK);
 
@@ -421,7 +418,12 @@ async fn the_five_colour_map_and_the_warnings_follow_the_data_and_explain_themse
     assert_eq!(notice["ack_required"], true);
     assert!(notice["body"].as_str().unwrap().contains("幸福水位站"));
 
-    // Nothing new: recomputing changes nothing.
+    // The same batch again is all duplicates: the rain is not counted twice, and
+    // recomputing changes nothing.
+    let r = app
+        .post("/api/v1/safety/observations", Some(&logger), &batch)
+        .await;
+    assert_eq!(r.json::<Value>().await.unwrap()["duplicates"], 4);
     let r = app
         .post(
             "/api/v1/safety/warnings/recompute",
@@ -431,6 +433,20 @@ async fn the_five_colour_map_and_the_warnings_follow_the_data_and_explain_themse
         .await;
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(r.json::<Value>().await.unwrap(), json!([]));
+    let again: Value = app
+        .get("/api/v1/safety/warnings?horizon=3", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let rain = again[0]["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["rule"] == "rain-3h-50")
+        .unwrap()
+        .clone();
+    assert_eq!(rain["observed"], 40.0, "{again}");
     let r = app
         .post(
             "/api/v1/safety/warnings/recompute",
