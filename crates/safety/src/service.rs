@@ -323,17 +323,30 @@ pub async fn ingest(
         }
     }
     let mut tx = state.db.begin().await?;
-    let inserted = store::insert_readings(&mut tx, &good, now).await?;
-    let accepted = inserted.len();
-    // Rain per clock hour, for the warnings' windows (only what was new counts).
+    // Rain per clock hour, for the warnings' windows. A statement whose readings were all
+    // new adds its rain; one that held readings already stored has its gauges' hours
+    // recounted from the store, so no rain counts twice.
+    let mut accepted = 0;
     let mut rain: BTreeMap<(&str, i64), f64> = BTreeMap::new();
-    for (station_id, at, value) in &inserted {
-        if let Some(id) = rain_gauges.get(station_id.as_str()) {
-            *rain.entry((id, at.0 / crate::risk::HOUR)).or_default() += value;
+    let mut recount: BTreeMap<&str, (i64, i64)> = BTreeMap::new();
+    for chunk in good.chunks(store::READINGS_PER_STATEMENT) {
+        let new = store::insert_readings(&mut tx, chunk, now).await? as usize;
+        accepted += new;
+        for r in chunk.iter().filter(|r| rain_gauges.contains(r.station_id)) {
+            let hour = r.observed_at.0 / crate::risk::HOUR;
+            if new == chunk.len() {
+                *rain.entry((r.station_id, hour)).or_default() += r.value;
+            } else {
+                let span = recount.entry(r.station_id).or_insert((hour, hour));
+                *span = (span.0.min(hour), span.1.max(hour));
+            }
         }
     }
     let sums: Vec<(&str, i64, f64)> = rain.into_iter().map(|((s, h), r)| (s, h, r)).collect();
     store::add_rain_hours(&mut tx, &sums).await?;
+    for (station, (first, last)) in recount {
+        store::recount_rain_hours(&mut tx, station, first, last).await?;
+    }
     for (station_id, (at, value)) in &latest {
         store::set_latest(&mut tx, station_id, *at, *value).await?;
     }
