@@ -52,6 +52,23 @@ pub fn is_station_code(code: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
+/// Checks a WGS 84 position, naming the field that is out of range.
+fn check_position(latitude: f64, longitude: f64) -> ApiResult<()> {
+    if !(-90.0..=90.0).contains(&latitude) {
+        return Err(ApiError::invalid(
+            "latitude",
+            "latitude is between -90 and 90",
+        ));
+    }
+    if !(-180.0..=180.0).contains(&longitude) {
+        return Err(ApiError::invalid(
+            "longitude",
+            "longitude is between -180 and 180",
+        ));
+    }
+    Ok(())
+}
+
 /// Registers a station (its department's administrator, or a platform administrator).
 pub async fn register_station(
     state: &AppState,
@@ -75,18 +92,7 @@ pub async fn register_station(
             ),
         )
     })?;
-    if !(-90.0..=90.0).contains(&new.latitude) {
-        return Err(ApiError::invalid(
-            "latitude",
-            "latitude is between -90 and 90",
-        ));
-    }
-    if !(-180.0..=180.0).contains(&new.longitude) {
-        return Err(ApiError::invalid(
-            "longitude",
-            "longitude is between -180 and 180",
-        ));
-    }
+    check_position(new.latitude, new.longitude)?;
     let (low, high) = kind.range();
     for (field, level) in [
         ("warning_level", new.warning_level),
@@ -733,18 +739,7 @@ pub async fn register_shelter(
     identity::service::get_region(state, new.region.trim())
         .await
         .map_err(|_| ApiError::invalid("region", format!("no region {}", new.region)))?;
-    if !(-90.0..=90.0).contains(&new.latitude) {
-        return Err(ApiError::invalid(
-            "latitude",
-            "latitude is between -90 and 90",
-        ));
-    }
-    if !(-180.0..=180.0).contains(&new.longitude) {
-        return Err(ApiError::invalid(
-            "longitude",
-            "longitude is between -180 and 180",
-        ));
-    }
+    check_position(new.latitude, new.longitude)?;
     if !(1..=1_000_000).contains(&new.capacity) {
         return Err(ApiError::invalid(
             "capacity",
