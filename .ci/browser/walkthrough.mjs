@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Civitas browser walk-through of one-stop services (run by CI after axe-check.mjs).
+// Civitas browser walk-through of one-stop services and of asking for help at home (run by
+// CI after axe-check.mjs).
 //
 // Usage: node walkthrough.mjs BASE_URL
 //
@@ -8,7 +9,9 @@
 // finds the form pre-filled, fills the bank account, uploads a PDF as her bank card,
 // submits; demo-clerk accepts and reviews it from her queue, demo-reviewer approves,
 // demo-clerk finishes; the elder sees it finished and rates it, finds SMS on for her phone,
-// and demo-admin finds that SMS in the demo's outbox. Every page on the way is checked
+// and demo-admin finds that SMS in the demo's outbox; then on her care page she presses
+// 我需要帮助 and her son (demo-relative, in her care circle) answers 我在路上 from his, and
+// she sees him on the way. Every page on the way is checked
 // with axe-core. Exit 1 on the first step that fails.
 
 import fs from 'node:fs';
@@ -170,7 +173,27 @@ try {
   await click(reviewer, reviewer.locator('form[action$="/confirm"] button[type="submit"]'), 'confirm the proposal');
   await expectText(reviewer, '已纳入', 'after confirming');
   ok('the reviewer confirms the proposals for the care subsidy in bulk');
-  await Promise.all([elderContext.close(), clerkContext.close(), reviewerContext.close(), adminContext.close()]);
+  // 居家养老: she presses for help; her son, in her care circle, says he is on his way.
+  await visit(page, '/care', 'her care page');
+  await click(page, page.locator('form[action="/care/help"] button[type="submit"]'), 'pressing 我需要帮助');
+  const alertPath = new URL(page.url()).pathname;
+  if (!/^\/care\/alerts\/[0-9a-f-]{36}$/.test(alertPath)) throw new Error(`asking for help ended at ${alertPath}`);
+  await expectText(page, '紧急求助', 'her alert');
+  await expectText(page, '等待回应', 'her alert');
+  ok('she presses 我需要帮助 on her care page; her alert waits for an answer');
+  const { context: sonContext, page: son } = await session(browser, 'demo-relative');
+  await visit(son, '/me/inbox', 'her son’s inbox');
+  await expectText(son, '紧急求助', 'her son’s inbox');
+  await visit(son, '/care', 'her son’s care page');
+  await click(son, son.locator(`a[href="${alertPath}"]`), 'her alert, as her son sees it');
+  await click(son, son.locator(`form[action="${alertPath}/answer"]:has(input[value="on_my_way"]) button[type="submit"]`), 'answering 我在路上');
+  await expectText(son, '有人正在赶去', 'after answering');
+  ok('her son is told at once, finds the alert on his care page and answers 我在路上');
+  await visit(page, alertPath, 'her alert again');
+  await expectText(page, '有人正在赶去', 'her alert again');
+  await expectText(page, '李建国', 'her alert’s timeline');
+  ok('she sees that her son is on the way');
+  await Promise.all([elderContext.close(), clerkContext.close(), reviewerContext.close(), adminContext.close(), sonContext.close()]);
   console.log(`walk-through passed: ${step} steps`);
 } catch (e) {
   console.error(`FAIL after ${step} steps: ${e.message}`);

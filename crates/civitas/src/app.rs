@@ -34,6 +34,7 @@ pub fn migrations() -> Vec<&'static [kernel::migrate::Migration]> {
         services::MIGRATIONS,
         rules::MIGRATIONS,
         safety::MIGRATIONS,
+        eldercare::MIGRATIONS,
     ]
 }
 
@@ -54,6 +55,7 @@ fn navigation() -> Vec<NavItem> {
     nav.extend(services::pages::nav());
     nav.extend(rules::pages::nav());
     nav.extend(safety::pages::nav());
+    nav.extend(eldercare::pages::nav());
     nav
 }
 
@@ -76,6 +78,8 @@ pub async fn open_state(config: Config, create_key: bool) -> anyhow::Result<AppS
         .await?;
     extensions.insert(Arc::new(rulebook));
     extensions.insert(safety::service::Recompute::default());
+    extensions.insert(eldercare::alerts::Escalation::default());
+    extensions.insert(Arc::new(eldercare::ingest::RateLimits::default()));
     Ok(AppState {
         extensions: Arc::new(extensions),
         auth: Arc::new(identity::SessionAuthenticator::new(db.clone())),
@@ -115,6 +119,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(services::api::router())
         .merge(rules::api::router())
         .merge(safety::api::router())
+        .merge(eldercare::api::router())
         .split_for_parts()
 }
 
@@ -132,6 +137,7 @@ pub fn router(state: AppState) -> Router {
         .merge(services::pages::router())
         .merge(rules::pages::router())
         .merge(safety::pages::router())
+        .merge(eldercare::pages::router())
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
@@ -250,6 +256,8 @@ impl Application {
         messaging::delivery::start(self.state.clone());
         safety::mqtt::start(self.state.clone()).map_err(std::io::Error::other)?;
         safety::service::start_recomputing(self.state.clone());
+        eldercare::mqtt::start(self.state.clone()).map_err(std::io::Error::other)?;
+        eldercare::alerts::start(self.state.clone());
         let mut app = router(self.state.clone());
         if self.demo {
             // The demo's proxied resource is served by a stand-in provider system.

@@ -645,7 +645,7 @@ async fn seed(state: &AppState, show_progress: bool) -> anyhow::Result<()> {
         account("demo-elder", Role::Citizen, None, Some(&elder.id), None)?,
     )
     .await?;
-    service::create_account(
+    let relative_account = service::create_account(
         state,
         None,
         account(
@@ -744,7 +744,44 @@ async fn seed(state: &AppState, show_progress: bool) -> anyhow::Result<()> {
     .await?;
     crate::demo_rules::seed(state, &admin, &civil_affairs, &elder.id).await?;
     // The emergency management bureau's monitoring stations (the ninth organisation).
-    crate::demo_safety::seed(state, &admin, &org_ids[8]).await?;
+    crate::demo_safety::seed(state, &admin, &clerk_principal, &org_ids[8]).await?;
+    // The demo elder's community committee looks after her at home.
+    let committee = orgs
+        .iter()
+        .position(|(_, kind, _, region)| {
+            *kind == OrgKind::CommunityCommittee && *region == elder.region_code
+        })
+        .and_then(|i| org_ids.get(i))
+        .cloned()
+        .ok_or_else(|| anyhow::anyhow!("the demo elder's community has no committee"))?;
+    crate::demo_eldercare::seed(
+        state,
+        &admin,
+        &elder.id,
+        ("李建国", resident_id("990102", 1971, 6, 15, 131)?.as_str()),
+        &principal_of(&relative_account, Some(&relative.id)),
+        &committee,
+    )
+    .await?;
+    let committee_of: std::collections::HashMap<String, String> = orgs
+        .iter()
+        .zip(&org_ids)
+        .filter(|((_, kind, _, _), _)| *kind == OrgKind::CommunityCommittee)
+        .map(|((_, _, _, region), id)| (region.clone(), id.clone()))
+        .collect();
+    let residents: Vec<crate::demo_eldercare::Resident> = people
+        .iter()
+        .skip(3)
+        .map(|p| {
+            (
+                p.resident_id.clone(),
+                p.name.clone(),
+                p.age,
+                p.household_id.clone(),
+            )
+        })
+        .collect();
+    crate::demo_eldercare::seed_community(state, &admin, &residents, &committee_of, 55).await?;
 
     // A few uses of the demo people's data by departments, so footprints are not empty.
     let reads = [

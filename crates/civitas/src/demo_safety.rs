@@ -214,7 +214,12 @@ fn reading(kind: &str, code: &str, i: usize, h: i64) -> f64 {
 
 /// Imports the communities' areas, registers the stations for `emergency` (the emergency
 /// management bureau) and sends their last 24 hours of readings.
-pub async fn seed(state: &AppState, admin: &Principal, emergency: &str) -> anyhow::Result<()> {
+pub async fn seed(
+    state: &AppState,
+    admin: &Principal,
+    approver: &Principal,
+    emergency: &str,
+) -> anyhow::Result<()> {
     safety::service::import_areas(state, admin, &areas_geojson())
         .await
         .map_err(|e| anyhow::anyhow!("the demo's areas: {e}"))?;
@@ -256,7 +261,225 @@ pub async fn seed(state: &AppState, admin: &Principal, emergency: &str) -> anyho
         "the demo's readings were refused: {:?}",
         report.refused
     );
-    seed_risk(state, admin, emergency, &all).await
+    seed_risk(state, admin, emergency, &all).await?;
+    seed_alert(state, admin, approver, &all).await?;
+    seed_supplies(state, admin, emergency, &all).await
+}
+
+/// Three relief depots (the city's reserve by the first shelter, two district stores),
+/// roads from each to every community with a station (minutes from the distance, about
+/// 30 km/h on flooded roads), and the first allocation plan for the next 24 hours, left
+/// for an officer to dispatch.
+async fn seed_supplies(
+    state: &AppState,
+    admin: &Principal,
+    emergency: &str,
+    stations: &[DemoStation],
+) -> anyhow::Result<()> {
+    use safety::model::*;
+    let err = |what: &'static str| move |e: kernel::ApiError| anyhow::anyhow!("{what}: {e}");
+    let shelters = safety::service::shelters(state)
+        .await
+        .map_err(err("shelters"))?;
+    let picks = [0, shelters.len() / 2, shelters.len().saturating_sub(1)];
+    let stocks = [
+        ("CK-CITY", "示例市救灾物资储备库", [60, 3_000, 900, 12]),
+        ("CK-EAST", "东湖区物资储备点", [15, 600, 200, 3]),
+        ("CK-WEST", "西山县物资储备点", [10, 400, 150, 2]),
+    ];
+    let mut depots = Vec::new();
+    for (pick, (code, name, [tent, water, food, medicine])) in picks.into_iter().zip(stocks) {
+        let Some(at) = shelters.get(pick) else {
+            continue;
+        };
+        let stock = [
+            (Supply::Tent, tent),
+            (Supply::Water, water),
+            (Supply::Food, food),
+            (Supply::Medicine, medicine),
+        ]
+        .into_iter()
+        .collect();
+        safety::service::supplies::register_depot(
+            state,
+            admin,
+            NewDepot {
+                code: code.into(),
+                name: name.into(),
+                region: at.region.clone(),
+                latitude: at.latitude,
+                longitude: at.longitude,
+                stock,
+                organisation_id: Some(emergency.to_string()),
+            },
+        )
+        .await
+        .map_err(err("depot"))?;
+        depots.push((code, at.latitude, at.longitude));
+    }
+    let mut communities: Vec<(&str, f64, f64)> = Vec::new();
+    for s in stations {
+        if !communities.iter().any(|c| c.0 == s.region) {
+            communities.push((&s.region, s.latitude, s.longitude));
+        }
+    }
+    let mut routes = Vec::new();
+    for (depot, lat, lon) in &depots {
+        for (region, c_lat, c_lon) in &communities {
+            let km = 111.0 * ((lat - c_lat).powi(2) + ((lon - c_lon) * 0.86).powi(2)).sqrt();
+            routes.push(SupplyRoute {
+                depot: depot.to_string(),
+                region: region.to_string(),
+                minutes: (10.0 + km * 2.0).round(),
+            });
+        }
+    }
+    safety::service::supplies::set_routes(state, admin, SupplyRoutes { routes })
+        .await
+        .map_err(err("routes"))?;
+    safety::service::supplies::compute_plan(state, admin, PlanRequest { horizon: Some(24) })
+        .await
+        .map_err(err("the first allocation plan"))?;
+    Ok(())
+}
+
+/// One issued CAP alert: a rainstorm warning for the river's first community, in Chinese
+/// and English, drafted by the administrator and approved by a second officer.
+async fn seed_alert(
+    state: &AppState,
+    admin: &Principal,
+    approver: &Principal,
+    stations: &[DemoStation],
+) -> anyhow::Result<()> {
+    use safety::cap::model::*;
+    let err = |what: &'static str| move |e: kernel::ApiError| anyhow::anyhow!("{what}: {e}");
+    let Some(river) = stations.iter().find(|s| s.kind == "river_level") else {
+        return Ok(());
+    };
+    let area = Area {
+        area_desc: format!("{}附近沿河社区", river.name),
+        polygon: Vec::new(),
+        circle: vec![format!("{:.4},{:.4} 3", river.latitude, river.longitude)],
+        geocode: vec![NamedValue {
+            value_name: "GB/T 2260".into(),
+            value: river.region.clone(),
+        }],
+        altitude: None,
+        ceiling: None,
+    };
+    let expires = safety::service::cap_time(Timestamp::now().plus_minutes(24 * 60));
+    let info = |language: &str, event: &str, headline: &str, instruction: &str| Info {
+        language: Some(language.into()),
+        category: vec![Category::Met],
+        event: event.into(),
+        response_type: vec![ResponseType::Prepare, ResponseType::Avoid],
+        urgency: Urgency::Expected,
+        severity: Severity::Severe,
+        certainty: Certainty::Likely,
+        audience: None,
+        event_code: Vec::new(),
+        effective: None,
+        onset: None,
+        expires: Some(expires.clone()),
+        sender_name: Some("示例市应急管理局".into()),
+        headline: Some(headline.into()),
+        description: None,
+        instruction: Some(instruction.into()),
+        web: None,
+        contact: Some("12345".into()),
+        parameter: Vec::new(),
+        resource: Vec::new(),
+        area: vec![area.clone()],
+    };
+    let draft = safety::model::AlertDraft {
+        status: None,
+        scope: None,
+        restriction: None,
+        addresses: None,
+        note: None,
+        incidents: None,
+        info: vec![
+            info(
+                "zh-CN",
+                "暴雨",
+                "暴雨黄色预警：沿河社区未来6小时降雨将超过50毫米",
+                "请远离河道和低洼地带，关注后续预警。",
+            ),
+            info(
+                "en-US",
+                "Rainstorm",
+                "Yellow rainstorm warning: over 50 mm of rain in the next 6 hours by the river",
+                "Keep away from the river and low ground; watch for further warnings.",
+            ),
+        ],
+    };
+    // The demo elder is visiting her daughter by the river and shared where she is: the
+    // alert reaches her there, though she is registered elsewhere.
+    let elder = identity::service::account_by_username(state, "demo-elder")
+        .await
+        .map_err(err("the demo elder"))?
+        .and_then(|a| a.person_id);
+    if let Some(person) = &elder {
+        let mut visitor = Principal::system();
+        visitor.account_id = "demo-elder".into();
+        visitor.person_id = Some(person.clone());
+        safety::service::targeting::share_location(
+            state,
+            &visitor,
+            safety::model::LocationShare {
+                latitude: river.latitude + 0.005,
+                longitude: river.longitude,
+            },
+        )
+        .await
+        .map_err(err("the demo elder's location"))?;
+    }
+    let alert = safety::service::draft_alert(state, admin, draft)
+        .await
+        .map_err(err("the demo's alert"))?;
+    safety::service::approve_alert(state, approver, &alert.id)
+        .await
+        .map_err(err("approving the demo's alert"))?;
+    let issued = safety::service::issue_alert(state, admin, &alert.id)
+        .await
+        .map_err(err("issuing the demo's alert"))?;
+    // Three of the residents it reached answered: one needs help, two are safe (the
+    // elder has yet to answer).
+    let Some(targeting) = issued.targeting else {
+        return Ok(());
+    };
+    let reached: Vec<String> = kernel::on_pool!(state.db.read(), |c| sqlx::query_scalar(
+        "SELECT person_id FROM inbox_entries WHERE message_id = $1 AND person_id <> $2
+         ORDER BY person_id LIMIT 3"
+    )
+    .bind(&targeting.notice_id)
+    .bind(elder.as_deref().unwrap_or_default())
+    .fetch_all(c)
+    .await)?;
+    for (i, person) in reached.into_iter().enumerate() {
+        let mut resident = Principal::system();
+        resident.account_id = format!("demo-resident-{i}");
+        resident.roles = vec![kernel::auth::RoleBinding {
+            role: kernel::auth::Role::Citizen,
+            organisation_id: None,
+        }];
+        resident.person_id = Some(person);
+        let answer = if i == 0 {
+            safety::model::AlertAnswer {
+                answer: safety::model::Answer::NeedHelp,
+                note: Some("家里老人腿脚不便，一楼已进水，需要帮忙转移。".into()),
+            }
+        } else {
+            safety::model::AlertAnswer {
+                answer: safety::model::Answer::Safe,
+                note: None,
+            }
+        };
+        safety::service::targeting::answer(state, &resident, &alert.id, answer)
+            .await
+            .map_err(err("a resident's answer to the demo's alert"))?;
+    }
+    Ok(())
 }
 
 /// The risk pictures: hazard indexes (the river's communities high, the hills' middling,

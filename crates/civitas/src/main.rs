@@ -65,10 +65,20 @@ enum Command {
         #[arg(long, default_value = "127.0.0.1:8091")]
         bind: SocketAddr,
     },
+    /// Drive a running demo server (no database needed): `demo replay-storm`.
+    Demo {
+        #[command(subcommand)]
+        command: civitas::storm::Command,
+    },
     /// Compute and test rules packages (no server or database needed).
     Rules {
         #[command(subcommand)]
         command: civitas::rules_cli::Command,
+    },
+    /// Check CAP alerts offline (no server or database needed).
+    Cap {
+        #[command(subcommand)]
+        command: civitas::cap_cli::Command,
     },
     /// Measure a capability against its reference.
     Bench {
@@ -203,6 +213,9 @@ enum BenchArea {
         /// Messages (one reading each) in each MQTT phase.
         #[arg(long, default_value_t = 200_000)]
         messages: u64,
+        /// Residents the timed alert is targeted at.
+        #[arg(long, default_value_t = 1_000_000)]
+        residents: i64,
     },
     /// The MQTT publisher `bench safety` runs as its own process.
     #[command(hide = true)]
@@ -293,6 +306,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Rules { command } if !command.needs_store() => {
             return civitas::rules_cli::run(command);
         }
+        Command::Cap { command } => return civitas::cap_cli::run(command),
+        Command::Demo { command } => return civitas::storm::run(command).await,
         Command::DemoProvider { bind } => {
             civitas::demo_provider::run(bind).await?;
             return Ok(ExitCode::SUCCESS);
@@ -585,12 +600,18 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench {
-            area: BenchArea::Safety { seconds, messages },
+            area:
+                BenchArea::Safety {
+                    seconds,
+                    messages,
+                    residents,
+                },
         } => {
             let figures = civitas::bench_safety::safety(
                 &config,
                 seconds.clamp(1.0, 600.0),
                 messages.clamp(1_000, 10_000_000),
+                residents.clamp(1_000, 10_000_000),
             )
             .await?;
             civitas::bench_safety::print_safety(&figures);
@@ -612,6 +633,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Bench {
             area: BenchArea::Load { .. },
         }
+        | Command::Cap { .. }
+        | Command::Demo { .. }
         | Command::DemoProvider { .. } => Ok(ExitCode::SUCCESS),
         Command::Rules { command } => civitas::rules_cli::run_with_store(command, config).await,
     }

@@ -885,3 +885,16 @@ mod tests {
         assert!(Username::parse("bad name").is_err());
     }
 }
+
+/// How to reach a person (opened for a duty, and audited by the caller).
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Contact {
+    /// Full name.
+    pub name: String,
+    /// Phone, when registered.
+    pub phone: Option<String>,
+    /// Address, when registered.
+    pub address: Option<String>,
+    /// The region she is registered in.
+    pub region_code: String,
+}

@@ -296,6 +296,22 @@ fn person_detail(
     })
 }
 
+/// A person's name, phone and address, opened for someone whose duty is to reach her (a
+/// community worker during an evacuation, say). The caller has authorised the reader and
+/// records the read, with its purpose and basis, before the data leaves.
+pub async fn contact_of(state: &AppState, person_id: &str) -> ApiResult<Option<Contact>> {
+    let Some(row) = store::get_person(&state.db, person_id).await? else {
+        return Ok(None);
+    };
+    let detail = person_detail(state, &row, None)?;
+    Ok(Some(Contact {
+        name: row.name,
+        phone: detail.phone,
+        address: detail.address,
+        region_code: row.region_code,
+    }))
+}
+
 /// Registers a person: the resident ID, phone and address are sealed, with keyed hashes
 /// for look-up; a new household is started unless one is named.
 pub async fn create_person(

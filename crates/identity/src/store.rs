@@ -288,6 +288,22 @@ pub async fn insert_person(tx: &mut Tx, p: &PersonInsert<'_>) -> Result<(), sqlx
     Ok(())
 }
 
+/// The persons with these ids (those that exist), in no particular order.
+pub async fn persons_by_id(db: &Db, ids: &[String]) -> Result<Vec<PersonRow>, sqlx::Error> {
+    let mut out = Vec::new();
+    for chunk in ids.chunks(500) {
+        let rows: Vec<PersonRow> = on_pool!(db.read(), |c| {
+            let mut b = sqlx::QueryBuilder::new(format!(
+                "SELECT {PERSON_COLUMNS} FROM persons WHERE id IN "
+            ));
+            push_list(&mut b, chunk);
+            b.build_query_as().fetch_all(c).await
+        })?;
+        out.extend(rows);
+    }
+    Ok(out)
+}
+
 pub async fn get_person(db: &Db, id: &str) -> Result<Option<PersonRow>, sqlx::Error> {
     db.fetch_by(
         &format!("SELECT {PERSON_COLUMNS} FROM persons WHERE id = $1"),

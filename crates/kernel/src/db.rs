@@ -265,6 +265,37 @@ pub fn push_list<'a, DB>(
     builder.push(")");
 }
 
+/// Adds to counters kept by (key, reason) in `table` — columns `{key}`, `reason`, `count`,
+/// `last_at` — as refused readings are counted: (key as sent, reason, how many), one
+/// upsert per 500.
+pub async fn add_to_counts(
+    tx: &mut Tx,
+    table: &'static str,
+    key: &'static str,
+    counts: &[(String, &'static str, i64)],
+    at: crate::time::Timestamp,
+) -> Result<(), sqlx::Error> {
+    for chunk in counts.chunks(500) {
+        crate::on_tx!(tx, |c| {
+            let mut b = sqlx::QueryBuilder::new(format!(
+                "INSERT INTO {table} ({key}, reason, count, last_at) "
+            ));
+            b.push_values(chunk, |mut v, (k, reason, n)| {
+                v.push_bind(k)
+                    .push_bind(*reason)
+                    .push_bind(*n)
+                    .push_bind(at);
+            });
+            b.push(format!(
+                " ON CONFLICT ({key}, reason) DO UPDATE SET
+                  count = {table}.count + excluded.count, last_at = excluded.last_at"
+            ));
+            b.build().execute(c).await.map(|_| ())
+        })?;
+    }
+    Ok(())
+}
+
 /// Whether a database error is a unique-constraint violation (on either store).
 pub fn is_unique_violation(error: &sqlx::Error) -> bool {
     error

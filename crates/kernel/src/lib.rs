@@ -14,6 +14,7 @@ pub mod error;
 pub mod ids;
 pub mod metrics;
 pub mod migrate;
+pub mod mqtt;
 pub mod pages;
 pub mod state;
 pub mod time;

@@ -12,6 +12,9 @@ pub struct Audience {
     /// everything under it; a township or community code, itself).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
+    /// Residents of any of these regions besides (at most 100 codes; an alert's area).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub regions: Vec<String>,
     /// Aged at least this many whole years.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_age: Option<i64>,

@@ -358,6 +358,7 @@ async fn send(State(state): State<AppState>, ctx: PageContext, body: Bytes) -> P
                 max_age: age(&pairs, "max_age")?,
                 tags: kernel::widgets::form_values(&pairs, "tags"),
                 persons: Vec::new(),
+                regions: Vec::new(),
             },
             ack_required: form_value(&pairs, "ack_required") == "true",
             channels: kernel::widgets::form_values(&pairs, "channels"),

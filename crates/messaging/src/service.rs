@@ -24,6 +24,9 @@ pub const MAX_WEBHOOKS: usize = 10;
 /// Most residents an audience may name one by one.
 pub const MAX_NAMED: usize = 1_000;
 
+/// Most regions an audience may name.
+pub const MAX_REGIONS: usize = 100;
+
 /// Most tags an audience may combine.
 pub const MAX_TAGS: usize = 5;
 
@@ -40,6 +43,16 @@ pub fn region_prefix(code: &RegionCode) -> String {
         }
     }
     code.to_string()
+}
+
+/// The prefixes covering some regions, without those another one already covers.
+pub fn region_prefixes(regions: &[RegionCode]) -> Vec<String> {
+    let mut prefixes: Vec<String> = regions.iter().map(region_prefix).collect();
+    prefixes.sort_unstable();
+    prefixes.dedup();
+    let all = prefixes.clone();
+    prefixes.retain(|p| !all.iter().any(|q| q != p && p.starts_with(q.as_str())));
+    prefixes
 }
 
 /// The organisation `actor` sends for: `requested` or her own, if she is its staff.
@@ -75,7 +88,21 @@ pub async fn send(state: &AppState, actor: &Principal, new: NewMessage) -> ApiRe
         .as_deref()
         .map(|r| RegionCode::parse(r.trim()).map_err(|e| ApiError::invalid("audience.region", e)))
         .transpose()?;
-    if region.is_none() && audience.persons.is_empty() && audience.tags.is_empty() {
+    if audience.regions.len() > MAX_REGIONS {
+        return Err(ApiError::invalid(
+            "audience.regions",
+            format!("name at most {MAX_REGIONS} regions"),
+        ));
+    }
+    let mut regions = Vec::with_capacity(audience.regions.len() + 1);
+    regions.extend(region);
+    for (i, r) in audience.regions.iter().enumerate() {
+        regions.push(
+            RegionCode::parse(r.trim())
+                .map_err(|e| ApiError::invalid(format!("audience.regions[{i}]"), e))?,
+        );
+    }
+    if regions.is_empty() && audience.persons.is_empty() && audience.tags.is_empty() {
         return Err(ApiError::invalid(
             "audience",
             "name a region, tags or residents: a notice is never sent to everyone by default",
@@ -146,7 +173,7 @@ pub async fn send(state: &AppState, actor: &Principal, new: NewMessage) -> ApiRe
         .max_age
         .map(|a| identity::service::birth_date_years_before(today, a + 1))
         .unwrap_or_default();
-    let prefix = region.as_ref().map(region_prefix).unwrap_or_default();
+    let prefixes = region_prefixes(&regions);
     let org_name = identity::service::get_organisation(state, &org).await?.name;
     let now = Timestamp::now();
     let mut row = MessageRow {
@@ -172,7 +199,7 @@ pub async fn send(state: &AppState, actor: &Principal, new: NewMessage) -> ApiRe
         &row.id,
         now,
         &Filter {
-            region_prefix: &prefix,
+            region_prefixes: &prefixes,
             born_on_or_before: &born_on_or_before,
             born_after: &born_after,
             tag_hashes: &tag_hashes,
@@ -190,7 +217,7 @@ pub async fn send(state: &AppState, actor: &Principal, new: NewMessage) -> ApiRe
     // Only a public notice to a region (and ages) goes to organisations' systems: a notice
     // to named residents or to a tag's members is theirs alone.
     if audience.persons.is_empty() && audience.tags.is_empty() {
-        let hooks = store::enqueue_webhooks(&mut tx, &row.id, &prefix, now).await?;
+        let hooks = store::enqueue_webhooks(&mut tx, &row.id, &prefixes, now).await?;
         queued.push(format!("webhook:{hooks}"));
     }
     // One record for the whole audience: the register was read for region, age and tags
@@ -265,8 +292,11 @@ pub async fn notify_in(
         body,
         ack_required: false,
     };
-    let (id, _) = notify_many_in(state, tx, &notice, Recipients::Persons(&persons)).await?;
-    Ok(id)
+    Ok(
+        notify_many_in(state, tx, &notice, Recipients::Persons(&persons))
+            .await?
+            .id,
+    )
 }
 
 /// Whom a notice written inside the caller's transaction goes to.
@@ -275,6 +305,18 @@ pub enum Recipients<'a> {
     Persons(&'a [String]),
     /// Every resident registered in this region or under it.
     Region(&'a RegionCode),
+    /// Every resident registered in any of these regions, and these residents besides
+    /// (each once); the organisations' webhooks for those regions get it too. An alert's
+    /// area: the regions it meets, the people whose shared location is in it.
+    Area {
+        /// The regions.
+        regions: &'a [RegionCode],
+        /// Residents besides, wherever registered.
+        persons: &'a [String],
+    },
+    /// Everyone these earlier notices reached, each once (a cancel goes to the people the
+    /// alert reached).
+    ReachedBy(&'a [String]),
 }
 
 /// A notice written inside the caller's transaction.
@@ -291,33 +333,61 @@ pub struct Notice<'a> {
     pub ack_required: bool,
 }
 
+/// What a notice written inside the caller's transaction reached.
+#[derive(Clone, Debug)]
+pub struct Notified {
+    /// The notice's id.
+    pub id: String,
+    /// Residents whose inbox it is in.
+    pub reached: i64,
+    /// Of them, residents named besides the regions (`Recipients::Area`).
+    pub besides: i64,
+    /// Organisations' webhooks it was queued for.
+    pub webhooks: i64,
+}
+
+fn count(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
 /// Puts a notice into the inboxes of `to` inside the caller's transaction (set-based),
-/// queued by SMS and e-mail as each chose on the channels configured. Returns the message
-/// id and how many it reached.
+/// queued by SMS and e-mail as each chose on the channels configured.
 pub async fn notify_many_in(
     state: &AppState,
     tx: &mut Tx,
     notice: &Notice<'_>,
     to: Recipients<'_>,
-) -> ApiResult<(String, i64)> {
+) -> ApiResult<Notified> {
     let now = Timestamp::now();
-    let (audience, prefix, persons) = match to {
-        Recipients::Persons(list) => (
+    let mut named: Vec<String> = match &to {
+        Recipients::Persons(list) | Recipients::Area { persons: list, .. } => list.to_vec(),
+        _ => Vec::new(),
+    };
+    named.sort_unstable();
+    named.dedup();
+    let (audience, prefixes) = match &to {
+        Recipients::Persons(_) => (
             Audience {
-                persons: list.to_vec(),
+                persons: named.clone(),
                 ..Audience::default()
             },
-            String::new(),
-            Some(list),
+            Vec::new(),
         ),
         Recipients::Region(code) => (
             Audience {
                 region: Some(code.as_str().to_string()),
                 ..Audience::default()
             },
-            region_prefix(code),
-            None,
+            vec![region_prefix(code)],
         ),
+        Recipients::Area { regions, .. } => (
+            Audience {
+                regions: regions.iter().map(|r| r.as_str().to_string()).collect(),
+                ..Audience::default()
+            },
+            region_prefixes(regions),
+        ),
+        Recipients::ReachedBy(_) => (Audience::default(), Vec::new()),
     };
     let mut row = MessageRow {
         id: new_id(),
@@ -328,29 +398,51 @@ pub async fn notify_many_in(
         body: notice.body.chars().take(5_000).collect(),
         audience: serde_json::to_string(&audience).map_err(|e| ApiError::Unexpected(e.into()))?,
         ack_required: i64::from(notice.ack_required),
-        recipients: persons.map_or(0, |p| i64::try_from(p.len()).unwrap_or(i64::MAX)),
+        recipients: 0,
         created_at: now,
     };
     store::insert_message(tx, &row).await?;
-    let filter = Filter {
-        region_prefix: &prefix,
+    let filter = |prefixes| Filter {
+        region_prefixes: prefixes,
         born_on_or_before: "",
         born_after: "",
         tag_hashes: &[],
     };
-    let reached = store::fan_out(tx, &row.id, now, &filter, persons).await?;
-    let reached = i64::try_from(reached).unwrap_or(i64::MAX);
-    if reached != row.recipients {
-        row.recipients = reached;
-        store::set_recipients(tx, &row.id, reached).await?;
-    }
+    let mut besides = 0;
+    let mut webhooks = 0;
+    let reached = match &to {
+        Recipients::Persons(_) => {
+            store::fan_out(tx, &row.id, now, &filter(&[]), Some(&named)).await?
+        }
+        Recipients::Region(_) => store::fan_out(tx, &row.id, now, &filter(&prefixes), None).await?,
+        Recipients::Area { .. } => {
+            let in_regions = if prefixes.is_empty() {
+                0
+            } else {
+                store::fan_out(tx, &row.id, now, &filter(&prefixes), None).await?
+            };
+            besides = count(store::fan_out_besides(tx, &row.id, now, &prefixes, &named).await?);
+            webhooks = count(store::enqueue_webhooks(tx, &row.id, &prefixes, now).await?);
+            in_regions + u64::try_from(besides).unwrap_or(0)
+        }
+        Recipients::ReachedBy(earlier) => {
+            store::fan_out_reached_by(tx, &row.id, now, earlier).await?
+        }
+    };
+    row.recipients = count(reached);
+    store::set_recipients(tx, &row.id, row.recipients).await?;
     let channels = crate::delivery::channels(state)?;
     for kind in [ChannelKind::Sms, ChannelKind::Email] {
         if channels.get(kind).is_some() {
             store::enqueue_residents(tx, &row.id, kind.as_str(), now).await?;
         }
     }
-    Ok((row.id, reached))
+    Ok(Notified {
+        id: row.id,
+        reached: row.recipients,
+        besides,
+        webhooks,
+    })
 }
 
 /// Free text that may hold line breaks (and no other control characters).

@@ -53,8 +53,8 @@ pub async fn set_recipients(tx: &mut Tx, id: &str, recipients: i64) -> Result<()
 
 /// Which residents a fan-out reaches; an empty string is "any".
 pub struct Filter<'a> {
-    /// `region_code` starts with this.
-    pub region_prefix: &'a str,
+    /// `region_code` starts with one of these (none: any region).
+    pub region_prefixes: &'a [String],
     /// Born on or before (`YYYY-MM-DD`): old enough.
     pub born_on_or_before: &'a str,
     /// Born after (`YYYY-MM-DD`): young enough.
@@ -89,9 +89,9 @@ pub async fn fan_out(
                 .push(", ")
                 .push_bind(at)
                 .push(" FROM persons WHERE 1 = 1");
-            if !filter.region_prefix.is_empty() {
-                b.push(" AND region_code LIKE ")
-                    .push_bind(format!("{}%", filter.region_prefix));
+            if !filter.region_prefixes.is_empty() {
+                b.push(" AND ");
+                push_region_match(&mut b, filter.region_prefixes);
             }
             if !filter.born_on_or_before.is_empty() {
                 b.push(" AND birth_date <= ")
@@ -113,6 +113,76 @@ pub async fn fan_out(
         })?;
     }
     Ok(reached)
+}
+
+/// `(region_code LIKE 'p1%' OR region_code LIKE 'p2%' …)`: lives in one of the regions.
+fn push_region_match<DB: sqlx::Database>(b: &mut sqlx::QueryBuilder<DB>, prefixes: &[String])
+where
+    for<'t> String: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+{
+    b.push("(");
+    for (i, prefix) in prefixes.iter().enumerate() {
+        if i > 0 {
+            b.push(" OR ");
+        }
+        b.push("region_code LIKE ").push_bind(format!("{prefix}%"));
+    }
+    b.push(")");
+}
+
+/// Writes inbox entries of a notice for named residents who do not live in any of the
+/// regions (those were reached by the region's fan-out): an alert's people found by
+/// their shared location. `persons` is de-duplicated.
+pub async fn fan_out_besides(
+    tx: &mut Tx,
+    message_id: &str,
+    at: Timestamp,
+    region_prefixes: &[String],
+    persons: &[String],
+) -> Result<u64, sqlx::Error> {
+    let mut reached = 0;
+    for chunk in persons.chunks(500) {
+        reached += on_tx!(tx, |c| {
+            let mut b = sqlx::QueryBuilder::new(
+                "INSERT INTO inbox_entries (person_id, message_id, created_at) SELECT id, ",
+            );
+            b.push_bind(message_id)
+                .push(", ")
+                .push_bind(at)
+                .push(" FROM persons WHERE id IN ");
+            push_list(&mut b, chunk);
+            if !region_prefixes.is_empty() {
+                b.push(" AND NOT ");
+                push_region_match(&mut b, region_prefixes);
+            }
+            b.build().execute(c).await.map(|r| r.rows_affected())
+        })?;
+    }
+    Ok(reached)
+}
+
+/// Writes inbox entries of a notice for everyone the earlier notices reached, each once
+/// (a cancel goes to the people the alert went to).
+pub async fn fan_out_reached_by(
+    tx: &mut Tx,
+    message_id: &str,
+    at: Timestamp,
+    earlier: &[String],
+) -> Result<u64, sqlx::Error> {
+    if earlier.is_empty() {
+        return Ok(0);
+    }
+    on_tx!(tx, |c| {
+        let mut b = sqlx::QueryBuilder::new(
+            "INSERT INTO inbox_entries (person_id, message_id, created_at) SELECT DISTINCT person_id, ",
+        );
+        b.push_bind(message_id)
+            .push(", ")
+            .push_bind(at)
+            .push(" FROM inbox_entries WHERE message_id IN ");
+        push_list(&mut b, earlier);
+        b.build().execute(c).await.map(|r| r.rows_affected())
+    })
 }
 
 const MESSAGE_SELECT: &str = "SELECT m.id, m.sender_org_id, o.name AS sender_name, \
@@ -426,27 +496,34 @@ pub async fn enqueue_residents(
 }
 
 /// Queues a webhook delivery of a broadcast notice to every live webhook whose region
-/// overlaps the notice's (`region_prefix` empty: the notice has no region, so only
-/// webhooks for everything get it).
+/// overlaps one of the notice's (no regions: only webhooks for everything get it), each
+/// webhook once.
 pub async fn enqueue_webhooks(
     tx: &mut Tx,
     message_id: &str,
-    region_prefix: &str,
+    region_prefixes: &[String],
     at: Timestamp,
 ) -> Result<u64, sqlx::Error> {
-    on_tx!(tx, |c| sqlx::query(
-        "INSERT INTO deliveries (message_id, channel, recipient, status, attempts,
-             next_attempt_at, created_at)
-         SELECT $1, 'webhook', id, 'pending', 0, $3, $3 FROM webhooks
-         WHERE removed_at IS NULL AND (region_prefix = ''
-             OR ($2 <> '' AND ($2 LIKE region_prefix || '%' OR region_prefix LIKE $2 || '%')))"
-    )
-    .bind(message_id)
-    .bind(region_prefix)
-    .bind(at)
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected()))
+    on_tx!(tx, |c| {
+        let mut b = sqlx::QueryBuilder::new(
+            "INSERT INTO deliveries (message_id, channel, recipient, status, attempts,
+                 next_attempt_at, created_at) SELECT ",
+        );
+        b.push_bind(message_id)
+            .push(", 'webhook', id, 'pending', 0, ")
+            .push_bind(at)
+            .push(", ")
+            .push_bind(at)
+            .push(" FROM webhooks WHERE removed_at IS NULL AND (region_prefix = ''");
+        for prefix in region_prefixes {
+            b.push(" OR ")
+                .push_bind(prefix.clone())
+                .push(" LIKE region_prefix || '%' OR region_prefix LIKE ")
+                .push_bind(format!("{prefix}%"));
+        }
+        b.push(")");
+        b.build().execute(c).await.map(|r| r.rows_affected())
+    })
 }
 
 /// A delivery claimed for sending.

@@ -5,7 +5,7 @@ use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use kernel::api::{Json, Path, Query};
-use kernel::auth::Principal;
+use kernel::auth::{MaybePrincipal, Principal};
 use kernel::error::Problem;
 use kernel::{ApiError, ApiResult, AppState};
 use serde::Deserialize;
@@ -39,11 +39,33 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(recompute))
         .routes(routes!(warnings_geojson))
         .routes(routes!(warnings_svg))
+        .routes(routes!(alerts, draft_alert))
+        .routes(routes!(alert))
+        .routes(routes!(alert_cap_xml))
+        .routes(routes!(alert_original))
+        .routes(routes!(approve_alert))
+        .routes(routes!(issue_alert))
+        .routes(routes!(update_alert))
+        .routes(routes!(cancel_alert))
+        .routes(routes!(feed_atom))
+        .routes(routes!(feed_rss))
+        .routes(routes!(my_location, share_location, withdraw_location))
+        .routes(routes!(answer_alert))
+        .routes(routes!(danger_zone))
+        .routes(routes!(evacuee, record_step))
+        .routes(routes!(depots, register_depot))
+        .routes(routes!(set_stock))
+        .routes(routes!(supply_routes, set_supply_routes))
+        .routes(routes!(supply_method, set_supply_method))
+        .routes(routes!(supply_plans, compute_plan))
+        .routes(routes!(supply_plan))
+        .routes(routes!(dispatch_plan))
         .merge(
             OpenApiRouter::new()
                 .routes(routes!(ingest))
                 .routes(routes!(areas, import_areas))
                 .routes(routes!(forecasts, import_forecasts))
+                .routes(routes!(import_cap))
                 .layer(DefaultBodyLimit::max(MAX_BATCH_BYTES)),
         )
 }
@@ -470,5 +492,431 @@ async fn warnings_svg(
     let horizon = service::horizon_of(q.horizon)?;
     Ok(svg(
         crate::pages::warnings_svg(&state, q.lang(), horizon).await?
+    ))
+}
+
+fn xml(content_type: &'static str, body: impl Into<axum::body::Body>) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    (
+        [(axum::http::header::CONTENT_TYPE, content_type)],
+        body.into(),
+    )
+        .into_response()
+}
+
+/// Import a CAP alert from another authority: the XML document as the body (CAP 1.2, or
+/// 1.1 which is upgraded; any declared encoding; signed or not). Every problem is named;
+/// nothing invalid is stored. A government department's staff or its system.
+#[utoipa::path(post, path = "/api/v1/safety/cap", tag = "safety", security(("bearer" = [])),
+    request_body(content = String, content_type = "application/cap+xml"),
+    responses((status = 201, body = AlertRecord), (status = 400, body = Problem), (status = 403, body = Problem),
+        (status = 409, body = Problem), (status = 413, body = Problem)))]
+async fn import_cap(
+    State(state): State<AppState>,
+    principal: Principal,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> ApiResult<(StatusCode, Json<AlertRecord>)> {
+    let body = read_body(
+        body,
+        &format!(
+            "a CAP alert is at most {} bytes",
+            crate::cap::read::MAX_DOCUMENT_BYTES
+        ),
+    )?;
+    Ok((
+        StatusCode::CREATED,
+        Json(service::import_cap(&state, &principal, &body).await?),
+    ))
+}
+
+/// Alerts, newest first: staff on duty see every one (or those in a state); everyone else
+/// the public alerts that went out.
+#[utoipa::path(get, path = "/api/v1/safety/alerts", tag = "safety",
+    params(AlertQuery),
+    responses((status = 200, body = Vec<AlertRecord>), (status = 400, body = Problem)))]
+async fn alerts(
+    State(state): State<AppState>,
+    MaybePrincipal(principal): MaybePrincipal,
+    Query(q): Query<AlertQuery>,
+) -> ApiResult<Json<Vec<AlertRecord>>> {
+    Ok(Json(
+        service::alerts(&state, principal.as_ref(), q.state.as_deref()).await?,
+    ))
+}
+
+/// Draft an alert (a duty officer): the platform sets its identifier and sender; a second
+/// duty officer approves it before it can be issued.
+#[utoipa::path(post, path = "/api/v1/safety/alerts", tag = "safety", security(("bearer" = [])),
+    request_body = AlertDraft,
+    responses((status = 201, body = AlertRecord), (status = 400, body = Problem), (status = 403, body = Problem)))]
+async fn draft_alert(
+    State(state): State<AppState>,
+    principal: Principal,
+    Json(draft): Json<AlertDraft>,
+) -> ApiResult<(StatusCode, Json<AlertRecord>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(service::draft_alert(&state, &principal, draft).await?),
+    ))
+}
+
+/// One alert (public alerts that went out: anyone; others: staff on duty).
+#[utoipa::path(get, path = "/api/v1/safety/alerts/{id}", tag = "safety",
+    params(("id" = String, Path, description = "The alert record's id")),
+    responses((status = 200, body = AlertRecord), (status = 404, body = Problem)))]
+async fn alert(
+    State(state): State<AppState>,
+    MaybePrincipal(principal): MaybePrincipal,
+    Path(id): Path<String>,
+) -> ApiResult<Json<AlertRecord>> {
+    Ok(Json(service::alert(&state, principal.as_ref(), &id).await?))
+}
+
+/// The alert as CAP 1.2 XML, valid against the OASIS schema. A received alert is written
+/// as read; its sender's signature is in the original (`original.xml`), not here.
+#[utoipa::path(get, path = "/api/v1/safety/alerts/{id}/cap.xml", tag = "safety",
+    params(("id" = String, Path, description = "The alert record's id")),
+    responses((status = 200, description = "application/cap+xml"), (status = 404, body = Problem)))]
+async fn alert_cap_xml(
+    State(state): State<AppState>,
+    MaybePrincipal(principal): MaybePrincipal,
+    Path(id): Path<String>,
+) -> ApiResult<axum::response::Response> {
+    let body = service::alert_xml(&state, principal.as_ref(), &id).await?;
+    Ok(xml("application/cap+xml; charset=utf-8", body))
+}
+
+/// A received alert's document exactly as it arrived (its encoding, its signature).
+#[utoipa::path(get, path = "/api/v1/safety/alerts/{id}/original.xml", tag = "safety",
+    params(("id" = String, Path, description = "The alert record's id")),
+    responses((status = 200, description = "application/cap+xml"), (status = 404, body = Problem)))]
+async fn alert_original(
+    State(state): State<AppState>,
+    MaybePrincipal(principal): MaybePrincipal,
+    Path(id): Path<String>,
+) -> ApiResult<axum::response::Response> {
+    let body = service::alert_original(&state, principal.as_ref(), &id).await?;
+    Ok(xml("application/cap+xml", body))
+}
+
+/// Approve a draft (a duty officer other than the one who drafted it).
+#[utoipa::path(post, path = "/api/v1/safety/alerts/{id}/approve", tag = "safety", security(("bearer" = [])),
+    params(("id" = String, Path, description = "The alert record's id")),
+    responses((status = 200, body = AlertRecord), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+async fn approve_alert(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<Json<AlertRecord>> {
+    Ok(Json(service::approve_alert(&state, &principal, &id).await?))
+}
+
+/// Issue an approved alert (a duty officer): it is sent now; an update or cancel replaces
+/// the alert it refers to.
+#[utoipa::path(post, path = "/api/v1/safety/alerts/{id}/issue", tag = "safety", security(("bearer" = [])),
+    params(("id" = String, Path, description = "The alert record's id")),
+    responses((status = 200, body = AlertRecord), (status = 400, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+async fn issue_alert(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<Json<AlertRecord>> {
+    Ok(Json(service::issue_alert(&state, &principal, &id).await?))
+}
+
+/// Draft an update of an issued alert (approved and issued like any alert).
+#[utoipa::path(post, path = "/api/v1/safety/alerts/{id}/update", tag = "safety", security(("bearer" = [])),
+    params(("id" = String, Path, description = "The issued alert's record id")),
+    request_body = AlertDraft,
+    responses((status = 201, body = AlertRecord), (status = 400, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+async fn update_alert(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    Json(draft): Json<AlertDraft>,
+) -> ApiResult<(StatusCode, Json<AlertRecord>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(service::draft_update(&state, &principal, &id, draft).await?),
+    ))
+}
+
+/// Draft the cancel of an issued alert, with the reason (approved and issued like any alert).
+#[utoipa::path(post, path = "/api/v1/safety/alerts/{id}/cancel", tag = "safety", security(("bearer" = [])),
+    params(("id" = String, Path, description = "The issued alert's record id")),
+    request_body = AlertCancel,
+    responses((status = 201, body = AlertRecord), (status = 400, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+async fn cancel_alert(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    Json(cancel): Json<AlertCancel>,
+) -> ApiResult<(StatusCode, Json<AlertRecord>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(service::draft_cancel(&state, &principal, &id, cancel).await?),
+    ))
+}
+
+/// The public alerts that went out, as an Atom feed linking each CAP document (public).
+#[utoipa::path(get, path = "/api/v1/safety/cap/feed.atom", tag = "safety",
+    responses((status = 200, description = "application/atom+xml")))]
+async fn feed_atom(State(state): State<AppState>) -> ApiResult<axum::response::Response> {
+    let feed = service::alert_feed(&state).await?;
+    Ok(xml(
+        "application/atom+xml; charset=utf-8",
+        crate::cap::feed::atom(&feed),
+    ))
+}
+
+/// The same feed as RSS 2.0 (public).
+#[utoipa::path(get, path = "/api/v1/safety/cap/feed.rss", tag = "safety",
+    responses((status = 200, description = "application/rss+xml")))]
+async fn feed_rss(State(state): State<AppState>) -> ApiResult<axum::response::Response> {
+    let feed = service::alert_feed(&state).await?;
+    Ok(xml(
+        "application/rss+xml; charset=utf-8",
+        crate::cap::feed::rss(&feed),
+    ))
+}
+
+/// The location you shared for alerts (404 if none).
+#[utoipa::path(get, path = "/api/v1/me/location", tag = "safety", security(("bearer" = [])),
+    responses((status = 200, body = SharedLocation), (status = 403, body = Problem), (status = 404, body = Problem)))]
+async fn my_location(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> ApiResult<Json<SharedLocation>> {
+    service::targeting::my_location(&state, &principal)
+        .await?
+        .map(Json)
+        .ok_or_else(|| ApiError::NotFound("you have not shared a location".into()))
+}
+
+/// Share where you are, so that alerts for that place reach you (used for a day; share
+/// again to move it, delete to withdraw it). The point is kept sealed.
+#[utoipa::path(put, path = "/api/v1/me/location", tag = "safety", security(("bearer" = [])),
+    request_body = LocationShare,
+    responses((status = 200, body = SharedLocation), (status = 400, body = Problem), (status = 403, body = Problem)))]
+async fn share_location(
+    State(state): State<AppState>,
+    principal: Principal,
+    Json(share): Json<LocationShare>,
+) -> ApiResult<Json<SharedLocation>> {
+    Ok(Json(
+        service::targeting::share_location(&state, &principal, share).await?,
+    ))
+}
+
+/// Withdraw the location you shared.
+#[utoipa::path(delete, path = "/api/v1/me/location", tag = "safety", security(("bearer" = [])),
+    responses((status = 204, description = "Withdrawn"), (status = 403, body = Problem), (status = 404, body = Problem)))]
+async fn withdraw_location(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> ApiResult<StatusCode> {
+    service::targeting::withdraw_location(&state, &principal).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Answer an alert that reached you (or the person you act for): `safe` or `need_help`,
+/// with an optional note; your notice of it is acknowledged.
+#[utoipa::path(post, path = "/api/v1/safety/alerts/{id}/answer", tag = "safety", security(("bearer" = [])),
+    params(("id" = String, Path, description = "The alert record's id")),
+    request_body = AlertAnswer,
+    responses((status = 200, body = EvacuationStatus), (status = 400, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
+async fn answer_alert(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    Json(answer): Json<AlertAnswer>,
+) -> ApiResult<Json<EvacuationStatus>> {
+    Ok(Json(
+        service::targeting::answer(&state, &principal, &id, answer).await?,
+    ))
+}
+
+/// The danger-zone list of an alert (duty officers; a community committee's staff for its
+/// region): who needs help, the vulnerable of the area, everyone's evacuation counted.
+#[utoipa::path(get, path = "/api/v1/safety/alerts/{id}/danger-zone", tag = "safety", security(("bearer" = [])),
+    params(("id" = String, Path, description = "The alert record's id")),
+    responses((status = 200, body = DangerZone), (status = 403, body = Problem), (status = 404, body = Problem)))]
+async fn danger_zone(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<Json<DangerZone>> {
+    Ok(Json(
+        service::targeting::danger_zone(&state, &principal, &id).await?,
+    ))
+}
+
+/// One person an alert reached, opened to reach her: name, phone, address, note (audited).
+#[utoipa::path(get, path = "/api/v1/safety/alerts/{id}/people/{person_id}", tag = "safety", security(("bearer" = [])),
+    params(("id" = String, Path, description = "The alert record's id"), ("person_id" = String, Path, description = "The person's id")),
+    responses((status = 200, body = Evacuee), (status = 403, body = Problem), (status = 404, body = Problem)))]
+async fn evacuee(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path((id, person_id)): Path<(String, String)>,
+) -> ApiResult<Json<Evacuee>> {
+    Ok(Json(
+        service::targeting::evacuee(&state, &principal, &id, &person_id).await?,
+    ))
+}
+
+/// Record a step of a person's evacuation: `needs_help`, `transferred` (to a shelter) or
+/// `safe` (audited).
+#[utoipa::path(post, path = "/api/v1/safety/alerts/{id}/people/{person_id}", tag = "safety", security(("bearer" = [])),
+    params(("id" = String, Path, description = "The alert record's id"), ("person_id" = String, Path, description = "The person's id")),
+    request_body = EvacuationStep,
+    responses((status = 200, body = Evacuee), (status = 400, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
+async fn record_step(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path((id, person_id)): Path<(String, String)>,
+    Json(step): Json<EvacuationStep>,
+) -> ApiResult<Json<Evacuee>> {
+    Ok(Json(
+        service::targeting::record_step(&state, &principal, &id, &person_id, step).await?,
+    ))
+}
+
+/// Relief supply depots with their stock (staff on duty).
+#[utoipa::path(get, path = "/api/v1/safety/depots", tag = "safety", security(("bearer" = [])),
+    responses((status = 200, body = [Depot]), (status = 403, body = Problem)))]
+async fn depots(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> ApiResult<Json<Vec<Depot>>> {
+    Ok(Json(service::supplies::depots(&state, &principal).await?))
+}
+
+/// Register a depot with what it holds (a duty officer).
+#[utoipa::path(post, path = "/api/v1/safety/depots", tag = "safety", security(("bearer" = [])),
+    request_body = NewDepot,
+    responses((status = 201, body = Depot), (status = 400, body = Problem), (status = 403, body = Problem), (status = 409, body = Problem)))]
+async fn register_depot(
+    State(state): State<AppState>,
+    principal: Principal,
+    Json(new): Json<NewDepot>,
+) -> ApiResult<(StatusCode, Json<Depot>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(service::supplies::register_depot(&state, &principal, new).await?),
+    ))
+}
+
+/// Set what a depot holds now of the supplies named.
+#[utoipa::path(put, path = "/api/v1/safety/depots/{code}/stock", tag = "safety", security(("bearer" = [])),
+    params(("code" = String, Path, description = "The depot's code")),
+    request_body = StockCount,
+    responses((status = 200, body = Depot), (status = 400, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
+async fn set_stock(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(code): Path<String>,
+    Json(count): Json<StockCount>,
+) -> ApiResult<Json<Depot>> {
+    Ok(Json(
+        service::supplies::set_stock(&state, &principal, &code, count).await?,
+    ))
+}
+
+/// The roads from depots to regions, with their minutes of travel.
+#[utoipa::path(get, path = "/api/v1/safety/routes", tag = "safety", security(("bearer" = [])),
+    responses((status = 200, body = SupplyRoutes), (status = 403, body = Problem)))]
+async fn supply_routes(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> ApiResult<Json<SupplyRoutes>> {
+    Ok(Json(service::supplies::routes(&state, &principal).await?))
+}
+
+/// Replace every road from depots to regions.
+#[utoipa::path(put, path = "/api/v1/safety/routes", tag = "safety", security(("bearer" = [])),
+    request_body = SupplyRoutes,
+    responses((status = 200, body = SupplyRoutes), (status = 400, body = Problem), (status = 403, body = Problem)))]
+async fn set_supply_routes(
+    State(state): State<AppState>,
+    principal: Principal,
+    Json(routes): Json<SupplyRoutes>,
+) -> ApiResult<Json<SupplyRoutes>> {
+    Ok(Json(
+        service::supplies::set_routes(&state, &principal, routes).await?,
+    ))
+}
+
+/// How a region's need is reckoned from its residents and its level.
+#[utoipa::path(get, path = "/api/v1/safety/supplies/method", tag = "safety",
+    responses((status = 200, body = SupplyMethod)))]
+async fn supply_method(State(state): State<AppState>) -> ApiResult<Json<SupplyMethod>> {
+    Ok(Json(service::supplies::method(&state).await?))
+}
+
+/// Set how needs are reckoned (a platform administrator).
+#[utoipa::path(put, path = "/api/v1/safety/supplies/method", tag = "safety", security(("bearer" = [])),
+    request_body = SupplyMethod,
+    responses((status = 200, body = SupplyMethod), (status = 400, body = Problem), (status = 403, body = Problem)))]
+async fn set_supply_method(
+    State(state): State<AppState>,
+    principal: Principal,
+    Json(method): Json<SupplyMethod>,
+) -> ApiResult<Json<SupplyMethod>> {
+    Ok(Json(
+        service::supplies::set_method(&state, &principal, method).await?,
+    ))
+}
+
+/// The newest allocation plans (staff on duty).
+#[utoipa::path(get, path = "/api/v1/safety/supplies/plans", tag = "safety", security(("bearer" = [])),
+    responses((status = 200, body = [SupplyPlan]), (status = 403, body = Problem)))]
+async fn supply_plans(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> ApiResult<Json<Vec<SupplyPlan>>> {
+    Ok(Json(service::supplies::plans(&state, &principal).await?))
+}
+
+/// Compute the minimum-cost allocation plan for the levels at a horizon (kept as proposed).
+#[utoipa::path(post, path = "/api/v1/safety/supplies/plans", tag = "safety", security(("bearer" = [])),
+    request_body = PlanRequest,
+    responses((status = 201, body = SupplyPlan), (status = 400, body = Problem), (status = 403, body = Problem)))]
+async fn compute_plan(
+    State(state): State<AppState>,
+    principal: Principal,
+    Json(request): Json<PlanRequest>,
+) -> ApiResult<(StatusCode, Json<SupplyPlan>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(service::supplies::compute_plan(&state, &principal, request).await?),
+    ))
+}
+
+/// One allocation plan.
+#[utoipa::path(get, path = "/api/v1/safety/supplies/plans/{id}", tag = "safety", security(("bearer" = [])),
+    params(("id" = String, Path, description = "The plan's id")),
+    responses((status = 200, body = SupplyPlan), (status = 403, body = Problem), (status = 404, body = Problem)))]
+async fn supply_plan(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<Json<SupplyPlan>> {
+    Ok(Json(
+        service::supplies::plan(&state, &principal, &id).await?,
+    ))
+}
+
+/// Dispatch a proposed plan: its shipments leave the depots' stock, all or none.
+#[utoipa::path(post, path = "/api/v1/safety/supplies/plans/{id}/dispatch", tag = "safety", security(("bearer" = [])),
+    params(("id" = String, Path, description = "The plan's id")),
+    responses((status = 200, body = SupplyPlan), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+async fn dispatch_plan(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<Json<SupplyPlan>> {
+    Ok(Json(
+        service::supplies::dispatch(&state, &principal, &id).await?,
     ))
 }

@@ -768,3 +768,632 @@ pub struct WarningQuery {
     /// Hours ahead: 3, 6, 24 or 48 (3 when left out).
     pub horizon: Option<u32>,
 }
+
+// ---- CAP alerts: drafted, approved by a second person, issued; or imported ----
+
+/// Where a stored alert was made.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertOrigin {
+    /// Drafted here by a duty officer.
+    Drafted,
+    /// Received from another authority (`POST /api/v1/safety/cap`).
+    Imported,
+}
+
+impl AlertOrigin {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertOrigin::Drafted => "drafted",
+            AlertOrigin::Imported => "imported",
+        }
+    }
+}
+
+/// Where an alert is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertState {
+    /// Being written; not yet approved.
+    Draft,
+    /// Approved by a second duty officer; ready to issue.
+    Approved,
+    /// Issued (sent): in force until updated, cancelled or expired.
+    Issued,
+    /// Received from another authority, valid, in force.
+    Received,
+    /// Replaced by an issued or received Update.
+    Superseded,
+    /// Withdrawn by an issued or received Cancel.
+    Cancelled,
+}
+
+impl AlertState {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertState::Draft => "draft",
+            AlertState::Approved => "approved",
+            AlertState::Issued => "issued",
+            AlertState::Received => "received",
+            AlertState::Superseded => "superseded",
+            AlertState::Cancelled => "cancelled",
+        }
+    }
+
+    /// Reads a stored name.
+    pub fn parse(s: &str) -> Option<AlertState> {
+        [
+            AlertState::Draft,
+            AlertState::Approved,
+            AlertState::Issued,
+            AlertState::Received,
+            AlertState::Superseded,
+            AlertState::Cancelled,
+        ]
+        .into_iter()
+        .find(|v| v.as_str() == s)
+    }
+
+    /// Whether the alert has gone out (issued here or received), so the public may see it.
+    pub fn is_out(self) -> bool {
+        !matches!(self, AlertState::Draft | AlertState::Approved)
+    }
+}
+
+/// What a duty officer writes for a new alert (or an update of one): the platform fills in
+/// the identifier, the sender, the time sent and, for an update, the references.
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AlertDraft {
+    /// Actual for real alerts; Exercise, System, Test or Draft otherwise. Default Actual.
+    #[serde(default)]
+    pub status: Option<crate::cap::model::Status>,
+    /// Who may see it; default Public.
+    #[serde(default)]
+    pub scope: Option<crate::cap::model::Scope>,
+    /// Who may see a Restricted alert.
+    #[serde(default)]
+    pub restriction: Option<String>,
+    /// Addressees of a Private alert.
+    #[serde(default)]
+    pub addresses: Option<String>,
+    /// A note.
+    #[serde(default)]
+    pub note: Option<String>,
+    /// Incidents it belongs to, space-separated.
+    #[serde(default)]
+    pub incidents: Option<String>,
+    /// The information blocks, one per language (at least one).
+    pub info: Vec<crate::cap::model::Info>,
+}
+
+/// Why an alert is cancelled.
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AlertCancel {
+    /// The reason, shown to everyone who saw the alert.
+    pub note: String,
+}
+
+/// A stored alert.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct AlertRecord {
+    /// The platform's id of the record.
+    pub id: String,
+    /// Drafted here or imported.
+    pub origin: AlertOrigin,
+    /// Where it is in its life.
+    pub state: AlertState,
+    /// The alert itself (CAP 1.2).
+    pub alert: crate::cap::model::Alert,
+    /// The CAP version it arrived in (imported alerts).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub received_version: Option<crate::cap::model::CapVersion>,
+    /// Whether the sender signed it (XML-DSig); the original is kept verbatim.
+    pub signed: bool,
+    /// The record this one updates or cancels, when it is stored here.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refers_to: Option<String>,
+    /// Who drafted or imported it (account id).
+    pub created_by: String,
+    /// When.
+    pub created_at: kernel::time::Timestamp,
+    /// Who approved it (a second duty officer).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub approved_by: Option<String>,
+    /// When.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub approved_at: Option<kernel::time::Timestamp>,
+    /// Who issued it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issued_by: Option<String>,
+    /// When.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issued_at: Option<kernel::time::Timestamp>,
+    /// Whom its notice reached (an issued Actual, Public alert of this platform).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub targeting: Option<AlertTargeting>,
+}
+
+/// Which alerts to list.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct AlertQuery {
+    /// Only alerts in this state (`draft`, `approved`, `issued`, `received`, `superseded`,
+    /// `cancelled`).
+    pub state: Option<String>,
+}
+
+/// `PUT /api/v1/me/location`: where the resident is now, shared so that alerts for that
+/// place reach her (opt-in; `DELETE` withdraws it).
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LocationShare {
+    /// WGS 84 latitude, −90…90.
+    pub latitude: f64,
+    /// WGS 84 longitude, −180…180.
+    pub longitude: f64,
+}
+
+/// The location a resident shared.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct SharedLocation {
+    /// Latitude.
+    pub latitude: f64,
+    /// Longitude.
+    pub longitude: f64,
+    /// When she shared it.
+    pub shared_at: kernel::time::Timestamp,
+    /// Until when alerts use it (a location older than a day no longer says where she is).
+    pub used_until: kernel::time::Timestamp,
+}
+
+/// How an alert's area took in a region.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MatchedBy {
+    /// A geocode names it (or a region it lies in).
+    Geocode,
+    /// Its area on the map meets a polygon or circle of the alert.
+    Area,
+}
+
+/// A region an alert reached.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct TargetRegion {
+    /// Its code.
+    pub code: String,
+    /// Its name.
+    pub name: String,
+    /// How the area took it in.
+    pub by: MatchedBy,
+}
+
+/// Whom an issued alert's notice reached.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct AlertTargeting {
+    /// The notice in the residents' inboxes.
+    pub notice_id: String,
+    /// The first alert of the chain (an update's or a cancel's original).
+    pub chain_id: String,
+    /// `alert` (asks each resident to answer) or `cancel` (tells the same people it is over).
+    pub kind: String,
+    /// The regions the area took in (empty for a cancel, which goes to the alert's people).
+    pub regions: Vec<TargetRegion>,
+    /// Residents registered in those regions.
+    pub by_region: i64,
+    /// Residents registered elsewhere whose shared location is in the area.
+    pub by_location: i64,
+    /// Everyone it reached.
+    pub reached: i64,
+    /// When it went out.
+    pub sent_at: kernel::time::Timestamp,
+}
+
+/// What a resident says to an alert that reached her.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Answer {
+    /// 我平安.
+    Safe,
+    /// 我需要帮助.
+    NeedHelp,
+}
+
+/// `POST /api/v1/safety/alerts/{id}/answer`.
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AlertAnswer {
+    /// `safe` or `need_help`.
+    pub answer: Answer,
+    /// What help, or where she is (≤ 500 characters; sealed, shown to the community
+    /// workers who help her).
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// Where a person an alert reached stands in the evacuation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum EvacuationStatus {
+    /// The notice is in her inbox; no answer yet.
+    Notified,
+    /// She acknowledged the notice.
+    Acknowledged,
+    /// She asked for help, or a worker found she needs it.
+    NeedsHelp,
+    /// Moved to a shelter or a safe place by the community.
+    Transferred,
+    /// Safe: she said so, or a worker confirmed it.
+    Safe,
+}
+
+impl EvacuationStatus {
+    /// Every status, in the order of the evacuation.
+    pub const ALL: [EvacuationStatus; 5] = [
+        EvacuationStatus::Notified,
+        EvacuationStatus::Acknowledged,
+        EvacuationStatus::NeedsHelp,
+        EvacuationStatus::Transferred,
+        EvacuationStatus::Safe,
+    ];
+
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EvacuationStatus::Notified => "notified",
+            EvacuationStatus::Acknowledged => "acknowledged",
+            EvacuationStatus::NeedsHelp => "needs_help",
+            EvacuationStatus::Transferred => "transferred",
+            EvacuationStatus::Safe => "safe",
+        }
+    }
+
+    /// Reads a stored name.
+    pub fn parse(s: &str) -> Option<EvacuationStatus> {
+        EvacuationStatus::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+}
+
+/// `POST /api/v1/safety/alerts/{id}/people/{person_id}`: a community worker records a
+/// step of a person's evacuation.
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EvacuationStep {
+    /// `needs_help`, `transferred` or `safe`.
+    pub status: EvacuationStatus,
+    /// The shelter she was taken to (its code), for `transferred`.
+    #[serde(default)]
+    pub shelter: Option<String>,
+    /// What was done (≤ 500 characters; sealed).
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// How many of the people an alert chain reached stand where.
+#[derive(Clone, Debug, Default, Serialize, ToSchema)]
+pub struct EvacuationCounts {
+    /// Reached by the alert's notices.
+    pub reached: i64,
+    /// No answer yet.
+    pub notified: i64,
+    /// Acknowledged the notice, nothing more.
+    pub acknowledged: i64,
+    /// Need help.
+    pub needs_help: i64,
+    /// Transferred.
+    pub transferred: i64,
+    /// Safe.
+    pub safe: i64,
+}
+
+/// One person on a danger-zone list: names masked; a worker opens the person to act.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct DangerZoneEntry {
+    /// The person's id.
+    pub person_id: String,
+    /// Her name, masked.
+    pub name: String,
+    /// The region she is registered in.
+    pub region: String,
+    /// Its name.
+    pub region_name: String,
+    /// Why she is on the list: `asked for help`, or the vulnerable tags she carries.
+    pub reasons: Vec<String>,
+    /// Where she stands.
+    pub status: EvacuationStatus,
+    /// Whether the status is her own word (or her proxy's), not a worker's record.
+    pub status_by_herself: bool,
+    /// The shelter she was taken to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shelter: Option<String>,
+    /// When the status was last set (none: as notified).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<kernel::time::Timestamp>,
+}
+
+/// `GET /api/v1/safety/alerts/{id}/danger-zone`: the people of an alert's area who need
+/// help or are vulnerable (the risk method's tags), for the community workers.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct DangerZone {
+    /// The alert asked about.
+    pub alert_id: String,
+    /// The first alert of its chain, under which answers are kept.
+    pub chain_id: String,
+    /// Only this region and what lies under it (a community worker's own).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// Everyone the chain reached, by status (the whole area, or the region).
+    pub counts: EvacuationCounts,
+    /// Those needing help first, then the vulnerable not yet safe, then the rest.
+    pub people: Vec<DangerZoneEntry>,
+    /// Whether the list was cut at its limit.
+    pub truncated: bool,
+}
+
+/// One person of a danger-zone list, opened by a worker to act (audited).
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Evacuee {
+    /// The person's id.
+    pub person_id: String,
+    /// Full name.
+    pub name: String,
+    /// Phone, when registered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    /// Address, when registered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    /// Region.
+    pub region: String,
+    /// Why she is on the list.
+    pub reasons: Vec<String>,
+    /// Where she stands.
+    pub status: EvacuationStatus,
+    /// Whether the status is her own word.
+    pub status_by_herself: bool,
+    /// The shelter she was taken to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shelter: Option<String>,
+    /// Her note or the worker's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// When the status was last set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<kernel::time::Timestamp>,
+}
+
+/// A relief supply depots hold and regions need.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Supply {
+    /// Tents (顶).
+    Tent,
+    /// Drinking water (litres).
+    Water,
+    /// Food (day rations).
+    Food,
+    /// Medicine (first-aid kits).
+    Medicine,
+}
+
+impl Supply {
+    /// Every supply.
+    pub const ALL: [Supply; 4] = [Supply::Tent, Supply::Water, Supply::Food, Supply::Medicine];
+
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Supply::Tent => "tent",
+            Supply::Water => "water",
+            Supply::Food => "food",
+            Supply::Medicine => "medicine",
+        }
+    }
+
+    /// Reads a stored name.
+    pub fn parse(s: &str) -> Option<Supply> {
+        Supply::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+
+    /// Its name and unit (Chinese, English).
+    pub fn names(self) -> ((&'static str, &'static str), (&'static str, &'static str)) {
+        match self {
+            Supply::Tent => (("帐篷", "顶"), ("Tents", "tents")),
+            Supply::Water => (("饮用水", "升"), ("Drinking water", "litres")),
+            Supply::Food => (("食品", "份"), ("Food", "day rations")),
+            Supply::Medicine => (("药品", "箱"), ("Medicine", "first-aid kits")),
+        }
+    }
+}
+
+/// `POST /api/v1/safety/depots`: a depot and what it holds.
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewDepot {
+    /// Its code (2–40 of A–Z, a–z, 0–9, `-`, `_`).
+    pub code: String,
+    /// Its name (≤ 80).
+    pub name: String,
+    /// The region it stands in.
+    pub region: String,
+    /// Latitude (WGS 84).
+    pub latitude: f64,
+    /// Longitude (WGS 84).
+    pub longitude: f64,
+    /// What it holds, by supply (0–100,000,000 each).
+    #[serde(default)]
+    pub stock: std::collections::BTreeMap<Supply, i64>,
+    /// The department that runs it (a platform administrator names it; staff default to
+    /// their own).
+    #[serde(default)]
+    pub organisation_id: Option<String>,
+}
+
+/// A depot with its stock.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Depot {
+    /// Its code.
+    pub code: String,
+    /// Its name.
+    pub name: String,
+    /// The region it stands in.
+    pub region: String,
+    /// Latitude.
+    pub latitude: f64,
+    /// Longitude.
+    pub longitude: f64,
+    /// The department that runs it.
+    pub organisation_id: String,
+    /// What it holds, by supply (a supply it holds none of is 0).
+    pub stock: std::collections::BTreeMap<Supply, i64>,
+}
+
+/// `PUT /api/v1/safety/depots/{code}/stock`: what the depot holds now, for the supplies
+/// named (a count after a delivery, say).
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StockCount {
+    /// Quantities by supply.
+    pub stock: std::collections::BTreeMap<Supply, i64>,
+}
+
+/// A road from a depot to a region, with what moving one unit along it costs.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SupplyRoute {
+    /// The depot's code.
+    pub depot: String,
+    /// The region's code.
+    pub region: String,
+    /// Minutes of road travel (the cost of each unit moved; 0–10,000).
+    pub minutes: f64,
+}
+
+/// `PUT /api/v1/safety/routes`: every route (replacing those before).
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SupplyRoutes {
+    /// The routes (at most 100,000).
+    pub routes: Vec<SupplyRoute>,
+}
+
+/// How much a region needs: the share of its residents affected at each level, times what
+/// one affected person needs of each supply.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SupplyMethod {
+    /// Share of residents affected (0–1) at blue, yellow, orange and red.
+    pub affected_share: [f64; 4],
+    /// What one affected person needs, by supply (0–1,000 each): e.g. a quarter of a tent,
+    /// 9 litres of water and 3 rations for three days, a fiftieth of a first-aid kit.
+    pub per_person: std::collections::BTreeMap<Supply, f64>,
+}
+
+impl Default for SupplyMethod {
+    fn default() -> Self {
+        SupplyMethod {
+            affected_share: [0.0, 0.05, 0.2, 0.5],
+            per_person: [
+                (Supply::Tent, 0.25),
+                (Supply::Water, 9.0),
+                (Supply::Food, 3.0),
+                (Supply::Medicine, 0.02),
+            ]
+            .into_iter()
+            .collect(),
+        }
+    }
+}
+
+/// `POST /api/v1/safety/supplies/plans`.
+#[derive(Clone, Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PlanRequest {
+    /// The warning horizon whose levels decide the need: 3, 6, 24 (default) or 48 hours.
+    #[serde(default)]
+    pub horizon: Option<u32>,
+}
+
+/// What one region needs and gets.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct RegionNeed {
+    /// The region's code.
+    pub region: String,
+    /// Its name.
+    pub name: String,
+    /// Its level at the plan's horizon.
+    pub level: RiskLevel,
+    /// Residents registered there.
+    pub residents: i64,
+    /// Of them, affected at that level.
+    pub affected: i64,
+    /// What they need, by supply.
+    pub need: std::collections::BTreeMap<Supply, i64>,
+    /// What the plan cannot bring, by supply (only supplies short).
+    pub unmet: std::collections::BTreeMap<Supply, i64>,
+}
+
+/// One shipment of a plan.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct Shipment {
+    /// From this depot.
+    pub depot: String,
+    /// Its name.
+    pub depot_name: String,
+    /// To this region.
+    pub region: String,
+    /// Its name.
+    pub region_name: String,
+    /// Of this supply.
+    pub supply: Supply,
+    /// How much.
+    pub quantity: i64,
+    /// Minutes of road travel.
+    pub minutes: f64,
+}
+
+/// Where a plan is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PlanState {
+    /// Computed, not yet sent.
+    Proposed,
+    /// Dispatched: the depots' stock was taken out.
+    Dispatched,
+}
+
+/// A supply allocation plan: the minimum-cost shipments that meet as much need as the
+/// stock and the routes allow, and what stays unmet.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct SupplyPlan {
+    /// Id.
+    pub id: String,
+    /// The horizon whose levels it answers.
+    pub horizon: u32,
+    /// Where it is.
+    pub state: PlanState,
+    /// The regions in need (level blue or above), with what they need and go without.
+    pub regions: Vec<RegionNeed>,
+    /// The shipments.
+    pub shipments: Vec<Shipment>,
+    /// Total need, by supply.
+    pub total_need: std::collections::BTreeMap<Supply, i64>,
+    /// Total unmet, by supply.
+    pub total_unmet: std::collections::BTreeMap<Supply, i64>,
+    /// Σ quantity × minutes of the shipments.
+    pub cost: f64,
+    /// Computed by (account id).
+    pub created_by: String,
+    /// When.
+    pub created_at: kernel::time::Timestamp,
+    /// Dispatched by.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dispatched_by: Option<String>,
+    /// When.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dispatched_at: Option<kernel::time::Timestamp>,
+}

@@ -20,9 +20,14 @@ use kernel::widgets::{
 use crate::model::*;
 use crate::service;
 
+mod supplies;
+mod targeting;
+
 /// The safety page routes.
 pub fn router() -> Router<AppState> {
     Router::new()
+        .merge(targeting::router())
+        .merge(supplies::router())
         .route("/safety/stations", get(stations_page))
         .route(
             "/safety/stations/new",
@@ -41,6 +46,32 @@ pub fn router() -> Router<AppState> {
         .route(
             "/safety/forecasts/new",
             get(new_forecasts_page).post(import_forecasts_action),
+        )
+        .route("/safety/alerts", get(alerts_page))
+        .route(
+            "/safety/alerts/new",
+            get(new_alert_page).post(draft_alert_action),
+        )
+        .route(
+            "/safety/alerts/import",
+            get(import_cap_page).post(import_cap_action),
+        )
+        .route("/safety/alerts/{id}", get(alert_page))
+        .route(
+            "/safety/alerts/{id}/approve",
+            axum::routing::post(approve_alert_action),
+        )
+        .route(
+            "/safety/alerts/{id}/issue",
+            axum::routing::post(issue_alert_action),
+        )
+        .route(
+            "/safety/alerts/{id}/update",
+            get(update_alert_page).post(update_alert_action),
+        )
+        .route(
+            "/safety/alerts/{id}/cancel",
+            get(cancel_alert_page).post(cancel_alert_action),
         )
 }
 
@@ -62,6 +93,24 @@ pub fn nav() -> Vec<NavItem> {
             zh: "风险预警",
             en: "Risk warnings",
             visible: is_staff,
+        },
+        NavItem {
+            href: "/safety/supplies",
+            zh: "救灾物资",
+            en: "Relief supplies",
+            visible: is_staff,
+        },
+        NavItem {
+            href: "/safety/alerts",
+            zh: "预警信息",
+            en: "Public alerts",
+            visible: |_| true,
+        },
+        NavItem {
+            href: "/me/location",
+            zh: "位置共享",
+            en: "Location sharing",
+            visible: |p| p.is_some_and(|p| p.person_id.is_some() && p.acting_for.is_none()),
         },
     ]
 }
@@ -953,4 +1002,773 @@ async fn import_forecasts_action(
         )),
         Err(error) => Err(ctx.error(error)),
     }
+}
+
+// ---- CAP alerts ----
+
+use crate::cap::model::{Area, Category, Certainty, Info, NamedValue, Severity, Urgency};
+
+fn alert_state_name(ctx: &PageContext, state: AlertState) -> &'static str {
+    match state {
+        AlertState::Draft => ctx.pick("草稿（待审核）", "Draft (awaiting approval)"),
+        AlertState::Approved => ctx.pick("已审核（待发布）", "Approved (ready to issue)"),
+        AlertState::Issued => ctx.pick("已发布", "Issued"),
+        AlertState::Received => ctx.pick("已接收（外部）", "Received (other authority)"),
+        AlertState::Superseded => ctx.pick("已被更新取代", "Superseded by an update"),
+        AlertState::Cancelled => ctx.pick("已解除", "Cancelled"),
+    }
+}
+
+fn severity_name(ctx: &PageContext, severity: Severity) -> &'static str {
+    match severity {
+        Severity::Extreme => ctx.pick("特别严重", "Extreme"),
+        Severity::Severe => ctx.pick("严重", "Severe"),
+        Severity::Moderate => ctx.pick("较重", "Moderate"),
+        Severity::Minor => ctx.pick("一般", "Minor"),
+        Severity::Unknown => ctx.pick("未知", "Unknown"),
+    }
+}
+
+fn headline_of(ctx: &PageContext, r: &AlertRecord) -> String {
+    let lang = ctx.pick("zh", "en");
+    let info = r
+        .alert
+        .info
+        .iter()
+        .find(|i| i.language.as_deref().is_some_and(|l| l.starts_with(lang)))
+        .or(r.alert.info.first());
+    match info {
+        Some(i) => i.title().to_string(),
+        None => format!(
+            "{} {}",
+            r.alert.msg_type.as_str(),
+            r.alert.note.clone().unwrap_or_default()
+        ),
+    }
+}
+
+async fn alerts_page(State(state): State<AppState>, ctx: PageContext) -> PageResult {
+    let title = ctx.pick("预警信息", "Public alerts");
+    let records = service::alerts(&state, ctx.user.as_ref(), None)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    let mut body = format!("<h1>{}</h1>", esc(title));
+    body.push_str(&format!(
+        "<p>{} <a href=\"/api/v1/safety/cap/feed.atom\">Atom</a> · <a href=\"/api/v1/safety/cap/feed.rss\">RSS</a></p>",
+        esc(ctx.pick("订阅：", "Subscribe:"))
+    ));
+    if is_duty(&state, &ctx).await {
+        body.push_str(&format!(
+            "<p><a class=\"button\" href=\"/safety/alerts/new\">{}</a> <a href=\"/safety/alerts/import\">{}</a></p>",
+            esc(ctx.pick("起草预警", "Draft an alert")),
+            esc(ctx.pick("导入其他机构的 CAP 预警", "Import another authority's CAP alert"))
+        ));
+    }
+    let rows = records
+        .iter()
+        .map(|r| {
+            vec![
+                Cell::link(headline_of(&ctx, r), format!("/safety/alerts/{}", r.id)),
+                Cell::from(
+                    r.alert
+                        .info
+                        .first()
+                        .map(|i| severity_name(&ctx, i.severity))
+                        .unwrap_or("—")
+                        .to_string(),
+                ),
+                Cell::from(alert_state_name(&ctx, r.state).to_string()),
+                Cell::from(r.alert.sender.clone()),
+                Cell::from(r.issued_at.unwrap_or(r.created_at).short()),
+            ]
+        })
+        .collect();
+    body.push_str(
+        &Table {
+            caption: ctx.pick("最新的预警在前", "Newest first").into(),
+            headers: vec![
+                ctx.pick("预警", "Alert").into(),
+                ctx.pick("严重程度", "Severity").into(),
+                ctx.pick("状态", "State").into(),
+                ctx.pick("发布机构", "Sender").into(),
+                ctx.pick("时间", "When").into(),
+            ],
+            rows,
+            empty: ctx.pick("目前没有预警。", "There are no alerts.").into(),
+        }
+        .html(),
+    );
+    Ok(ctx.render(title, &body))
+}
+
+fn code_options<T: Copy>(all: &[T], name: fn(T) -> &'static str) -> Vec<(String, String)> {
+    all.iter()
+        .map(|v| (name(*v).to_string(), name(*v).to_string()))
+        .collect()
+}
+
+fn alert_form(ctx: &PageContext, action: &str) -> Form {
+    Form::new(
+        ctx,
+        action,
+        ctx.pick(
+            "保存草稿（交另一名值班员审核）",
+            "Save the draft (a second officer approves it)",
+        ),
+        vec![
+            Field::text("event", ctx.pick("事件（中文）", "Event (Chinese)"))
+                .hint(ctx.pick("例如：暴雨、洪水、台风", "e.g. 暴雨 (rainstorm)")),
+            Field::of(
+                "category",
+                ctx.pick("类别", "Category"),
+                FieldKind::Select(code_options(Category::ALL, Category::as_str)),
+            )
+            .value("Met"),
+            Field::of(
+                "severity",
+                ctx.pick("严重程度", "Severity"),
+                FieldKind::Select(code_options(Severity::ALL, Severity::as_str)),
+            )
+            .value("Severe"),
+            Field::of(
+                "urgency",
+                ctx.pick("紧迫程度", "Urgency"),
+                FieldKind::Select(code_options(Urgency::ALL, Urgency::as_str)),
+            )
+            .value("Expected"),
+            Field::of(
+                "certainty",
+                ctx.pick("确定程度", "Certainty"),
+                FieldKind::Select(code_options(Certainty::ALL, Certainty::as_str)),
+            )
+            .value("Likely"),
+            Field::text("headline", ctx.pick("标题（中文）", "Headline (Chinese)")),
+            Field::of(
+                "description",
+                ctx.pick("情况说明（中文）", "What is happening (Chinese)"),
+                FieldKind::TextArea,
+            ),
+            Field::of(
+                "instruction",
+                ctx.pick("应对建议（中文）", "What to do (Chinese)"),
+                FieldKind::TextArea,
+            ),
+            Field::text("area_desc", ctx.pick("影响区域（文字）", "Area, in words")),
+            Field::text("regions", ctx.pick("区划代码", "Region codes")).hint(ctx.pick(
+                "以空格分隔的区划代码（GB/T 2260 及以下），例如 990102001001",
+                "Region codes separated by spaces, e.g. 990102001001",
+            )),
+            Field::of(
+                "polygon",
+                ctx.pick("多边形（可选）", "Polygon (optional)"),
+                FieldKind::TextArea,
+            )
+            .hint(ctx.pick(
+                "“纬度,经度”对，以空格分隔，首尾相同，至少四对",
+                "\"lat,lon\" pairs separated by spaces, the first repeated last, at least four",
+            )),
+            Field::text("circle", ctx.pick("圆形区域（可选）", "Circle (optional)")).hint(
+                ctx.pick(
+                    "“纬度,经度 半径公里”，例如 30.05,114.05 8",
+                    "\"lat,lon radius-km\", e.g. 30.05,114.05 8",
+                ),
+            ),
+            Field::text(
+                "expires_hours",
+                ctx.pick("有效时长（小时）", "In force for (hours)"),
+            )
+            .value("24"),
+            Field::text(
+                "event_en",
+                ctx.pick("事件（英文，可选）", "Event (English, optional)"),
+            )
+            .hint(ctx.pick(
+                "填写后将附上英文信息块",
+                "Filled in, an English info block is added",
+            )),
+            Field::text(
+                "headline_en",
+                ctx.pick("标题（英文）", "Headline (English)"),
+            ),
+            Field::of(
+                "instruction_en",
+                ctx.pick("应对建议（英文）", "What to do (English)"),
+                FieldKind::TextArea,
+            ),
+        ],
+    )
+}
+
+/// The draft a form describes: a Chinese info block, and an English one when its event is given.
+fn draft_from_form(pairs: &[(String, String)]) -> Result<AlertDraft, ApiError> {
+    let value = |name: &str| form_value(pairs, name).trim().to_string();
+    let optional = |name: &str| Some(value(name)).filter(|v| !v.is_empty());
+    let code = |name: &str| -> Result<String, ApiError> {
+        let v = value(name);
+        if v.is_empty() {
+            Err(ApiError::invalid(name, "choose one"))
+        } else {
+            Ok(v)
+        }
+    };
+    let category = Category::parse(&code("category")?)
+        .ok_or_else(|| ApiError::invalid("category", format!("one of {}", Category::choices())))?;
+    let severity = Severity::parse(&code("severity")?)
+        .ok_or_else(|| ApiError::invalid("severity", format!("one of {}", Severity::choices())))?;
+    let urgency = Urgency::parse(&code("urgency")?)
+        .ok_or_else(|| ApiError::invalid("urgency", format!("one of {}", Urgency::choices())))?;
+    let certainty = Certainty::parse(&code("certainty")?).ok_or_else(|| {
+        ApiError::invalid("certainty", format!("one of {}", Certainty::choices()))
+    })?;
+    let event = kernel::api::text("event", &value("event"), 200, true)?;
+    let area_desc = kernel::api::text("area_desc", &value("area_desc"), 500, true)?;
+    let hours: i64 = value("expires_hours")
+        .parse()
+        .ok()
+        .filter(|h| (1..=240).contains(h))
+        .ok_or_else(|| ApiError::invalid("expires_hours", "a whole number of hours, 1 to 240"))?;
+    let expires = service::cap_time(kernel::time::Timestamp::now().plus_minutes(hours * 60));
+    let area = Area {
+        area_desc,
+        polygon: optional("polygon").into_iter().collect(),
+        circle: optional("circle").into_iter().collect(),
+        geocode: value("regions")
+            .split_whitespace()
+            .map(|code| NamedValue {
+                value_name: "GB/T 2260".into(),
+                value: code.to_string(),
+            })
+            .collect(),
+        altitude: None,
+        ceiling: None,
+    };
+    let block = |language: &str, event: String, headline, description, instruction| Info {
+        language: Some(language.into()),
+        category: vec![category],
+        event,
+        response_type: Vec::new(),
+        urgency,
+        severity,
+        certainty,
+        audience: None,
+        event_code: Vec::new(),
+        effective: None,
+        onset: None,
+        expires: Some(expires.clone()),
+        sender_name: None,
+        headline,
+        description,
+        instruction,
+        web: None,
+        contact: None,
+        parameter: Vec::new(),
+        resource: Vec::new(),
+        area: vec![area.clone()],
+    };
+    let mut info = vec![block(
+        "zh-CN",
+        event,
+        optional("headline"),
+        optional("description"),
+        optional("instruction"),
+    )];
+    if let Some(event_en) = optional("event_en") {
+        info.push(block(
+            "en-US",
+            event_en,
+            optional("headline_en"),
+            None,
+            optional("instruction_en"),
+        ));
+    }
+    Ok(AlertDraft {
+        status: None,
+        scope: None,
+        restriction: None,
+        addresses: None,
+        note: None,
+        incidents: None,
+        info,
+    })
+}
+
+/// A CAP problem put at the form field it concerns: `alert/info[1]/area[1]/polygon[1]` → `polygon`.
+fn at_form_fields(error: ApiError) -> ApiError {
+    match error {
+        ApiError::InvalidFields(errors) => ApiError::InvalidFields(
+            errors
+                .into_iter()
+                .map(|mut e| {
+                    let last = e.field.rsplit('/').next().unwrap_or(&e.field);
+                    let name = last.split('[').next().unwrap_or(last).to_string();
+                    e.field = match name.as_str() {
+                        "areaDesc" => "area_desc".into(),
+                        "expires" => "expires_hours".into(),
+                        "geocode" => "regions".into(),
+                        _ => name,
+                    };
+                    e
+                })
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
+async fn new_alert_page(State(state): State<AppState>, ctx: PageContext) -> PageResult {
+    let user = ctx.user()?;
+    service::require_duty(&state, user)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    Ok(form_page(
+        &ctx,
+        StatusCode::OK,
+        ctx.pick("起草预警", "Draft an alert"),
+        &alert_form(&ctx, "/safety/alerts/new"),
+    ))
+}
+
+async fn draft_alert_action(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    body: Bytes,
+) -> PageResult {
+    let user = ctx.user()?;
+    let pairs = form_pairs(&body);
+    ctx.check_csrf(form_value(&pairs, "csrf"))?;
+    let outcome = match draft_from_form(&pairs) {
+        Ok(draft) => service::draft_alert(&state, user, draft).await,
+        Err(error) => Err(error),
+    };
+    alert_form_outcome(
+        &ctx,
+        outcome,
+        &pairs,
+        "/safety/alerts/new",
+        ctx.pick("起草预警", "Draft an alert"),
+    )
+}
+
+fn alert_form_outcome(
+    ctx: &PageContext,
+    outcome: Result<AlertRecord, ApiError>,
+    pairs: &[(String, String)],
+    action: &str,
+    title: &str,
+) -> PageResult {
+    match outcome {
+        Ok(record) => Ok(Redirect::to(&format!("/safety/alerts/{}", record.id)).into_response()),
+        Err(error) if error.status().is_client_error() => {
+            let error = at_form_fields(error);
+            Ok(form_page(
+                ctx,
+                error.status(),
+                title,
+                &alert_form(ctx, action).fill(pairs).with_error(&error),
+            ))
+        }
+        Err(error) => Err(ctx.error(error)),
+    }
+}
+
+async fn update_alert_page(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    Path(id): Path<String>,
+) -> PageResult {
+    let user = ctx.user()?;
+    service::require_duty(&state, user)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    let record = service::alert(&state, Some(user), &id)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    let mut form = alert_form(&ctx, &format!("/safety/alerts/{id}/update"));
+    if let Some(info) = record.alert.info.first() {
+        let mut prefill = vec![
+            ("event".to_string(), info.event.clone()),
+            (
+                "category".to_string(),
+                info.category
+                    .first()
+                    .map(|c| c.as_str())
+                    .unwrap_or("Met")
+                    .to_string(),
+            ),
+            ("severity".to_string(), info.severity.as_str().to_string()),
+            ("urgency".to_string(), info.urgency.as_str().to_string()),
+            ("certainty".to_string(), info.certainty.as_str().to_string()),
+            (
+                "headline".to_string(),
+                info.headline.clone().unwrap_or_default(),
+            ),
+            (
+                "description".to_string(),
+                info.description.clone().unwrap_or_default(),
+            ),
+            (
+                "instruction".to_string(),
+                info.instruction.clone().unwrap_or_default(),
+            ),
+            ("expires_hours".to_string(), "24".to_string()),
+        ];
+        if let Some(area) = info.area.first() {
+            prefill.push(("area_desc".into(), area.area_desc.clone()));
+            prefill.push((
+                "polygon".into(),
+                area.polygon.first().cloned().unwrap_or_default(),
+            ));
+            prefill.push((
+                "circle".into(),
+                area.circle.first().cloned().unwrap_or_default(),
+            ));
+            prefill.push((
+                "regions".into(),
+                area.geocode
+                    .iter()
+                    .map(|g| g.value.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            ));
+        }
+        form = form.fill(&prefill);
+    }
+    Ok(form_page(
+        &ctx,
+        StatusCode::OK,
+        ctx.pick("更新预警", "Update the alert"),
+        &form,
+    ))
+}
+
+async fn update_alert_action(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> PageResult {
+    let user = ctx.user()?;
+    let pairs = form_pairs(&body);
+    ctx.check_csrf(form_value(&pairs, "csrf"))?;
+    let outcome = match draft_from_form(&pairs) {
+        Ok(draft) => service::draft_update(&state, user, &id, draft).await,
+        Err(error) => Err(error),
+    };
+    let action = format!("/safety/alerts/{id}/update");
+    alert_form_outcome(
+        &ctx,
+        outcome,
+        &pairs,
+        &action,
+        ctx.pick("更新预警", "Update the alert"),
+    )
+}
+
+fn cancel_form(ctx: &PageContext, id: &str) -> Form {
+    Form::new(
+        ctx,
+        &format!("/safety/alerts/{id}/cancel"),
+        ctx.pick(
+            "起草解除（交另一名值班员审核）",
+            "Draft the cancel (a second officer approves it)",
+        ),
+        vec![Field::of(
+            "note",
+            ctx.pick("解除原因", "Why it is cancelled"),
+            FieldKind::TextArea,
+        )],
+    )
+}
+
+async fn cancel_alert_page(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    Path(id): Path<String>,
+) -> PageResult {
+    let user = ctx.user()?;
+    service::require_duty(&state, user)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    Ok(form_page(
+        &ctx,
+        StatusCode::OK,
+        ctx.pick("解除预警", "Cancel the alert"),
+        &cancel_form(&ctx, &id),
+    ))
+}
+
+async fn cancel_alert_action(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> PageResult {
+    let user = ctx.user()?;
+    let pairs = form_pairs(&body);
+    ctx.check_csrf(form_value(&pairs, "csrf"))?;
+    let cancel = AlertCancel {
+        note: form_value(&pairs, "note").to_string(),
+    };
+    match service::draft_cancel(&state, user, &id, cancel).await {
+        Ok(record) => Ok(Redirect::to(&format!("/safety/alerts/{}", record.id)).into_response()),
+        Err(error) if error.status().is_client_error() => Ok(form_page(
+            &ctx,
+            error.status(),
+            ctx.pick("解除预警", "Cancel the alert"),
+            &cancel_form(&ctx, &id).fill(&pairs).with_error(&error),
+        )),
+        Err(error) => Err(ctx.error(error)),
+    }
+}
+
+fn import_form(ctx: &PageContext) -> Form {
+    Form::new(
+        ctx,
+        "/safety/alerts/import",
+        ctx.pick("校验并导入", "Check and import"),
+        vec![Field::of("xml", ctx.pick("CAP 预警（XML）", "CAP alert (XML)"), FieldKind::TextArea).hint(
+            ctx.pick(
+                "粘贴其他机构发布的 CAP 1.2 或 1.1 预警全文；将按官方模式和标准规则校验，逐条列出问题。",
+                "Paste another authority's CAP 1.2 or 1.1 alert; it is checked against the official schema and the standard's rules, each problem listed.",
+            ),
+        )],
+    )
+}
+
+async fn import_cap_page(State(state): State<AppState>, ctx: PageContext) -> PageResult {
+    let user = ctx.user()?;
+    service::require_duty(&state, user)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    Ok(form_page(
+        &ctx,
+        StatusCode::OK,
+        ctx.pick("导入 CAP 预警", "Import a CAP alert"),
+        &import_form(&ctx),
+    ))
+}
+
+async fn import_cap_action(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    body: Bytes,
+) -> PageResult {
+    let user = ctx.user()?;
+    let pairs = form_pairs(&body);
+    ctx.check_csrf(form_value(&pairs, "csrf"))?;
+    let xml = form_value(&pairs, "xml");
+    match service::import_cap(&state, user, xml.as_bytes()).await {
+        Ok(record) => Ok(Redirect::to(&format!("/safety/alerts/{}", record.id)).into_response()),
+        Err(error) if error.status().is_client_error() => {
+            // Every problem, with its element, at the one field.
+            let detail = match &error {
+                ApiError::InvalidFields(errors) => errors
+                    .iter()
+                    .map(|e| format!("{}: {}", e.field, e.detail))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+                other => other.public_detail(),
+            };
+            let error = ApiError::invalid("xml", detail);
+            Ok(form_page(
+                &ctx,
+                error.status(),
+                ctx.pick("导入 CAP 预警", "Import a CAP alert"),
+                &import_form(&ctx).fill(&pairs).with_error(&error),
+            ))
+        }
+        Err(error) => Err(ctx.error(error)),
+    }
+}
+
+fn info_html(ctx: &PageContext, info: &Info) -> String {
+    let lang = info.language.as_deref().unwrap_or("en-US");
+    let mut rows = vec![
+        (ctx.pick("事件", "Event").to_string(), info.event.clone()),
+        (
+            ctx.pick("严重程度 · 紧迫 · 确定", "Severity · urgency · certainty")
+                .to_string(),
+            format!(
+                "{} · {} · {}",
+                severity_name(ctx, info.severity),
+                info.urgency.as_str(),
+                info.certainty.as_str()
+            ),
+        ),
+    ];
+    for (label, value) in [
+        (ctx.pick("情况", "What is happening"), &info.description),
+        (ctx.pick("应对建议", "What to do"), &info.instruction),
+        (ctx.pick("有效至", "Expires"), &info.expires),
+        (ctx.pick("发布机构", "Issued by"), &info.sender_name),
+    ] {
+        if let Some(value) = value {
+            rows.push((label.to_string(), value.clone()));
+        }
+    }
+    for area in &info.area {
+        let codes: Vec<&str> = area.geocode.iter().map(|g| g.value.as_str()).collect();
+        let mut text = area.area_desc.clone();
+        if !codes.is_empty() {
+            text.push_str(&format!(" ({})", codes.join(" ")));
+        }
+        if !area.polygon.is_empty() || !area.circle.is_empty() {
+            text.push_str(&format!(
+                " · {} {}, {} {}",
+                area.polygon.len(),
+                ctx.pick("个多边形", "polygon(s)"),
+                area.circle.len(),
+                ctx.pick("个圆", "circle(s)")
+            ));
+        }
+        rows.push((ctx.pick("区域", "Area").to_string(), text));
+    }
+    format!(
+        "<section lang=\"{}\"><h2>{}</h2>{}</section>",
+        esc(lang),
+        esc(info.title()),
+        Summary { rows }.html()
+    )
+}
+
+async fn alert_page(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    Path(id): Path<String>,
+) -> PageResult {
+    let record = service::alert(&state, ctx.user.as_ref(), &id)
+        .await
+        .map_err(|e| ctx.error(e))?;
+    let title = headline_of(&ctx, &record);
+    let mut body = format!("<h1>{}</h1>", esc(&title));
+    body.push_str(&targeting::answer_section(&state, &ctx, &record).await);
+    let a = &record.alert;
+    let mut rows = vec![
+        (
+            ctx.pick("状态", "State").to_string(),
+            alert_state_name(&ctx, record.state).to_string(),
+        ),
+        (
+            ctx.pick("类型", "Message").to_string(),
+            format!(
+                "{} · {} · {}",
+                a.msg_type.as_str(),
+                a.status.as_str(),
+                a.scope.as_str()
+            ),
+        ),
+        (ctx.pick("发布者", "Sender").to_string(), a.sender.clone()),
+        (
+            ctx.pick("编号", "Identifier").to_string(),
+            a.identifier.clone(),
+        ),
+    ];
+    if record.state.is_out() {
+        rows.push((ctx.pick("发送时间", "Sent").to_string(), a.sent.clone()));
+    }
+    if let Some(note) = &a.note {
+        rows.push((ctx.pick("说明", "Note").to_string(), note.clone()));
+    }
+    if let Some(references) = &a.references {
+        rows.push((
+            ctx.pick("所指预警", "Refers to").to_string(),
+            references.clone(),
+        ));
+    }
+    if record.signed {
+        rows.push((
+            ctx.pick("签名", "Signature").to_string(),
+            ctx.pick(
+                "附有发送方的 XML-DSig 签名（本平台未验证），原文原样保存",
+                "Carries the sender's XML-DSig signature (not verified here); the original is kept as received",
+            )
+            .to_string(),
+        ));
+    }
+    body.push_str(&Summary { rows }.html());
+    let mut links = vec![format!(
+        "<a href=\"/api/v1/safety/alerts/{}/cap.xml\">CAP 1.2 XML</a>",
+        esc(&record.id)
+    )];
+    if record.origin == AlertOrigin::Imported {
+        links.push(format!(
+            "<a href=\"/api/v1/safety/alerts/{}/original.xml\">{}</a>",
+            esc(&record.id),
+            esc(ctx.pick("接收原文", "Original as received"))
+        ));
+    }
+    links.push(format!(
+        "<a href=\"/safety/alerts\">{}</a>",
+        esc(ctx.pick("全部预警", "All alerts"))
+    ));
+    body.push_str(&format!("<p>{}</p>", links.join(" · ")));
+    if let Some(user) = ctx.user.as_ref()
+        && is_duty(&state, &ctx).await
+    {
+        match record.state {
+            AlertState::Draft if record.created_by != user.account_id => body.push_str(&post_button(
+                &ctx,
+                &format!("/safety/alerts/{}/approve", record.id),
+                ctx.pick("审核通过", "Approve"),
+            )),
+            AlertState::Draft => body.push_str(&format!(
+                "<p>{}</p>",
+                esc(ctx.pick("须由另一名值班员审核后才能发布。", "A second duty officer must approve it before it can be issued."))
+            )),
+            AlertState::Approved => body.push_str(&post_button(
+                &ctx,
+                &format!("/safety/alerts/{}/issue", record.id),
+                ctx.pick("立即发布", "Issue now"),
+            )),
+            AlertState::Issued if record.origin == AlertOrigin::Drafted => body.push_str(&format!(
+                "<p><a class=\"button\" href=\"/safety/alerts/{id}/update\">{}</a> <a class=\"button warning\" href=\"/safety/alerts/{id}/cancel\">{}</a></p>",
+                esc(ctx.pick("更新预警", "Update")),
+                esc(ctx.pick("解除预警", "Cancel")),
+                id = esc(&record.id),
+            )),
+            _ => {}
+        }
+    }
+    body.push_str(&targeting::responders_section(&state, &ctx, &record).await);
+    for info in &a.info {
+        body.push_str(&info_html(&ctx, info));
+    }
+    Ok(ctx.render(&title, &body))
+}
+
+async fn alert_step(
+    state: &AppState,
+    ctx: &PageContext,
+    id: &str,
+    body: &Bytes,
+    issue: bool,
+) -> PageResult {
+    let user = ctx.user()?;
+    let pairs = form_pairs(body);
+    ctx.check_csrf(form_value(&pairs, "csrf"))?;
+    let outcome = if issue {
+        service::issue_alert(state, user, id).await
+    } else {
+        service::approve_alert(state, user, id).await
+    };
+    outcome.map_err(|e| ctx.error(e))?;
+    Ok(Redirect::to(&format!("/safety/alerts/{id}")).into_response())
+}
+
+async fn approve_alert_action(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> PageResult {
+    alert_step(&state, &ctx, &id, &body, false).await
+}
+
+async fn issue_alert_action(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> PageResult {
+    alert_step(&state, &ctx, &id, &body, true).await
 }

@@ -14,6 +14,9 @@ use kernel::{ApiError, ApiResult, AppState};
 use crate::model::*;
 use crate::store::{self, NewReading, StationRow};
 
+pub mod supplies;
+pub mod targeting;
+
 /// The most readings one batch may carry.
 pub const MAX_BATCH: usize = 10_000;
 
@@ -353,9 +356,11 @@ pub async fn ingest(
     for (station, (first, last)) in recount {
         store::recount_rain_hours(&mut tx, station, first, last).await?;
     }
-    for (station_id, (at, value)) in &latest {
-        store::set_latest(&mut tx, station_id, *at, *value).await?;
-    }
+    let latest: Vec<(&str, Timestamp, f64)> = latest
+        .into_iter()
+        .map(|(station, (at, value))| (station, at, value))
+        .collect();
+    store::set_latest(&mut tx, &latest).await?;
     write_tally(&mut tx, counts, now).await?;
     tx.commit().await?;
     if accepted > 0 {
@@ -1275,13 +1280,14 @@ pub async fn recompute(state: &AppState) -> ApiResult<Vec<LevelChange>> {
                 body: &body,
                 ack_required: true,
             };
-            let (message, reached) = messaging::service::notify_many_in(
+            let sent = messaging::service::notify_many_in(
                 state,
                 &mut tx,
                 &notice,
                 messaging::service::Recipients::Region(&code),
             )
             .await?;
+            let (message, reached) = (sent.id, sent.reached);
             changes[*at].residents_notified = reached;
             notified_any = true;
             let mut event = AuditEvent::by(
@@ -1364,4 +1370,653 @@ pub async fn changes(state: &AppState, hours: i64) -> ApiResult<Vec<LevelChange>
         .into_iter()
         .map(|c| change_of(c, &names))
         .collect())
+}
+
+// ---- CAP alerts ----
+
+use crate::cap::model::{Alert, CapProblem, CapVersion, MsgType, Scope, Status};
+
+/// The CAP `sender` of alerts drafted on this node: `civitas@` and the node's host.
+pub fn cap_sender(state: &AppState) -> String {
+    let base = state.config.public_base_url();
+    let host = base
+        .split("://")
+        .nth(1)
+        .unwrap_or(&base)
+        .split(['/', ':'])
+        .next()
+        .filter(|h| !h.is_empty())
+        .unwrap_or("localhost");
+    format!("civitas@{host}")
+}
+
+/// A time as CAP writes it, in UTC (`-00:00`, the standard's way of saying so).
+pub fn cap_time(at: Timestamp) -> String {
+    let t = at.to_datetime();
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}-00:00",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
+fn cap_invalid(problems: Vec<CapProblem>) -> ApiError {
+    ApiError::InvalidFields(
+        problems
+            .into_iter()
+            .map(|p| kernel::error::FieldError {
+                field: p.element,
+                detail: p.message,
+            })
+            .collect(),
+    )
+}
+
+/// Checks an alert about to be stored or issued: the rules beyond the schema, then its
+/// written form against the schema. Every problem is named.
+fn check_alert(alert: &Alert) -> ApiResult<String> {
+    let mut problems = crate::cap::check::check(alert);
+    let xml = crate::cap::write::write(alert);
+    if problems.is_empty() {
+        problems = crate::cap::schema_problems(xml.as_bytes());
+    }
+    if problems.is_empty() {
+        Ok(xml)
+    } else {
+        Err(cap_invalid(problems))
+    }
+}
+
+/// Audits a step of an alert's life (no personal data: the basis is not applicable).
+async fn audit_alert(
+    state: &AppState,
+    tx: &mut kernel::db::Tx,
+    by: &Principal,
+    action: &str,
+    resource: String,
+    purpose: &str,
+) -> ApiResult<()> {
+    let mut event = AuditEvent::by(by, action, resource);
+    event.purpose = purpose.into();
+    event.basis = Basis::NotApplicable;
+    state.audit.record_in(tx, event).await?;
+    Ok(())
+}
+
+/// The alert a stored row holds.
+fn alert_of(row: &store::AlertRow) -> ApiResult<Alert> {
+    serde_json::from_str(&row.body).map_err(|e| ApiError::Unexpected(e.into()))
+}
+
+/// An alert locked in the transaction, which must be in `want` to take the step `step`.
+async fn alert_in_state(
+    tx: &mut kernel::db::Tx,
+    id: &str,
+    want: AlertState,
+    step: &str,
+) -> ApiResult<store::AlertRow> {
+    let row = store::alert_for_update(tx, id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no alert {id}")))?;
+    if row.state != want.as_str() {
+        return Err(ApiError::Conflict(format!(
+            "only {step}; this alert is {}",
+            row.state
+        )));
+    }
+    Ok(row)
+}
+
+fn alert_record(row: store::AlertRow) -> ApiResult<AlertRecord> {
+    let alert = alert_of(&row)?;
+    Ok(AlertRecord {
+        id: row.id,
+        origin: if row.origin == AlertOrigin::Imported.as_str() {
+            AlertOrigin::Imported
+        } else {
+            AlertOrigin::Drafted
+        },
+        state: AlertState::parse(&row.state).unwrap_or(AlertState::Draft),
+        alert,
+        received_version: match row.received_version.as_deref() {
+            Some("1.1") => Some(CapVersion::V1_1),
+            Some(_) => Some(CapVersion::V1_2),
+            None => None,
+        },
+        signed: row.signed,
+        refers_to: row.refers_to,
+        created_by: row.created_by,
+        created_at: row.created_at,
+        approved_by: row.approved_by,
+        approved_at: row.approved_at,
+        issued_by: row.issued_by,
+        issued_at: row.issued_at,
+        targeting: None,
+    })
+}
+
+fn alert_row(
+    alert: &Alert,
+    origin: AlertOrigin,
+    state: AlertState,
+    by: &Principal,
+    now: Timestamp,
+) -> ApiResult<store::AlertRow> {
+    Ok(store::AlertRow {
+        id: kernel::ids::new_id(),
+        identifier: alert.identifier.clone(),
+        sender: alert.sender.clone(),
+        sent: alert.sent.clone(),
+        status: alert.status.as_str().to_string(),
+        msg_type: alert.msg_type.as_str().to_string(),
+        scope: alert.scope.as_str().to_string(),
+        origin: origin.as_str().to_string(),
+        state: state.as_str().to_string(),
+        body: serde_json::to_string(alert).map_err(|e| ApiError::Unexpected(e.into()))?,
+        received_version: None,
+        signed: false,
+        refers_to: None,
+        created_by: by.account_id.clone(),
+        created_at: now,
+        issued_by: None,
+        issued_at: None,
+        approved_by: None,
+        approved_at: None,
+    })
+}
+
+/// Whether the caller may see an alert: staff on duty see every one; others see alerts that
+/// have gone out to the public.
+async fn may_see_alert(state: &AppState, by: Option<&Principal>, row: &store::AlertRow) -> bool {
+    let public = row.scope == Scope::Public.as_str()
+        && row.status == Status::Actual.as_str()
+        && AlertState::parse(&row.state).is_some_and(AlertState::is_out);
+    if public {
+        return true;
+    }
+    match by {
+        Some(by) => require_duty(state, by).await.is_ok(),
+        None => false,
+    }
+}
+
+/// Drafts a new alert (a duty officer), or the draft of an update or cancel of an issued
+/// one. The identifier and sender are the platform's; the time sent is set on issue.
+async fn store_draft(
+    state: &AppState,
+    by: &Principal,
+    alert: Alert,
+    refers_to: Option<String>,
+) -> ApiResult<AlertRecord> {
+    check_alert(&alert)?;
+    let now = Timestamp::now();
+    let mut row = alert_row(&alert, AlertOrigin::Drafted, AlertState::Draft, by, now)?;
+    row.refers_to = refers_to;
+    let mut tx = state.db.begin().await?;
+    if !store::insert_alert(&mut tx, &row, None).await? {
+        return Err(ApiError::Conflict(format!(
+            "{} already sent an alert {}",
+            alert.sender, alert.identifier
+        )));
+    }
+    audit_alert(
+        state,
+        &mut tx,
+        by,
+        "safety.alert.draft",
+        format!("alert:{} {}", row.id, alert.msg_type.as_str()),
+        "draft a public alert",
+    )
+    .await?;
+    tx.commit().await?;
+    alert_record(row)
+}
+
+fn new_alert(state: &AppState, draft: AlertDraft, msg_type: MsgType) -> ApiResult<Alert> {
+    if msg_type != MsgType::Cancel && draft.info.is_empty() {
+        return Err(ApiError::invalid(
+            "info",
+            "an alert needs at least one info block (what, how bad, where, what to do)",
+        ));
+    }
+    if draft.info.len() > 20 {
+        return Err(ApiError::invalid("info", "at most 20 info blocks"));
+    }
+    let trimmed = |v: Option<String>| v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+    Ok(Alert {
+        identifier: format!("civitas-{}", kernel::ids::new_id()),
+        sender: cap_sender(state),
+        sent: cap_time(Timestamp::now()),
+        status: draft.status.unwrap_or(Status::Actual),
+        msg_type,
+        source: None,
+        scope: draft.scope.unwrap_or(Scope::Public),
+        restriction: trimmed(draft.restriction),
+        addresses: trimmed(draft.addresses),
+        code: Vec::new(),
+        note: trimmed(draft.note),
+        references: None,
+        incidents: trimmed(draft.incidents),
+        info: draft.info,
+    })
+}
+
+/// Drafts a new alert (a duty officer); audited.
+pub async fn draft_alert(
+    state: &AppState,
+    by: &Principal,
+    draft: AlertDraft,
+) -> ApiResult<AlertRecord> {
+    require_duty(state, by).await?;
+    let alert = new_alert(state, draft, MsgType::Alert)?;
+    store_draft(state, by, alert, None).await
+}
+
+/// The issued alert an update or cancel refers to.
+async fn issued_here(state: &AppState, id: &str) -> ApiResult<store::AlertRow> {
+    let row = store::alert(&state.db, id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no alert {id}")))?;
+    if row.origin != AlertOrigin::Drafted.as_str() || row.state != AlertState::Issued.as_str() {
+        return Err(ApiError::Conflict(format!(
+            "only an alert issued here and still in force can be updated or cancelled; this one is {} ({})",
+            row.state, row.origin
+        )));
+    }
+    Ok(row)
+}
+
+fn reference_of(row: &store::AlertRow) -> String {
+    format!("{},{},{}", row.sender, row.identifier, row.sent)
+}
+
+/// Drafts an update of an issued alert: a new message that replaces it once issued.
+pub async fn draft_update(
+    state: &AppState,
+    by: &Principal,
+    id: &str,
+    draft: AlertDraft,
+) -> ApiResult<AlertRecord> {
+    require_duty(state, by).await?;
+    let original = issued_here(state, id).await?;
+    let mut alert = new_alert(state, draft, MsgType::Update)?;
+    alert.references = Some(reference_of(&original));
+    store_draft(state, by, alert, Some(original.id)).await
+}
+
+/// Drafts the cancel of an issued alert, with the reason.
+pub async fn draft_cancel(
+    state: &AppState,
+    by: &Principal,
+    id: &str,
+    cancel: AlertCancel,
+) -> ApiResult<AlertRecord> {
+    require_duty(state, by).await?;
+    let note = kernel::api::text("note", &cancel.note, 500, true)?;
+    let original = issued_here(state, id).await?;
+    let previous = alert_of(&original)?;
+    let mut alert = new_alert(
+        state,
+        AlertDraft {
+            status: Some(previous.status),
+            scope: Some(previous.scope),
+            restriction: previous.restriction,
+            addresses: previous.addresses,
+            note: Some(note),
+            incidents: previous.incidents,
+            info: Vec::new(),
+        },
+        MsgType::Cancel,
+    )?;
+    alert.references = Some(reference_of(&original));
+    store_draft(state, by, alert, Some(original.id)).await
+}
+
+/// Approves a draft: a duty officer other than the one who drafted it; audited.
+pub async fn approve_alert(state: &AppState, by: &Principal, id: &str) -> ApiResult<AlertRecord> {
+    require_duty(state, by).await?;
+    let mut tx = state.db.begin().await?;
+    let mut row = alert_in_state(&mut tx, id, AlertState::Draft, "a draft can be approved").await?;
+    if row.created_by == by.account_id {
+        return Err(ApiError::Refused {
+            code: "second_person_required",
+            detail: "an alert is approved by a second duty officer, not by the one who drafted it"
+                .into(),
+        });
+    }
+    let now = Timestamp::now();
+    store::approve_alert(&mut tx, id, &by.account_id, now).await?;
+    row.state = AlertState::Approved.as_str().to_string();
+    row.approved_by = Some(by.account_id.clone());
+    row.approved_at = Some(now);
+    audit_alert(
+        state,
+        &mut tx,
+        by,
+        "safety.alert.approve",
+        format!("alert:{id}"),
+        "approve a public alert (second person)",
+    )
+    .await?;
+    tx.commit().await?;
+    alert_record(row)
+}
+
+/// Issues an approved alert: the time sent is now, the written alert is checked against the
+/// schema once more, and the alert it updates or cancels is marked so; audited.
+pub async fn issue_alert(state: &AppState, by: &Principal, id: &str) -> ApiResult<AlertRecord> {
+    let duty_org = require_duty(state, by).await?;
+    // Whom it will reach is worked out before the transaction opens (the regions its area
+    // meets, the shared locations in it): an approved alert no longer changes.
+    let mut plan = None;
+    if let Some(before) = store::alert(&state.db, id).await?
+        && before.state == AlertState::Approved.as_str()
+    {
+        let alert = alert_of(&before)?;
+        if targeting::pushes(&alert) {
+            plan = Some(targeting::plan(state, &alert).await?);
+        }
+    }
+    let sender_org = match duty_org {
+        Some(org) => Some(org),
+        None => rules(state).await?.notify_organisation_id,
+    };
+    let mut tx = state.db.begin().await?;
+    let mut row = alert_in_state(
+        &mut tx,
+        id,
+        AlertState::Approved,
+        "an approved alert can be issued",
+    )
+    .await?;
+    let mut alert = alert_of(&row)?;
+    let now = Timestamp::now();
+    alert.sent = cap_time(now);
+    check_alert(&alert)?;
+    let body = serde_json::to_string(&alert).map_err(|e| ApiError::Unexpected(e.into()))?;
+    store::issue_alert(&mut tx, id, &body, &alert.sent, &by.account_id, now).await?;
+    row.state = AlertState::Issued.as_str().to_string();
+    row.sent = alert.sent.clone();
+    row.issued_by = Some(by.account_id.clone());
+    row.issued_at = Some(now);
+    row.body = body;
+    if let Some(target) = row.refers_to.as_deref() {
+        // The alert it replaces must still be in force: a second update or cancel drafted
+        // against the same alert finds it already replaced.
+        let earlier = store::alert_for_update(&mut tx, target)
+            .await?
+            .ok_or_else(|| ApiError::NotFound(format!("no alert {target}")))?;
+        if earlier.state != AlertState::Issued.as_str() {
+            return Err(ApiError::Conflict(format!(
+                "the alert this {} refers to is {} now; draft it again against the alert in force",
+                alert.msg_type.as_str(),
+                earlier.state
+            )));
+        }
+        let replaced = match alert.msg_type {
+            MsgType::Cancel => AlertState::Cancelled,
+            _ => AlertState::Superseded,
+        };
+        store::set_alert_state(&mut tx, target, replaced.as_str()).await?;
+    }
+    let targeting = match sender_org.as_deref() {
+        Some(org) => targeting::push_in(state, &mut tx, by, org, &row, &alert, plan).await?,
+        None if alert.status == Status::Actual && alert.scope == Scope::Public => {
+            return Err(ApiError::Conflict(
+                "no organisation to send the alert's notice from: issue it as a duty officer of a government department, or name notify_organisation_id in the warning rules".into(),
+            ));
+        }
+        None => None,
+    };
+    audit_alert(
+        state,
+        &mut tx,
+        by,
+        "safety.alert.issue",
+        format!(
+            "alert:{id} {} {}",
+            alert.msg_type.as_str(),
+            alert.identifier
+        ),
+        "issue a public alert",
+    )
+    .await?;
+    tx.commit().await?;
+    let mut record = alert_record(row)?;
+    record.targeting = targeting;
+    Ok(record)
+}
+
+/// Imports a CAP alert from another authority (CAP 1.2 as sent, 1.1 upgraded, any declared
+/// encoding, signed or not): every problem is named, nothing invalid is stored. An update
+/// or cancel marks the alerts it names, when they are stored here.
+pub async fn import_cap(
+    state: &AppState,
+    by: &Principal,
+    document: &[u8],
+) -> ApiResult<AlertRecord> {
+    require_duty(state, by).await?;
+    // Reading and checking a document of up to 4 MiB is CPU work: off the async workers.
+    let owned = document.to_vec();
+    let validation = tokio::task::spawn_blocking(move || crate::cap::validate(&owned))
+        .await
+        .map_err(|e| ApiError::Unexpected(e.into()))?;
+    let read = match validation.read {
+        Some(read) if validation.problems.is_empty() => read,
+        _ => return Err(cap_invalid(validation.problems)),
+    };
+    let alert = read.alert;
+    if alert.sender == cap_sender(state) {
+        return Err(ApiError::invalid(
+            "alert/sender",
+            format!(
+                "{} is this platform's own sender; only other authorities' alerts are imported",
+                alert.sender
+            ),
+        ));
+    }
+    let now = Timestamp::now();
+    let mut row = alert_row(&alert, AlertOrigin::Imported, AlertState::Received, by, now)?;
+    row.received_version = Some(
+        match read.version {
+            CapVersion::V1_1 => "1.1",
+            CapVersion::V1_2 => "1.2",
+        }
+        .to_string(),
+    );
+    row.signed = read.signature.is_some();
+    let mut tx = state.db.begin().await?;
+    let replaced = match alert.msg_type {
+        MsgType::Update => Some(AlertState::Superseded),
+        MsgType::Cancel => Some(AlertState::Cancelled),
+        _ => None,
+    };
+    if let (Some(replaced), Some(references)) = (replaced, alert.references.as_deref()) {
+        for reference in references.split_whitespace() {
+            let mut parts = reference.split(',');
+            // Only the sender's own earlier alerts, still in force, of the same status (a
+            // test message does not replace an actual one).
+            if let (Some(sender), Some(identifier)) = (parts.next(), parts.next())
+                && sender == alert.sender
+                && let Some(earlier) =
+                    store::alert_by_identifier(&mut tx, sender, identifier).await?
+                && earlier.origin == AlertOrigin::Imported.as_str()
+                && earlier.state == AlertState::Received.as_str()
+                && earlier.status == alert.status.as_str()
+            {
+                store::set_alert_state(&mut tx, &earlier.id, replaced.as_str()).await?;
+                row.refers_to.get_or_insert(earlier.id);
+            }
+        }
+    }
+    use base64::Engine as _;
+    let original = base64::engine::general_purpose::STANDARD.encode(document);
+    if !store::insert_alert(&mut tx, &row, Some(&original)).await? {
+        return Err(ApiError::Conflict(format!(
+            "this alert is already here: {} sent {} before",
+            alert.sender, alert.identifier
+        )));
+    }
+    audit_alert(
+        state,
+        &mut tx,
+        by,
+        "safety.alert.import",
+        format!(
+            "alert:{} {} {} from {}",
+            row.id,
+            alert.msg_type.as_str(),
+            alert.identifier,
+            alert.sender
+        ),
+        "receive another authority's alert",
+    )
+    .await?;
+    tx.commit().await?;
+    alert_record(row)
+}
+
+/// One alert, if the caller may see it (public alerts that went out: everyone).
+pub async fn alert(state: &AppState, by: Option<&Principal>, id: &str) -> ApiResult<AlertRecord> {
+    let row = store::alert(&state.db, id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no alert {id}")))?;
+    if !may_see_alert(state, by, &row).await {
+        return Err(ApiError::NotFound(format!("no alert {id}")));
+    }
+    let mut record = alert_record(row)?;
+    record.targeting = targeting::targeting(state, id).await?;
+    Ok(record)
+}
+
+/// An alert as CAP 1.2 XML (as written here; a sender's signature is not carried over).
+pub async fn alert_xml(state: &AppState, by: Option<&Principal>, id: &str) -> ApiResult<String> {
+    Ok(crate::cap::write::write(&alert(state, by, id).await?.alert))
+}
+
+/// An imported alert's document exactly as it was received (with its signature).
+pub async fn alert_original(
+    state: &AppState,
+    by: Option<&Principal>,
+    id: &str,
+) -> ApiResult<Vec<u8>> {
+    alert(state, by, id).await?;
+    let original = store::alert_original(&state.db, id)
+        .await?
+        .flatten()
+        .ok_or_else(|| {
+            ApiError::NotFound(format!(
+                "alert {id} was drafted here; it has no received original"
+            ))
+        })?;
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD
+        .decode(original)
+        .map_err(|e| ApiError::Unexpected(e.into()))
+}
+
+/// Alerts, newest first: staff on duty see all (or those in a state); others the public
+/// alerts that went out.
+pub async fn alerts(
+    state: &AppState,
+    by: Option<&Principal>,
+    wanted: Option<&str>,
+) -> ApiResult<Vec<AlertRecord>> {
+    let states: Vec<String> = match wanted.map(str::trim).filter(|s| !s.is_empty()) {
+        Some(s) => vec![AlertState::parse(s)
+            .ok_or_else(|| ApiError::invalid("state", format!("no alert state {s}: draft, approved, issued, received, superseded or cancelled")))?
+            .as_str()
+            .to_string()],
+        None => Vec::new(),
+    };
+    let staff = match by {
+        Some(by) => require_duty(state, by).await.is_ok(),
+        None => false,
+    };
+    let states = if staff {
+        states
+    } else {
+        let out = [
+            AlertState::Issued,
+            AlertState::Received,
+            AlertState::Superseded,
+            AlertState::Cancelled,
+        ];
+        out.iter()
+            .map(|s| s.as_str().to_string())
+            .filter(|s| states.is_empty() || states.contains(s))
+            .collect()
+    };
+    if states.is_empty() {
+        return Ok(Vec::new());
+    }
+    store::alerts(&state.db, &states, !staff, 500)
+        .await?
+        .into_iter()
+        .map(alert_record)
+        .collect()
+}
+
+/// The feed of public alerts that went out (issued here or received), newest first, each
+/// linking to its CAP document.
+pub async fn alert_feed(state: &AppState) -> ApiResult<crate::cap::feed::Feed> {
+    let base = state.config.public_base_url();
+    let base = base.trim_end_matches('/');
+    // In force only: an alert updated or cancelled is replaced by the message that did it.
+    let in_force = [
+        AlertState::Issued.as_str().to_string(),
+        AlertState::Received.as_str().to_string(),
+    ];
+    let records = store::alerts(&state.db, &in_force, true, 100)
+        .await?
+        .into_iter()
+        .map(alert_record)
+        .collect::<ApiResult<Vec<_>>>()?;
+    let entries = records
+        .into_iter()
+        .map(|r| {
+            let info = r.alert.info.first();
+            let title = info.map(|i| i.title().to_string()).unwrap_or_else(|| {
+                format!(
+                    "{} of {}",
+                    r.alert.msg_type.as_str(),
+                    r.alert.references.clone().unwrap_or_default()
+                )
+            });
+            let summary = match info {
+                Some(i) => format!(
+                    "{} — {}, {}, {}. {}",
+                    i.event,
+                    i.severity.as_str(),
+                    i.urgency.as_str(),
+                    i.certainty.as_str(),
+                    i.area
+                        .iter()
+                        .map(|a| a.area_desc.as_str())
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                ),
+                None => r.alert.note.clone().unwrap_or_default(),
+            };
+            let updated = crate::cap::check::datetime(&r.alert.sent)
+                .unwrap_or_else(|_| r.created_at.to_datetime());
+            crate::cap::feed::FeedEntry {
+                id: format!("urn:cap:{}:{}", r.alert.sender, r.alert.identifier),
+                title,
+                summary,
+                updated,
+                cap_url: format!("{base}/api/v1/safety/alerts/{}/cap.xml", r.id),
+            }
+        })
+        .collect();
+    Ok(crate::cap::feed::Feed {
+        id: format!("{base}/api/v1/safety/cap/feed.atom"),
+        title: "Civitas public alerts".into(),
+        home: format!("{base}/safety/alerts"),
+        entries,
+    })
 }

@@ -101,12 +101,33 @@ pub async fn stations_by_code(db: &Db, codes: &[String]) -> Result<Vec<StationRo
 
 /// Stores readings, ignoring those already stored for the same station and instant:
 /// how many were new. (Not `RETURNING` the new ones: on SQLite every returned row costs a
-/// trip through the driver's worker, which halved the ingest rate.)
+/// trip through the driver's worker, which halved the ingest rate.) On PostgreSQL the
+/// readings go as three arrays into one statement whatever their number: a `VALUES` list
+/// of varying length is a new statement to parse and plan for every batch, which cost the
+/// server more than inserting the rows.
 pub async fn insert_readings(
     tx: &mut Tx,
     readings: &[NewReading<'_>],
     received_at: Timestamp,
 ) -> Result<u64, sqlx::Error> {
+    if let Tx::Postgres(t) = tx {
+        let stations: Vec<&str> = readings.iter().map(|r| r.station_id).collect();
+        let times: Vec<i64> = readings.iter().map(|r| r.observed_at.0).collect();
+        let values: Vec<f64> = readings.iter().map(|r| r.value).collect();
+        return sqlx::query(
+            "INSERT INTO safety_observations (station_id, observed_at, value, received_at)
+             SELECT r.station_id, r.observed_at, r.value, $4
+             FROM UNNEST($1::text[], $2::bigint[], $3::float8[]) AS r(station_id, observed_at, value)
+             ON CONFLICT (station_id, observed_at) DO NOTHING",
+        )
+        .bind(&stations)
+        .bind(&times)
+        .bind(&values)
+        .bind(received_at)
+        .execute(&mut **t)
+        .await
+        .map(|r| r.rows_affected());
+    }
     on_tx!(tx, |c| {
         let mut b = sqlx::QueryBuilder::new(
             "INSERT INTO safety_observations (station_id, observed_at, value, received_at) ",
@@ -166,24 +187,41 @@ pub async fn add_rain_hours(tx: &mut Tx, sums: &[(&str, i64, f64)]) -> Result<()
     Ok(())
 }
 
-/// Moves a station's latest reading forward (never back: readings may arrive out of
-/// order).
-pub async fn set_latest(
-    tx: &mut Tx,
-    station_id: &str,
-    observed_at: Timestamp,
-    value: f64,
-) -> Result<(), sqlx::Error> {
-    on_tx!(tx, |c| sqlx::query(
-        "UPDATE safety_stations SET last_observed_at = $1, last_value = $2
-         WHERE id = $3 AND (last_observed_at IS NULL OR last_observed_at < $1)"
-    )
-    .bind(observed_at)
-    .bind(value)
-    .bind(station_id)
-    .execute(c)
-    .await
-    .map(|_| ()))
+/// Moves stations' latest readings forward (never back: readings may arrive out of order),
+/// set-based: one statement for every station of a batch, not one each. `latest` is in
+/// station-id order; on PostgreSQL the rows are locked in that order first, so concurrent
+/// batches cannot deadlock — `FOR NO KEY UPDATE`, the lock the update itself takes, which
+/// does not wait on the key-share locks the batches' readings hold on their stations.
+pub async fn set_latest(tx: &mut Tx, latest: &[(&str, Timestamp, f64)]) -> Result<(), sqlx::Error> {
+    for chunk in latest.chunks(1_000) {
+        if tx.kind() == kernel::db::DbKind::Postgres {
+            on_tx!(tx, |c| {
+                let mut b = sqlx::QueryBuilder::new("SELECT id FROM safety_stations WHERE id IN (");
+                let mut ids = b.separated(", ");
+                for (id, _, _) in chunk {
+                    ids.push_bind(*id);
+                }
+                b.push(") ORDER BY id FOR NO KEY UPDATE");
+                b.build().execute(c).await.map(|_| ())
+            })?;
+        }
+        on_tx!(tx, |c| {
+            // VALUES' columns are column1, column2, … on both stores.
+            let mut b = sqlx::QueryBuilder::new(
+                "UPDATE safety_stations SET last_observed_at = v.column2, last_value = v.column3 FROM (",
+            );
+            b.push_values(chunk, |mut row, (id, at, value)| {
+                row.push_bind(*id).push_bind(*at).push_bind(*value);
+            });
+            b.push(
+                ") AS v WHERE safety_stations.id = v.column1
+                 AND (safety_stations.last_observed_at IS NULL
+                      OR safety_stations.last_observed_at < v.column2)",
+            );
+            b.build().execute(c).await.map(|_| ())
+        })?;
+    }
+    Ok(())
 }
 
 /// Adds refused readings to their counts: (station code as sent, reason, how many).
@@ -192,25 +230,7 @@ pub async fn count_rejections(
     counts: &[(String, &'static str, i64)],
     at: Timestamp,
 ) -> Result<(), sqlx::Error> {
-    for chunk in counts.chunks(500) {
-        on_tx!(tx, |c| {
-            let mut b = sqlx::QueryBuilder::new(
-                "INSERT INTO safety_rejections (station_code, reason, count, last_at) ",
-            );
-            b.push_values(chunk, |mut v, (code, reason, n)| {
-                v.push_bind(code)
-                    .push_bind(*reason)
-                    .push_bind(*n)
-                    .push_bind(at);
-            });
-            b.push(
-                " ON CONFLICT (station_code, reason) DO UPDATE SET
-                  count = safety_rejections.count + excluded.count, last_at = excluded.last_at",
-            );
-            b.build().execute(c).await.map(|_| ())
-        })?;
-    }
-    Ok(())
+    kernel::db::add_to_counts(tx, "safety_rejections", "station_code", counts, at).await
 }
 
 /// A station's readings between two instants, newest first.
@@ -621,4 +641,787 @@ pub async fn region_names(db: &Db) -> Result<Vec<(String, String)>, sqlx::Error>
     )
     .fetch_all(c)
     .await)
+}
+
+// ---- CAP alerts ----
+
+/// An alert as stored.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct AlertRow {
+    pub id: String,
+    pub identifier: String,
+    pub sender: String,
+    pub sent: String,
+    pub status: String,
+    pub msg_type: String,
+    pub scope: String,
+    pub origin: String,
+    pub state: String,
+    pub body: String,
+    pub received_version: Option<String>,
+    pub signed: bool,
+    pub refers_to: Option<String>,
+    pub created_by: String,
+    pub created_at: Timestamp,
+    pub approved_by: Option<String>,
+    pub approved_at: Option<Timestamp>,
+    pub issued_by: Option<String>,
+    pub issued_at: Option<Timestamp>,
+}
+
+/// The columns of an `AlertRow`, as a literal for `concat!`.
+macro_rules! alert_columns {
+    () => {
+        "id, identifier, sender, sent, status, msg_type, scope, origin, state, body, received_version,
+         signed, refers_to, created_by, created_at, approved_by, approved_at, issued_by, issued_at"
+    };
+}
+const ALERT_COLUMNS: &str = alert_columns!();
+
+/// Stores a new alert (false when its sender already sent one with its identifier).
+pub async fn insert_alert(
+    tx: &mut Tx,
+    a: &AlertRow,
+    original: Option<&str>,
+) -> Result<bool, sqlx::Error> {
+    on_tx!(tx, |c| sqlx::query(
+        "INSERT INTO safety_alerts (id, identifier, sender, sent, status, msg_type, scope, origin,
+         state, body, original, received_version, signed, refers_to, created_by, created_at,
+         issued_by, issued_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+         ON CONFLICT (sender, identifier) DO NOTHING"
+    )
+    .bind(&a.id)
+    .bind(&a.identifier)
+    .bind(&a.sender)
+    .bind(&a.sent)
+    .bind(&a.status)
+    .bind(&a.msg_type)
+    .bind(&a.scope)
+    .bind(&a.origin)
+    .bind(&a.state)
+    .bind(&a.body)
+    .bind(original)
+    .bind(&a.received_version)
+    .bind(a.signed)
+    .bind(&a.refers_to)
+    .bind(&a.created_by)
+    .bind(a.created_at)
+    .bind(&a.issued_by)
+    .bind(a.issued_at)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected() == 1))
+}
+
+/// One alert, read in the transaction (locked on PostgreSQL, for a change of state).
+pub async fn alert_for_update(tx: &mut Tx, id: &str) -> Result<Option<AlertRow>, sqlx::Error> {
+    let sql = match tx.kind() {
+        kernel::db::DbKind::Postgres => concat!(
+            "SELECT ",
+            alert_columns!(),
+            " FROM safety_alerts WHERE id = $1 FOR UPDATE"
+        ),
+        kernel::db::DbKind::Sqlite => {
+            concat!(
+                "SELECT ",
+                alert_columns!(),
+                " FROM safety_alerts WHERE id = $1"
+            )
+        }
+    };
+    on_tx!(tx, |c| sqlx::query_as(sql).bind(id).fetch_optional(c).await)
+}
+
+/// One alert.
+pub async fn alert(db: &Db, id: &str) -> Result<Option<AlertRow>, sqlx::Error> {
+    const SQL: &str = concat!(
+        "SELECT ",
+        alert_columns!(),
+        " FROM safety_alerts WHERE id = $1"
+    );
+    on_pool!(db.read(), |c| sqlx::query_as(SQL)
+        .bind(id)
+        .fetch_optional(c)
+        .await)
+}
+
+/// The alert a sender sent with an identifier, if stored here.
+pub async fn alert_by_identifier(
+    tx: &mut Tx,
+    sender: &str,
+    identifier: &str,
+) -> Result<Option<AlertRow>, sqlx::Error> {
+    const SQL: &str = concat!(
+        "SELECT ",
+        alert_columns!(),
+        " FROM safety_alerts WHERE sender = $1 AND identifier = $2"
+    );
+    on_tx!(tx, |c| sqlx::query_as(SQL)
+        .bind(sender)
+        .bind(identifier)
+        .fetch_optional(c)
+        .await)
+}
+
+/// An imported alert's original document.
+pub async fn alert_original(db: &Db, id: &str) -> Result<Option<Option<String>>, sqlx::Error> {
+    on_pool!(db.read(), |c| sqlx::query_scalar(
+        "SELECT original FROM safety_alerts WHERE id = $1"
+    )
+    .bind(id)
+    .fetch_optional(c)
+    .await)
+}
+
+/// Alerts, newest first: in one of `states` (or any), only the public Actual ones when
+/// `public_only`; at most `limit`.
+pub async fn alerts(
+    db: &Db,
+    states: &[String],
+    public_only: bool,
+    limit: i64,
+) -> Result<Vec<AlertRow>, sqlx::Error> {
+    on_pool!(db.read(), |c| {
+        let mut q = sqlx::QueryBuilder::new(format!(
+            "SELECT {ALERT_COLUMNS} FROM safety_alerts WHERE 1 = 1"
+        ));
+        if !states.is_empty() {
+            q.push(" AND state IN ");
+            push_list(&mut q, states);
+        }
+        if public_only {
+            q.push(" AND scope = 'Public' AND status = 'Actual'");
+        }
+        q.push(" ORDER BY created_at DESC, id DESC LIMIT ");
+        q.push_bind(limit);
+        q.build_query_as().fetch_all(c).await
+    })
+}
+
+/// Approves a draft.
+pub async fn approve_alert(
+    tx: &mut Tx,
+    id: &str,
+    by: &str,
+    at: Timestamp,
+) -> Result<(), sqlx::Error> {
+    on_tx!(tx, |c| sqlx::query(
+        "UPDATE safety_alerts SET state = 'approved', approved_by = $2, approved_at = $3
+         WHERE id = $1"
+    )
+    .bind(id)
+    .bind(by)
+    .bind(at)
+    .execute(c)
+    .await
+    .map(|_| ()))
+}
+
+/// Issues an approved alert: its final body and time sent.
+pub async fn issue_alert(
+    tx: &mut Tx,
+    id: &str,
+    body: &str,
+    sent: &str,
+    by: &str,
+    at: Timestamp,
+) -> Result<(), sqlx::Error> {
+    on_tx!(tx, |c| sqlx::query(
+        "UPDATE safety_alerts SET state = 'issued', body = $2, sent = $3, issued_by = $4,
+         issued_at = $5 WHERE id = $1"
+    )
+    .bind(id)
+    .bind(body)
+    .bind(sent)
+    .bind(by)
+    .bind(at)
+    .execute(c)
+    .await
+    .map(|_| ()))
+}
+
+/// Sets an alert's state (superseded or cancelled by a later message).
+pub async fn set_alert_state(tx: &mut Tx, id: &str, state: &str) -> Result<(), sqlx::Error> {
+    on_tx!(tx, |c| sqlx::query(
+        "UPDATE safety_alerts SET state = $2 WHERE id = $1"
+    )
+    .bind(id)
+    .bind(state)
+    .execute(c)
+    .await
+    .map(|_| ()))
+}
+
+// ---- targeted alerts: shared locations, alert notices, evacuation ----
+
+/// Stores (or replaces) a resident's shared location.
+pub async fn put_location(
+    db: &Db,
+    person_id: &str,
+    cell: (i64, i64),
+    point_enc: &[u8],
+    at: Timestamp,
+) -> Result<(), sqlx::Error> {
+    on_pool!(db.write(), |c| sqlx::query(
+        "INSERT INTO safety_locations (person_id, cell_lat, cell_lon, point_enc, shared_at)
+         VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (person_id) DO UPDATE SET cell_lat = excluded.cell_lat,
+             cell_lon = excluded.cell_lon, point_enc = excluded.point_enc,
+             shared_at = excluded.shared_at"
+    )
+    .bind(person_id)
+    .bind(cell.0)
+    .bind(cell.1)
+    .bind(point_enc)
+    .bind(at)
+    .execute(c)
+    .await
+    .map(|_| ()))
+}
+
+/// A resident's shared location: (sealed point, shared at).
+pub async fn location(
+    db: &Db,
+    person_id: &str,
+) -> Result<Option<(Vec<u8>, Timestamp)>, sqlx::Error> {
+    on_pool!(db.read(), |c| sqlx::query_as(
+        "SELECT point_enc, shared_at FROM safety_locations WHERE person_id = $1"
+    )
+    .bind(person_id)
+    .fetch_optional(c)
+    .await)
+}
+
+/// Withdraws a resident's shared location (false: there was none).
+pub async fn delete_location(db: &Db, person_id: &str) -> Result<bool, sqlx::Error> {
+    on_pool!(db.write(), |c| sqlx::query(
+        "DELETE FROM safety_locations WHERE person_id = $1"
+    )
+    .bind(person_id)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected() > 0))
+}
+
+/// Locations shared since `since` in a box of cells (south, north, west, east):
+/// (person id, sealed point).
+pub async fn locations_in_cells(
+    db: &Db,
+    cells: (i64, i64, i64, i64),
+    since: Timestamp,
+) -> Result<Vec<(String, Vec<u8>)>, sqlx::Error> {
+    on_pool!(db.read(), |c| sqlx::query_as(
+        "SELECT person_id, point_enc FROM safety_locations
+         WHERE cell_lat BETWEEN $1 AND $2 AND cell_lon BETWEEN $3 AND $4 AND shared_at >= $5"
+    )
+    .bind(cells.0)
+    .bind(cells.1)
+    .bind(cells.2)
+    .bind(cells.3)
+    .bind(since)
+    .fetch_all(c)
+    .await)
+}
+
+/// The notice an issued alert went out with.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct AlertNoticeRow {
+    pub alert_id: String,
+    pub chain_id: String,
+    pub notice_id: String,
+    pub kind: String,
+    pub regions: String,
+    pub by_region: i64,
+    pub by_location: i64,
+    pub reached: i64,
+    pub created_at: Timestamp,
+}
+
+pub async fn insert_alert_notice(tx: &mut Tx, n: &AlertNoticeRow) -> Result<(), sqlx::Error> {
+    on_tx!(tx, |c| sqlx::query(
+        "INSERT INTO safety_alert_notices (alert_id, chain_id, notice_id, kind, regions,
+             by_region, by_location, reached, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+    )
+    .bind(&n.alert_id)
+    .bind(&n.chain_id)
+    .bind(&n.notice_id)
+    .bind(&n.kind)
+    .bind(&n.regions)
+    .bind(n.by_region)
+    .bind(n.by_location)
+    .bind(n.reached)
+    .bind(n.created_at)
+    .execute(c)
+    .await
+    .map(|_| ()))
+}
+
+/// The notice an alert went out with, if it went out with one.
+pub async fn alert_notice(db: &Db, alert_id: &str) -> Result<Option<AlertNoticeRow>, sqlx::Error> {
+    on_pool!(db.read(), |c| sqlx::query_as(
+        "SELECT alert_id, chain_id, notice_id, kind, regions, by_region, by_location, reached,
+             created_at FROM safety_alert_notices WHERE alert_id = $1"
+    )
+    .bind(alert_id)
+    .fetch_optional(c)
+    .await)
+}
+
+/// The notices of a chain's alerts and updates (not its cancel), oldest first.
+pub async fn chain_notices(db: &Db, chain_id: &str) -> Result<Vec<String>, sqlx::Error> {
+    on_pool!(db.read(), |c| sqlx::query_scalar(
+        "SELECT notice_id FROM safety_alert_notices WHERE chain_id = $1 AND kind = 'alert'
+         ORDER BY created_at, alert_id"
+    )
+    .bind(chain_id)
+    .fetch_all(c)
+    .await)
+}
+
+/// Whether any of the notices reached the person.
+pub async fn reached(db: &Db, person_id: &str, notices: &[String]) -> Result<bool, sqlx::Error> {
+    if notices.is_empty() {
+        return Ok(false);
+    }
+    on_pool!(db.read(), |c| {
+        let mut b =
+            sqlx::QueryBuilder::new("SELECT COUNT(*) FROM inbox_entries WHERE person_id = ");
+        b.push_bind(person_id).push(" AND message_id IN ");
+        push_list(&mut b, notices);
+        b.build_query_scalar::<i64>()
+            .fetch_one(c)
+            .await
+            .map(|n| n > 0)
+    })
+}
+
+/// A person's evacuation record in a chain.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct EvacuationRow {
+    pub chain_id: String,
+    pub person_id: String,
+    pub status: String,
+    pub asked_help: bool,
+    pub note_enc: Option<Vec<u8>>,
+    pub shelter: Option<String>,
+    pub by_herself: bool,
+    pub updated_by: String,
+    pub updated_at: Timestamp,
+}
+
+/// Records a step (replacing the last one; `asked_help` once set stays set).
+pub async fn put_evacuation(db: &Db, e: &EvacuationRow) -> Result<(), sqlx::Error> {
+    on_pool!(db.write(), |c| sqlx::query(
+        "INSERT INTO safety_evacuation (chain_id, person_id, status, asked_help, note_enc,
+             shelter, by_herself, updated_by, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+         ON CONFLICT (chain_id, person_id) DO UPDATE SET status = excluded.status,
+             asked_help = (safety_evacuation.asked_help OR excluded.asked_help),
+             note_enc = COALESCE(excluded.note_enc, safety_evacuation.note_enc),
+             shelter = excluded.shelter, by_herself = excluded.by_herself,
+             updated_by = excluded.updated_by,
+             updated_at = excluded.updated_at"
+    )
+    .bind(&e.chain_id)
+    .bind(&e.person_id)
+    .bind(&e.status)
+    .bind(e.asked_help)
+    .bind(&e.note_enc)
+    .bind(&e.shelter)
+    .bind(e.by_herself)
+    .bind(&e.updated_by)
+    .bind(e.updated_at)
+    .execute(c)
+    .await
+    .map(|_| ()))
+}
+
+/// A person's evacuation record in a chain, with whether she acknowledged a notice.
+pub async fn evacuation(
+    db: &Db,
+    chain_id: &str,
+    person_id: &str,
+) -> Result<Option<EvacuationRow>, sqlx::Error> {
+    on_pool!(db.read(), |c| sqlx::query_as(
+        "SELECT chain_id, person_id, status, asked_help, note_enc, shelter, by_herself, updated_by,
+             updated_at FROM safety_evacuation WHERE chain_id = $1 AND person_id = $2"
+    )
+    .bind(chain_id)
+    .bind(person_id)
+    .fetch_optional(c)
+    .await)
+}
+
+/// Whether the person acknowledged any of the notices.
+pub async fn acknowledged(
+    db: &Db,
+    person_id: &str,
+    notices: &[String],
+) -> Result<bool, sqlx::Error> {
+    if notices.is_empty() {
+        return Ok(false);
+    }
+    on_pool!(db.read(), |c| {
+        let mut b =
+            sqlx::QueryBuilder::new("SELECT COUNT(acked_at) FROM inbox_entries WHERE person_id = ");
+        b.push_bind(person_id).push(" AND message_id IN ");
+        push_list(&mut b, notices);
+        b.build_query_scalar::<i64>()
+            .fetch_one(c)
+            .await
+            .map(|n| n > 0)
+    })
+}
+
+/// How many of the people the notices reached (registered under `region_prefix`, when
+/// given) stand where: (status, count), a person without a record counted as
+/// `acknowledged` or `notified`.
+pub async fn evacuation_counts(
+    db: &Db,
+    chain_id: &str,
+    notices: &[String],
+    region_prefix: Option<&str>,
+) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    if notices.is_empty() {
+        return Ok(Vec::new());
+    }
+    on_pool!(db.read(), |c| {
+        let mut b = sqlx::QueryBuilder::new(
+            "SELECT COALESCE(e.status, CASE WHEN r.acked > 0 THEN 'acknowledged' ELSE 'notified' END),
+                 COUNT(*)
+             FROM (SELECT i.person_id, COUNT(i.acked_at) AS acked FROM inbox_entries i",
+        );
+        if let Some(prefix) = region_prefix {
+            b.push(" JOIN persons p ON p.id = i.person_id AND p.region_code LIKE ")
+                .push_bind(format!("{prefix}%"));
+        }
+        b.push(" WHERE i.message_id IN ");
+        push_list(&mut b, notices);
+        b.push(
+            " GROUP BY i.person_id) r
+             LEFT JOIN safety_evacuation e ON e.chain_id = ",
+        )
+        .push_bind(chain_id)
+        .push(" AND e.person_id = r.person_id GROUP BY 1");
+        b.build_query_as().fetch_all(c).await
+    })
+}
+
+/// One person of a danger-zone list as read.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct DangerRow {
+    pub person_id: String,
+    pub name: String,
+    pub region_code: String,
+    pub status: Option<String>,
+    pub asked_help: Option<bool>,
+    pub shelter: Option<String>,
+    pub by_herself: Option<bool>,
+    pub updated_at: Option<Timestamp>,
+    pub acked: i64,
+}
+
+/// The people the notices reached who asked for help (or were found to need it) or carry
+/// one of the tags (keyed hashes), under `region_prefix` when given: those needing help
+/// first, then the others not yet transferred or safe, then the rest; at most `limit`.
+pub async fn danger_zone(
+    db: &Db,
+    chain_id: &str,
+    notices: &[String],
+    tag_hashes: &[String],
+    region_prefix: Option<&str>,
+    limit: i64,
+) -> Result<Vec<DangerRow>, sqlx::Error> {
+    if notices.is_empty() {
+        return Ok(Vec::new());
+    }
+    on_pool!(db.read(), |c| {
+        let mut b = sqlx::QueryBuilder::new(
+            "SELECT p.id AS person_id, p.name, p.region_code, e.status, e.asked_help, e.shelter,
+                 e.by_herself, e.updated_at,
+                 (SELECT COUNT(i.acked_at) FROM inbox_entries i
+                  WHERE i.person_id = p.id AND i.message_id IN ",
+        );
+        push_list(&mut b, notices);
+        b.push(
+            ") AS acked
+             FROM persons p LEFT JOIN safety_evacuation e ON e.chain_id = ",
+        )
+        .push_bind(chain_id)
+        .push(
+            " AND e.person_id = p.id
+             WHERE p.id IN (SELECT person_id FROM safety_evacuation WHERE chain_id = ",
+        )
+        .push_bind(chain_id)
+        .push(" AND (asked_help OR status = 'needs_help')");
+        if !tag_hashes.is_empty() {
+            b.push(" UNION SELECT person_id FROM person_tags WHERE tag_hash IN ");
+            push_list(&mut b, tag_hashes);
+        }
+        b.push(
+            ") AND EXISTS (SELECT 1 FROM inbox_entries i WHERE i.person_id = p.id
+                 AND i.message_id IN ",
+        );
+        push_list(&mut b, notices);
+        b.push(")");
+        if let Some(prefix) = region_prefix {
+            b.push(" AND p.region_code LIKE ")
+                .push_bind(format!("{prefix}%"));
+        }
+        b.push(
+            " ORDER BY CASE COALESCE(e.status, '') WHEN 'needs_help' THEN 0
+                 WHEN 'transferred' THEN 2 WHEN 'safe' THEN 3 ELSE 1 END,
+                 p.region_code, p.id LIMIT ",
+        )
+        .push_bind(limit);
+        b.build_query_as().fetch_all(c).await
+    })
+}
+
+/// Which of the tags (keyed hashes) each of the persons carries: (person id, tag hash).
+pub async fn tags_of(
+    db: &Db,
+    persons: &[String],
+    tag_hashes: &[String],
+) -> Result<Vec<(String, String)>, sqlx::Error> {
+    if persons.is_empty() || tag_hashes.is_empty() {
+        return Ok(Vec::new());
+    }
+    on_pool!(db.read(), |c| {
+        let mut b = sqlx::QueryBuilder::new(
+            "SELECT person_id, tag_hash FROM person_tags WHERE tag_hash IN ",
+        );
+        push_list(&mut b, tag_hashes);
+        b.push(" AND person_id IN ");
+        push_list(&mut b, persons);
+        b.build_query_as().fetch_all(c).await
+    })
+}
+
+// ---- relief supplies ----
+
+/// A depot as stored.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct DepotRow {
+    pub code: String,
+    pub name: String,
+    pub region_code: String,
+    pub latitude: f64,
+    pub longitude: f64,
+    pub organisation_id: String,
+}
+
+/// Stores a new depot (false when its code is taken).
+pub async fn insert_depot(tx: &mut Tx, d: &DepotRow, at: Timestamp) -> Result<bool, sqlx::Error> {
+    on_tx!(tx, |c| sqlx::query(
+        "INSERT INTO safety_depots (code, name, region_code, latitude, longitude,
+             organisation_id, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (code) DO NOTHING"
+    )
+    .bind(&d.code)
+    .bind(&d.name)
+    .bind(&d.region_code)
+    .bind(d.latitude)
+    .bind(d.longitude)
+    .bind(&d.organisation_id)
+    .bind(at)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected() == 1))
+}
+
+/// Every depot.
+pub async fn depots(db: &Db) -> Result<Vec<DepotRow>, sqlx::Error> {
+    on_pool!(db.read(), |c| sqlx::query_as(
+        "SELECT code, name, region_code, latitude, longitude, organisation_id
+         FROM safety_depots ORDER BY code"
+    )
+    .fetch_all(c)
+    .await)
+}
+
+/// One depot.
+pub async fn depot(db: &Db, code: &str) -> Result<Option<DepotRow>, sqlx::Error> {
+    on_pool!(db.read(), |c| sqlx::query_as(
+        "SELECT code, name, region_code, latitude, longitude, organisation_id
+         FROM safety_depots WHERE code = $1"
+    )
+    .bind(code)
+    .fetch_optional(c)
+    .await)
+}
+
+/// Sets what a depot holds of a supply.
+pub async fn put_stock(
+    tx: &mut Tx,
+    depot: &str,
+    supply: &str,
+    quantity: i64,
+    at: Timestamp,
+) -> Result<(), sqlx::Error> {
+    on_tx!(tx, |c| sqlx::query(
+        "INSERT INTO safety_stock (depot_code, supply, quantity, updated_at)
+         VALUES ($1, $2, $3, $4)
+         ON CONFLICT (depot_code, supply) DO UPDATE SET quantity = excluded.quantity,
+             updated_at = excluded.updated_at"
+    )
+    .bind(depot)
+    .bind(supply)
+    .bind(quantity)
+    .bind(at)
+    .execute(c)
+    .await
+    .map(|_| ()))
+}
+
+/// Every depot's stock: (depot, supply, quantity).
+pub async fn stock(db: &Db) -> Result<Vec<(String, String, i64)>, sqlx::Error> {
+    on_pool!(db.read(), |c| sqlx::query_as(
+        "SELECT depot_code, supply, quantity FROM safety_stock ORDER BY depot_code, supply"
+    )
+    .fetch_all(c)
+    .await)
+}
+
+/// Takes a shipment out of a depot's stock (false: it no longer holds that much).
+pub async fn take_stock(
+    tx: &mut Tx,
+    depot: &str,
+    supply: &str,
+    quantity: i64,
+    at: Timestamp,
+) -> Result<bool, sqlx::Error> {
+    on_tx!(tx, |c| sqlx::query(
+        "UPDATE safety_stock SET quantity = quantity - $3, updated_at = $4
+         WHERE depot_code = $1 AND supply = $2 AND quantity >= $3"
+    )
+    .bind(depot)
+    .bind(supply)
+    .bind(quantity)
+    .bind(at)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected() == 1))
+}
+
+/// Replaces every route: (depot, region, minutes).
+pub async fn put_routes(tx: &mut Tx, routes: &[(String, String, f64)]) -> Result<(), sqlx::Error> {
+    on_tx!(tx, |c| sqlx::query("DELETE FROM safety_routes")
+        .execute(c)
+        .await
+        .map(|_| ()))?;
+    for chunk in routes.chunks(1_000) {
+        on_tx!(tx, |c| {
+            let mut b = sqlx::QueryBuilder::new(
+                "INSERT INTO safety_routes (depot_code, region_code, minutes) ",
+            );
+            b.push_values(chunk, |mut row, (depot, region, minutes)| {
+                row.push_bind(depot.clone())
+                    .push_bind(region.clone())
+                    .push_bind(*minutes);
+            });
+            b.build().execute(c).await.map(|_| ())
+        })?;
+    }
+    Ok(())
+}
+
+/// Every route: (depot, region, minutes).
+pub async fn routes(db: &Db) -> Result<Vec<(String, String, f64)>, sqlx::Error> {
+    on_pool!(db.read(), |c| sqlx::query_as(
+        "SELECT depot_code, region_code, minutes FROM safety_routes
+         ORDER BY depot_code, region_code"
+    )
+    .fetch_all(c)
+    .await)
+}
+
+/// A plan as stored.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct PlanRow {
+    pub id: String,
+    pub state: String,
+    pub body: String,
+    pub dispatched_by: Option<String>,
+    pub dispatched_at: Option<Timestamp>,
+}
+
+pub async fn insert_plan(
+    db: &Db,
+    id: &str,
+    horizon: i32,
+    body: &str,
+    by: &str,
+    at: Timestamp,
+) -> Result<(), sqlx::Error> {
+    on_pool!(db.write(), |c| sqlx::query(
+        "INSERT INTO safety_supply_plans (id, horizon_hours, state, body, created_by, created_at)
+         VALUES ($1, $2, 'proposed', $3, $4, $5)"
+    )
+    .bind(id)
+    .bind(horizon)
+    .bind(body)
+    .bind(by)
+    .bind(at)
+    .execute(c)
+    .await
+    .map(|_| ()))
+}
+
+/// The newest plans first.
+pub async fn plans(db: &Db, limit: i64) -> Result<Vec<PlanRow>, sqlx::Error> {
+    on_pool!(db.read(), |c| sqlx::query_as(
+        "SELECT id, state, body, dispatched_by, dispatched_at FROM safety_supply_plans
+         ORDER BY created_at DESC, id DESC LIMIT $1"
+    )
+    .bind(limit)
+    .fetch_all(c)
+    .await)
+}
+
+/// One plan, locked in the transaction on PostgreSQL when `tx` is given.
+pub async fn plan_for_update(tx: &mut Tx, id: &str) -> Result<Option<PlanRow>, sqlx::Error> {
+    let sql = match tx.kind() {
+        kernel::db::DbKind::Postgres => {
+            "SELECT id, state, body, dispatched_by, dispatched_at FROM safety_supply_plans
+             WHERE id = $1 FOR UPDATE"
+        }
+        kernel::db::DbKind::Sqlite => {
+            "SELECT id, state, body, dispatched_by, dispatched_at FROM safety_supply_plans
+             WHERE id = $1"
+        }
+    };
+    on_tx!(tx, |c| sqlx::query_as(sql).bind(id).fetch_optional(c).await)
+}
+
+/// One plan.
+pub async fn plan(db: &Db, id: &str) -> Result<Option<PlanRow>, sqlx::Error> {
+    on_pool!(db.read(), |c| sqlx::query_as(
+        "SELECT id, state, body, dispatched_by, dispatched_at FROM safety_supply_plans
+         WHERE id = $1"
+    )
+    .bind(id)
+    .fetch_optional(c)
+    .await)
+}
+
+/// Marks a plan dispatched.
+pub async fn dispatch_plan(
+    tx: &mut Tx,
+    id: &str,
+    by: &str,
+    at: Timestamp,
+) -> Result<(), sqlx::Error> {
+    on_tx!(tx, |c| sqlx::query(
+        "UPDATE safety_supply_plans SET state = 'dispatched', dispatched_by = $2,
+             dispatched_at = $3 WHERE id = $1"
+    )
+    .bind(id)
+    .bind(by)
+    .bind(at)
+    .execute(c)
+    .await
+    .map(|_| ()))
 }

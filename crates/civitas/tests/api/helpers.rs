@@ -341,6 +341,18 @@ impl TestApp {
         .map(|_| ()))
     }
 
+    /// How many audit records carry an action (once those written in transactions are chained).
+    pub async fn audit_count(&self, action: &str) -> i64 {
+        self.state.audit.flush().await.unwrap();
+        kernel::on_pool!(self.state.db.read(), |c| sqlx::query_scalar(
+            "SELECT COUNT(*) FROM audit_records WHERE action = $1"
+        )
+        .bind(action)
+        .fetch_one(c)
+        .await)
+        .unwrap()
+    }
+
     /// Audit partitions with (record count, highest seq), most records first.
     pub async fn audit_partitions(&self) -> Vec<(String, i64, i64)> {
         kernel::on_pool!(self.state.db.read(), |c| sqlx::query_as(

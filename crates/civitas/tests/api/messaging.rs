@@ -142,6 +142,19 @@ async fn a_notice_reaches_exactly_its_audience_and_receipts_reach_the_sender() {
     )
     .await;
     assert_eq!(twice["recipients"], 1);
+    // Several regions, one nested in another: each resident once.
+    let both = send(
+        &w,
+        json!({"subject": "防汛", "body": "注意防汛。",
+               "audience": {"region": "990102001001", "regions": ["990102001002", "990102001"]}}),
+    )
+    .await;
+    assert_eq!(both["recipients"], 3);
+    assert_eq!(
+        both["audience"]["regions"],
+        json!(["990102001002", "990102001"])
+    );
+    assert_eq!(inbox(app, &w.elsewhere.1).await.len(), 2);
 
     let unread: Value = app
         .get("/api/v1/me/inbox/unread", Some(&w.elder.1))
@@ -149,7 +162,7 @@ async fn a_notice_reaches_exactly_its_audience_and_receipts_reach_the_sender() {
         .json()
         .await
         .unwrap();
-    assert_eq!(unread["unread"], 3);
+    assert_eq!(unread["unread"], 4);
     assert_eq!(unread["awaiting_ack"], 1);
     // Opening marks it read; the sender sees the receipt; acknowledging it too.
     let r = app
@@ -191,7 +204,7 @@ async fn a_notice_reaches_exactly_its_audience_and_receipts_reach_the_sender() {
         .json()
         .await
         .unwrap();
-    assert_eq!(unread["unread"], 2);
+    assert_eq!(unread["unread"], 3);
     assert_eq!(unread["awaiting_ack"], 0);
     // A notice that asks for nothing cannot be acknowledged; another's notice is not hers.
     let other = all["id"].as_str().unwrap();
@@ -217,8 +230,8 @@ async fn a_notice_reaches_exactly_its_audience_and_receipts_reach_the_sender() {
     .await;
     // The sender's list, newest first, with counts; the sending is audited once.
     let sent = app.all_pages("/api/v1/messages", &w.clerk).await;
-    assert_eq!(sent.len(), 5);
-    assert_eq!(sent[0]["subject"], "回访确认");
+    assert_eq!(sent.len(), 6);
+    assert_eq!(sent[0]["subject"], "防汛");
     let n: i64 = kernel::on_pool!(app.state.db.read(), |c| sqlx::query_scalar(
         "SELECT COUNT(*) FROM audit_records WHERE action = 'message.send'"
     )
@@ -231,7 +244,7 @@ async fn a_notice_reaches_exactly_its_audience_and_receipts_reach_the_sender() {
     .fetch_one(c)
     .await)
     .unwrap();
-    assert_eq!(n + pending, 5);
+    assert_eq!(n + pending, 6);
 }
 
 #[tokio::test]
@@ -251,6 +264,14 @@ async fn bad_audiences_and_senders_are_refused_clearly() {
             "audience.max_age",
         ),
         (base(json!({"persons": ["nope"]})), "audience.persons[0]"),
+        (
+            base(json!({"regions": ["990100", "99"]})),
+            "audience.regions[1]",
+        ),
+        (
+            base(json!({"regions": vec!["990100"; 101]})),
+            "audience.regions",
+        ),
         (
             base(json!({"persons": vec!["01a20000-0000-7000-8000-000000000000"; 1001]})),
             "audience.persons",

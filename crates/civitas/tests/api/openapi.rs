@@ -8,7 +8,7 @@ use serde_json::Value;
 use crate::helpers::TestApp;
 
 /// Every JSON route the routers define, with its methods.
-const ROUTES: [(&str, &[&str]); 120] = [
+const ROUTES: [(&str, &[&str]); 162] = [
     ("/api/v1/auth/login", &["post"]),
     ("/api/v1/auth/logout", &["post"]),
     ("/api/v1/me", &["get"]),
@@ -132,10 +132,60 @@ const ROUTES: [(&str, &[&str]); 120] = [
     ("/api/v1/safety/warnings/recompute", &["post"]),
     ("/api/v1/safety/warnings/map.geojson", &["get"]),
     ("/api/v1/safety/warnings/map.svg", &["get"]),
+    ("/api/v1/safety/cap", &["post"]),
+    ("/api/v1/safety/cap/feed.atom", &["get"]),
+    ("/api/v1/safety/cap/feed.rss", &["get"]),
+    ("/api/v1/safety/alerts", &["get", "post"]),
+    ("/api/v1/safety/alerts/{id}", &["get"]),
+    ("/api/v1/safety/alerts/{id}/cap.xml", &["get"]),
+    ("/api/v1/safety/alerts/{id}/original.xml", &["get"]),
+    ("/api/v1/safety/alerts/{id}/approve", &["post"]),
+    ("/api/v1/safety/alerts/{id}/answer", &["post"]),
+    ("/api/v1/safety/alerts/{id}/danger-zone", &["get"]),
+    (
+        "/api/v1/safety/alerts/{id}/people/{person_id}",
+        &["get", "post"],
+    ),
+    ("/api/v1/me/location", &["get", "put", "delete"]),
+    ("/api/v1/safety/depots", &["get", "post"]),
+    ("/api/v1/safety/depots/{code}/stock", &["put"]),
+    ("/api/v1/safety/routes", &["get", "put"]),
+    ("/api/v1/safety/supplies/method", &["get", "put"]),
+    ("/api/v1/care/elders", &["get", "post"]),
+    ("/api/v1/care/elders/{elder_id}", &["get"]),
+    ("/api/v1/care/elders/{elder_id}/circle", &["get", "post"]),
+    (
+        "/api/v1/care/elders/{elder_id}/circle/{member_id}",
+        &["put", "delete"],
+    ),
+    ("/api/v1/care/elders/{elder_id}/baselines", &["get", "put"]),
+    ("/api/v1/care/elders/{elder_id}/devices", &["get"]),
+    ("/api/v1/care/elders/{elder_id}/readings", &["get"]),
+    ("/api/v1/care/elders/{elder_id}/alerts", &["get"]),
+    ("/api/v1/care/elders/{elder_id}/help", &["post"]),
+    ("/api/v1/care/alerts", &["get"]),
+    ("/api/v1/care/alerts/{id}", &["get"]),
+    ("/api/v1/care/alerts/{id}/answers", &["post"]),
+    ("/api/v1/care/devices", &["post"]),
+    ("/api/v1/care/devices/{id}", &["get"]),
+    ("/api/v1/care/devices/{id}/binding", &["put", "delete"]),
+    ("/api/v1/care/readings", &["post"]),
+    ("/api/v1/care/rules", &["get", "put"]),
+    ("/api/v1/care/rejections", &["get"]),
+    ("/api/v1/care/community", &["get"]),
+    ("/api/v1/care/elders/{elder_id}/visits", &["get", "post"]),
+    ("/api/v1/safety/supplies/plans", &["get", "post"]),
+    ("/api/v1/safety/supplies/plans/{id}", &["get"]),
+    ("/api/v1/safety/supplies/plans/{id}/dispatch", &["post"]),
+    ("/api/v1/safety/alerts/{id}/issue", &["post"]),
+    ("/api/v1/safety/alerts/{id}/update", &["post"]),
+    ("/api/v1/safety/alerts/{id}/cancel", &["post"]),
 ];
 
 /// Operations anyone may call, without a bearer token.
-const PUBLIC: [(&str, &str); 41] = [
+const PUBLIC: [(&str, &str); 49] = [
+    ("/api/v1/safety/supplies/method", "get"),
+    ("/api/v1/care/rules", "get"),
     ("/api/v1/auth/login", "post"),
     ("/api/v1/exchange/resources", "get"),
     ("/api/v1/exchange/resources/{resource}", "get"),
@@ -177,6 +227,12 @@ const PUBLIC: [(&str, &str); 41] = [
     ("/api/v1/safety/warnings/changes", "get"),
     ("/api/v1/safety/warnings/map.geojson", "get"),
     ("/api/v1/safety/warnings/map.svg", "get"),
+    ("/api/v1/safety/cap/feed.atom", "get"),
+    ("/api/v1/safety/cap/feed.rss", "get"),
+    ("/api/v1/safety/alerts", "get"),
+    ("/api/v1/safety/alerts/{id}", "get"),
+    ("/api/v1/safety/alerts/{id}/cap.xml", "get"),
+    ("/api/v1/safety/alerts/{id}/original.xml", "get"),
 ];
 
 #[tokio::test]
