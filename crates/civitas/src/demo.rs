@@ -26,7 +26,7 @@ pub const DEMO_PERSONS: usize = 1200;
 const SETTING: &str = "demo_seeded";
 
 /// The demo accounts: (username, what it is).
-pub const DEMO_ACCOUNTS: [(&str, &str); 13] = [
+pub const DEMO_ACCOUNTS: [(&str, &str); 14] = [
     ("demo-admin", "platform administrator"),
     (
         "demo-orgadmin",
@@ -66,6 +66,10 @@ pub const DEMO_ACCOUNTS: [(&str, &str); 13] = [
     (
         "demo-clerk-hrss",
         "clerk at the Human Resources and Social Security Bureau",
+    ),
+    (
+        "demo-carer",
+        "clerk at the 夕阳红 home-care service centre: takes care orders",
     ),
 ];
 
@@ -782,6 +786,37 @@ async fn seed(state: &AppState, show_progress: bool) -> anyhow::Result<()> {
         })
         .collect();
     crate::demo_eldercare::seed_community(state, &admin, &residents, &committee_of, 55).await?;
+    // The care centre takes orders for care at home; the community health centre nurses.
+    let org_named = |name: &str| {
+        orgs.iter()
+            .position(|(n, _, _, _)| n == name)
+            .and_then(|i| org_ids.get(i))
+            .cloned()
+            .ok_or_else(|| anyhow::anyhow!("the demo has no organisation {name}"))
+    };
+    let care_centre = org_named("夕阳红居家养老服务中心")?;
+    let health_centre = org_named("东湖社区卫生服务中心")?;
+    let carer = service::create_account(
+        state,
+        None,
+        account(
+            "demo-carer",
+            Role::Clerk,
+            Some(&care_centre),
+            None,
+            Some("夕阳红居家养老服务中心 调度员 张丽"),
+        )?,
+    )
+    .await?;
+    crate::demo_eldercare::seed_orders(
+        state,
+        &admin,
+        &elder_principal,
+        &principal_of(&carer, None),
+        &care_centre,
+        &health_centre,
+    )
+    .await?;
 
     // A few uses of the demo people's data by departments, so footprints are not empty.
     let reads = [

@@ -210,3 +210,152 @@ pub async fn seed_community(
     }
     Ok(enrolled)
 }
+
+/// The demo's care services and orders: the home-care subsidy policy (居家养老服务补贴, the
+/// rules' `home_care_hours`) set for care orders; the care centre's meals, cleaning, bathing
+/// help and going to the doctor across 东湖区 and the community health centre's nursing at
+/// home; the demo elder's cleaning done and rated (its two hours paid by her subsidy) and
+/// tomorrow's lunch ordered; a few more of the district's elders' orders in the centre's
+/// queue. `carer` is the care centre's clerk.
+pub async fn seed_orders(
+    state: &AppState,
+    admin: &Principal,
+    elder: &Principal,
+    carer: &Principal,
+    care_centre: &str,
+    health_centre: &str,
+) -> anyhow::Result<()> {
+    use eldercare::orders::model::{
+        Acceptance, NewCareService, NewOrder, NewRating, ServiceKind, ServiceUnit,
+    };
+    use eldercare::orders::service as orders;
+    if rules::service::policy(state, "home-care-hours")
+        .await
+        .is_ok()
+    {
+        let mut care_rules = eldercare::service::rules(state).await?;
+        care_rules.subsidy_policy = Some("home-care-hours".into());
+        eldercare::service::set_rules(state, admin, care_rules).await?;
+    }
+    let offer = |organisation: &str, kind, name: &str, about: &str, unit, minutes, price_fen| {
+        NewCareService {
+            organisation_id: organisation.to_string(),
+            kind,
+            name: name.into(),
+            description: Some(about.into()),
+            unit,
+            minutes,
+            price_fen,
+            regions: Some(vec!["990102".into()]),
+        }
+    };
+    let mut ids = Vec::new();
+    for new in [
+        offer(
+            care_centre,
+            ServiceKind::MealDelivery,
+            "营养午餐送上门",
+            "两荤一素一汤，少盐少油，11:30 前送到家。",
+            ServiceUnit::Meal,
+            None,
+            1_500,
+        ),
+        offer(
+            care_centre,
+            ServiceKind::Cleaning,
+            "居家保洁（2 小时）",
+            "擦窗、拖地、整理厨房和卫生间。",
+            ServiceUnit::Visit,
+            Some(120),
+            8_000,
+        ),
+        offer(
+            care_centre,
+            ServiceKind::Bathing,
+            "上门助浴",
+            "两名护理员上门，自带防滑垫和浴凳。",
+            ServiceUnit::Visit,
+            Some(60),
+            6_000,
+        ),
+        offer(
+            care_centre,
+            ServiceKind::MedicalAccompaniment,
+            "陪同就医",
+            "陪同挂号、候诊、取药，按小时计。",
+            ServiceUnit::Hour,
+            None,
+            4_000,
+        ),
+        offer(
+            health_centre,
+            ServiceKind::HomeNursing,
+            "上门护理",
+            "护士上门换药、测血糖、指导用药。",
+            ServiceUnit::Visit,
+            Some(45),
+            7_000,
+        ),
+    ] {
+        ids.push(orders::offer(state, admin, new).await?.id);
+    }
+    let soon = |minutes: i64| Timestamp::now().plus_minutes(minutes).rfc3339();
+    let order = |elder_id: &str, service: &str, minutes_ahead: i64, note: Option<&str>| NewOrder {
+        elder_id: elder_id.to_string(),
+        service_id: service.to_string(),
+        quantity: 1,
+        wanted_at: soon(minutes_ahead),
+        note: note.map(str::to_string),
+    };
+    let her = elder.person_id.clone().unwrap_or_default();
+    // Her cleaning, done this morning and rated.
+    let cleaning = orders::place(
+        state,
+        elder,
+        order(&her, &ids[1], 5, Some("钥匙在门口鞋柜里，请先敲门。")),
+    )
+    .await?;
+    orders::accept(state, carer, &cleaning.id, Acceptance::default()).await?;
+    orders::complete(state, carer, &cleaning.id).await?;
+    orders::rate(
+        state,
+        elder,
+        &cleaning.id,
+        NewRating {
+            stars: 5,
+            comment: Some("小张很细心，厨房擦得很干净。".into()),
+        },
+    )
+    .await?;
+    // Tomorrow's lunch, waiting for the centre.
+    orders::place(state, elder, order(&her, &ids[0], 24 * 60, None)).await?;
+    // A few of her neighbours' orders, placed by the community, in the centre's queue.
+    let all = eldercare::store::all_elders(&state.db).await?;
+    let neighbours = eldercare::service::elder_views(state, all).await?;
+    let mut placed = 0;
+    for other in neighbours
+        .iter()
+        .filter(|e| e.person_id != her && e.region_code.starts_with("990102"))
+    {
+        let service = &ids[placed % 4];
+        let o = orders::place(
+            state,
+            admin,
+            order(
+                &other.person_id,
+                service,
+                26 * 60 + placed as i64 * 90,
+                None,
+            ),
+        )
+        .await?;
+        if placed % 2 == 0 {
+            orders::accept(state, carer, &o.id, Acceptance::default()).await?;
+        }
+        placed += 1;
+        if placed == 4 {
+            break;
+        }
+    }
+    Ok(())
+}

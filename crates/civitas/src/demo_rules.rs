@@ -1,7 +1,8 @@
 //! The demo city's benefit policies (免申即享): the old-age allowance, the care subsidy
 //! for elders living alone, the care subsidy for the severely disabled (its grade read
 //! from the disability registration in the data exchange) and the living subsidy for
-//! disabled residents of low-income households (their income from social insurance), published by the civil
+//! disabled residents of low-income households (their income from social insurance) and the
+//! home-care subsidy (hours of care services a month, applied to care orders), published by the civil
 //! affairs bureau with the rules of `rules/demo-city`, run over the demo's residents; the
 //! demo elder's old-age allowance is confirmed (she finds the notice in her inbox), the rest wait for the reviewer.
 
@@ -52,6 +53,13 @@ pub async fn seed(
             "家庭月人均收入低于本市最低生活保障标准的持证残疾人，每月发放生活补贴，依据残疾人登记和社会保险收入信息主动核定。",
             "disability_living_subsidy",
             "《示例市困难残疾人生活补贴和重度残疾人护理补贴实施办法》第五条：依据残疾人登记和低保收入核对信息主动核定",
+        ),
+        (
+            "home-care-hours",
+            "居家养老服务补贴",
+            "80 周岁以上，或 60 周岁以上持一、二级残疾人证的本市老人，每月享受 8 小时（重度残疾 12 小时）政府补贴的上门养老服务，预约时自动抵扣。",
+            "home_care_hours",
+            "《示例市居家养老服务补贴办法》第五条：依据户籍和残疾人登记信息主动核定",
         ),
     ] {
         rules::service::define_policy(

@@ -40,6 +40,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(rejections))
         .routes(routes!(community))
         .routes(routes!(visits, record_visit))
+        .merge(crate::orders::api::router())
         .merge(
             OpenApiRouter::new()
                 .routes(routes!(send_readings))

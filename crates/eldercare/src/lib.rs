@@ -4,7 +4,8 @@
 //! over HTTP and MQTT (`ingest.rs`, `mqtt.rs`) sealed at rest; alerts raised by those readings, by her
 //! asking for help and by the minute's checks, folded while open, and escalated level by
 //! level on a durable timer until someone answers (`alerts.rs`); the community worker's view of
-//! her community's elders and her visits (`community.rs`).
+//! her community's elders and her visits (`community.rs`); care services, orders and their
+//! subsidies under the rules (`orders/`).
 
 pub mod alerts;
 pub mod api;
@@ -12,6 +13,7 @@ pub mod community;
 pub mod ingest;
 pub mod model;
 pub mod mqtt;
+pub mod orders;
 pub mod pages;
 pub mod service;
 pub mod store;
@@ -31,5 +33,12 @@ pub const MIGRATIONS: &[kernel::migrate::Migration] = &[
         name: "community workers' visits",
         sqlite: include_str!("../migrations/sqlite/0002_visits.sql"),
         postgres: include_str!("../migrations/postgres/0002_visits.sql"),
+    },
+    kernel::migrate::Migration {
+        component: "eldercare",
+        version: 3,
+        name: "care services, orders with their subsidies, subsidised minutes used",
+        sqlite: include_str!("../migrations/sqlite/0003_orders.sql"),
+        postgres: include_str!("../migrations/postgres/0003_orders.sql"),
     },
 ];

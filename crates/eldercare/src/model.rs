@@ -28,6 +28,7 @@ macro_rules! wire_enum {
         }
     };
 }
+pub(crate) use wire_enum;
 
 wire_enum!(
     /// What a member of a care circle is to the elder.
@@ -397,6 +398,10 @@ pub struct CareRules {
     /// Days between visits to an elder who lives alone.
     #[serde(default = "default_visit_alone_every_days")]
     pub visit_alone_every_days: i64,
+    /// The published policy (rules as code) whose amount is an elder's subsidised hours of
+    /// care services a month (none: care orders carry no subsidy).
+    #[serde(default)]
+    pub subsidy_policy: Option<String>,
 }
 
 fn default_visit_every_days() -> i64 {
@@ -437,6 +442,7 @@ impl Default for CareRules {
             emergency_line: "120".into(),
             visit_every_days: default_visit_every_days(),
             visit_alone_every_days: default_visit_alone_every_days(),
+            subsidy_policy: None,
         }
     }
 }

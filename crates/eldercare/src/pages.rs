@@ -30,6 +30,7 @@ pub fn router() -> Router<AppState> {
         .route("/care/community", get(community_page))
         .route("/care/alerts/{id}", get(alert_page))
         .route("/care/alerts/{id}/answer", post(answer_action))
+        .merge(crate::orders::pages::router())
 }
 
 /// The navigation entry: everyone signed in (an elder, a relative, a community worker).
@@ -157,6 +158,15 @@ async fn home_page(State(state): State<AppState>, ctx: PageContext) -> PageResul
             }
         }
         body.push_str(&format!(
+            "<p><a class=\"button big secondary\" href=\"/care/services\">{}</a></p>\
+             <p><a href=\"/care/orders\">{}</a></p>",
+            esc(ctx.pick(
+                "预约上门服务（助餐、保洁、助浴、陪诊、护理）",
+                "Order care at home (meals, cleaning, bathing, the doctor, nursing)"
+            )),
+            esc(ctx.pick("我的服务订单", "My care orders"))
+        ));
+        body.push_str(&format!(
             "<p><a href=\"/care/elders/{}\">{}</a></p>",
             esc(&elder.person_id),
             esc(ctx.pick(
@@ -175,6 +185,12 @@ async fn home_page(State(state): State<AppState>, ctx: PageContext) -> PageResul
                 "社区老人一览（走访、提醒、离线设备）",
                 "The community's elders (visits, alerts, devices offline)"
             ))
+        ));
+        body.push_str(&format!(
+            "<p><a href=\"/care/services\">{}</a> · <a href=\"/care/provider\">{}</a> · <a href=\"/care/subsidies\">{}</a></p>",
+            esc(ctx.pick("上门养老服务目录", "Care services")),
+            esc(ctx.pick("服务机构订单", "Provider's orders")),
+            esc(ctx.pick("服务补贴结算", "Care subsidies"))
         ));
     }
     let elders = service::my_elders(&state, user)

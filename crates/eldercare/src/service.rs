@@ -259,6 +259,18 @@ pub fn check_rules(r: &CareRules) -> ApiResult<()> {
             "emergency_line is a phone number (digits, + and -)".into(),
         ));
     }
+    if let Some(code) = &r.subsidy_policy
+        && (code.len() < 2
+            || code.len() > 40
+            || !code
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'))
+    {
+        problems.push((
+            "subsidy_policy".into(),
+            "subsidy_policy is a policy code: 2–40 of a–z, 0–9 and -".into(),
+        ));
+    }
     if problems.is_empty() {
         Ok(())
     } else {
@@ -270,6 +282,14 @@ pub fn check_rules(r: &CareRules) -> ApiResult<()> {
 pub async fn set_rules(state: &AppState, by: &Principal, new: CareRules) -> ApiResult<CareRules> {
     by.require_platform_admin()?;
     check_rules(&new)?;
+    if let Some(code) = &new.subsidy_policy
+        && rules::service::policy(state, code).await.is_err()
+    {
+        return Err(ApiError::invalid(
+            "subsidy_policy",
+            format!("there is no policy {code}"),
+        ));
+    }
     let doc = serde_json::to_string(&new).map_err(|e| ApiError::Unexpected(e.into()))?;
     let mut tx = state.db.begin().await?;
     store::put_rules(&mut tx, &doc, &by.account_id, Timestamp::now()).await?;

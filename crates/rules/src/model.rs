@@ -116,6 +116,9 @@ pub struct Policy {
     pub basis: String,
     /// `published` or `withdrawn`.
     pub status: String,
+    /// What the amount is counted in: `CNY` (money, the default) or `hour` (hours of a
+    /// service given in kind), from the variable's unit.
+    pub unit: String,
     /// Decisions by status.
     pub counts: std::collections::BTreeMap<String, i64>,
     /// When it was last run over the population.
@@ -243,6 +246,8 @@ pub struct Entitlement {
     pub over_limit: Option<OverLimit>,
     /// The monthly amount this month (or from `from`).
     pub amount: f64,
+    /// What the amount is counted in: `CNY` or `hour`.
+    pub unit: String,
     /// The month she qualifies from, when `soon`.
     pub from: Option<String>,
     /// Why (or why not), in words, with the law.
@@ -368,4 +373,31 @@ pub struct FollowReport {
     pub withdrawn: usize,
     /// Changes kept to try again (a policy failed on them).
     pub kept: usize,
+}
+
+/// The unit a policy's amount is counted in, from its variable's unit: `hour` for hours of
+/// a service given in kind (`hour`, `hours`, `h`), else `CNY`.
+pub fn amount_unit(variable_unit: Option<&str>) -> &'static str {
+    match variable_unit.map(str::trim) {
+        Some("hour" | "hours" | "h") => "hour",
+        _ => "CNY",
+    }
+}
+
+/// A monthly amount in words: `300.00 元` or `8 小时` (`300.00 CNY`, `8 hours`).
+pub fn amount_words(amount: f64, unit: &str, zh: bool) -> String {
+    match (unit, zh) {
+        ("hour", true) => format!("{} 小时", trim_number(amount)),
+        ("hour", false) => format!("{} hours", trim_number(amount)),
+        (_, true) => format!("{amount:.2} 元"),
+        (_, false) => format!("{amount:.2} CNY"),
+    }
+}
+
+fn trim_number(value: f64) -> String {
+    if (value - value.round()).abs() < 1e-9 {
+        format!("{}", value.round() as i64)
+    } else {
+        format!("{value:.1}")
+    }
 }

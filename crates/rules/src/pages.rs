@@ -292,7 +292,11 @@ async fn policy_page(
         .map(|d| {
             vec![
                 Cell::from(d.person_name.clone()),
-                Cell::from(format!("{:.2}", d.amount)),
+                Cell::from(amount_words(
+                    d.amount,
+                    &policy.unit,
+                    matches!(ctx.lang, kernel::pages::Lang::ZhCn),
+                )),
                 Cell::from(d.period.clone()),
                 Cell::from(d.reason.clone()),
                 Cell::from(format!(
@@ -309,7 +313,7 @@ async fn policy_page(
         &caption,
         &[
             ctx.pick("居民", "Resident"),
-            ctx.pick("每月金额（元）", "Monthly amount"),
+            ctx.pick("每月金额", "Monthly amount"),
             ctx.pick("核定月份", "Month"),
             ctx.pick("理由", "Why"),
             choose,
@@ -436,18 +440,24 @@ async fn entitlements_page(State(state): State<AppState>, ctx: PageContext) -> P
     for e in &entitlements {
         let standing = match e.standing.as_str() {
             "qualifies" => format!(
-                "{} {:.2} {}",
+                "{} {}",
                 ctx.pick("您符合条件：每月", "You qualify: each month"),
-                e.amount,
-                ctx.pick("元", "CNY")
+                amount_words(
+                    e.amount,
+                    &e.unit,
+                    matches!(ctx.lang, kernel::pages::Lang::ZhCn)
+                )
             ),
             "soon" => format!(
-                "{} {}{} {:.2} {}",
+                "{} {}{} {}",
                 ctx.pick("您将从", "You will qualify from"),
                 e.from.clone().unwrap_or_default(),
                 ctx.pick(" 起符合条件：每月", ": each month"),
-                e.amount,
-                ctx.pick("元", "CNY")
+                amount_words(
+                    e.amount,
+                    &e.unit,
+                    matches!(ctx.lang, kernel::pages::Lang::ZhCn)
+                )
             ),
             "nearly" => match &e.over_limit {
                 Some(over) => match ctx.lang {

@@ -519,6 +519,7 @@ async fn policy_view(state: &AppState, row: PolicyRow) -> ApiResult<Policy> {
         .into_iter()
         .collect();
     Ok(Policy {
+        unit: policy_unit(state, &row).into(),
         code: row.code,
         name: row.name,
         summary: row.summary,
@@ -530,6 +531,20 @@ async fn policy_view(state: &AppState, row: PolicyRow) -> ApiResult<Policy> {
         counts,
         last_run_at: row.last_run_at,
     })
+}
+
+/// What a policy's amount is counted in (`CNY` or `hour`), from its variable's unit in the
+/// package served (`CNY` when the package is not served).
+fn policy_unit(state: &AppState, policy: &PolicyRow) -> &'static str {
+    let unit = rulebook(state)
+        .ok()
+        .and_then(|book| book.package(&policy.package, &[]).ok())
+        .and_then(|p| {
+            p.variables
+                .get(&policy.variable)
+                .and_then(|v| v.unit.clone())
+        });
+    amount_unit(unit.as_deref())
 }
 
 /// Why `variable` cannot be a policy's monthly amount in `package`, if it cannot: it must
@@ -729,6 +744,116 @@ async fn with_households(
     Ok(persons)
 }
 
+/// A resident and the other members of her household, as the register has them (her first).
+async fn household_of(state: &AppState, person: &str) -> ApiResult<Vec<PersonInputs>> {
+    let me = store::person_inputs(&state.db, "", 1, Some(&[person.to_string()]))
+        .await
+        .map_err(db_error)?;
+    let Some(me) = me.into_iter().next() else {
+        return Err(ApiError::NotFound(
+            "the resident's record is not in the register".into(),
+        ));
+    };
+    with_households(state, vec![me]).await
+}
+
+/// What a policy's rules read about `persons` beside the register: who carries the tags
+/// they name, and the exchange fields they read, under the policy's department's
+/// agreements (each read audited with `purpose` and `basis`).
+async fn registers_for(
+    state: &AppState,
+    package: &Package,
+    policy: &PolicyRow,
+    persons: &[PersonInputs],
+    purpose: &str,
+    basis: Basis,
+) -> ApiResult<crate::population::Registers> {
+    let household: HashSet<&str> = persons.iter().map(|p| p.id.as_str()).collect();
+    let tags = tag_sets(state, package, Some(&household)).await?;
+    let records = exchange_records(
+        state,
+        package,
+        &policy.variable,
+        &policy.organisation_id,
+        persons,
+        purpose,
+        basis,
+    )
+    .await?;
+    Ok(crate::population::Registers { tags, records })
+}
+
+/// A number variable for the first of `persons` (her household with her) for a period,
+/// with its explanation.
+fn evaluate_first(
+    package: &Package,
+    persons: &[PersonInputs],
+    registers: &crate::population::Registers,
+    variable: &str,
+    period: Period,
+) -> Result<(f64, Explanation), EvalError> {
+    let mut sim = crate::population::simulation(package, persons, registers, period)?;
+    let amount = match sim.calculate(variable, period)? {
+        Column::Number(v) => v.first().copied().unwrap_or(0.0),
+        _ => 0.0,
+    };
+    let mut all = explain_all(&mut sim, variable, period)?;
+    if all.is_empty() {
+        return Err(EvalError::Call("no explanation".into()));
+    }
+    Ok((amount, all.swap_remove(0)))
+}
+
+/// What a published policy gives one resident for a month.
+#[derive(Clone, Debug)]
+pub struct PersonAmount {
+    /// The policy's name.
+    pub policy_name: String,
+    /// The amount, in the unit of the policy's variable.
+    pub amount: f64,
+    /// Why, in words, with the articles.
+    pub reason: String,
+}
+
+/// What a published policy gives one resident for a month (`YYYY-MM`), computed now from
+/// the register — her record, her household, the tags and exchange fields its rules read
+/// under its department's agreements (each read audited with `purpose` and `basis`) — with
+/// the reason in words. For another capability applying a policy as it stands (elder care's
+/// subsidised hours, say); nothing is decided or stored here.
+pub async fn policy_amount_for(
+    state: &AppState,
+    code: &str,
+    person_id: &str,
+    month: &str,
+    purpose: &str,
+    basis: Basis,
+) -> ApiResult<PersonAmount> {
+    let policy = policy_row(state, code).await?;
+    if policy.status != "published" {
+        return Err(ApiError::NotFound(format!(
+            "policy {code} is not published"
+        )));
+    }
+    let period = Period::parse(month).map_err(|e| ApiError::invalid("month", e.to_string()))?;
+    if period.unit != crate::period::Unit::Month || period.size != 1 {
+        return Err(ApiError::invalid("month", "a month is written YYYY-MM"));
+    }
+    let package = rulebook(state)?
+        .package(&policy.package, &[])
+        .map_err(|e| ApiError::Unavailable(e.to_string()))?;
+    let persons = household_of(state, person_id).await?;
+    let registers = registers_for(state, &package, &policy, &persons, purpose, basis).await?;
+    let (amount, why) = evaluate_first(&package, &persons, &registers, &policy.variable, period)
+        .map_err(|e| {
+            ApiError::Unexpected(anyhow::anyhow!("policy {code} does not compute: {e}"))
+        })?;
+    Ok(PersonAmount {
+        policy_name: policy.name,
+        amount,
+        reason: sentence(&why),
+    })
+}
+
 /// Seals a decision's reason and explanation.
 fn sealed(state: &AppState, e: &Explanation) -> ApiResult<(Vec<u8>, Vec<u8>)> {
     let json = serde_json::to_string(e).map_err(|e| ApiError::Unexpected(e.into()))?;
@@ -772,6 +897,7 @@ async fn evaluate_policy(
     }
     let period = month(period)?;
     let package = rulebook(state)?.package(&policy.package, &[])?;
+    let unit = policy_unit(state, &policy);
     let tags = tag_sets(state, &package, None).await?;
     let existing: HashMap<String, store::DecisionState> =
         store::decision_states(&state.db, code, only)
@@ -883,7 +1009,9 @@ async fn evaluate_policy(
                     let why = sentence(&explanations.member(i));
                     let why = match decided {
                         Some(before) => format!(
-                            "按现行规则每月应为 {amount:.2} 元（现为 {before:.2} 元）：{why}"
+                            "按现行规则每月应为 {}（现为 {}）：{why}",
+                            amount_words(amount, unit, true),
+                            amount_words(before, unit, true)
                         ),
                         None => why,
                     };
@@ -983,8 +1111,12 @@ async fn evaluate_policy(
         report.raised += 1;
         let reason = state.vault.open(&row.sentence_enc, SENTENCE_CONTEXT)?;
         let body = format!(
-            "您的“{}”自 {} 起调整为每月 {:.2} 元（原为 {before:.2} 元），无需申请。\n理由：{reason}\n依据：{}",
-            policy.name, row.period, row.amount, policy.basis
+            "您的“{}”自 {} 起调整为每月 {}（原为 {}），无需申请。\n理由：{reason}\n依据：{}",
+            policy.name,
+            row.period,
+            amount_words(row.amount, unit, true),
+            amount_words(*before, unit, true),
+            policy.basis
         );
         messaging::service::notify_in(
             state,
@@ -1170,6 +1302,7 @@ pub async fn confirm(
 ) -> ApiResult<usize> {
     let (policy, mut tx, ids, rows) =
         decisions_to_decide(state, by, code, ids, "confirming", "proposed", "proposed").await?;
+    let unit = policy_unit(state, &policy);
     let now = Timestamp::now();
     store::set_status(
         &mut tx,
@@ -1184,8 +1317,12 @@ pub async fn confirm(
     for d in &rows {
         let reason = state.vault.open(&d.sentence_enc, SENTENCE_CONTEXT)?;
         let body = format!(
-            "您可享受“{}”：每月 {:.2} 元，自 {} 起，无需申请。\n理由：{}\n依据：{}\n如不需要，可在“我的待遇”中放弃。",
-            policy.name, d.amount, d.period, reason, policy.basis
+            "您可享受“{}”：每月 {}，自 {} 起，无需申请。\n理由：{}\n依据：{}\n如不需要，可在“我的待遇”中放弃。",
+            policy.name,
+            amount_words(d.amount, unit, true),
+            d.period,
+            reason,
+            policy.basis
         );
         messaging::service::notify_in(
             state,
@@ -1381,15 +1518,7 @@ pub async fn my_entitlements(state: &AppState, by: &Principal) -> ApiResult<Vec<
         .subject_person_id()
         .ok_or_else(|| ApiError::Forbidden("only a resident has entitlements".into()))?
         .to_string();
-    let me = store::person_inputs(&state.db, "", 1, Some(std::slice::from_ref(&person)))
-        .await
-        .map_err(db_error)?;
-    let Some(me) = me.into_iter().next() else {
-        return Err(ApiError::NotFound(
-            "your record is not in the register".into(),
-        ));
-    };
-    let persons = with_households(state, vec![me]).await?;
+    let persons = household_of(state, &person).await?;
     let decisions: HashMap<String, String> = store::decisions_of_person(&state.db, &person)
         .await
         .map_err(db_error)?
@@ -1407,13 +1536,10 @@ pub async fn my_entitlements(state: &AppState, by: &Principal) -> ApiResult<Vec<
             tracing::warn!(policy = %policy.code, package = %policy.package, "the policy's package is not served");
             continue;
         };
-        let household: HashSet<&str> = persons.iter().map(|p| p.id.as_str()).collect();
-        let tags = tag_sets(state, &package, Some(&household)).await?;
-        let records = match exchange_records(
+        let registers = match registers_for(
             state,
             &package,
-            &policy.variable,
-            &policy.organisation_id,
+            &policy,
             &persons,
             &format!("what she is entitled to under {}", policy.name),
             own_basis(by),
@@ -1426,19 +1552,9 @@ pub async fn my_entitlements(state: &AppState, by: &Principal) -> ApiResult<Vec<
                 continue;
             }
         };
-        let registers = crate::population::Registers { tags, records };
         let now = this_month();
-        let evaluate = |period: Period| -> Result<(f64, Explanation), EvalError> {
-            let mut sim = crate::population::simulation(&package, &persons, &registers, period)?;
-            let amount = match sim.calculate(&policy.variable, period)? {
-                Column::Number(v) => v.first().copied().unwrap_or(0.0),
-                _ => 0.0,
-            };
-            let mut all = explain_all(&mut sim, &policy.variable, period)?;
-            if all.is_empty() {
-                return Err(EvalError::Call("no explanation".into()));
-            }
-            Ok((amount, all.swap_remove(0)))
+        let evaluate = |period: Period| {
+            evaluate_first(&package, &persons, &registers, &policy.variable, period)
         };
         let (amount, why) = match evaluate(now) {
             Ok(x) => x,
@@ -1489,6 +1605,7 @@ pub async fn my_entitlements(state: &AppState, by: &Principal) -> ApiResult<Vec<
             missing,
             over_limit,
             amount: shown_amount,
+            unit: policy_unit(state, &policy).into(),
             from,
             reason: sentence(&shown),
             explanation: serde_json::to_value(&shown).unwrap_or_default(),

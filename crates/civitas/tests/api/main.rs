@@ -10,6 +10,7 @@ mod cli;
 mod credentials;
 mod demo;
 mod eldercare;
+mod eldercare_orders;
 mod exchange;
 mod footprint;
 mod gateway;
