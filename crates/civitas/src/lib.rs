@@ -3,6 +3,7 @@
 pub mod app;
 pub mod bench;
 pub mod bench_credentials;
+pub mod bench_eldercare;
 pub mod bench_exchange;
 pub mod bench_messaging;
 pub mod bench_rules;

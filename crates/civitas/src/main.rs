@@ -217,6 +217,44 @@ enum BenchArea {
         #[arg(long, default_value_t = 1_000_000)]
         residents: i64,
     },
+    /// Care devices reporting over MQTT from a separate publisher, sustained: reading to
+    /// first notice, escalation timers against their schedule, the node's CPU and memory.
+    Eldercare {
+        /// Devices (one elder each).
+        #[arg(long, default_value_t = 10_000)]
+        devices: usize,
+        /// Seconds between a device's readings.
+        #[arg(long, default_value_t = 10)]
+        every: u64,
+        /// Seconds the publisher runs.
+        #[arg(long, default_value_t = 300.0)]
+        seconds: f64,
+        /// Seconds between low blood oxygen readings (one alert each).
+        #[arg(long, default_value_t = 1.0)]
+        alert_every: f64,
+    },
+    /// The care-device publisher `bench eldercare` runs as its own process.
+    #[command(hide = true)]
+    CarePublish {
+        /// The broker.
+        #[arg(long)]
+        url: String,
+        /// The topic prefix (readings go to `{topic}/CB-00000…`).
+        #[arg(long)]
+        topic: String,
+        /// Devices.
+        #[arg(long)]
+        devices: usize,
+        /// Seconds between a device's readings.
+        #[arg(long)]
+        every: u64,
+        /// Seconds to run.
+        #[arg(long)]
+        seconds: f64,
+        /// Seconds between alerting readings.
+        #[arg(long)]
+        alert_every: f64,
+    },
     /// The MQTT publisher `bench safety` runs as its own process.
     #[command(hide = true)]
     MqttPublish {
@@ -615,6 +653,41 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             )
             .await?;
             civitas::bench_safety::print_safety(&figures);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench {
+            area:
+                BenchArea::Eldercare {
+                    devices,
+                    every,
+                    seconds,
+                    alert_every,
+                },
+        } => {
+            let figures = civitas::bench_eldercare::eldercare(
+                &config,
+                devices.clamp(1, 200_000),
+                every.clamp(1, 3_600),
+                seconds.clamp(1.0, 3_600.0),
+                alert_every.clamp(0.01, 3_600.0),
+            )
+            .await?;
+            civitas::bench_eldercare::print_eldercare(&figures);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench {
+            area:
+                BenchArea::CarePublish {
+                    url,
+                    topic,
+                    devices,
+                    every,
+                    seconds,
+                    alert_every,
+                },
+        } => {
+            civitas::bench_eldercare::publish(&url, &topic, devices, every, seconds, alert_every)
+                .await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench {
