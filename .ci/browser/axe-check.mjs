@@ -42,7 +42,7 @@ const BUDGET_MS = (Number(process.env.AXE_CHECK_BUDGET_S) || 1800) * 1000;
 
 const PASSWORD = 'civitas-demo';
 // 'demo-relative:acting' signs in as demo-relative and then acts for demo-elder (代办).
-const ROLES = ['anonymous', 'demo-admin', 'demo-orgadmin', 'demo-clerk', 'demo-citizen', 'demo-elder', 'demo-relative', 'demo-relative:acting', 'demo-driver', 'demo-reviewer'];
+const ROLES = ['anonymous', 'demo-admin', 'demo-orgadmin', 'demo-clerk', 'demo-citizen', 'demo-elder', 'demo-relative', 'demo-relative:acting', 'demo-driver', 'demo-reviewer', 'demo-carer'];
 const RESET = '/prefs?elder=off&lang=zh-CN&back=/';
 // Each mode: the /prefs URL visited after RESET (null = none) and the
 // primary language the page's <html lang> must then declare.
@@ -69,6 +69,8 @@ const SAMPLED = [
   { pattern: new RegExp(`^/me/applications/${ID}$`), max: 3 },
   { pattern: /^\/safety\/supplies\/depots\/(?!new$)/, max: 2 },
   { pattern: new RegExp(`^/safety/supplies/plans/${ID}$`), max: 2 },
+  { pattern: new RegExp(`^/care/services/${ID}/order$`), max: 2 },
+  { pattern: new RegExp(`^/care/orders/${ID}$`), max: 3 },
 ];
 
 // Form flows: pages reached only by a POST, which the crawler cannot find.

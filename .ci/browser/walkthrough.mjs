@@ -11,7 +11,8 @@
 // demo-clerk finishes; the elder sees it finished and rates it, finds SMS on for her phone,
 // and demo-admin finds that SMS in the demo's outbox; then on her care page she presses
 // 我需要帮助 and her son (demo-relative, in her care circle) answers 我在路上 from his, and
-// she sees him on the way. Every page on the way is checked
+// she sees him on the way; she orders help with bathing for tomorrow from 上门养老服务, paid by
+// her subsidised hours, and demo-carer of the care centre accepts it. Every page on the way is checked
 // with axe-core. Exit 1 on the first step that fails.
 
 import fs from 'node:fs';
@@ -193,7 +194,31 @@ try {
   await expectText(page, '有人正在赶去', 'her alert again');
   await expectText(page, '李建国', 'her alert’s timeline');
   ok('she sees that her son is on the way');
-  await Promise.all([elderContext.close(), clerkContext.close(), reviewerContext.close(), adminContext.close(), sonContext.close()]);
+  // 上门服务: she orders help with bathing for tomorrow; her subsidised hours pay for it;
+  // the care centre accepts it and she sees when they will come.
+  await visit(page, '/care', 'her care page');
+  await click(page, page.locator('a[href="/care/services"]'), 'the care services');
+  await expectText(page, '本月您还可享受补贴服务', 'her subsidised hours');
+  await click(page, page.locator('li:has-text("上门助浴") a.button'), 'ordering 上门助浴');
+  const tomorrow = new Date(Date.now() + 8 * 3600_000 + 24 * 3600_000).toISOString().slice(0, 10);
+  await page.fill('input[name="wanted_at"]', tomorrow);
+  await page.selectOption('select[name="time"]', '09:30');
+  await click(page, page.locator('form[action$="/order"] button[type="submit"]'), 'placing the order');
+  const orderPath = new URL(page.url()).pathname;
+  if (!/^\/care\/orders\/[0-9a-f-]{36}$/.test(orderPath)) throw new Error(`ordering ended at ${orderPath}`);
+  await expectText(page, '待接单', 'her order');
+  await expectText(page, '自付', 'her order');
+  ok('in elder mode she orders help with bathing for tomorrow; her subsidy pays for it');
+  const { context: carerContext, page: carer } = await session(browser, 'demo-carer');
+  await visit(carer, '/care/provider', 'the care centre’s orders');
+  await click(carer, carer.locator(`a[href="${orderPath}"]`), 'her order, as the care centre sees it');
+  await expectText(carer, '李秀英', 'her name and address on the order');
+  await click(carer, carer.locator(`form[action="${orderPath}/accept"] button[type="submit"]`), 'accepting it');
+  await expectText(carer, '已接单', 'after accepting');
+  await visit(page, orderPath, 'her order again');
+  await expectText(page, '已接单', 'her order again');
+  ok('the care centre finds it in its queue and accepts it; she sees it accepted');
+  await Promise.all([elderContext.close(), clerkContext.close(), reviewerContext.close(), adminContext.close(), sonContext.close(), carerContext.close()]);
   console.log(`walk-through passed: ${step} steps`);
 } catch (e) {
   console.error(`FAIL after ${step} steps: ${e.message}`);

@@ -345,6 +345,28 @@ impl ScratchDemo {
     }
 }
 
+/// A bare node on a scratch store listening over MQTT on the broker `mqtt_url` names
+/// (127.0.0.1:1883 when unset) under a topic prefix of its own, with the bench's regions
+/// and organisation: the application (to be run), the scratch store, the broker's URL, the
+/// prefix and the organisation's id.
+pub(crate) async fn mqtt_scratch(
+    config: &Config,
+) -> anyhow::Result<(crate::app::Application, ScratchDemo, String, String, String)> {
+    let url = config
+        .mqtt_url
+        .clone()
+        .unwrap_or_else(|| "mqtt://127.0.0.1:1883".into());
+    let prefix = format!("civitas-bench-{}", kernel::ids::new_id());
+    let mut config = config.clone();
+    config.mqtt_url = Some(url.clone());
+    config.mqtt_topic_prefix = prefix.clone();
+    let (app, demo) = ScratchDemo::open(&config, false).await?;
+    let admin = crate::demo::system_admin();
+    regions(&demo.state, &admin).await?;
+    let org = crate::demo::bench_organisation(&demo.state, &admin).await?;
+    Ok((app, demo, url, prefix, org))
+}
+
 /// Adds `options=-c search_path=SCHEMA` to a PostgreSQL URL.
 pub fn with_search_path(url: &str, schema: &str) -> String {
     let sep = if url.contains('?') { '&' } else { '?' };

@@ -64,6 +64,11 @@ pub struct EldercareFigures {
     pub escalation_recorded_error_p99_ms: f64,
     /// The node process's CPU time over the window, as a share of both cores (0–1).
     pub cpu_share: f64,
+    /// PostgreSQL's processes' CPU time over the window, as a share of both cores (null on
+    /// SQLite, which runs inside the node).
+    pub store_cpu_share: Option<f64>,
+    /// The whole machine's busy time over the window (the broker and the publisher too).
+    pub machine_cpu_share: f64,
     /// The node process's peak resident memory over the window, MiB.
     pub rss_mib: f64,
 }
@@ -229,6 +234,41 @@ fn cpu_seconds() -> anyhow::Result<f64> {
     Ok(ticks / 100.0)
 }
 
+/// CPU seconds of every process named `postgres` (the server's backends), from
+/// `/proc/PID/stat`, in the same clock ticks.
+fn postgres_cpu_seconds() -> f64 {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return 0.0;
+    };
+    dir.filter_map(Result::ok)
+        .filter_map(|e| std::fs::read_to_string(e.path().join("stat")).ok())
+        .filter(|stat| stat.contains("(postgres)"))
+        .filter_map(|stat| {
+            let rest = stat.rsplit_once(')')?.1.to_string();
+            let fields: Vec<&str> = rest.split_whitespace().collect();
+            Some(fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?)
+        })
+        .sum::<f64>()
+        / 100.0
+}
+
+/// The machine's busy and total CPU time so far, from `/proc/stat` (clock ticks).
+fn machine_ticks() -> (f64, f64) {
+    let line = std::fs::read_to_string("/proc/stat")
+        .ok()
+        .and_then(|s| s.lines().next().map(str::to_string))
+        .unwrap_or_default();
+    let values: Vec<f64> = line
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    let total: f64 = values.iter().sum();
+    // idle and iowait are the 4th and 5th.
+    let idle = values.get(3).copied().unwrap_or(0.0) + values.get(4).copied().unwrap_or(0.0);
+    (total - idle, total)
+}
+
 /// This process's resident memory now, MiB (`/proc/self/status`, VmRSS).
 fn rss_mib() -> f64 {
     std::fs::read_to_string("/proc/self/status")
@@ -381,19 +421,9 @@ pub async fn eldercare(
     seconds: f64,
     alert_every: f64,
 ) -> anyhow::Result<EldercareFigures> {
-    let url = config
-        .mqtt_url
-        .clone()
-        .unwrap_or_else(|| "mqtt://127.0.0.1:1883".into());
-    let prefix = format!("civitas-bench-{}", kernel::ids::new_id());
-    let mut config = config.clone();
-    config.mqtt_url = Some(url.clone());
-    config.mqtt_topic_prefix = prefix.clone();
-    let (app, demo) = crate::bench::ScratchDemo::open(&config, false).await?;
+    let (app, demo, url, prefix, org) = crate::bench::mqtt_scratch(config).await?;
     let state = demo.state.clone();
     let admin = crate::demo::system_admin();
-    crate::bench::regions(&state, &admin).await?;
-    let org = crate::demo::bench_organisation(&state, &admin).await?;
     eprintln!(
         "enrolling {devices} elders, each with a relative, the community worker and a wristband…"
     );
@@ -426,6 +456,8 @@ pub async fn eldercare(
         ..Watch::default()
     };
     let cpu_before = cpu_seconds()?;
+    let postgres_before = postgres_cpu_seconds();
+    let machine_before = machine_ticks();
     let started = Instant::now();
     let mut publisher = spawn_publisher(
         &url,
@@ -450,6 +482,10 @@ pub async fn eldercare(
     };
     let window = started.elapsed().as_secs_f64();
     let cpu = cpu_seconds()? - cpu_before;
+    let postgres = postgres_cpu_seconds() - postgres_before;
+    let machine_after = machine_ticks();
+    let machine_share =
+        (machine_after.0 - machine_before.0) / (machine_after.1 - machine_before.1).max(1.0);
     peak_rss = peak_rss.max(rss_mib());
     let mut out = String::new();
     if let Some(mut stdout) = publisher.stdout.take() {
@@ -544,6 +580,8 @@ pub async fn eldercare(
         escalation_error_p99_ms: percentile_ms(&watch.escalations, 0.99),
         escalation_recorded_error_p99_ms: percentile_ms(&recorded, 0.99),
         cpu_share: round(cpu / window.max(1e-9) / 2.0),
+        store_cpu_share: (store == "postgres").then(|| round(postgres / window.max(1e-9) / 2.0)),
+        machine_cpu_share: round(machine_share),
         rss_mib: round(peak_rss),
     })
 }
@@ -586,6 +624,16 @@ pub fn print_eldercare(f: &EldercareFigures) {
         "node process: {:.1} % of both cores (goal < 50 %), peak resident memory {:.0} MiB",
         f.cpu_share * 100.0,
         f.rss_mib
+    );
+    if let Some(store) = f.store_cpu_share {
+        println!(
+            "PostgreSQL's processes: {:.1} % of both cores",
+            store * 100.0
+        );
+    }
+    println!(
+        "the whole machine (broker and publisher too): {:.1} % busy",
+        f.machine_cpu_share * 100.0
     );
     println!("{}", serde_json::to_string(f).unwrap_or_default());
 }

@@ -205,19 +205,9 @@ pub async fn safety(
     messages: u64,
     residents: i64,
 ) -> anyhow::Result<SafetyFigures> {
-    let url = config
-        .mqtt_url
-        .clone()
-        .unwrap_or_else(|| "mqtt://127.0.0.1:1883".into());
-    let prefix = format!("civitas-bench-{}", kernel::ids::new_id());
-    let mut config = config.clone();
-    config.mqtt_url = Some(url.clone());
-    config.mqtt_topic_prefix = prefix.clone();
-    let (app, demo) = crate::bench::ScratchDemo::open(&config, false).await?;
+    let (app, demo, url, prefix, org) = crate::bench::mqtt_scratch(config).await?;
     let state = demo.state.clone();
     let admin = crate::demo::system_admin();
-    crate::bench::regions(&state, &admin).await?;
-    let org = crate::demo::bench_organisation(&state, &admin).await?;
     let stations = 200;
     for i in 0..stations {
         safety::service::register_station(

@@ -209,6 +209,9 @@ async fn orders_take_her_subsidised_hours_and_run_from_order_to_rating() {
     )
     .await;
     assert_eq!(opened["contact"]["name"], "李秀英");
+    // Why the rules gave her the hours (her age) is not the provider's to read.
+    assert_eq!(opened["subsidy"]["reason"], "");
+    assert_eq!(opened["note"], "门铃坏了，请打电话");
     assert!(opened["contact"]["address"].is_string(), "{opened}");
     let footprint: Value = app
         .get("/api/v1/me/footprint?limit=100", Some(&d.elder))

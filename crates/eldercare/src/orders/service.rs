@@ -604,13 +604,24 @@ async fn names_for(state: &AppState, rows: &[OrderRow]) -> ApiResult<Names> {
     })
 }
 
-fn order_view(
-    state: &AppState,
-    row: OrderRow,
-    names: &Names,
+/// What of an order a reader is shown beside its figures.
+#[derive(Clone, Copy)]
+struct Shown {
+    /// Her name masked (a provider's list).
     masked: bool,
-    private: bool,
-) -> Order {
+    /// Her note to the provider.
+    note: bool,
+    /// Why the rules gave her the subsidy (her age, her disability): hers and her circle's,
+    /// not the provider's.
+    reason: bool,
+}
+
+fn order_view(state: &AppState, row: OrderRow, names: &Names, shown: Shown) -> Order {
+    let Shown {
+        masked,
+        note,
+        reason,
+    } = shown;
     let service = names.services.get(&row.service_id);
     let name = names.elders.get(&row.elder_id).cloned().unwrap_or_default();
     Order {
@@ -633,13 +644,13 @@ fn order_view(
             month: row.month.clone(),
             minutes: row.subsidy_minutes,
             fen: row.subsidy_fen,
-            reason: if private {
+            reason: if reason {
                 open(state, row.subsidy_reason_enc.as_deref(), CTX_REASON).unwrap_or_default()
             } else {
                 String::new()
             },
         },
-        note: if private {
+        note: if note {
             open(state, row.note_enc.as_deref(), CTX_NOTE)
         } else {
             None
@@ -849,7 +860,13 @@ pub async fn order(state: &AppState, by: &Principal, id: &str) -> ApiResult<Orde
     let names = names_for(state, std::slice::from_ref(&row)).await?;
     let events = store::events(&state.db, id).await?;
     let elder_id = row.elder_id.clone();
-    let mut view = order_view(state, row, &names, false, true);
+    let provider = matches!(access, OrderAccess::Provider);
+    let shown = Shown {
+        masked: false,
+        note: true,
+        reason: !provider,
+    };
+    let mut view = order_view(state, row, &names, shown);
     if with_contact && let Some(c) = identity::service::contact_of(state, &elder_id).await? {
         view.contact = Some(OrderContact {
             name: c.name,
@@ -891,7 +908,14 @@ pub async fn orders_of_elder(
     let names = names_for(state, &rows).await?;
     Ok(rows
         .into_iter()
-        .map(|r| order_view(state, r, &names, false, true))
+        .map(|r| {
+            let shown = Shown {
+                masked: false,
+                note: true,
+                reason: true,
+            };
+            order_view(state, r, &names, shown)
+        })
         .collect())
 }
 
@@ -945,7 +969,14 @@ pub async fn provider_orders(
     let names = names_for(state, &rows).await?;
     Ok(rows
         .into_iter()
-        .map(|r| order_view(state, r, &names, true, false))
+        .map(|r| {
+            let shown = Shown {
+                masked: true,
+                note: false,
+                reason: false,
+            };
+            order_view(state, r, &names, shown)
+        })
         .collect())
 }
 
@@ -1026,37 +1057,66 @@ async fn provider_row(
     Ok((row, access))
 }
 
-/// The provider accepts an order, saying when it will come (when she asked, unless said).
-pub async fn accept(state: &AppState, by: &Principal, id: &str, a: Acceptance) -> ApiResult<Order> {
+/// Sets the time the provider will come, from `from` to accepted: told to her and recorded
+/// as `kind`.
+async fn set_time(
+    state: &AppState,
+    by: &Principal,
+    id: &str,
+    at: Option<&str>,
+    from: OrderState,
+) -> ApiResult<Order> {
     let (row, access) = provider_row(state, by, id).await?;
     let rules = care::rules(state).await?;
-    let at = match a
-        .scheduled_at
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
+    let at = match at.map(str::trim).filter(|s| !s.is_empty()) {
         Some(s) => parse_time("scheduled_at", s, Timestamp::now())?,
         None => row.wanted_at,
     };
     let when = local_short(&rules, at);
+    let (kind, detail, notice, action) = if from == OrderState::Ordered {
+        (
+            "accepted",
+            format!("上门时间 {when}"),
+            format!("服务机构已接单，将于 {when} 上门。"),
+            "eldercare.order.accept",
+        )
+    } else {
+        (
+            "rescheduled",
+            format!("改为 {when}"),
+            format!("上门时间改为 {when}。"),
+            "eldercare.order.reschedule",
+        )
+    };
     apply(
         state,
         by,
         &row,
         &access,
         Move {
-            from: &[OrderState::Ordered],
+            from: &[from],
             to: OrderState::Accepted,
             scheduled_at: Some(at),
-            kind: "accepted",
-            detail: format!("上门时间 {when}"),
-            notice: Some(format!("服务机构已接单，将于 {when} 上门。")),
-            action: "eldercare.order.accept",
+            kind,
+            detail,
+            notice: Some(notice),
+            action,
         },
     )
     .await?;
     order(state, by, id).await
+}
+
+/// The provider accepts an order, saying when it will come (when she asked, unless said).
+pub async fn accept(state: &AppState, by: &Principal, id: &str, a: Acceptance) -> ApiResult<Order> {
+    set_time(
+        state,
+        by,
+        id,
+        a.scheduled_at.as_deref(),
+        OrderState::Ordered,
+    )
+    .await
 }
 
 /// The provider moves an accepted order to another time.
@@ -1066,27 +1126,13 @@ pub async fn reschedule(
     id: &str,
     r: Reschedule,
 ) -> ApiResult<Order> {
-    let (row, access) = provider_row(state, by, id).await?;
-    let rules = care::rules(state).await?;
-    let at = parse_time("scheduled_at", &r.scheduled_at, Timestamp::now())?;
-    let when = local_short(&rules, at);
-    apply(
-        state,
-        by,
-        &row,
-        &access,
-        Move {
-            from: &[OrderState::Accepted],
-            to: OrderState::Accepted,
-            scheduled_at: Some(at),
-            kind: "rescheduled",
-            detail: format!("改为 {when}"),
-            notice: Some(format!("上门时间改为 {when}。")),
-            action: "eldercare.order.reschedule",
-        },
-    )
-    .await?;
-    order(state, by, id).await
+    if r.scheduled_at.trim().is_empty() {
+        return Err(ApiError::invalid(
+            "scheduled_at",
+            "say when the provider will come",
+        ));
+    }
+    set_time(state, by, id, Some(&r.scheduled_at), OrderState::Accepted).await
 }
 
 fn required_reason(r: &Reason) -> ApiResult<String> {
