@@ -299,12 +299,20 @@ pub async fn seed_orders(
     ] {
         ids.push(orders::offer(state, admin, new).await?.id);
     }
-    let soon = |minutes: i64| Timestamp::now().plus_minutes(minutes).rfc3339();
-    let order = |elder_id: &str, service: &str, minutes_ahead: i64, note: Option<&str>| NewOrder {
+    // Tomorrow at a local time of day (minutes after midnight).
+    let care_rules = eldercare::service::rules(state).await?;
+    let tomorrow = |minute: i64| {
+        eldercare::service::local_today_at(
+            &care_rules,
+            Timestamp::now().plus_minutes(24 * 60),
+            minute,
+        )
+    };
+    let order = |elder_id: &str, service: &str, at: Timestamp, note: Option<&str>| NewOrder {
         elder_id: elder_id.to_string(),
         service_id: service.to_string(),
         quantity: 1,
-        wanted_at: soon(minutes_ahead),
+        wanted_at: at.rfc3339(),
         note: note.map(str::to_string),
     };
     let her = elder.person_id.clone().unwrap_or_default();
@@ -312,7 +320,12 @@ pub async fn seed_orders(
     let cleaning = orders::place(
         state,
         elder,
-        order(&her, &ids[1], 5, Some("钥匙在门口鞋柜里，请先敲门。")),
+        order(
+            &her,
+            &ids[1],
+            Timestamp::now().plus_minutes(5),
+            Some("钥匙在门口鞋柜里，请先敲门。"),
+        ),
     )
     .await?;
     orders::accept(state, carer, &cleaning.id, Acceptance::default()).await?;
@@ -328,7 +341,12 @@ pub async fn seed_orders(
     )
     .await?;
     // Tomorrow's lunch, waiting for the centre.
-    orders::place(state, elder, order(&her, &ids[0], 24 * 60, None)).await?;
+    orders::place(
+        state,
+        elder,
+        order(&her, &ids[0], tomorrow(11 * 60 + 30), None),
+    )
+    .await?;
     // A few of her neighbours' orders, placed by the community, in the centre's queue.
     let all = eldercare::store::all_elders(&state.db).await?;
     let neighbours = eldercare::service::elder_views(state, all).await?;
@@ -344,7 +362,7 @@ pub async fn seed_orders(
             order(
                 &other.person_id,
                 service,
-                26 * 60 + placed as i64 * 90,
+                tomorrow(9 * 60 + placed as i64 * 90),
                 None,
             ),
         )

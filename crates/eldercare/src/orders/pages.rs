@@ -349,7 +349,13 @@ async fn order_action(
     }
 }
 
-fn orders_table(ctx: &PageContext, orders: &[Order], caption: &str, with_elder: bool) -> String {
+fn orders_table(
+    ctx: &PageContext,
+    rules: &crate::model::CareRules,
+    orders: &[Order],
+    caption: &str,
+    with_elder: bool,
+) -> String {
     let z = zh(ctx);
     let mut headers = Vec::new();
     if with_elder {
@@ -373,7 +379,10 @@ fn orders_table(ctx: &PageContext, orders: &[Order], caption: &str, with_elder: 
                 }
                 row.extend([
                     Cell::link(o.service_name.clone(), format!("/care/orders/{}", o.id)),
-                    Cell::from(o.scheduled_at.unwrap_or(o.wanted_at).short()),
+                    Cell::from(service::local_short(
+                        rules,
+                        o.scheduled_at.unwrap_or(o.wanted_at),
+                    )),
                     Cell::from(o.state.in_words(z).to_string()),
                     Cell::from(yuan(o.payable_fen)),
                 ]);
@@ -391,6 +400,7 @@ async fn my_orders_page(State(state): State<AppState>, ctx: PageContext) -> Page
     let Some(person) = own_person(user) else {
         return Err(ctx.error(ApiError::NotFound("no such elder in community care".into())));
     };
+    let rules = care::rules(&state).await.map_err(|e| ctx.error(e))?;
     let orders = service::orders_of_elder(&state, user, person)
         .await
         .map_err(|e| ctx.error(e))?;
@@ -399,7 +409,7 @@ async fn my_orders_page(State(state): State<AppState>, ctx: PageContext) -> Page
         esc(title),
         esc(ctx.pick("预约上门服务", "Order a service"))
     );
-    body.push_str(&orders_table(&ctx, &orders, title, false));
+    body.push_str(&orders_table(&ctx, &rules, &orders, title, false));
     Ok(ctx.render(title, &body))
 }
 
@@ -446,6 +456,7 @@ async fn order_response(
     problem: Option<&ApiError>,
 ) -> PageResult {
     let user = ctx.user()?;
+    let rules = care::rules(state).await.map_err(|e| ctx.error(e))?;
     let o = service::order(state, user, id)
         .await
         .map_err(|e| ctx.error(e))?;
@@ -562,11 +573,14 @@ async fn order_response(
         ),
         (
             ctx.pick("期望时间", "Wanted").to_string(),
-            o.wanted_at.short(),
+            service::local_short(&rules, o.wanted_at),
         ),
     ];
     if let Some(at) = o.scheduled_at {
-        rows.push((ctx.pick("上门时间", "Scheduled").to_string(), at.short()));
+        rows.push((
+            ctx.pick("上门时间", "Scheduled").to_string(),
+            service::local_short(&rules, at),
+        ));
     }
     rows.extend([
         (
@@ -575,25 +589,27 @@ async fn order_response(
         ),
         (
             ctx.pick("补贴", "Subsidy").to_string(),
-            format!(
-                "{} {}（{} {}）",
-                yuan(o.subsidy.fen),
-                ctx.pick("元", "CNY"),
-                hours(o.subsidy.minutes),
-                ctx.pick("小时", "h")
-            ),
+            if o.minutes == 0 {
+                ctx.pick(
+                    "这项服务不计时长，不用补贴时长",
+                    "Not counted in hours: no subsidised hours used",
+                )
+                .to_string()
+            } else {
+                format!(
+                    "{} {}（{} {}）",
+                    yuan(o.subsidy.fen),
+                    ctx.pick("元", "CNY"),
+                    hours(o.subsidy.minutes),
+                    ctx.pick("小时", "h")
+                )
+            },
         ),
         (
             ctx.pick("自付（元）", "She pays (CNY)").to_string(),
             yuan(o.payable_fen),
         ),
     ]);
-    if !o.subsidy.reason.is_empty() {
-        rows.push((
-            ctx.pick("补贴依据", "Why this subsidy").to_string(),
-            o.subsidy.reason.clone(),
-        ));
-    }
     if let Some(note) = &o.note {
         rows.push((ctx.pick("留言", "Note").to_string(), note.clone()));
     }
@@ -613,6 +629,13 @@ async fn order_response(
         ));
     }
     body.push_str(&Summary { rows }.html());
+    if !o.subsidy.reason.is_empty() {
+        body.push_str(&format!(
+            "<details><summary>{}</summary><p>{}</p></details>",
+            esc(ctx.pick("为什么能享受这些补贴", "Why this subsidy")),
+            esc(&o.subsidy.reason)
+        ));
+    }
     body.push_str(
         &Table {
             caption: ctx.pick("经过", "Timeline").to_string(),
@@ -627,16 +650,8 @@ async fn order_response(
                 .iter()
                 .map(|s| {
                     vec![
-                        Cell::from(s.at.short()),
-                        Cell::from(
-                            OrderState::parse(&s.kind)
-                                .map(|k| k.in_words(z).to_string())
-                                .unwrap_or_else(|| match s.kind.as_str() {
-                                    "rescheduled" => ctx.pick("改时间", "Rescheduled").to_string(),
-                                    "rated" => ctx.pick("评价", "Rated").to_string(),
-                                    other => other.to_string(),
-                                }),
-                        ),
+                        Cell::from(service::local_short(&rules, s.at)),
+                        Cell::from(step_words(ctx, &s.kind).to_string()),
                         Cell::from(s.by_name.clone()),
                         Cell::from(s.detail.clone()),
                     ]
@@ -647,6 +662,20 @@ async fn order_response(
         .html(),
     );
     Ok(ctx.render_status(status, &title, &body))
+}
+
+/// A step of an order's timeline in words.
+fn step_words<'a>(ctx: &PageContext, kind: &'a str) -> &'a str {
+    match kind {
+        "ordered" => ctx.pick("预约", "Ordered"),
+        "accepted" => ctx.pick("接单", "Accepted"),
+        "rescheduled" => ctx.pick("改时间", "Rescheduled"),
+        "declined" => ctx.pick("未接单", "Declined"),
+        "cancelled" => ctx.pick("取消", "Cancelled"),
+        "completed" => ctx.pick("完成", "Completed"),
+        "rated" => ctx.pick("评价", "Rated"),
+        other => other,
+    }
 }
 
 async fn step_action(
@@ -726,6 +755,7 @@ async fn provider_page(State(state): State<AppState>, ctx: PageContext) -> PageR
         esc(title),
         esc(ctx.pick("登记服务项目", "Offer a service"))
     );
+    let rules = care::rules(&state).await.map_err(|e| ctx.error(e))?;
     let orgs: Vec<String> = if user.acting_for.is_none() {
         user.staff_organisations()
             .into_iter()
@@ -754,7 +784,7 @@ async fn provider_page(State(state): State<AppState>, ctx: PageContext) -> PageR
             names.get(org).cloned().unwrap_or_default(),
             ctx.pick("待办订单", "open orders")
         );
-        body.push_str(&orders_table(&ctx, &open, &caption, true));
+        body.push_str(&orders_table(&ctx, &rules, &open, &caption, true));
     }
     if shown == 0 {
         body.push_str(&format!(
