@@ -153,16 +153,24 @@ async fn mosquitto_rate(
     stations: usize,
     messages: u64,
 ) -> anyhow::Result<(f64, u64)> {
+    use rumqttc::v5::mqttbytes::v5::Packet as Packet5;
     let (host, port) = kernel::mqtt::broker(url).map_err(anyhow::Error::msg)?;
-    let mut options = MqttOptions::new(format!("bench-ref-{}", kernel::ids::new_id()), host, port);
+    // An MQTT 5 subscriber with the node's own receive window, so that the reference and
+    // the node get the same treatment from the broker.
+    let mut options =
+        rumqttc::v5::MqttOptions::new(format!("bench-ref-{}", kernel::ids::new_id()), host, port);
     options.set_keep_alive(Duration::from_secs(30));
-    let (client, mut events) = AsyncClient::new(options, 10_000);
+    options.set_receive_maximum(Some(kernel::mqtt::RECEIVE_MAXIMUM));
+    let (client, mut events) = rumqttc::v5::AsyncClient::new(options, 10_000);
     client
-        .subscribe(format!("{topic}/+"), QoS::AtLeastOnce)
+        .subscribe(
+            format!("{topic}/+"),
+            rumqttc::v5::mqttbytes::QoS::AtLeastOnce,
+        )
         .await?;
     // Wait for the subscription to be granted before publishing.
     loop {
-        if let Event::Incoming(Packet::SubAck(_)) = events.poll().await? {
+        if let rumqttc::v5::Event::Incoming(Packet5::SubAck(_)) = events.poll().await? {
             break;
         }
     }
@@ -173,7 +181,7 @@ async fn mosquitto_rate(
     // subscriber's queue cannot hold: counted, not waited for).
     while received < messages {
         match tokio::time::timeout(Duration::from_secs(2), events.poll()).await {
-            Ok(Ok(Event::Incoming(Packet::Publish(_)))) => {
+            Ok(Ok(rumqttc::v5::Event::Incoming(Packet5::Publish(_)))) => {
                 let now = Instant::now();
                 first.get_or_insert(now);
                 last = Some(now);

@@ -2,9 +2,13 @@
 //! one subscription per capability, its messages gathered for a moment and handed over
 //! together, so that the capability stores a lot in one transaction.
 //!
-//! Messages are acknowledged as they arrive, not once stored: a broker keeps only a few
-//! unacknowledged messages in flight to a subscriber (Mosquitto: 20), so acknowledging
-//! after a gathered transaction would hold the node to a few hundred messages a second.
+//! The listener speaks MQTT 5 and tells the broker in its CONNECT how many unacknowledged
+//! messages it may have in flight to it (`Receive Maximum`, [`RECEIVE_MAXIMUM`]): an MQTT
+//! 3.1.1 subscriber gets the broker's own window (Mosquitto: 20 messages), which holds a
+//! subscriber to one round trip per 20 messages whenever a busy machine schedules it late.
+//! Messages are acknowledged as they arrive, not once stored, for the same reason:
+//! acknowledging after a gathered transaction would hold the node to a few hundred
+//! messages a second.
 //! What a crash can lose is the last gathering; a sender that keeps its own readings sends
 //! them again over HTTP, where a reading sent twice is stored once. Who may publish to a
 //! topic is the broker's to decide (its ACLs).
@@ -13,8 +17,14 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use rumqttc::Publish;
-use rumqttc::{AsyncClient, Event, EventLoop, MqttOptions, Packet, QoS};
+use rumqttc::v5::mqttbytes::QoS;
+use rumqttc::v5::mqttbytes::v5::Packet;
+pub use rumqttc::v5::mqttbytes::v5::Publish;
+use rumqttc::v5::{AsyncClient, Event, EventLoop, MqttOptions};
+
+/// How many unacknowledged messages the broker may have in flight to the node (MQTT 5's
+/// Receive Maximum, sent in CONNECT).
+pub const RECEIVE_MAXIMUM: u16 = 1_000;
 use tokio::sync::mpsc;
 
 /// Where the broker is: `mqtt://host:port` (port 1883 when left out).
@@ -55,9 +65,13 @@ pub fn one_or_many<T: serde::de::DeserializeOwned>(
     }
 }
 
-/// The last level of a message's topic (the station or device it names).
+/// The last level of a message's topic (the station or device it names; empty when the
+/// topic is not UTF-8, which MQTT requires it to be).
 pub fn last_level(message: &Publish) -> &str {
-    message.topic.rsplit('/').next().unwrap_or_default()
+    std::str::from_utf8(&message.topic)
+        .ok()
+        .and_then(|t| t.rsplit('/').next())
+        .unwrap_or_default()
 }
 
 /// Subscribes to `topic` on the broker `url` names (refused at once when the URL is bad)
@@ -75,7 +89,8 @@ where
     let (host, port) = broker(url).map_err(anyhow::Error::msg)?;
     let mut options = MqttOptions::new(format!("civitas-{}", crate::ids::new_id()), host, port);
     options.set_keep_alive(Duration::from_secs(30));
-    options.set_max_packet_size(1024 * 1024, 1024 * 1024);
+    options.set_max_packet_size(Some(1024 * 1024));
+    options.set_receive_maximum(Some(RECEIVE_MAXIMUM));
     // Room for a burst of a few seconds at full speed (a message is a few hundred bytes).
     let (sender, received) = mpsc::channel(400_000);
     // The listener has a thread of its own: it only reads, acknowledges and passes
