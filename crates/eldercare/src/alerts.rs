@@ -339,6 +339,9 @@ pub fn start(state: AppState) {
             if let Err(error) = check(&state, Timestamp::now()).await {
                 tracing::warn!(%error, "the minute's care checks failed");
             }
+            if let Err(error) = crate::orders::service::expire_stale(&state).await {
+                tracing::warn!(%error, "calling off stale care orders failed");
+            }
         }
     });
 }

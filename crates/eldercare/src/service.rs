@@ -282,13 +282,25 @@ pub fn check_rules(r: &CareRules) -> ApiResult<()> {
 pub async fn set_rules(state: &AppState, by: &Principal, new: CareRules) -> ApiResult<CareRules> {
     by.require_platform_admin()?;
     check_rules(&new)?;
-    if let Some(code) = &new.subsidy_policy
-        && rules::service::policy(state, code).await.is_err()
-    {
-        return Err(ApiError::invalid(
-            "subsidy_policy",
-            format!("there is no policy {code}"),
-        ));
+    if let Some(code) = &new.subsidy_policy {
+        match rules::service::policy(state, code).await {
+            Err(_) => {
+                return Err(ApiError::invalid(
+                    "subsidy_policy",
+                    format!("there is no policy {code}"),
+                ));
+            }
+            Ok(p) if p.unit != "hour" => {
+                return Err(ApiError::invalid(
+                    "subsidy_policy",
+                    format!(
+                        "policy {code} counts {}; a care subsidy counts hours of service",
+                        p.unit
+                    ),
+                ));
+            }
+            Ok(_) => {}
+        }
     }
     let doc = serde_json::to_string(&new).map_err(|e| ApiError::Unexpected(e.into()))?;
     let mut tx = state.db.begin().await?;

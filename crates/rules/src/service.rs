@@ -668,11 +668,12 @@ async fn tag_sets(
     let mut tags = HashMap::new();
     for code in crate::population::tags_named(package) {
         let hash = identity::service::tag_hash(state, &code);
-        let carriers: HashSet<String> = store::tagged(&state.db, &hash)
+        // One household's members only: asked of the store, not the whole city's carriers.
+        let only: Option<Vec<String>> = among.map(|a| a.iter().map(|m| m.to_string()).collect());
+        let carriers: HashSet<String> = store::tagged(&state.db, &hash, only.as_deref())
             .await
             .map_err(db_error)?
             .into_iter()
-            .filter(|m| among.is_none_or(|a| a.contains(m.as_str())))
             .collect();
         tags.insert(code, carriers);
     }
@@ -809,8 +810,10 @@ fn evaluate_first(
 pub struct PersonAmount {
     /// The policy's name.
     pub policy_name: String,
-    /// The amount, in the unit of the policy's variable.
+    /// The amount, in `unit`.
     pub amount: f64,
+    /// What the amount is counted in: `CNY` or `hour`.
+    pub unit: &'static str,
     /// Why, in words, with the articles.
     pub reason: String,
 }
@@ -847,7 +850,20 @@ pub async fn policy_amount_for(
         .map_err(|e| {
             ApiError::Unexpected(anyhow::anyhow!("policy {code} does not compute: {e}"))
         })?;
+    // Her household's register entries were read to compute it: each member's read is
+    // in her own footprint, under the policy's statutory basis.
+    for member in persons.iter().filter(|p| p.id != person_id) {
+        let mut event = AuditEvent::system(
+            "rules.register.read",
+            format!("policy:{code} person:{}", member.id),
+        )
+        .subject(&member.id)
+        .because(purpose, Basis::Statutory(policy.basis.clone()));
+        event.actor_organisation_id = Some(policy.organisation_id.clone());
+        state.audit.record(event).await?;
+    }
     Ok(PersonAmount {
+        unit: policy_unit(state, &policy),
         policy_name: policy.name,
         amount,
         reason: sentence(&why),

@@ -137,13 +137,23 @@ pub async fn household_members(
 }
 
 /// Every person carrying the tag (by its keyed hash).
-pub async fn tagged(db: &Db, tag_hash: &str) -> Result<Vec<String>, sqlx::Error> {
-    let rows: Vec<(String,)> = on_pool!(db.read(), |c| sqlx::query_as(
-        "SELECT person_id FROM person_tags WHERE tag_hash = $1"
-    )
-    .bind(tag_hash)
-    .fetch_all(c)
-    .await)?;
+pub async fn tagged(
+    db: &Db,
+    tag_hash: &str,
+    among: Option<&[String]>,
+) -> Result<Vec<String>, sqlx::Error> {
+    let rows: Vec<(String,)> = on_pool!(db.read(), |c| {
+        let mut b = sqlx::QueryBuilder::new("SELECT person_id FROM person_tags WHERE tag_hash = ");
+        b.push_bind(tag_hash);
+        if let Some(persons) = among {
+            if persons.is_empty() {
+                return Ok(Vec::new());
+            }
+            b.push(" AND person_id IN ");
+            push_list(&mut b, persons);
+        }
+        b.build_query_as().fetch_all(c).await
+    })?;
     Ok(rows.into_iter().map(|(id,)| id).collect())
 }
 

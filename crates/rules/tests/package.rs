@@ -795,7 +795,7 @@ fn the_demo_citys_policies_pass_their_own_tests() {
     }
     let failed: Vec<_> = outcomes.iter().filter_map(|o| o.failure.clone()).collect();
     assert!(failed.is_empty(), "{failed:#?}");
-    assert_eq!(outcomes.len(), 7);
+    assert_eq!(outcomes.len(), 8);
     // The minimum living standard was last set on 2026-01-01; the old-age amounts in 2024.
     let stale = |cutoff| -> Vec<String> {
         package

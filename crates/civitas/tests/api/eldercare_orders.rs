@@ -321,6 +321,15 @@ async fn orders_take_her_subsidised_hours_and_run_from_order_to_rating() {
     )
     .await;
     assert_eq!(rated["rating"], 4);
+    // Done, the order no longer tells the provider how to reach her.
+    let after = json_ok(
+        app.get(&format!("/api/v1/care/orders/{bid}"), Some(&d.carer))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert!(after["contact"].is_null(), "{after}");
+    assert!(after["note"].is_null(), "{after}");
     let r = app
         .post(
             &format!("/api/v1/care/orders/{bid}/rating"),
@@ -372,6 +381,31 @@ async fn orders_take_her_subsidised_hours_and_run_from_order_to_rating() {
     .await;
     assert_eq!(own["providers"].as_array().unwrap().len(), 1);
     assert!(own["communities"].as_array().unwrap().is_empty());
+    assert_eq!(own["total"]["orders"], own["providers"][0]["orders"]);
+    assert_eq!(
+        own["total"]["subsidy_fen"],
+        own["providers"][0]["subsidy_fen"]
+    );
+    // The care rules take only a policy counted in hours.
+    let mut care_rules: Value = json_ok(
+        app.get("/api/v1/care/rules", Some(&d.admin)).await,
+        StatusCode::OK,
+    )
+    .await;
+    care_rules["subsidy_policy"] = json!("old-age-allowance");
+    let r = app
+        .send(
+            Method::PUT,
+            "/api/v1/care/rules",
+            Some(&d.admin),
+            &[],
+            Some(("application/json", care_rules.to_string().into_bytes())),
+        )
+        .await;
+    assert_eq!(
+        problem(r, StatusCode::BAD_REQUEST).await["field"],
+        "subsidy_policy"
+    );
     let r = app
         .get(
             &format!("/api/v1/care/subsidies?month={month}"),
@@ -593,13 +627,22 @@ async fn an_elder_under_eighty_has_no_subsidy_and_bad_input_is_named() {
         problem(r, StatusCode::BAD_REQUEST).await["field"],
         "service_id"
     );
-    // Turning down needs a reason.
+    // Turning down needs a reason; the provider turns down what it has not accepted rather
+    // than calling it off.
     let placed = json_ok(
         d.order(&d.elder, "meal_delivery", 1).await,
         StatusCode::CREATED,
     )
     .await;
     let pid = placed["id"].as_str().unwrap();
+    let r = app
+        .post(
+            &format!("/api/v1/care/orders/{pid}/cancel"),
+            Some(&d.carer),
+            &json!({"reason": "没有人手"}),
+        )
+        .await;
+    problem(r, StatusCode::CONFLICT).await;
     let r = app
         .post(
             &format!("/api/v1/care/orders/{pid}/decline"),
@@ -619,6 +662,35 @@ async fn an_elder_under_eighty_has_no_subsidy_and_bad_input_is_named() {
     )
     .await;
     assert_eq!(declined["state"], "declined");
+    // An order no provider accepted a day after its time is called off, her hours given back.
+    let waiting = json_ok(d.order(&d.elder, "bathing", 1).await, StatusCode::CREATED).await;
+    let wid = waiting["id"].as_str().unwrap();
+    let month = waiting["subsidy"]["month"].as_str().unwrap().to_string();
+    let before = d.balance(&month).await["remaining_minutes"]
+        .as_i64()
+        .unwrap();
+    let two_days_ago = Timestamp::now().plus_minutes(-2 * 24 * 60).0;
+    app.exec(&format!(
+        "UPDATE eldercare_orders SET wanted_at = {two_days_ago} WHERE id = '{wid}'"
+    ))
+    .await;
+    let expired = eldercare::orders::service::expire_stale(&app.state)
+        .await
+        .unwrap();
+    assert!(expired >= 1);
+    let gone = json_ok(
+        app.get(&format!("/api/v1/care/orders/{wid}"), Some(&d.elder))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(gone["state"], "cancelled");
+    assert_eq!(
+        d.balance(&month).await["remaining_minutes"]
+            .as_i64()
+            .unwrap(),
+        before + waiting["subsidy"]["minutes"].as_i64().unwrap()
+    );
 
     // The pages: the catalogue with her hours left, an order placed from its form.
     let html = app

@@ -8,7 +8,7 @@ use serde_json::Value;
 use crate::helpers::TestApp;
 
 /// Every JSON route the routers define, with its methods.
-const ROUTES: [(&str, &[&str]); 162] = [
+const ROUTES: [(&str, &[&str]); 176] = [
     ("/api/v1/auth/login", &["post"]),
     ("/api/v1/auth/logout", &["post"]),
     ("/api/v1/me", &["get"]),
@@ -174,6 +174,20 @@ const ROUTES: [(&str, &[&str]); 162] = [
     ("/api/v1/care/rejections", &["get"]),
     ("/api/v1/care/community", &["get"]),
     ("/api/v1/care/elders/{elder_id}/visits", &["get", "post"]),
+    ("/api/v1/care/services", &["get", "post"]),
+    ("/api/v1/care/services/{service_id}", &["get", "put"]),
+    ("/api/v1/care/orders", &["post"]),
+    ("/api/v1/care/orders/{order_id}", &["get"]),
+    ("/api/v1/care/orders/{order_id}/accept", &["post"]),
+    ("/api/v1/care/orders/{order_id}/schedule", &["post"]),
+    ("/api/v1/care/orders/{order_id}/decline", &["post"]),
+    ("/api/v1/care/orders/{order_id}/complete", &["post"]),
+    ("/api/v1/care/orders/{order_id}/cancel", &["post"]),
+    ("/api/v1/care/orders/{order_id}/rating", &["post"]),
+    ("/api/v1/care/elders/{elder_id}/orders", &["get"]),
+    ("/api/v1/care/elders/{elder_id}/subsidy", &["get"]),
+    ("/api/v1/care/provider/orders", &["get"]),
+    ("/api/v1/care/subsidies", &["get"]),
     ("/api/v1/safety/supplies/plans", &["get", "post"]),
     ("/api/v1/safety/supplies/plans/{id}", &["get"]),
     ("/api/v1/safety/supplies/plans/{id}/dispatch", &["post"]),

@@ -49,6 +49,7 @@ CREATE INDEX eldercare_orders_elder ON eldercare_orders(elder_id, ordered_at);
 CREATE INDEX eldercare_orders_provider ON eldercare_orders(provider_id, state, wanted_at);
 CREATE INDEX eldercare_orders_month ON eldercare_orders(month, state);
 CREATE INDEX eldercare_orders_service ON eldercare_orders(service_id, rating);
+CREATE INDEX eldercare_orders_open ON eldercare_orders(state, wanted_at);
 
 CREATE TABLE eldercare_order_events (
     id TEXT PRIMARY KEY,
@@ -56,7 +57,7 @@ CREATE TABLE eldercare_order_events (
     at BIGINT NOT NULL,
     kind TEXT NOT NULL,
     by_name TEXT NOT NULL,
-    detail TEXT NOT NULL
+    detail_enc BYTEA NOT NULL
 );
 CREATE INDEX eldercare_order_events_order ON eldercare_order_events(order_id, at);
 

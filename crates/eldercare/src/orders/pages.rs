@@ -524,7 +524,14 @@ async fn order_response(
             }
             _ => {}
         }
-    } else if o.state.is_open() {
+    } else if o.state.is_open()
+        && (hers
+            || user.is_platform_admin()
+            || (user.acting_for.is_none()
+                && user
+                    .staff_organisations()
+                    .contains(&o.community_id.as_str())))
+    {
         body.push_str(&step_form(
             ctx,
             &o.id,

@@ -23,6 +23,8 @@ use crate::service::{self as care, Access};
 
 /// Vault context of an order's note to the provider.
 const CTX_NOTE: &str = "eldercare.order.note";
+/// Vault context of the words of a step in an order's timeline.
+const CTX_STEP: &str = "eldercare.order.step";
 /// Vault context of a rating's comment.
 const CTX_COMMENT: &str = "eldercare.order.comment";
 /// Vault context of the reason an order was given its subsidy (it speaks of her age and
@@ -415,7 +417,13 @@ async fn entitlement(
             reason: "未设定居家养老服务补贴政策 (no subsidy policy is set)".into(),
         });
     };
-    let found = rules::service::policy_amount_for(
+    let none = |reason: String| Entitlement {
+        policy_code: Some(code.clone()),
+        policy_name: None,
+        minutes: 0,
+        reason,
+    };
+    let found = match rules::service::policy_amount_for(
         state,
         &code,
         elder_id,
@@ -424,15 +432,27 @@ async fn entitlement(
         basis,
     )
     .await
-    .map_err(|e| match e {
-        ApiError::NotFound(_) | ApiError::Unavailable(_) | ApiError::Unexpected(_) => {
-            tracing::warn!(policy = %code, error = %e, "the care subsidy cannot be worked out");
-            ApiError::Unavailable(format!(
-                "the subsidy under policy {code} cannot be worked out now; try again later"
-            ))
+    {
+        Ok(found) => found,
+        // A policy withdrawn (or an elder no longer in the register) gives no hours; the
+        // orders go on without them.
+        Err(ApiError::NotFound(detail)) => {
+            return Ok(none(format!("不享受补贴：{detail}")));
         }
-        other => other,
-    })?;
+        Err(e @ (ApiError::Unavailable(_) | ApiError::Unexpected(_))) => {
+            tracing::warn!(policy = %code, error = %e, "the care subsidy cannot be worked out");
+            return Err(ApiError::Unavailable(format!(
+                "the subsidy under policy {code} cannot be worked out now; try again later"
+            )));
+        }
+        Err(other) => return Err(other),
+    };
+    if found.unit != "hour" {
+        tracing::warn!(policy = %code, unit = found.unit, "the care subsidy policy is not counted in hours");
+        return Ok(none(format!(
+            "不享受补贴：政策 {code} 不按服务时长计 (the policy is not counted in hours)"
+        )));
+    }
     let minutes = if found.amount.is_finite() && found.amount > 0.0 {
         (found.amount * 60.0).round() as i64
     } else {
@@ -678,20 +698,24 @@ fn order_view(state: &AppState, row: OrderRow, names: &Names, shown: Shown) -> O
 }
 
 fn step(
+    state: &AppState,
     order_id: &str,
     at: Timestamp,
     kind: &str,
     by: &Principal,
-    detail: String,
-) -> OrderEventRow {
-    OrderEventRow {
+    detail: &str,
+) -> ApiResult<OrderEventRow> {
+    Ok(OrderEventRow {
         id: new_id(),
         order_id: order_id.to_string(),
         at,
         kind: kind.into(),
         by_name: by.display_name.clone(),
-        detail,
-    }
+        detail_enc: state
+            .vault
+            .seal(detail, CTX_STEP)
+            .map_err(ApiError::Unexpected)?,
+    })
 }
 
 /// Tells the elder about her order, inside the transaction that changes it.
@@ -804,7 +828,7 @@ pub async fn place(state: &AppState, by: &Principal, new: NewOrder) -> ApiResult
         hours(granted),
         yuan(row.payable_fen)
     );
-    store::insert_event(&mut tx, &step(&row.id, now, "ordered", by, detail.clone())).await?;
+    store::insert_event(&mut tx, &step(state, &row.id, now, "ordered", by, &detail)?).await?;
     tell_elder(
         state,
         &mut tx,
@@ -836,10 +860,13 @@ pub fn local_short(rules: &crate::model::CareRules, at: Timestamp) -> String {
 pub async fn order(state: &AppState, by: &Principal, id: &str) -> ApiResult<Order> {
     let row = order_row(state, id).await?;
     let access = order_access(state, by, &row).await?;
-    let with_contact = matches!(
-        access,
-        OrderAccess::Provider | OrderAccess::Elder(Access::Elder | Access::Proxy(_))
-    );
+    // The provider reaches her (her name, phone, address, note) while the order is still to
+    // be done; afterwards what it did stays, how to reach her does not.
+    let still_open = OrderState::parse(&row.state).is_some_and(OrderState::is_open);
+    let with_contact = match &access {
+        OrderAccess::Provider => still_open,
+        OrderAccess::Elder(a) => matches!(a, Access::Elder | Access::Proxy(_)),
+    };
     if access.audited() {
         let event = AuditEvent::by(
             by,
@@ -863,7 +890,7 @@ pub async fn order(state: &AppState, by: &Principal, id: &str) -> ApiResult<Orde
     let provider = matches!(access, OrderAccess::Provider);
     let shown = Shown {
         masked: false,
-        note: true,
+        note: !provider || still_open,
         reason: !provider,
     };
     let mut view = order_view(state, row, &names, shown);
@@ -880,7 +907,7 @@ pub async fn order(state: &AppState, by: &Principal, id: &str) -> ApiResult<Orde
             at: e.at,
             kind: e.kind,
             by_name: e.by_name,
-            detail: e.detail,
+            detail: open(state, Some(&e.detail_enc), CTX_STEP).unwrap_or_default(),
         })
         .collect();
     Ok(view)
@@ -1025,7 +1052,7 @@ async fn apply(
     if matches!(m.to, OrderState::Cancelled | OrderState::Declined) && row.subsidy_minutes > 0 {
         store::give_back_minutes(&mut tx, &row.elder_id, &row.month, row.subsidy_minutes).await?;
     }
-    store::insert_event(&mut tx, &step(&row.id, now, m.kind, by, m.detail)).await?;
+    store::insert_event(&mut tx, &step(state, &row.id, now, m.kind, by, &m.detail)?).await?;
     if let Some(body) = m.notice {
         let service_name = store::service(&state.db, &row.service_id)
             .await?
@@ -1068,10 +1095,27 @@ async fn set_time(
 ) -> ApiResult<Order> {
     let (row, access) = provider_row(state, by, id).await?;
     let rules = care::rules(state).await?;
+    let now = Timestamp::now();
     let at = match at.map(str::trim).filter(|s| !s.is_empty()) {
-        Some(s) => parse_time("scheduled_at", s, Timestamp::now())?,
+        Some(s) => parse_time("scheduled_at", s, now)?,
+        None if row.wanted_at < now.plus_minutes(-GRACE_MINUTES) => {
+            return Err(ApiError::invalid(
+                "scheduled_at",
+                "the time she asked for has passed: say when you will come",
+            ));
+        }
         None => row.wanted_at,
     };
+    // Her subsidised hours were taken from the month she ordered for; the visit stays in it.
+    if local_month(&rules, at) != row.month {
+        return Err(ApiError::invalid(
+            "scheduled_at",
+            format!(
+                "the visit stays in {} (its subsidy is that month's); call the order off and order again",
+                row.month
+            ),
+        ));
+    }
     let when = local_short(&rules, at);
     let (kind, detail, notice, action) = if from == OrderState::Ordered {
         (
@@ -1218,13 +1262,19 @@ pub async fn cancel(state: &AppState, by: &Principal, id: &str, r: Reason) -> Ap
             ));
         }
     };
+    // The provider turns down what it has not accepted; it calls off only what it did.
+    let from: &[OrderState] = if matches!(access, OrderAccess::Provider) {
+        &[OrderState::Accepted]
+    } else {
+        &[OrderState::Ordered, OrderState::Accepted]
+    };
     apply(
         state,
         by,
         &row,
         &access,
         Move {
-            from: &[OrderState::Ordered, OrderState::Accepted],
+            from,
             to: OrderState::Cancelled,
             scheduled_at: None,
             kind: "cancelled",
@@ -1260,7 +1310,7 @@ pub async fn rate(state: &AppState, by: &Principal, id: &str, r: NewRating) -> A
     }
     store::insert_event(
         &mut tx,
-        &step(id, now, "rated", by, format!("{} 星", r.stars)),
+        &step(state, id, now, "rated", by, &format!("{} 星", r.stars))?,
     )
     .await?;
     let event = AuditEvent::by(by, "eldercare.order.rate", format!("order:{id}"))
@@ -1269,6 +1319,48 @@ pub async fn rate(state: &AppState, by: &Principal, id: &str, r: NewRating) -> A
     state.audit.record_in(&mut tx, event).await?;
     commit_audited(state.audit.as_ref(), tx).await?;
     order(state, by, id).await
+}
+
+/// How long after the time she asked for an order no provider accepted is called off.
+const EXPIRE_AFTER_MINUTES: i64 = 24 * 60;
+
+/// Calls off orders no provider accepted by a day after the time she asked for, giving her
+/// subsidised hours back and telling her (run with the minute's checks). Returns how many.
+pub async fn expire_stale(state: &AppState) -> ApiResult<usize> {
+    let now = Timestamp::now();
+    let stale =
+        store::stale_orders(&state.db, now.plus_minutes(-EXPIRE_AFTER_MINUTES), 100).await?;
+    let system = Principal::system();
+    let access = OrderAccess::Elder(Access::Admin);
+    let mut expired = 0;
+    for row in &stale {
+        let outcome = apply(
+            state,
+            &system,
+            row,
+            &access,
+            Move {
+                from: &[OrderState::Ordered],
+                to: OrderState::Cancelled,
+                scheduled_at: None,
+                kind: "cancelled",
+                detail: "过了预约时间一天仍无机构接单，自动取消".into(),
+                notice: Some(
+                    "很抱歉，这次预约过了时间仍没有服务机构接单，已自动取消，补贴时长已退回。您可以重新预约。"
+                        .into(),
+                ),
+                action: "eldercare.order.expire",
+            },
+        )
+        .await;
+        match outcome {
+            Ok(()) => expired += 1,
+            // Someone acted on it meanwhile.
+            Err(ApiError::Conflict(_)) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(expired)
 }
 
 // ---- the report ----
@@ -1349,23 +1441,18 @@ pub async fn report(state: &AppState, by: &Principal, month: &str) -> ApiResult<
     let names = identity::service::organisation_names(state, &ids).await?;
     let providers: Vec<SubsidyRow> = providers.iter().map(|r| sum_view(r, &names)).collect();
     let communities: Vec<SubsidyRow> = communities.iter().map(|r| sum_view(r, &names)).collect();
-    let total = if everything {
-        match store::month_sums(&state.db, &month, GroupBy::Everything)
-            .await?
-            .first()
-        {
-            Some(row) => {
-                let mut t = sum_view(row, &names);
-                t.name = "合计".into();
-                t.organisation_id = String::new();
-                t
-            }
-            None => total_of(&[]),
+    let only = (!everything).then_some(mine.as_slice());
+    let total = match store::month_sums_of(&state.db, &month, GroupBy::Everything, only)
+        .await?
+        .first()
+    {
+        Some(row) => {
+            let mut t = sum_view(row, &names);
+            t.name = "合计".into();
+            t.organisation_id = String::new();
+            t
         }
-    } else if providers.is_empty() {
-        total_of(&communities)
-    } else {
-        total_of(&providers)
+        None => total_of(&[]),
     };
     let mut event = AuditEvent::by(by, "eldercare.subsidy.report", format!("month:{month}"));
     event.purpose = "settle the month's care subsidies".into();

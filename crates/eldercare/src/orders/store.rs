@@ -237,6 +237,23 @@ pub async fn orders_of_provider(
     })
 }
 
+/// Orders still waiting for a provider whose wished time is before `before`, the oldest
+/// first.
+pub async fn stale_orders(
+    db: &Db,
+    before: Timestamp,
+    limit: i64,
+) -> Result<Vec<OrderRow>, sqlx::Error> {
+    on_pool!(db.read(), |c| sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {ORDER_COLUMNS} FROM eldercare_orders WHERE state = 'ordered' AND wanted_at < $1
+         ORDER BY wanted_at LIMIT $2"
+    )))
+    .bind(before)
+    .bind(limit)
+    .fetch_all(c)
+    .await)
+}
+
 /// Moves an order from `from` to `to`, setting the time it is scheduled for (when given)
 /// and when it was completed (when given); false when it is no longer in `from` (someone
 /// else acted first).
@@ -295,12 +312,13 @@ pub struct OrderEventRow {
     pub at: Timestamp,
     pub kind: String,
     pub by_name: String,
-    pub detail: String,
+    /// What happened, in words (prices, times, reasons), sealed: part of her care history.
+    pub detail_enc: Vec<u8>,
 }
 
 pub async fn insert_event(tx: &mut Tx, e: &OrderEventRow) -> Result<(), sqlx::Error> {
     on_tx!(tx, |c| sqlx::query(
-        "INSERT INTO eldercare_order_events (id, order_id, at, kind, by_name, detail)
+        "INSERT INTO eldercare_order_events (id, order_id, at, kind, by_name, detail_enc)
          VALUES ($1, $2, $3, $4, $5, $6)"
     )
     .bind(&e.id)
@@ -308,7 +326,7 @@ pub async fn insert_event(tx: &mut Tx, e: &OrderEventRow) -> Result<(), sqlx::Er
     .bind(e.at)
     .bind(&e.kind)
     .bind(&e.by_name)
-    .bind(&e.detail)
+    .bind(&e.detail_enc)
     .execute(c)
     .await
     .map(|_| ()))
@@ -317,7 +335,7 @@ pub async fn insert_event(tx: &mut Tx, e: &OrderEventRow) -> Result<(), sqlx::Er
 /// An order's timeline, oldest first.
 pub async fn events(db: &Db, order_id: &str) -> Result<Vec<OrderEventRow>, sqlx::Error> {
     on_pool!(db.read(), |c| sqlx::query_as(
-        "SELECT id, order_id, at, kind, by_name, detail FROM eldercare_order_events
+        "SELECT id, order_id, at, kind, by_name, detail_enc FROM eldercare_order_events
          WHERE order_id = $1 ORDER BY at, id"
     )
     .bind(order_id)
@@ -431,6 +449,16 @@ pub enum GroupBy {
 /// A month's orders summed by provider or by community: completed ones counted, open ones'
 /// subsidy held beside them.
 pub async fn month_sums(db: &Db, month: &str, by: GroupBy) -> Result<Vec<SumRow>, sqlx::Error> {
+    month_sums_of(db, month, by, None).await
+}
+
+/// The same, of the orders of these providers or communities only when given.
+pub async fn month_sums_of(
+    db: &Db,
+    month: &str,
+    by: GroupBy,
+    only: Option<&[String]>,
+) -> Result<Vec<SumRow>, sqlx::Error> {
     let (column, group) = match by {
         GroupBy::Provider => ("provider_id", " GROUP BY provider_id ORDER BY provider_id"),
         GroupBy::Community => (
@@ -450,10 +478,22 @@ pub async fn month_sums(db: &Db, month: &str, by: GroupBy) -> Result<Vec<SumRow>
              CAST(COALESCE(SUM(CASE WHEN {done} THEN payable_fen ELSE 0 END), 0) AS BIGINT) AS payable_fen,
              CAST(COALESCE(SUM(CASE WHEN state IN ('ordered', 'accepted') THEN subsidy_fen ELSE 0 END), 0) AS BIGINT) AS open_subsidy_fen,
              CAST(AVG(CASE WHEN {done} THEN rating END) AS DOUBLE PRECISION) AS rating
-         FROM eldercare_orders WHERE month = $1{group}"
+         FROM eldercare_orders WHERE month = "
     );
-    on_pool!(db.read(), |c| sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(month)
-        .fetch_all(c)
-        .await)
+    if only.is_some_and(<[String]>::is_empty) {
+        return Ok(Vec::new());
+    }
+    on_pool!(db.read(), |c| {
+        let mut b = sqlx::QueryBuilder::new(sql.clone());
+        b.push_bind(month);
+        if let Some(orgs) = only {
+            b.push(" AND (provider_id IN ");
+            push_list(&mut b, orgs);
+            b.push(" OR community_id IN ");
+            push_list(&mut b, orgs);
+            b.push(")");
+        }
+        b.push(group);
+        b.build_query_as().fetch_all(c).await
+    })
 }
